@@ -1,0 +1,26 @@
+import { Body, Controller, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { JobsService } from '../jobs/jobs.service';
+import { WaitQueryPipe } from '../jobs/wait-query.pipe';
+import { FibonacciBodyPipe } from './fibonacci-body.pipe';
+import { FibonacciKind } from './fibonacci.kind';
+
+@Controller('fibonacci')
+export class FibonacciController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly fibonacci: FibonacciKind,
+  ) {}
+
+  /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
+  @Post()
+  async submit(
+    @Body(FibonacciBodyPipe) numbers: number[],
+    @Query(WaitQueryPipe) query: { wait: number; limit: number },
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const submission = await this.jobs.accept(this.fibonacci, numbers, { waitMs: query.wait, limit: query.limit });
+    res.status(submission.finished ? 200 : 202).location(submission.location);
+    return submission.body;
+  }
+}

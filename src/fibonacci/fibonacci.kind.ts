@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { JobContext, JobKind, ResultFormat } from '../jobs/job-kind';
+import type { FibValue } from './fib-chunk';
+import { planChunks } from './fibonacci.planner';
+
+/** How Fibonacci jobs run: a batch of n, chunked onto the pool, one task per number. */
+@Injectable()
+export class FibonacciKind implements JobKind<number, FibValue> {
+  readonly name = 'fibonacci' as const;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async execute({ job, signal, runTask }: JobContext<number, FibValue>): Promise<void> {
+    const chunks = planChunks(job.inputs, this.config.POOL_SIZE);
+    // A bounded window of chunks in flight per job keeps the pool's queue short, so that
+    // several jobs share the workers and a cancel has little queued work to discard.
+    const window = this.config.POOL_SIZE * 2;
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length && !signal.aborted) {
+        const chunk = chunks[next++];
+        await runTask('fibonacci', { items: chunk }, chunk.map((item) => item.index));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, chunks.length) }, lane));
+  }
+
+  summarize(n: number, result: FibValue | undefined): Record<string, unknown> {
+    return result ? { n, digits: result.digits, ms: result.ms } : { n };
+  }
+
+  present(n: number, result: FibValue, format: ResultFormat): Record<string, unknown> {
+    const value = format === 'hex' ? (result.hex ?? BigInt(result.value).toString(16)) : result.value;
+    return { n, value, digits: result.digits, ms: result.ms };
+  }
+
+  sizeOf(result: FibValue): number {
+    return result.value.length + (result.hex?.length ?? 0) + 64;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Splits a batch into pool tasks. Pure. Numbers are grouped in ascending order, so a chunk of
+ * small n can be computed in one pass, and each chunk carries about the same amount of work:
+ * enough that dispatch cost does not dominate, little enough that every worker gets a share.
+ */
+import { estimateDigits, HEX_MIN_N, type FibItem } from './fib-chunk';
+
+/** Work of one chunk, in estimated output digits; about 5 ms of computing here. */
+const MAX_CHUNK_COST = 250_000;
+const MAX_CHUNK_ITEMS = 4_096;
+/** Fixed per-number overhead (conversion, message), in digit-equivalents. */
+const ITEM_OVERHEAD = 50;
+
+export function itemCost(n: number): number {
+  return estimateDigits(n) + ITEM_OVERHEAD;
+}
+
+export function planChunks(numbers: readonly number[], workers: number): FibItem[][] {
+  const items = numbers.map((n, index) => ({ index, n })).sort((a, b) => a.n - b.n);
+  const totalCost = items.reduce((sum, item) => sum + itemCost(item.n), 0);
+  // At least a few chunks per worker when the batch allows, so all cores work to the end.
+  const budget = Math.max(1, Math.min(MAX_CHUNK_COST, Math.ceil(totalCost / (workers * 4))));
+  const chunks: FibItem[][] = [];
+  let chunk: FibItem[] = [];
+  let cost = 0;
+  for (const item of items) {
+    const c = itemCost(item.n);
+    if (chunk.length > 0 && (cost + c > budget || chunk.length >= MAX_CHUNK_ITEMS)) {
+      chunks.push(chunk);
+      chunk = [];
+      cost = 0;
+    }
+    chunk.push(item);
+    cost += c;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  // Biggest first: the longest tasks start early instead of finishing last on one core.
+  return chunks.reverse();
+}
+
+/** Bytes the results of these numbers will take (decimal text, plus hex for big n). */
+export function estimateResultBytes(numbers: readonly number[]): number {
+  let bytes = 0;
+  for (const n of numbers) {
+    const digits = estimateDigits(n);
+    bytes += digits + (n >= HEX_MIN_N ? Math.ceil(digits * 0.831) : 0) + ITEM_OVERHEAD;
+  }
+  return bytes;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { estimateResultBytes } from './fibonacci.planner';
+
+export interface FibonacciLimits {
+  maxN: number;
+  maxNumbers: number;
+  maxResultBytes: number;
+}
+
+/**
+ * The request body of POST /fibonacci, `{"numbers": [...]}` or `{"range": {"from", "to"}}`,
+ * validated against the configured limits and turned into the list of n to compute.
+ */
+export function fibonacciRequestSchema({ maxN, maxNumbers, maxResultBytes }: FibonacciLimits) {
+  const n = z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(0, { error: 'must be >= 0' })
+    .max(maxN, { error: `must be <= ${maxN} (limit FIB_MAX_N)` });
+  const range = z
+    .strictObject({ from: n, to: n })
+    .refine((r) => r.from <= r.to, { error: 'from must be <= to', path: ['from'] })
+    .refine((r) => r.to - r.from + 1 <= maxNumbers, { error: `a range may hold at most ${maxNumbers} numbers (limit FIB_MAX_NUMBERS)` });
+  return z
+    .strictObject({
+      numbers: z
+        .array(n, { error: 'must be an array of integers' })
+        .min(1, { error: 'must not be empty' })
+        .max(maxNumbers, { error: `at most ${maxNumbers} numbers (limit FIB_MAX_NUMBERS)` })
+        .optional(),
+      range: range.optional(),
+    }, { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) })
+    .superRefine((body, ctx) => {
+      if ((body.numbers === undefined) === (body.range === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['numbers'], message: 'give exactly one of "numbers" or "range"' });
+        return;
+      }
+      const bytes = estimateResultBytes(expand(body));
+      if (bytes > maxResultBytes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [body.numbers ? 'numbers' : 'range'],
+          message: `results would take about ${bytes} bytes, over ${maxResultBytes} (limit FIB_MAX_RESULT_BYTES)`,
+        });
+      }
+    })
+    .transform(expand);
+}
+
+function expand(body: { numbers?: number[]; range?: { from: number; to: number } }): number[] {
+  if (body.numbers) return body.numbers;
+  const { from, to } = body.range!;
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

@@ -1,0 +1,31 @@
+import type { WorkerName } from '../pool/task-scheduler';
+import type { JobKindName, JobRecord } from './job.model';
+
+export type ResultFormat = 'decimal' | 'hex';
+
+/** What a job kind gets from the jobs service while its job runs. */
+export interface JobContext<TInput, TResult> {
+  readonly job: JobRecord<TInput, TResult>;
+  /** Aborted when the job is cancelled. */
+  readonly signal: AbortSignal;
+  /**
+   * Runs one pool task that works on the given task indexes. Never throws: if the task dies
+   * (crash, out of memory, timeout, cancel) its unfinished indexes are marked failed or cancelled.
+   */
+  runTask(worker: WorkerName, payload: object, indexes: readonly number[]): Promise<void>;
+}
+
+/**
+ * One kind of work (Fibonacci, crawl). The jobs service owns the lifecycle, the store and the
+ * events; a kind decides how tasks map onto pool tasks and how its results look.
+ */
+export interface JobKind<TInput = unknown, TResult = unknown> {
+  readonly name: JobKindName;
+  execute(context: JobContext<TInput, TResult>): Promise<void>;
+  /** Small per-task fields for progress events and result items (never the big value). */
+  summarize(input: TInput, result: TResult | undefined): Record<string, unknown>;
+  /** A finished task's result as the results endpoint shows it. */
+  present(input: TInput, result: TResult, format: ResultFormat): Record<string, unknown>;
+  /** Memory a stored result takes, for retention limits. */
+  sizeOf(result: TResult): number;
+}

@@ -1,0 +1,33 @@
+import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
+import { zodPipe } from '../common/zod-validation';
+import { listQuery, resultsQuery } from './jobs.schemas';
+import { JobsService } from './jobs.service';
+import type { z } from 'zod';
+
+@Controller('jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  /** Recent jobs, newest first. */
+  @Get()
+  list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>) {
+    return { ...this.jobs.list(query), offset: query.offset, limit: query.limit };
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    return this.jobs.view(id);
+  }
+
+  /** Results in input order, as far as they are done. */
+  @Get(':id/results')
+  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>) {
+    return this.jobs.results(this.jobs.get(id), query.offset, query.limit, query.format);
+  }
+
+  /** Cancels the job; answers once its tasks have stopped. */
+  @Delete(':id')
+  cancel(@Param('id') id: string) {
+    return this.jobs.cancel(this.jobs.get(id));
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATUSES } from './job.model';
+
+const count = (name: string, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be an integer` })
+    .min(0, { error: `${name} must be >= 0` })
+    .max(max, { error: `${name} must be <= ${max}` })
+    .default(fallback);
+
+export const MAX_PAGE = 10_000;
+
+export const pageQuery = z.object({
+  offset: count('offset', Number.MAX_SAFE_INTEGER, 0),
+  limit: count('limit', MAX_PAGE, 1_000).refine((n) => n > 0, { error: 'limit must be >= 1' }),
+});
+
+export const resultsQuery = pageQuery.extend({
+  format: z.enum(['decimal', 'hex'], { error: 'format must be "decimal" or "hex"' }).default('decimal'),
+});
+
+export const listQuery = pageQuery.extend({
+  status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
+  kind: z.enum(JOB_KINDS, { error: `kind must be one of ${JOB_KINDS.join(', ')}` }).optional(),
+  limit: count('limit', 1_000, 50).refine((n) => n > 0, { error: 'limit must be >= 1' }),
+});
+
+/** `?wait=<ms>` on submissions: how long to hold the request for the job to finish. */
+export const waitQuery = (maxWaitMs: number) =>
+  z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000).refine((n) => n > 0, { error: 'limit must be >= 1' }) });

@@ -1,0 +1,32 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { PiscinaScheduler } from './piscina-scheduler';
+import { TaskScheduler } from './task-scheduler';
+
+/** Closes the pool last, after the jobs service has cancelled what was still running. */
+@Injectable()
+class PoolCloser implements OnApplicationShutdown {
+  constructor(@Inject(TaskScheduler) private readonly scheduler: TaskScheduler) {}
+  onApplicationShutdown(): Promise<void> {
+    return this.scheduler.close();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: TaskScheduler,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new PiscinaScheduler({
+          threads: config.POOL_SIZE,
+          maxOldGenerationMb: config.WORKER_MAX_OLD_GEN_MB,
+          taskTimeoutMs: config.TASK_TIMEOUT_MS,
+        }),
+    },
+    PoolCloser,
+  ],
+  exports: [TaskScheduler],
+})
+export class PoolModule {}

@@ -1,0 +1,30 @@
+/**
+ * What flows from a worker thread back to the main thread while a pool task runs. Shared by
+ * every job kind and by both sides of the MessagePort, so it imports nothing.
+ */
+export const TASK_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export function isFinished(state: TaskState): boolean {
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}
+
+/** One job task (one Fibonacci number, one crawled page) changed state or made progress. */
+export interface TaskUpdate<R = unknown> {
+  /** The task's position in its job. */
+  index: number;
+  state: TaskState;
+  /** 0..1 within a long task (doubling steps done, say). */
+  progress?: number;
+  /** The task's full result; the main thread stores it and broadcasts only a summary. */
+  result?: R;
+  /** Why the task failed. */
+  error?: string;
+}
+
+/**
+ * Messages on the task's port. `end` is posted last: the task's return value travels on a
+ * different channel than the port, so the main thread waits for `end` before it treats the
+ * task as done, and so never loses the final updates.
+ */
+export type PortMessage = { updates: TaskUpdate[] } | { end: true };

@@ -1,0 +1,29 @@
+import type { TaskUpdate } from './task-protocol';
+
+/** The worker entry points the pool can run; each is `src/workers/<name>.worker.ts`. */
+export type WorkerName = 'fibonacci';
+
+export interface RunOptions {
+  /** Aborting removes a queued task, or stops the worker thread running it. */
+  signal?: AbortSignal;
+  /** Updates in the order the worker sent them; all of them arrive before the promise settles. */
+  onUpdates(updates: TaskUpdate[]): void;
+}
+
+export interface PoolStats {
+  threads: number;
+  maxThreads: number;
+  queued: number;
+  utilization: number;
+  completed: number;
+}
+
+/**
+ * Runs one task on some worker. The embedded implementation is a Piscina pool in this process;
+ * the multi-node mode puts a queue behind the same interface.
+ */
+export abstract class TaskScheduler {
+  abstract run(worker: WorkerName, payload: object, options: RunOptions): Promise<void>;
+  abstract stats(): PoolStats;
+  abstract close(): Promise<void>;
+}

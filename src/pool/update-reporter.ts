@@ -1,0 +1,42 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { PortMessage, TaskUpdate } from './task-protocol';
+
+/**
+ * Worker-side sender of task updates. It batches updates so that a chunk of thousands of
+ * small numbers costs a few port messages, not thousands. Work in a worker is mostly
+ * synchronous, so batching is driven by the clock at each push rather than by timers.
+ */
+export class UpdateReporter {
+  private buffer: TaskUpdate[] = [];
+  private lastFlush = performance.now();
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly flushMs = 20,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  push(update: TaskUpdate): void {
+    this.buffer.push(update);
+    if (this.buffer.length >= this.maxBatch || performance.now() - this.lastFlush >= this.flushMs) {
+      this.flush();
+    }
+  }
+
+  flush(): void {
+    this.lastFlush = performance.now();
+    if (this.buffer.length === 0) return;
+    this.post({ updates: this.buffer });
+    this.buffer = [];
+  }
+
+  /** Sends what is left, then the end marker the main thread waits for. */
+  end(): void {
+    this.flush();
+    this.post({ end: true });
+  }
+
+  private post(message: PortMessage): void {
+    this.port.postMessage(message);
+  }
+}

@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Where a worker entry point lives. From dist/ it is compiled JavaScript; when the app runs
+ * from TypeScript sources (tests, `tsx`) worker threads cannot load .ts by themselves, so they
+ * get tsx's loader through execArgv.
+ */
+export function workerFile(name: string): string {
+  const js = join(__dirname, '..', 'workers', `${name}.worker.js`);
+  return existsSync(js) ? js : join(__dirname, '..', 'workers', `${name}.worker.ts`);
+}
+
+export function workerExecArgv(file: string): string[] {
+  return file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+}

@@ -1,0 +1,30 @@
+/**
+ * Pool entry point for Fibonacci chunks. Thread glue only: the maths is in src/fibonacci.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { computeChunk, GMP_MIN_N, type FibItem, type FibValue } from '../fibonacci/fib-chunk';
+import { loadGmp } from '../fibonacci/fib-gmp';
+import { UpdateReporter } from '../pool/update-reporter';
+
+export interface FibonacciTask {
+  items: FibItem[];
+  port: MessagePort;
+}
+
+export default async function fibonacciWorker({ items, port }: FibonacciTask): Promise<number> {
+  const gmp = items.some((item) => item.n >= GMP_MIN_N) ? await loadGmp() : undefined;
+  const reporter = new UpdateReporter(port);
+  try {
+    // The whole chunk starts now; one batch tells the main thread so.
+    for (const { index } of items) reporter.push({ index, state: 'running' });
+    reporter.flush();
+    computeChunk(items, gmp, {
+      onProgress: (index, progress) => reporter.push({ index, state: 'running', progress }),
+      onDone: (index, result: FibValue) => reporter.push({ index, state: 'completed', result }),
+      onFail: (index, error) => reporter.push({ index, state: 'failed', error }),
+    });
+  } finally {
+    reporter.end();
+  }
+  return items.length;
+}
