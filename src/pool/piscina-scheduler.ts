@@ -10,6 +10,8 @@ export interface PiscinaSchedulerOptions {
   maxOldGenerationMb: number;
   /** Upper bound on one task, so a stuck worker fails its task instead of hanging the job. */
   taskTimeoutMs: number;
+  /** Where `<name>.worker.{js,ts}` files live; tests point it at fixture workers. */
+  workerDir?: string;
 }
 
 /** After a task returns, its last port messages are normally already queued; this is a backstop. */
@@ -22,7 +24,7 @@ export class PiscinaScheduler extends TaskScheduler {
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
-    const probe = workerFile('fibonacci');
+    const probe = workerFile('fibonacci', options.workerDir);
     this.pool = new Piscina({
       minThreads: options.threads,
       maxThreads: options.threads,
@@ -73,7 +75,7 @@ export class PiscinaScheduler extends TaskScheduler {
   private fileOf(worker: WorkerName): string {
     let file = this.files.get(worker);
     if (!file) {
-      file = workerFile(worker);
+      file = workerFile(worker, this.options.workerDir);
       this.files.set(worker, file);
     }
     return file;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
  * from TypeScript sources (tests, `tsx`) worker threads cannot load .ts by themselves, so they
  * get tsx's loader through execArgv.
  */
-export function workerFile(name: string): string {
-  const js = join(__dirname, '..', 'workers', `${name}.worker.js`);
-  return existsSync(js) ? js : join(__dirname, '..', 'workers', `${name}.worker.ts`);
+export function workerFile(name: string, dir = join(__dirname, '..', 'workers')): string {
+  const js = join(dir, `${name}.worker.js`);
+  return existsSync(js) ? js : join(dir, `${name}.worker.ts`);
 }
 
 export function workerExecArgv(file: string): string[] {
