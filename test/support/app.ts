@@ -1,0 +1,32 @@
+import type { INestApplication } from '@nestjs/common';
+import { createApp } from '../../src/app.factory';
+import { loadConfig, type AppConfig } from '../../src/config/config.schema';
+
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  /** ws://host:port */
+  wsUrl: string;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/** The real application (real pool, real worker threads) on an ephemeral loopback port. */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const config = loadConfig({ NODE_ENV: 'test', POOL_SIZE: '2', ...env });
+  const app = await createApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, url, wsUrl: url.replace(/^http/, 'ws'), config, close: () => app.close() };
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, ms = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
