@@ -35,6 +35,8 @@ export function fibonacciRequestSchema({ maxN, maxNumbers, maxResultBytes }: Fib
         ctx.addIssue({ code: 'custom', path: ['numbers'], message: 'give exactly one of "numbers" or "range"' });
         return;
       }
+      // Already rejected by the range rule above; expanding it would cost O(to - from) for nothing.
+      if (body.range && body.range.to - body.range.from + 1 > maxNumbers) return;
       const bytes = estimateResultBytes(expand(body));
       if (bytes > maxResultBytes) {
         ctx.addIssue({
