@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fib } from '../fibonacci/fib-bigint';
+import type { FibValue } from '../fibonacci/fib-chunk';
+import { PiscinaScheduler, type PiscinaSchedulerOptions } from './piscina-scheduler';
+import type { TaskUpdate } from './task-protocol';
+
+const workerDir = join(__dirname, '..', '..', 'test', 'fixtures', 'workers');
+const base: PiscinaSchedulerOptions = { threads: 2, maxOldGenerationMb: 64, taskTimeoutMs: 5_000, workerDir };
+
+/** Every run gets an AbortController, so cleanup can stop a spinning worker a failed test left. */
+const live = new Set<AbortController>();
+
+function run(scheduler: PiscinaScheduler, worker: string, payload: object = {}, updates: TaskUpdate[] = []) {
+  const controller = new AbortController();
+  live.add(controller);
+  const done = scheduler
+    .run(worker as never, payload, { signal: controller.signal, onUpdates: (batch) => updates.push(...batch) })
+    .finally(() => live.delete(controller));
+  done.catch(() => {}); // tests await it; this only keeps an abandoned one from being "unhandled"
+  return { done, updates, abort: () => controller.abort() };
+}
+
+/** Close waits for running tasks, so anything still running is aborted first. */
+async function shutdown(scheduler: PiscinaScheduler): Promise<void> {
+  for (const controller of live) controller.abort();
+  await scheduler.close();
+}
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A healthy task end to end: the pool still serves work after whatever came before. */
+async function expectHealthy(scheduler: PiscinaScheduler): Promise<void> {
+  const tasks = [run(scheduler, 'echo', { count: 2, burst: 10 }), run(scheduler, 'echo', { count: 2, burst: 10 })];
+  for (const task of tasks) {
+    await task.done;
+    expect(task.updates).toHaveLength(12);
+  }
+}
+
+describe('PiscinaScheduler with fixture workers', () => {
+  let scheduler: PiscinaScheduler;
+  beforeAll(() => {
+    scheduler = new PiscinaScheduler(base);
+  });
+  afterEach(() => {
+    for (const controller of live) controller.abort();
+  });
+  afterAll(() => shutdown(scheduler));
+
+  it('delivers every update, in order, before run() resolves, a final burst included', async () => {
+    const task = run(scheduler, 'echo', { count: 30, burst: 5_000 });
+    await task.done;
+    // Counted right at resolution: nothing may trickle in afterwards.
+    expect(task.updates.map((u) => u.index)).toEqual(Array.from({ length: 5_030 }, (_, i) => i));
+    expect(task.updates.at(-1)!.state).toBe('completed');
+  });
+
+  it('never resolves ahead of a burst sent just before returning', async () => {
+    // Losing the tail is a race, not a certainty, so one run would catch a missing end marker
+    // only sometimes; a dozen catch it almost always.
+    const tasks = Array.from({ length: 12 }, () => run(scheduler, 'echo', { count: 0, burst: 3_000 }));
+    const lengths = await Promise.all(tasks.map(async (task) => (await task.done, task.updates.length)));
+    expect(lengths).toEqual(new Array(12).fill(3_000));
+  });
+
+  it('rejects with the error a worker throws, and the pool runs the next task', async () => {
+    await expect(run(scheduler, 'throw').done).rejects.toThrow('fixture worker threw on purpose');
+    await expectHealthy(scheduler);
+  });
+
+  it('rejects when a worker exits mid-task, and the pool recovers', async () => {
+    await expect(run(scheduler, 'exit').done).rejects.toThrow(/exited with code:? 1/);
+    await expectHealthy(scheduler);
+  });
+
+  it('rejects when a worker runs out of heap, without taking the process down', async () => {
+    await expect(run(scheduler, 'oom').done).rejects.toThrow(/memory/i);
+    // Reaching this line is the proof the process survived; the pool also refills to full size.
+    await expectHealthy(scheduler);
+    await until(() => scheduler.stats().threads === 2);
+  });
+
+  it('aborts a running task promptly and drops a queued one before it starts', async () => {
+    const counters = [0, 1, 2].map(() => new Int32Array(new SharedArrayBuffer(4)));
+    const [a, b] = [0, 1].map((i) => run(scheduler, 'spin', { started: counters[i] }));
+    await until(() => Atomics.load(counters[0], 0) === 1 && Atomics.load(counters[1], 0) === 1);
+    // Both threads are stuck, so this one has to wait in the queue.
+    const queued = run(scheduler, 'spin', { started: counters[2] });
+    expect(scheduler.stats().queued).toBe(1);
+    queued.abort();
+    await expect(queued.done).rejects.toMatchObject({ name: 'AbortError' });
+
+    for (const task of [a, b]) {
+      const started = performance.now();
+      task.abort();
+      await expect(task.done).rejects.toMatchObject({ name: 'AbortError' });
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    // Once threads free up a resurrected queued task would run now; give it that chance.
+    await expectHealthy(scheduler);
+    expect(Atomics.load(counters[2], 0)).toBe(0);
+    expect(queued.updates).toEqual([]);
+    expect(a.updates).toEqual([{ index: 0, state: 'running' }]);
+  });
+});
+
+describe('PiscinaScheduler task timeout', () => {
+  let scheduler: PiscinaScheduler;
+  beforeAll(async () => {
+    scheduler = new PiscinaScheduler({ ...base, threads: 1, taskTimeoutMs: 1_000 });
+    // The clock runs from run(), queue and thread start-up included: warm the thread first so
+    // the timeout surely hits a running task.
+    await run(scheduler, 'echo', { count: 0, burst: 1 }).done;
+  });
+  afterAll(() => shutdown(scheduler));
+
+  it('fails a task that never returns with the TASK_TIMEOUT_MS message', async () => {
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const task = run(scheduler, 'spin', { started: counter });
+    await expect(task.done).rejects.toThrow('task exceeded TASK_TIMEOUT_MS (1000 ms)');
+    // It did start: the timeout stopped a running task, not one stuck in the queue.
+    expect(Atomics.load(counter, 0)).toBe(1);
+  });
+});
+
+describe('PiscinaScheduler with the real fibonacci worker', () => {
+  let scheduler: PiscinaScheduler;
+  beforeAll(() => {
+    scheduler = new PiscinaScheduler({ threads: 1, maxOldGenerationMb: 64, taskTimeoutMs: 30_000 });
+  });
+  afterAll(() => shutdown(scheduler));
+
+  it('computes a chunk and streams progress for F(100000)', async () => {
+    const items = [{ index: 0, n: 10 }, { index: 1, n: 100_000 }, { index: 2, n: 7 }];
+    const task = run(scheduler, 'fibonacci', { items });
+    await task.done;
+    const { updates } = task;
+    const completed = new Map(updates.filter((u) => u.state === 'completed').map((u) => [u.index, u.result as FibValue]));
+    expect([...completed.keys()].sort()).toEqual([0, 1, 2]);
+    expect(completed.get(0)!.value).toBe('55');
+    expect(completed.get(2)!.value).toBe('13');
+    expect(completed.get(1)!.value).toBe(fib(100_000).toString());
+    expect(completed.get(1)!.hex).toBe(fib(100_000).toString(16));
+    const progress = updates.filter((u) => u.index === 1 && u.progress !== undefined).map((u) => u.progress!);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(1);
+    // Progress for F(100000) precedes its completion.
+    expect(updates.findIndex((u) => u.index === 1 && u.progress === 1)).toBeLessThan(updates.findIndex((u) => u.index === 1 && u.state === 'completed'));
+    expect(updates.filter((u) => u.state === 'failed')).toEqual([]);
+  });
+});
