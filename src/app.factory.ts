@@ -1,22 +1,39 @@
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WsAdapter } from '@nestjs/platform-ws';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { ApiKeys } from './auth/api-keys';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
-import type { AppConfig } from './config/config.schema';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import type { Env } from './config/config.module';
+import { FeedWsAdapter } from './progress/feed-ws.adapter';
+
+export interface AppOptions {
+  /** Replaces process.env (tests). */
+  env?: Env;
+  logger?: false;
+}
 
 /** Builds the application exactly as it runs in production; tests call it too. */
-export async function createApp(config: AppConfig, options: { logger?: false } = {}): Promise<NestExpressApplication> {
-  const logger =
-    options.logger === false ? false : new ConsoleLogger({ json: config.NODE_ENV === 'production', colors: config.NODE_ENV === 'development' });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, logger });
+export async function createApp({ env, logger }: AppOptions = {}): Promise<NestExpressApplication> {
+  const nodeEnv = (env ?? process.env).NODE_ENV;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+    bodyParser: false,
+    // One JSON object per line in production; readable text elsewhere.
+    logger: logger === false ? false : new ConsoleLogger({ json: nodeEnv === 'production', colors: nodeEnv !== 'production' }),
+  });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.disable('x-powered-by');
+  app.use(helmet());
+  if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'] });
   app.use(requestId);
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useWebSocketAdapter(new WsAdapter(app));
-  app.enableShutdownHooks();
+  app.useWebSocketAdapter(
+    new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }),
+  );
   return app;
 }

@@ -1,18 +1,47 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from './config/config.module';
-import type { AppConfig } from './config/config.schema';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { AuthGuard, callerId } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { ConfigModule, type Env } from './config/config.module';
 import { FibonacciModule } from './fibonacci/fibonacci.module';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { ShutdownService } from './lifecycle/shutdown.service';
 import { PoolModule } from './pool/pool.module';
 import { ProgressModule } from './progress/progress.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `env` replaces process.env (tests); by default the process environment is read. */
+  static forRoot(env?: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), PoolModule, FibonacciModule, ProgressModule],
-      controllers: [HealthController],
+      imports: [
+        ConfigModule.forRoot(env),
+        AuthModule,
+        ThrottlerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            throttlers: [{ ttl: config.RATE_LIMIT_WINDOW_MS, limit: config.RATE_LIMIT_MAX }],
+            // Per API key when keys are on (the guard before this one sets it), else per address.
+            getTracker: (req: Record<string, unknown>) => callerId(req as { owner?: string; ip?: string }),
+            errorMessage: `rate limit exceeded (RATE_LIMIT_MAX ${config.RATE_LIMIT_MAX} per ${config.RATE_LIMIT_WINDOW_MS} ms)`,
+          }),
+        }),
+        PoolModule,
+        JobsModule,
+        FibonacciModule,
+        ProgressModule,
+        HealthModule,
+      ],
+      providers: [
+        // Order matters: authentication first, so the rate limit can count per key.
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        ShutdownService,
+      ],
     };
   }
 }

@@ -1,19 +1,44 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
-import { loadConfig } from './config/config.schema';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
-  let config;
+  let app;
   try {
-    config = loadConfig();
+    app = await createApp();
   } catch (err) {
+    // A bad setting stops startup with one message naming the variable and the rule.
     console.error((err as Error).message);
     process.exit(1);
   }
-  const app = await createApp(config);
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const logger = new Logger('Bootstrap');
   await app.listen(config.PORT, config.HOST);
-  Logger.log(`listening on http://${config.HOST}:${config.PORT} with ${config.POOL_SIZE} worker threads`, 'Bootstrap');
+  logger.log(`listening on http://${config.HOST}:${config.PORT} with ${config.POOL_SIZE} worker threads`);
+
+  // Our own signal handling rather than enableShutdownHooks(): Nest re-raises the signal after
+  // closing, which would end the process with 143 instead of 0.
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: draining (grace ${config.SHUTDOWN_GRACE_MS} ms)`);
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown took longer than the grace period; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 5_000);
+    hardStop.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 void bootstrap();

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 import { errorBody, type ErrorBody } from './error-envelope';
 import { requestIdOf } from './request-id';
+import { RetryableException } from './retryable.exception';
 
 /** Turns every error thrown by a route into the one error envelope. */
 @Catch()
@@ -20,6 +21,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    if (exception instanceof RetryableException) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     res.status(body.statusCode).json(body);
   }
 }
@@ -29,9 +31,10 @@ function toBody(exception: unknown): ErrorBody {
     const status = exception.getStatus();
     const response = exception.getResponse();
     if (typeof response === 'string') return errorBody(status, response);
-    const { message, issues } = response as { message?: unknown; issues?: ErrorBody['issues'] };
+    // Extra fields (validation issues, health details) ride along inside the envelope.
+    const { message, statusCode: _s, error: _e, ...extra } = response as { message?: unknown; statusCode?: number; error?: string };
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
-    return errorBody(status, text, issues ? { issues } : {});
+    return { ...extra, ...errorBody(status, text) };
   }
   return errorBody(500, 'internal error');
 }

@@ -7,6 +7,15 @@ import { z } from 'zod';
  */
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** A comma-separated list; empty means none. */
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(item));
+const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like https://host[:port]' });
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -35,6 +44,30 @@ export const configSchema = z.object({
   MAX_WAIT_MS: int(0, 600_000, 30_000),
   /** Task updates of one job are coalesced into one message per this window. */
   PROGRESS_FLUSH_MS: int(0, 10_000, 50),
+
+  /** Bearer keys; when set, every route but health needs one and jobs belong to their key. */
+  API_KEYS: list(z.string().regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'each key must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })),
+  /** Browser origins allowed by CORS; empty keeps CORS closed. */
+  CORS_ORIGINS: list(origin),
+  /** Requests per window per API key (or client address when keys are off). */
+  RATE_LIMIT_MAX: int(1, 10_000_000, 600),
+  RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000),
+  /** Unfinished jobs one key (or address) may have at once; more get 429. */
+  MAX_JOBS_IN_FLIGHT_PER_KEY: int(1, 1_000_000, 100),
+  /** Unfinished tasks across all jobs past which new jobs get 503 (backpressure). */
+  MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000),
+  /** On SIGTERM, running jobs get this long to finish before they are cancelled. */
+  SHUTDOWN_GRACE_MS: int(0, 600_000, 8_000),
+
+  /** Largest WebSocket message a client may send; a bigger one closes that socket (1009). */
+  WS_MAX_MESSAGE_BYTES: int(64, 1_048_576, 4_096),
+  /** Ping interval; a peer that misses a pong for a whole interval is dropped. */
+  WS_HEARTBEAT_MS: int(1_000, 600_000, 30_000),
+  /** Origins allowed to open the feed; empty allows any (API keys still apply). */
+  WS_ALLOWED_ORIGINS: list(origin),
+  /** Bytes queued for one client before it is judged too slow and closed. */
+  WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2),
+  WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

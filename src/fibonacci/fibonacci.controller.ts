@@ -1,6 +1,7 @@
 import { Body, Controller, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { JobsService } from '../jobs/jobs.service';
+import { CallerOf } from '../auth/auth.guard';
+import { JobsService, type Caller } from '../jobs/jobs.service';
 import { WaitQueryPipe } from '../jobs/wait-query.pipe';
 import { FibonacciBodyPipe } from './fibonacci-body.pipe';
 import { FibonacciKind } from './fibonacci.kind';
@@ -17,9 +18,10 @@ export class FibonacciController {
   async submit(
     @Body(FibonacciBodyPipe) numbers: number[],
     @Query(WaitQueryPipe) query: { wait: number; limit: number },
+    @CallerOf() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const submission = await this.jobs.accept(this.fibonacci, numbers, { waitMs: query.wait, limit: query.limit });
+    const submission = await this.jobs.accept(this.fibonacci, numbers, { caller, waitMs: query.wait, limit: query.limit });
     res.status(submission.finished ? 200 : 202).location(submission.location);
     return submission.body;
   }

@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
+import { Owner } from '../auth/auth.guard';
 import { zodPipe } from '../common/zod-validation';
 import { listQuery, resultsQuery } from './jobs.schemas';
 import { JobsService } from './jobs.service';
@@ -10,24 +11,24 @@ export class JobsController {
 
   /** Recent jobs, newest first. */
   @Get()
-  list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>) {
-    return { ...this.jobs.list(query), offset: query.offset, limit: query.limit };
+  list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>, @Owner() owner?: string) {
+    return { ...this.jobs.list({ ...query, owner }), offset: query.offset, limit: query.limit };
   }
 
   @Get(':id')
-  get(@Param('id') id: string) {
-    return this.jobs.view(id);
+  get(@Param('id') id: string, @Owner() owner?: string) {
+    return this.jobs.view(id, owner);
   }
 
   /** Results in input order, as far as they are done. */
   @Get(':id/results')
-  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>) {
-    return this.jobs.results(this.jobs.get(id), query.offset, query.limit, query.format);
+  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Owner() owner?: string) {
+    return this.jobs.results(this.jobs.get(id, owner), query.offset, query.limit, query.format);
   }
 
   /** Cancels the job; answers once its tasks have stopped. */
   @Delete(':id')
-  cancel(@Param('id') id: string) {
-    return this.jobs.cancel(this.jobs.get(id));
+  cancel(@Param('id') id: string, @Owner() owner?: string) {
+    return this.jobs.cancel(this.jobs.get(id, owner));
   }
 }

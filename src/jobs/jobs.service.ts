@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { RetryableException } from '../common/retryable.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler, type WorkerName } from '../pool/task-scheduler';
@@ -27,6 +28,12 @@ export interface Submission {
   body: JobView | (JobView & { results: ResultsPage });
 }
 
+/** Who submits: the API key's owner id (if keys are on) and the id limits are counted by. */
+export interface Caller {
+  owner?: string;
+  id: string;
+}
+
 export interface ResultsPage {
   jobId: string;
   status: JobStatus;
@@ -43,6 +50,10 @@ export class JobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly live = new Map<string, LiveJob>();
   private readonly kinds = new Map<JobKindName, JobKind<any, any>>();
+  /** Unfinished jobs per submitter (API key owner, or client address when keys are off). */
+  private readonly inFlight = new Map<string, number>();
+  /** Set on shutdown: new jobs are refused, readiness turns 503. */
+  draining = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -59,18 +70,67 @@ export class JobsService implements OnApplicationShutdown {
     const live: LiveJob = { kind, controller: new AbortController(), pending: new Map(), done, settle };
     this.store.add(job);
     this.live.set(job.id, live);
+    this.logger.log({ jobId: job.id, msg: 'job accepted', kind: kind.name, total: job.total });
     this.emit(job, 'job.created', toView(job));
     setImmediate(() => void this.execute(job, live));
     return toView(job);
   }
 
-  /** Submits a job and, if asked, holds the answer until it finishes or `waitMs` passes. */
-  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { owner?: string; waitMs: number; limit: number }): Promise<Submission> {
-    const view = this.submit(kind, inputs, options.owner);
+  /**
+   * Admits a job (or refuses it with 503/429 and Retry-After, before holding anything) and,
+   * if asked, holds the answer until it finishes or `waitMs` passes.
+   */
+  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number }): Promise<Submission> {
+    this.admit(options.caller, inputs.length);
+    const view = this.submit(kind, inputs, options.caller.owner);
+    this.trackInFlight(options.caller.id, view.id);
     const job = this.get(view.id);
     const finished = options.waitMs > 0 && (await this.waitFor(job, options.waitMs));
     const body = finished ? { ...toView(job), results: this.results(job, 0, options.limit, 'decimal') } : view;
     return { finished, location: view.links.self, body };
+  }
+
+  /** Unfinished tasks of every live job: the depth of the work queue. */
+  queuedTasks(): number {
+    let queued = 0;
+    for (const id of this.live.keys()) {
+      const job = this.store.get(id);
+      if (job) queued += job.total - job.finished;
+    }
+    return queued;
+  }
+
+  /**
+   * Shutdown: refuse new jobs, give running ones until `graceMs` to finish, then cancel the
+   * rest with reason `shutdown` so every subscriber gets a final event.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const jobs = [...this.live.keys()].map((id) => this.store.get(id)).filter((job) => job !== undefined);
+    if (jobs.length) this.logger.log(`draining ${jobs.length} running job(s) for up to ${graceMs} ms`);
+    const deadline = Date.now() + graceMs;
+    await Promise.all(jobs.map((job) => this.waitFor(job, Math.max(0, deadline - Date.now()))));
+    await Promise.all(jobs.filter((job) => !isFinal(job.status)).map((job) => this.cancel(job, 'shutdown')));
+  }
+
+  private admit(caller: Caller, tasks: number): void {
+    if (this.draining) throw new RetryableException(503, 'the service is shutting down; retry on another instance', 5);
+    const queued = this.queuedTasks();
+    if (queued > 0 && queued + tasks > this.config.MAX_QUEUED_TASKS) {
+      throw new RetryableException(503, `the work queue is full (${queued} tasks waiting, limit MAX_QUEUED_TASKS ${this.config.MAX_QUEUED_TASKS}); retry later`, 2);
+    }
+    if ((this.inFlight.get(caller.id) ?? 0) >= this.config.MAX_JOBS_IN_FLIGHT_PER_KEY) {
+      throw new RetryableException(429, `too many unfinished jobs (limit MAX_JOBS_IN_FLIGHT_PER_KEY ${this.config.MAX_JOBS_IN_FLIGHT_PER_KEY})`, 1);
+    }
+  }
+
+  private trackInFlight(callerId: string, jobId: string): void {
+    this.inFlight.set(callerId, (this.inFlight.get(callerId) ?? 0) + 1);
+    void this.live.get(jobId)?.done.then(() => {
+      const left = (this.inFlight.get(callerId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(callerId, left);
+      else this.inFlight.delete(callerId);
+    });
   }
 
   /** The job, if it exists and the caller may see it; otherwise 404. */
@@ -161,10 +221,9 @@ export class JobsService implements OnApplicationShutdown {
     return this.bus.subscribe(job.id, send);
   }
 
-  /** On shutdown, running jobs are cancelled so no worker is left computing for nobody. */
+  /** Whatever is still running when the app closes is cancelled: no worker computes for nobody. */
   async onApplicationShutdown(): Promise<void> {
-    const running = [...this.live.keys()].map((id) => this.store.get(id)).filter((job) => job !== undefined);
-    await Promise.all(running.map((job) => this.cancel(job, 'shutdown')));
+    await this.drain(0);
     this.store.close();
   }
 
@@ -185,7 +244,7 @@ export class JobsService implements OnApplicationShutdown {
       this.finish(job, live, signal.aborted ? 'cancelled' : undefined);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.error(`job ${job.id} failed: ${message}`);
+      this.logger.error({ jobId: job.id, msg: `job failed: ${message}` });
       this.finish(job, live, 'failed', message);
     }
   }
@@ -198,7 +257,7 @@ export class JobsService implements OnApplicationShutdown {
     } catch (err) {
       const cancelled = signal.aborted;
       const error = cancelled ? undefined : `worker failed: ${err instanceof Error ? err.message : String(err)}`;
-      if (error) this.logger.warn(`job ${job.id}: ${error}`);
+      if (error) this.logger.warn({ jobId: job.id, msg: error, tasks: indexes.length });
       this.apply(
         job,
         live,
@@ -259,6 +318,7 @@ export class JobsService implements OnApplicationShutdown {
     job.startedAt ??= job.finishedAt;
     this.live.delete(job.id);
     this.emit(job, `job.${job.status}` as EventName, toView(job));
+    this.logger.log({ jobId: job.id, msg: `job ${job.status}`, kind: job.kind, total: job.total, completed: job.completed, failed: job.failed, cancelled: job.cancelled, ms: job.finishedAt - job.startedAt, ...(job.reason ? { reason: job.reason } : {}) });
     this.store.finished(job);
     live.settle();
   }

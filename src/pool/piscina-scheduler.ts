@@ -38,21 +38,25 @@ export class PiscinaScheduler extends TaskScheduler {
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
+    // The timeout counts from the moment a worker starts the task, not from time in the queue.
+    const timeout = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
     port1.on('message', (message: PortMessage) => {
-      if ('end' in message) endSeen();
+      if ('started' in message) timer = setTimeout(() => timeout.abort(), this.options.taskTimeoutMs);
+      else if ('end' in message) endSeen();
       else onUpdates(message.updates);
     });
-    const timeout = AbortSignal.timeout(this.options.taskTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     try {
       await this.pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: combined });
       await Promise.race([ended, delay(END_MARKER_GRACE_MS)]);
     } catch (err) {
-      if (timeout.aborted && !signal?.aborted) {
+      if (timeout.signal.aborted && !signal?.aborted) {
         throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
       }
       throw err;
     } finally {
+      clearTimeout(timer);
       port1.close();
     }
   }

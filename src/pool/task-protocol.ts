@@ -23,8 +23,9 @@ export interface TaskUpdate<R = unknown> {
 }
 
 /**
- * Messages on the task's port. `end` is posted last: the task's return value travels on a
+ * Messages on the task's port. `started` is posted first, when a worker picks the task up
+ * (the task timeout counts from then, not from time spent queued). `end` is posted last: the task's return value travels on a
  * different channel than the port, so the main thread waits for `end` before it treats the
  * task as done, and so never loses the final updates.
  */
-export type PortMessage = { updates: TaskUpdate[] } | { end: true };
+export type PortMessage = { started: true } | { updates: TaskUpdate[] } | { end: true };

@@ -14,7 +14,9 @@ export class UpdateReporter {
     private readonly port: MessagePort,
     private readonly flushMs = 20,
     private readonly maxBatch = 1000,
-  ) {}
+  ) {
+    this.post({ started: true });
+  }
 
   push(update: TaskUpdate): void {
     this.buffer.push(update);

@@ -7,5 +7,6 @@ import { ProgressGateway } from './progress.gateway';
   imports: [JobsModule],
   controllers: [JobEventsController],
   providers: [ProgressGateway],
+  exports: [ProgressGateway],
 })
 export class ProgressModule {}

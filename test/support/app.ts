@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory';
-import { loadConfig, type AppConfig } from '../../src/config/config.schema';
+import { APP_CONFIG } from '../../src/config/app-config';
+import type { AppConfig } from '../../src/config/config.schema';
 
 export interface RunningApp {
   app: INestApplication;
@@ -13,8 +14,8 @@ export interface RunningApp {
 
 /** The real application (real pool, real worker threads) on an ephemeral loopback port. */
 export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
-  const config = loadConfig({ NODE_ENV: 'test', POOL_SIZE: '2', ...env });
-  const app = await createApp(config, { logger: false });
+  const app = await createApp({ env: { NODE_ENV: 'test', POOL_SIZE: '2', ...env }, logger: false });
+  const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, wsUrl: url.replace(/^http/, 'ws'), config, close: () => app.close() };
