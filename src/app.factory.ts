@@ -9,6 +9,7 @@ import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import type { Env } from './config/config.module';
+import { setupOpenApi } from './openapi/openapi';
 import { FeedWsAdapter } from './progress/feed-ws.adapter';
 
 export interface AppOptions {
@@ -35,5 +36,6 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   app.useWebSocketAdapter(
     new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }),
   );
+  setupOpenApi(app, config);
   return app;
 }

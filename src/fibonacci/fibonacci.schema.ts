@@ -54,3 +54,16 @@ function expand(body: { numbers?: number[]; range?: { from: number; to: number }
   const { from, to } = body.range!;
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+/** One item of a Fibonacci job's results. */
+export const fibonacciResultSchema = z
+  .object({
+    index: z.int().describe('position in the request'),
+    n: z.int(),
+    state: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+    value: z.string().optional().describe('F(n) exactly, as decimal (or hexadecimal with ?format=hex) text'),
+    digits: z.int().optional().describe('decimal digits of F(n)'),
+    ms: z.number().optional().describe('compute time in the worker'),
+    error: z.string().optional().describe('why the task failed'),
+  })
+  .meta({ id: 'FibonacciResult' });

@@ -1,29 +1,34 @@
-import type { JobRecord } from './job.model';
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATUSES, type JobRecord } from './job.model';
 
 /** A job as the API shows it (GET /jobs/:id, the 202 of a submission, event payloads). */
-export interface JobView {
-  id: string;
-  kind: string;
-  status: string;
-  total: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  reason?: string;
-  links: { self: string; results: string; events: string };
-}
+export const jobViewSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(JOB_KINDS),
+    status: z.enum(JOB_STATUSES),
+    total: z.int().describe('tasks in the job (numbers, pages)'),
+    completed: z.int(),
+    failed: z.int(),
+    cancelled: z.int(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+    durationMs: z.number().nullable().describe('from start to finish, or to now while running'),
+    reason: z.string().optional().describe('why the job ended failed or cancelled'),
+    links: z.object({ self: z.string(), results: z.string(), events: z.string() }),
+  })
+  .meta({ id: 'Job' });
+export type JobView = z.infer<typeof jobViewSchema>;
 
 /** The snapshot a subscriber gets first: the view plus every task's state, one letter each. */
-export interface JobSnapshot extends JobView {
-  /** q queued, r running, c completed, f failed, x cancelled; position = task index. */
-  tasks: string;
-  /** Progress 0..1 of running tasks that report it, by index. */
-  progress: Record<number, number>;
-}
+export const jobSnapshotSchema = jobViewSchema
+  .extend({
+    tasks: z.string().describe('one letter per task, by index: q queued, r running, c completed, f failed, x cancelled'),
+    progress: z.record(z.string(), z.number()).describe('progress 0..1 of running tasks that report it, by index'),
+  })
+  .meta({ id: 'JobSnapshot' });
+export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
 
 const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { JOB_KINDS, JOB_STATUSES } from './job.model';
 
-const count = (name: string, max: number, fallback: number) =>
+const count = (name: string, max: number, fallback: number, min = 0) =>
   z.coerce
     .number({ error: `${name} must be a number` })
     .int({ error: `${name} must be an integer` })
-    .min(0, { error: `${name} must be >= 0` })
+    .min(min, { error: `${name} must be >= ${min}` })
     .max(max, { error: `${name} must be <= ${max}` })
     .default(fallback);
 
@@ -13,7 +13,7 @@ export const MAX_PAGE = 10_000;
 
 export const pageQuery = z.object({
   offset: count('offset', Number.MAX_SAFE_INTEGER, 0),
-  limit: count('limit', MAX_PAGE, 1_000).refine((n) => n > 0, { error: 'limit must be >= 1' }),
+  limit: count('limit', MAX_PAGE, 1_000, 1),
 });
 
 export const resultsQuery = pageQuery.extend({
@@ -23,9 +23,22 @@ export const resultsQuery = pageQuery.extend({
 export const listQuery = pageQuery.extend({
   status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
   kind: z.enum(JOB_KINDS, { error: `kind must be one of ${JOB_KINDS.join(', ')}` }).optional(),
-  limit: count('limit', 1_000, 50).refine((n) => n > 0, { error: 'limit must be >= 1' }),
+  limit: count('limit', 1_000, 50, 1),
 });
 
 /** `?wait=<ms>` on submissions: how long to hold the request for the job to finish. */
 export const waitQuery = (maxWaitMs: number) =>
-  z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000).refine((n) => n > 0, { error: 'limit must be >= 1' }) });
+  z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000, 1) });
+
+/** A page of results; the shape of each item depends on the job's kind. */
+export const resultsPageSchema = z
+  .object({
+    jobId: z.uuid(),
+    status: z.enum(JOB_STATUSES),
+    total: z.int(),
+    offset: z.int(),
+    limit: z.int(),
+    format: z.enum(['decimal', 'hex']),
+    items: z.array(z.record(z.string(), z.unknown())).describe('one per task in input order; finished tasks carry their result or error'),
+  })
+  .meta({ id: 'ResultsPage' });

@@ -1,0 +1,86 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { z } from 'zod';
+import { errorBodySchema } from '../common/error-envelope';
+import type { AppConfig } from '../config/config.schema';
+import { fibonacciRequestSchema, fibonacciResultSchema } from '../fibonacci/fibonacci.schema';
+import { jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
+import { listQuery, resultsPageSchema, resultsQuery, waitQuery } from '../jobs/jobs.schemas';
+import { operations, type Operation } from './operations';
+
+/**
+ * The OpenAPI document, built from the zod schemas that validate requests (one source of truth)
+ * with the configured limits, plus Nest's own route scan so that no route is left out.
+ */
+export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
+  const base = new DocumentBuilder()
+    .setTitle('Parallel compute service')
+    .setDescription(
+      'Batches of work (Fibonacci numbers) run in parallel on a worker-thread pool. Every request is a job of tasks; ' +
+        'watch it over WebSocket at `/ws` (`{"event":"subscribe","data":{"jobId":"<id>"}}`) or SSE at `/jobs/{id}/events`, ' +
+        'read results as JSON, cancel with DELETE.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'needed when the service runs with API_KEYS' })
+    .build();
+  const document = SwaggerModule.createDocument(app, base);
+  const schemas = {
+    Job: jobViewSchema,
+    JobSnapshot: jobSnapshotSchema,
+    ResultsPage: resultsPageSchema,
+    FibonacciResult: fibonacciResultSchema,
+    Error: errorBodySchema,
+  };
+  document.components = { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, toSchema(schema, 'output')])) };
+  const limits = { maxN: config.FIB_MAX_N, maxNumbers: config.FIB_MAX_NUMBERS, maxResultBytes: config.FIB_MAX_RESULT_BYTES };
+  const table = operations({ fibonacciBody: fibonacciRequestSchema(limits), waitQuery: waitQuery(config.MAX_WAIT_MS), listQuery, resultsQuery });
+  for (const [key, operation] of Object.entries(table)) {
+    const [method, path] = key.split(' ');
+    const target = document.paths[path]?.[method.toLowerCase() as 'get'];
+    if (!target) throw new Error(`OpenAPI table names ${key}, which is not a route`);
+    Object.assign(target, render(operation, Boolean(config.API_KEYS.length)));
+  }
+  return document;
+}
+
+/** Serves Swagger UI at /docs and the document at /docs-json. */
+export function setupOpenApi(app: INestApplication, config: AppConfig): void {
+  SwaggerModule.setup('docs', app, buildOpenApi(app, config), { jsonDocumentUrl: 'docs-json' });
+}
+
+function render(op: Operation, keysOn: boolean) {
+  const parameters = [
+    ...(op.pathParams ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
+    ...Object.entries((op.query ? toSchema(op.query, 'input').properties : {}) as Record<string, object>).map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: false,
+      schema,
+    })),
+  ];
+  const responses = Object.fromEntries(
+    Object.entries(op.responses).map(([status, r]) => [
+      status,
+      {
+        description: r.description,
+        ...(r.ref || r.example !== undefined
+          ? { content: { [r.contentType ?? 'application/json']: { ...(r.ref ? { schema: { $ref: `#/components/schemas/${r.ref}` } } : {}), ...(r.example !== undefined ? { example: r.example } : {}) } } }
+          : {}),
+      },
+    ]),
+  );
+  return {
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: [op.tag],
+    parameters,
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body.schema, 'input'), examples: op.body.examples } } } } : {}),
+    responses,
+    security: op.public || !keysOn ? [] : [{ bearer: [] }],
+  };
+}
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _s, id: _id, ...json } = z.toJSONSchema(schema, { io, target: 'openapi-3.0', unrepresentable: 'any' }) as Record<string, unknown>;
+  return json;
+}

@@ -1,0 +1,127 @@
+import type { z } from 'zod';
+
+export interface Operation {
+  summary: string;
+  description?: string;
+  tag: string;
+  public?: boolean;
+  pathParams?: string[];
+  query?: z.ZodType;
+  body?: { schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> };
+  responses: Record<number, { description: string; ref?: string; example?: unknown; contentType?: string }>;
+}
+
+const ID = '3f1c2a5e-8a4b-4c1d-9e7f-0123456789ab';
+const job = {
+  id: ID,
+  kind: 'fibonacci',
+  status: 'queued',
+  total: 5,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  createdAt: '2026-11-25T12:00:00.000Z',
+  startedAt: null,
+  finishedAt: null,
+  durationMs: null,
+  links: { self: `/jobs/${ID}`, results: `/jobs/${ID}/results`, events: `/jobs/${ID}/events` },
+};
+const done = { ...job, status: 'completed', completed: 5, startedAt: '2026-11-25T12:00:00.002Z', finishedAt: '2026-11-25T12:00:00.150Z', durationMs: 148 };
+const page = {
+  jobId: ID,
+  status: 'completed',
+  total: 5,
+  offset: 0,
+  limit: 1000,
+  format: 'decimal',
+  items: [
+    { index: 0, n: 0, state: 'completed', value: '0', digits: 1, ms: 0.01 },
+    { index: 2, n: 90, state: 'completed', value: '2880067194370816120', digits: 19, ms: 0.01 },
+  ],
+};
+const error = (statusCode: number, error: string, message: string, extra = {}) => ({ statusCode, error, message, ...extra, requestId: 'b7e0c6f2-6a41-4c55-8d0e-1f2a3b4c5d6e' });
+const badRequest = {
+  description: 'invalid input; `issues` names each field and rule',
+  ref: 'Error',
+  example: error(400, 'Bad Request', 'numbers.1: must be >= 0', { issues: [{ field: 'numbers.1', rule: 'too_small', message: 'must be >= 0' }] }),
+};
+const notFound = { description: 'no such job (or it belongs to another API key)', ref: 'Error', example: error(404, 'Not Found', `job ${ID} not found`) };
+const unauthorized = { description: 'API keys are on and the request has no valid key', ref: 'Error', example: error(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>') };
+const limited = { description: 'rate limit or jobs-in-flight limit; see Retry-After', ref: 'Error', example: error(429, 'Too Many Requests', 'rate limit exceeded') };
+
+/** Every route's documentation, keyed `METHOD /path` as Nest's scan names it. */
+export function operations(schemas: { fibonacciBody: z.ZodType; waitQuery: z.ZodType; listQuery: z.ZodType; resultsQuery: z.ZodType }): Record<string, Operation> {
+  return {
+    'POST /fibonacci': {
+      tag: 'fibonacci',
+      summary: 'Submit a batch of Fibonacci numbers',
+      description: 'Exact F(n) for every n, computed in parallel. Answers 202 with the job (and `Location: /jobs/{id}`), or 200 with the finished job and its first page of results if it finishes within `?wait=` ms.',
+      query: schemas.waitQuery,
+      body: {
+        schema: schemas.fibonacciBody,
+        examples: {
+          numbers: { summary: 'a list of n', value: { numbers: [0, 1, 90, 1000, 1000000] } },
+          range: { summary: 'every n in a range', value: { range: { from: 1, to: 1000 } } },
+        },
+      },
+      responses: {
+        202: { description: 'accepted; follow Location', ref: 'Job', example: job },
+        200: { description: 'finished within ?wait; includes `results` (first page)', example: { ...done, results: page } },
+        400: badRequest,
+        401: unauthorized,
+        413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error', example: error(413, 'Payload Too Large', 'request body exceeds BODY_LIMIT_BYTES (1048576 bytes)') },
+        415: { description: 'body is not application/json', ref: 'Error', example: error(415, 'Unsupported Media Type', 'request body must be application/json') },
+        429: limited,
+        503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error', example: error(503, 'Service Unavailable', 'the work queue is full') },
+      },
+    },
+    'GET /jobs': {
+      tag: 'jobs',
+      summary: 'Recent jobs, newest first',
+      query: schemas.listQuery,
+      responses: { 200: { description: 'a page of jobs', example: { items: [done], total: 1, offset: 0, limit: 50 } }, 400: badRequest, 401: unauthorized },
+    },
+    'GET /jobs/{id}': {
+      tag: 'jobs',
+      summary: 'One job: status, counts, timestamps',
+      pathParams: ['id'],
+      responses: { 200: { description: 'the job', ref: 'Job', example: done }, 401: unauthorized, 404: notFound },
+    },
+    'DELETE /jobs/{id}': {
+      tag: 'jobs',
+      summary: 'Cancel a job',
+      description: 'Queued tasks never run, running ones are stopped; results finished before stay readable. Answers once the tasks have stopped.',
+      pathParams: ['id'],
+      responses: { 200: { description: 'the job, now cancelled (or as it was, if already finished)', ref: 'Job', example: { ...done, status: 'cancelled', reason: 'cancelled by request' } }, 401: unauthorized, 404: notFound },
+    },
+    'GET /jobs/{id}/results': {
+      tag: 'jobs',
+      summary: 'Results in input order, paged',
+      description: 'Running jobs return what is done so far. Fibonacci items: see the FibonacciResult schema.',
+      pathParams: ['id'],
+      query: schemas.resultsQuery,
+      responses: { 200: { description: 'a page of results', ref: 'ResultsPage', example: page }, 400: badRequest, 401: unauthorized, 404: notFound },
+    },
+    'GET /jobs/{id}/events': {
+      tag: 'progress',
+      summary: 'Progress as Server-Sent Events',
+      description: 'job.snapshot first, then task.progress (coalesced arrays of task updates), then one of job.completed | job.failed | job.cancelled, after which the stream ends.',
+      pathParams: ['id'],
+      responses: {
+        200: { description: 'an event stream', contentType: 'text/event-stream', example: 'event: job.snapshot\ndata: {...}\n\nevent: task.progress\ndata: {"jobId":"...","updates":[{"index":0,"n":90,"state":"completed","digits":19,"ms":0.01}]}\n\n' },
+        401: unauthorized,
+        404: notFound,
+      },
+    },
+    'GET /health/live': { tag: 'health', public: true, summary: 'Liveness: the process answers', responses: { 200: { description: 'alive', example: { status: 'ok', info: {}, error: {}, details: {} } } } },
+    'GET /health/ready': {
+      tag: 'health',
+      public: true,
+      summary: 'Readiness: the pool is up and the service is not shutting down',
+      responses: {
+        200: { description: 'ready', example: { status: 'ok', info: { pool: { status: 'up', threads: 2, maxThreads: 2, queued: 0 } }, error: {}, details: {} } },
+        503: { description: 'not ready (shutting down)', ref: 'Error' },
+      },
+    },
+  };
+}
