@@ -17,8 +17,8 @@ export class FeedClient {
     });
   }
 
-  static async connect(url: string): Promise<FeedClient> {
-    const socket = new WebSocket(`${url}/ws`);
+  static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<FeedClient> {
+    const socket = new WebSocket(`${url}/ws`, options);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
