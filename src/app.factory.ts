@@ -8,6 +8,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { serveDashboard } from './dashboard/static';
 import type { Env } from './config/config.module';
 import { setupOpenApi } from './openapi/openapi';
 import { FeedWsAdapter } from './progress/feed-ws.adapter';
@@ -28,7 +29,9 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
-  app.use(helmet());
+  // No upgrade-insecure-requests: a plain-HTTP deployment (behind a TLS proxy, or on a LAN) must
+  // still load its dashboard's scripts and API calls.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'] });
   app.use(requestId);
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
@@ -37,5 +40,6 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
     new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }),
   );
   setupOpenApi(app, config);
+  serveDashboard(app);
   return app;
 }
