@@ -9,8 +9,8 @@ const EXCLUDED_ROUTES = new Set(['/metrics']);
  * (app.use, before body parsing) so the time includes everything the request goes through.
  *
  * The route label is the matched pattern (`/jobs/:id`), never the URL: raw URLs carry ids and
- * would make one series per job. What matched no route (404s, bodies rejected before routing)
- * is 'unmatched'.
+ * would make one series per job. What no route handled is 'unmatched', told apart by status:
+ * 404s, bodies rejected before routing, CORS preflights, the dashboard's static files.
  */
 export function httpMetrics(metrics: MetricsService): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
