@@ -9,6 +9,8 @@ import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { serveDashboard } from './dashboard/static';
+import { httpMetrics } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 import type { Env } from './config/config.module';
 import { setupOpenApi } from './openapi/openapi';
 import { FeedWsAdapter } from './progress/feed-ws.adapter';
@@ -29,6 +31,8 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
+  // First, so that request time includes the middleware below.
+  app.use(httpMetrics(app.get(MetricsService)));
   // No upgrade-insecure-requests: a plain-HTTP deployment (behind a TLS proxy, or on a LAN) must
   // still load its dashboard's scripts and API calls.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));

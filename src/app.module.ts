@@ -9,6 +9,7 @@ import { FibonacciModule } from './fibonacci/fibonacci.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { MetricsModule } from './metrics/metrics.module';
 import { PoolModule } from './pool/pool.module';
 import { ProgressModule } from './progress/progress.module';
 
@@ -35,6 +36,7 @@ export class AppModule {
         FibonacciModule,
         ProgressModule,
         HealthModule,
+        MetricsModule,
       ],
       providers: [
         // Order matters: authentication first, so the rate limit can count per key.

@@ -113,6 +113,12 @@ export function operations(schemas: { fibonacciBody: z.ZodType; waitQuery: z.Zod
         404: notFound,
       },
     },
+    'GET /metrics': {
+      tag: 'metrics',
+      summary: 'Prometheus metrics of this instance (jobs, tasks, pool, WebSocket clients, HTTP, process)',
+      description: 'Needs an API key when API_KEYS is set, like every route but health.',
+      responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', example: 'jobs_total{kind="fibonacci",status="completed"} 3\n' }, 401: unauthorized },
+    },
     'GET /health/live': { tag: 'health', public: true, summary: 'Liveness: the process answers', responses: { 200: { description: 'alive', example: { status: 'ok', info: {}, error: {}, details: {} } } } },
     'GET /health/ready': {
       tag: 'health',
