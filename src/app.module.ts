@@ -5,6 +5,7 @@ import { AuthGuard, callerId } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ConfigModule, type Env } from './config/config.module';
+import { CrawlModule } from './crawl/crawl.module';
 import { FibonacciModule } from './fibonacci/fibonacci.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -34,6 +35,7 @@ export class AppModule {
         PoolModule,
         JobsModule,
         FibonacciModule,
+        CrawlModule,
         ProgressModule,
         HealthModule,
         MetricsModule,

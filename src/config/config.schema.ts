@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -68,7 +69,38 @@ export const configSchema = z.object({
   /** Bytes queued for one client before it is judged too slow and closed. */
   WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
+
+  /** CIDRs the crawler may reach despite being private/loopback (tests, intranets); empty by default. */
+  CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })),
+  /** Concurrent page fetches one I/O worker thread runs. */
+  CRAWL_TASKS_PER_WORKER: int(1, 256, 16),
+  CRAWL_USER_AGENT: z.string().min(1).max(200).default('parallel-compute-crawler/0.1 (+https://example.invalid/bot)'),
+  /** Hard upper bounds of the per-request crawl options (the request may ask for less). */
+  CRAWL_MAX_SEEDS: int(1, 10_000, 100),
+  CRAWL_MAX_PAGES: int(1, 1_000_000, 10_000),
+  CRAWL_MAX_DEPTH: int(0, 100, 10),
+  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 64),
+  CRAWL_MAX_PER_HOST: int(1, 256, 16),
+  CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000),
+  CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000),
+  CRAWL_MAX_BYTES: int(1_024, 1024 ** 3, 50 * 1024 ** 2),
+  CRAWL_MAX_REDIRECTS: int(0, 50, 20),
+  CRAWL_MAX_RETRIES: int(0, 10, 5),
+  /** Links kept per page, and the parse time budget per page. */
+  CRAWL_MAX_LINKS_PER_PAGE: int(1, 1_000_000, 5_000),
+  CRAWL_PARSE_BUDGET_MS: int(10, 60_000, 2_000),
+  /** Result bytes (mostly link lists) one crawl may hold; past it no new pages are started. */
+  CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2),
 });
+
+function isCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type AppConfig = z.infer<typeof configSchema>;
 

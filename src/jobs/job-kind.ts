@@ -1,3 +1,4 @@
+import type { TaskUpdate } from '../pool/task-protocol';
 import type { WorkerName } from '../pool/task-scheduler';
 import type { JobKindName, JobRecord } from './job.model';
 
@@ -13,6 +14,10 @@ export interface JobContext<TInput, TResult> {
    * (crash, out of memory, timeout, cancel) its unfinished indexes are marked failed or cancelled.
    */
   runTask(worker: WorkerName, payload: object, indexes: readonly number[]): Promise<void>;
+  /** Adds a task while the job runs (a crawl discovers pages); subscribers see it queued. */
+  addTask(input: TInput): number;
+  /** Settles tasks decided without a worker (a page robots.txt forbids). */
+  report(updates: TaskUpdate<TResult>[]): void;
 }
 
 /**

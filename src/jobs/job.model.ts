@@ -6,7 +6,7 @@ import { isFinished, type TaskState } from '../pool/task-protocol';
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_KINDS = ['fibonacci'] as const;
+export const JOB_KINDS = ['fibonacci', 'crawl'] as const;
 export type JobKindName = (typeof JOB_KINDS)[number];
 
 export function isFinal(status: JobStatus): boolean {
@@ -39,6 +39,8 @@ export class JobRecord<TInput = unknown, TResult = unknown> {
   readonly states: TaskState[];
   readonly results: (TResult | undefined)[];
   readonly errors: (string | undefined)[] = [];
+  /** Kind-specific running totals (a crawl's pages, links and bytes), shown with the job. */
+  summary?: Record<string, number>;
   /** Task progress 0..1 for running tasks that report it. */
   readonly progress = new Map<number, number>();
 
@@ -49,6 +51,8 @@ export class JobRecord<TInput = unknown, TResult = unknown> {
     readonly inputs: TInput[],
     /** The API key that created the job, if keys are on. */
     readonly owner?: string,
+    /** The request's options, for kinds whose tasks are not all known upfront (a crawl). */
+    readonly params?: unknown,
   ) {
     this.states = new Array<TaskState>(inputs.length).fill('queued');
     this.results = new Array<TResult | undefined>(inputs.length);

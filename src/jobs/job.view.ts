@@ -16,6 +16,7 @@ export const jobViewSchema = z
     finishedAt: z.iso.datetime().nullable(),
     durationMs: z.number().nullable().describe('from start to finish, or to now while running'),
     reason: z.string().optional().describe('why the job ended failed or cancelled'),
+    summary: z.record(z.string(), z.number()).optional().describe('kind-specific totals, e.g. a crawl: pagesOk, pagesFailed, linksDiscovered, bytesFetched, queued, discovered'),
     links: z.object({ self: z.string(), results: z.string(), events: z.string() }),
   })
   .meta({ id: 'Job' });
@@ -48,6 +49,7 @@ export function toView(job: JobRecord): JobView {
     finishedAt: iso(job.finishedAt),
     durationMs: job.startedAt !== undefined && end !== undefined ? end - job.startedAt : null,
     ...(job.reason ? { reason: job.reason } : {}),
+    ...(job.summary ? { summary: { ...job.summary } } : {}),
     links: { self, results: `${self}/results`, events: `${self}/events` },
   };
 }

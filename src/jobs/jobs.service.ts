@@ -62,9 +62,9 @@ export class JobsService implements OnApplicationShutdown {
     private readonly scheduler: TaskScheduler,
   ) {}
 
-  submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string): JobView {
+  submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string, params?: unknown): JobView {
     this.kinds.set(kind.name, kind);
-    const job = new JobRecord<I, R>(randomUUID(), kind.name, inputs, owner);
+    const job = new JobRecord<I, R>(randomUUID(), kind.name, inputs, owner, params);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const live: LiveJob = { kind, controller: new AbortController(), pending: new Map(), done, settle };
@@ -80,9 +80,9 @@ export class JobsService implements OnApplicationShutdown {
    * Admits a job (or refuses it with 503/429 and Retry-After, before holding anything) and,
    * if asked, holds the answer until it finishes or `waitMs` passes.
    */
-  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number }): Promise<Submission> {
+  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number; params?: unknown }): Promise<Submission> {
     this.admit(options.caller, inputs.length);
-    const view = this.submit(kind, inputs, options.caller.owner);
+    const view = this.submit(kind, inputs, options.caller.owner, options.params);
     this.trackInFlight(options.caller.id, view.id);
     const job = this.get(view.id);
     const finished = options.waitMs > 0 && (await this.waitFor(job, options.waitMs));
@@ -184,12 +184,14 @@ export class JobsService implements OnApplicationShutdown {
       const state = job.states[index];
       const result = job.results[index];
       const error = job.errors[index];
+      const presented = result !== undefined ? kind.present(input, result, format) : {};
       items.push({
         index,
         ...kind.summarize(input, undefined),
         state,
-        ...(result !== undefined ? kind.present(input, result, format) : {}),
-        ...(error !== undefined ? { error } : {}),
+        ...presented,
+        // A kind may present its own structured error (a crawl's {code, message}).
+        ...(error !== undefined && !('error' in presented) ? { error } : {}),
       });
     }
     return { jobId: job.id, status: job.status, total: job.total, offset, limit, format, items };
@@ -238,6 +240,12 @@ export class JobsService implements OnApplicationShutdown {
           job,
           signal,
           runTask: (worker, payload, indexes) => this.runTask(job, live, worker, payload, indexes),
+          addTask: (input) => {
+            const index = job.addTask(input);
+            this.queueUpdate(job, live, index, { index, ...live.kind.summarize(input, undefined), state: 'queued' });
+            return index;
+          },
+          report: (updates) => this.apply(job, live, updates),
         };
         await live.kind.execute(context);
       }
@@ -279,7 +287,7 @@ export class JobsService implements OnApplicationShutdown {
         }
         if (error !== undefined) job.errors[index] = error;
       }
-      live.pending.set(index, {
+      this.queueUpdate(job, live, index, {
         index,
         ...live.kind.summarize(job.inputs[index], result),
         state,
@@ -287,9 +295,12 @@ export class JobsService implements OnApplicationShutdown {
         ...(error !== undefined ? { error } : {}),
       });
     }
-    if (live.pending.size > 0 && !live.flushTimer) {
-      live.flushTimer = setTimeout(() => this.flush(job.id), this.config.PROGRESS_FLUSH_MS);
-    }
+  }
+
+  /** Holds a task update for the next coalesced `task.progress` (the newest per task wins). */
+  private queueUpdate(job: JobRecord, live: LiveJob, index: number, update: Record<string, unknown>): void {
+    live.pending.set(index, update);
+    if (!live.flushTimer) live.flushTimer = setTimeout(() => this.flush(job.id), this.config.PROGRESS_FLUSH_MS);
   }
 
   /** Publishes the job's pending task updates as one `task.progress` event. */
@@ -302,7 +313,7 @@ export class JobsService implements OnApplicationShutdown {
     if (live.pending.size === 0) return;
     const updates = [...live.pending.values()];
     live.pending.clear();
-    this.emit(job, 'task.progress', { jobId, updates });
+    this.emit(job, 'task.progress', { jobId, updates, ...(job.summary ? { summary: { ...job.summary } } : {}) });
   }
 
   private finish(job: JobRecord, live: LiveJob, forced?: 'cancelled' | 'failed', reason?: string): void {

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { MessageChannel } from 'node:worker_threads';
 import type { PortMessage } from './task-protocol';
-import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName } from './task-scheduler';
+import { TaskScheduler, WORKER_PROFILES, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
 import { workerExecArgv, workerFile } from './worker-files';
 
 export interface PiscinaSchedulerOptions {
@@ -10,6 +10,8 @@ export interface PiscinaSchedulerOptions {
   maxOldGenerationMb: number;
   /** Upper bound on one task, so a stuck worker fails its task instead of hanging the job. */
   taskTimeoutMs: number;
+  /** Tasks one I/O worker runs at once (page fetches wait on the network, not the CPU). */
+  ioTasksPerWorker?: number;
   /** Where `<name>.worker.{js,ts}` files live; tests point it at fixture workers. */
   workerDir?: string;
 }
@@ -17,63 +19,88 @@ export interface PiscinaSchedulerOptions {
 /** After a task returns, its last port messages are normally already queued; this is a backstop. */
 const END_MARKER_GRACE_MS = 5_000;
 
-/** The embedded scheduler: a Piscina pool of worker threads in this process. */
+/**
+ * The embedded scheduler: Piscina pools of worker threads in this process. CPU-bound work
+ * (Fibonacci) runs one task per thread; I/O-bound work (crawling) shares threads between many
+ * tasks, so a running I/O task is never cancelled by killing its thread (that would take its
+ * neighbours with it): it is told to stop over its port instead.
+ */
 export class PiscinaScheduler extends TaskScheduler {
-  private readonly pool: Piscina;
+  private readonly pools: Record<WorkerProfile, Piscina>;
   private readonly files = new Map<WorkerName, string>();
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
-    const probe = workerFile('fibonacci', options.workerDir);
-    this.pool = new Piscina({
+    const common = {
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: 60_000,
-      execArgv: workerExecArgv(probe),
+      execArgv: workerExecArgv(workerFile('fibonacci', options.workerDir)),
       resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb },
-    });
+    };
+    this.pools = {
+      cpu: new Piscina(common),
+      io: new Piscina({ ...common, minThreads: 0, concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16 }),
+    };
   }
 
   async run(worker: WorkerName, payload: object, { signal, onUpdates }: RunOptions): Promise<void> {
+    const profile = WORKER_PROFILES[worker] ?? 'cpu';
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
-    // The timeout counts from the moment a worker starts the task, not from time in the queue.
-    const timeout = new AbortController();
+    // Piscina's own abort: removes a queued task, or (CPU pool) terminates the thread running it.
+    const kill = new AbortController();
+    let started = false;
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      if (profile === 'io' && started) port1.postMessage({ abort: true });
+      else kill.abort();
+    };
+    const onAbort = () => stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
     port1.on('message', (message: PortMessage) => {
-      if ('started' in message) timer = setTimeout(() => timeout.abort(), this.options.taskTimeoutMs);
-      else if ('end' in message) endSeen();
+      if ('started' in message) {
+        started = true;
+        // The timeout counts from the moment a worker starts the task, not from time queued.
+        timer = setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, this.options.taskTimeoutMs);
+      } else if ('end' in message) endSeen();
       else onUpdates(message.updates);
     });
-    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     try {
-      await this.pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: combined });
+      if (signal?.aborted) throw signal.reason;
+      await this.pools[profile].run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill.signal });
       await Promise.race([ended, delay(END_MARKER_GRACE_MS)]);
     } catch (err) {
-      if (timeout.signal.aborted && !signal?.aborted) {
-        throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
-      }
+      if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
       throw err;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       port1.close();
     }
   }
 
   stats(): PoolStats {
+    const pools = Object.values(this.pools);
+    const threads = pools.reduce((n, pool) => n + pool.threads.length, 0);
     return {
-      threads: this.pool.threads.length,
-      maxThreads: this.pool.maxThreads,
-      queued: this.pool.queueSize,
-      utilization: this.pool.utilization,
-      completed: this.pool.completed,
+      threads,
+      maxThreads: pools.reduce((n, pool) => n + pool.maxThreads, 0),
+      queued: pools.reduce((n, pool) => n + pool.queueSize, 0),
+      // Weighted by threads, so idle empty pools do not dilute the figure.
+      utilization: threads ? pools.reduce((n, pool) => n + pool.utilization * pool.threads.length, 0) / threads : 0,
+      completed: pools.reduce((n, pool) => n + pool.completed, 0),
     };
   }
 
   /** Lets running tasks finish (unlike destroy(), which kills them). */
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all(Object.values(this.pools).map((pool) => pool.close()));
   }
 
   private fileOf(worker: WorkerName): string {

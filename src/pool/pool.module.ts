@@ -23,6 +23,7 @@ class PoolCloser implements OnApplicationShutdown {
           threads: config.POOL_SIZE,
           maxOldGenerationMb: config.WORKER_MAX_OLD_GEN_MB,
           taskTimeoutMs: config.TASK_TIMEOUT_MS,
+          ioTasksPerWorker: config.CRAWL_TASKS_PER_WORKER,
         }),
     },
     PoolCloser,

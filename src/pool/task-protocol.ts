@@ -29,3 +29,6 @@ export interface TaskUpdate<R = unknown> {
  * task as done, and so never loses the final updates.
  */
 export type PortMessage = { started: true } | { updates: TaskUpdate[] } | { end: true };
+
+/** The main thread asks a running I/O task to stop (its thread is shared, so it is not killed). */
+export type ControlMessage = { abort: true };

@@ -1,7 +1,11 @@
 import type { TaskUpdate } from './task-protocol';
 
 /** The worker entry points the pool can run; each is `src/workers/<name>.worker.ts`. */
-export type WorkerName = 'fibonacci';
+export type WorkerName = 'fibonacci' | 'crawl';
+
+/** cpu: one task per thread; io: many concurrent tasks per thread (they mostly wait). */
+export type WorkerProfile = 'cpu' | 'io';
+export const WORKER_PROFILES: Record<WorkerName, WorkerProfile> = { fibonacci: 'cpu', crawl: 'io' };
 
 export interface RunOptions {
   /** Aborting removes a queued task, or stops the worker thread running it. */

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { PortMessage, TaskUpdate } from './task-protocol';
+import type { ControlMessage, PortMessage, TaskUpdate } from './task-protocol';
 
 /**
  * Worker-side sender of task updates. It batches updates so that a chunk of thousands of
@@ -9,12 +9,18 @@ import type { PortMessage, TaskUpdate } from './task-protocol';
 export class UpdateReporter {
   private buffer: TaskUpdate[] = [];
   private lastFlush = performance.now();
+  private readonly stopper = new AbortController();
+  /** Aborted when the main thread asks this task to stop (cancel or timeout of an I/O task). */
+  readonly signal = this.stopper.signal;
 
   constructor(
     private readonly port: MessagePort,
     private readonly flushMs = 20,
     private readonly maxBatch = 1000,
   ) {
+    port.on('message', (message: ControlMessage) => {
+      if (message.abort) this.stopper.abort(new Error('task stopped by the main thread'));
+    });
     this.post({ started: true });
   }
 
@@ -36,6 +42,7 @@ export class UpdateReporter {
   end(): void {
     this.flush();
     this.post({ end: true });
+    this.port.removeAllListeners('message');
   }
 
   private post(message: PortMessage): void {

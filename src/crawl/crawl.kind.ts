@@ -1,0 +1,144 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { JobContext, JobKind } from '../jobs/job-kind';
+import { MetricsService } from '../metrics/metrics.service';
+import { parseCidrs } from './address-policy';
+import type { PageInput, PageOptions, PageResult } from './crawl-page';
+import type { CrawlRequest } from './crawl.schema';
+import { Frontier } from './frontier';
+import { RobotsCache, type RobotsRules } from './robots';
+import { createSafeAgent } from './safe-agent';
+import { ScopeFilter } from './scope';
+import { normalizeUrl } from './url-normalize';
+
+/**
+ * How crawl jobs run. The coordinator (frontier, robots.txt, politeness) lives here on the main
+ * thread; every page fetch + parse is a task on the I/O pool. Pages become job tasks as they are
+ * discovered, so the job's task list is the crawl order.
+ */
+@Injectable()
+export class CrawlKind implements JobKind<PageInput, PageResult> {
+  readonly name = 'crawl' as const;
+  /** robots.txt is fetched here on the main thread, through the same address checks. */
+  private readonly robotsAgent;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
+  }
+
+  async execute(context: JobContext<PageInput, PageResult>): Promise<void> {
+    const { job, signal } = context;
+    const request = job.params as CrawlRequest;
+    const options: PageOptions = {
+      timeoutMs: request.timeoutMs,
+      maxBytes: request.maxBytes,
+      maxRedirects: request.maxRedirects,
+      retries: request.retries,
+      userAgent: request.userAgent,
+      maxLinks: this.config.CRAWL_MAX_LINKS_PER_PAGE,
+      parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
+    };
+    const summary = { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 };
+    job.summary = summary;
+    let wake: () => void = () => {};
+    const robots = new RobotsCache(request.userAgent, { ...options, retries: 0 }, this.robotsAgent, signal);
+    const frontier = new Frontier(
+      new ScopeFilter(request.urls, { scope: request.scope, include: request.include.map((p) => new RegExp(p)), exclude: request.exclude.map((p) => new RegExp(p)) }),
+      { maxDepth: request.maxDepth, maxPages: request.maxPages, perHost: request.perHostConcurrency, delayMs: request.delayMs, maxDelayMs: this.config.CRAWL_MAX_DELAY_MS },
+      (page) => context.addTask(page),
+      (url, setRules) => {
+        if (!request.respectRobotsTxt) return setRules({ allowed: () => true });
+        robots.forUrl(url).then(
+          (rules) => {
+            setRules(rules);
+            wake();
+          },
+          () => setRules({ allowed: () => false, unreachable: 'robots.txt could not be read' }),
+        );
+      },
+    );
+    const allow = this.config.CRAWL_ALLOW_TARGETS;
+    const running = new Set<Promise<void>>();
+    const refresh = () =>
+      Object.assign(summary, { pagesOk: job.completed, pagesFailed: job.failed, queued: frontier.queued, discovered: job.total, linksDiscovered: frontier.discovered });
+
+    const start = (index: number, host: string, rules: RobotsRules) => {
+      const page = job.inputs[index];
+      if (!rules.allowed(page.url)) {
+        const message = rules.unreachable ?? 'disallowed by robots.txt';
+        context.report([{ index, state: 'failed', result: { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } }, error: `robots_disallowed: ${message}` }]);
+        this.metrics.recordCrawlPage('robots_disallowed');
+        frontier.release(host);
+        return;
+      }
+      const task = context.runTask('crawl', { index, page, options, allow }, [index]).then(() => {
+        frontier.release(host);
+        this.afterPage(job.results[index], frontier, summary);
+        if (job.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
+        running.delete(task);
+        wake();
+      });
+      running.add(task);
+    };
+
+    for (const url of request.urls) frontier.offer(normalizeUrl(url) ?? url, 0, null);
+    while (!signal.aborted) {
+      let waitMs: number | undefined;
+      while (running.size < request.concurrency) {
+        const next = frontier.next(Date.now());
+        if (!('index' in next)) {
+          waitMs = next.wakeAt !== undefined ? Math.max(1, next.wakeAt - Date.now()) : undefined;
+          break;
+        }
+        start(next.index, next.host, next.rules);
+      }
+      refresh();
+      if (running.size === 0 && frontier.queued === 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = waitMs !== undefined ? setTimeout(resolve, waitMs) : undefined;
+        const onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        wake = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
+    }
+    await Promise.all(running);
+    refresh();
+  }
+
+  summarize(page: PageInput, result: PageResult | undefined): Record<string, unknown> {
+    return {
+      url: page.url,
+      depth: page.depth,
+      ...(result ? { status: result.status, links: result.links.length, ...(result.error ? { errorCode: result.error.code } : {}) } : {}),
+    };
+  }
+
+  present(_page: PageInput, result: PageResult): Record<string, unknown> {
+    return { ...result };
+  }
+
+  sizeOf(result: PageResult): number {
+    return 300 + result.url.length * 2 + result.links.reduce((sum, link) => sum + link.length + 16, 0);
+  }
+
+  /** Feeds a finished page's links back into the frontier and its figures into the summary. */
+  private afterPage(result: PageResult | undefined, frontier: Frontier, summary: Record<string, number>): void {
+    if (!result) return; // cancelled or the worker died: nothing to follow
+    const outcome = result.error?.code ?? 'ok';
+    this.metrics.recordCrawlPage(outcome, result.bytes);
+    summary.bytesFetched += result.bytes;
+    if (result.error) return;
+    frontier.markSeen(result.finalUrl);
+    const nofollow = new Set(result.nofollow ?? []);
+    for (const link of result.links) {
+      if (!nofollow.has(link)) frontier.offer(link, result.depth + 1, result.url);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { AppConfig } from '../config/config.schema';
+import { MAX_URL_LENGTH } from './url-normalize';
+import { SCOPES } from './scope';
+
+const seedUrl = z
+  .string({ error: 'must be a string' })
+  .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return void ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `must be http or https, not ${url.protocol}` });
+    if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+  });
+
+const pattern = z
+  .string()
+  .max(500, { error: 'a pattern may be at most 500 characters' })
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a valid regular expression' },
+  );
+
+/** POST /crawl: every option has a default, and a hard upper bound from configuration. */
+export function crawlRequestSchema(config: AppConfig) {
+  const bounded = (name: string, min: number, max: number, fallback: number, setting: string) =>
+    z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be an integer' })
+      .min(min, { error: `must be >= ${min}` })
+      .max(max, { error: `must be <= ${max} (limit ${setting})` })
+      .default(Math.min(fallback, max))
+      .describe(name);
+  return z.strictObject(
+    {
+      urls: z.array(seedUrl, { error: 'must be an array of URLs' }).min(1, { error: 'must not be empty' }).max(config.CRAWL_MAX_SEEDS, { error: `at most ${config.CRAWL_MAX_SEEDS} URLs (limit CRAWL_MAX_SEEDS)` }),
+      maxDepth: bounded('link depth from the seeds', 0, config.CRAWL_MAX_DEPTH, 2, 'CRAWL_MAX_DEPTH'),
+      maxPages: bounded('pages to fetch at most', 1, config.CRAWL_MAX_PAGES, 100, 'CRAWL_MAX_PAGES'),
+      scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }).default('same-host'),
+      include: z.array(pattern).max(50).default([]).describe('follow only URLs matching one of these'),
+      exclude: z.array(pattern).max(50).default([]).describe('never follow URLs matching one of these'),
+      respectRobotsTxt: z.boolean({ error: 'must be true or false' }).default(true),
+      concurrency: bounded('fetches at once', 1, config.CRAWL_MAX_CONCURRENCY, 16, 'CRAWL_MAX_CONCURRENCY'),
+      perHostConcurrency: bounded('fetches at once per host', 1, config.CRAWL_MAX_PER_HOST, 4, 'CRAWL_MAX_PER_HOST'),
+      delayMs: bounded('pause between fetches to one host', 0, config.CRAWL_MAX_DELAY_MS, 0, 'CRAWL_MAX_DELAY_MS'),
+      timeoutMs: bounded('deadline per fetch, body included', 100, config.CRAWL_MAX_TIMEOUT_MS, 10_000, 'CRAWL_MAX_TIMEOUT_MS'),
+      maxBytes: bounded('decoded bytes read per page', 1_024, config.CRAWL_MAX_BYTES, 5_000_000, 'CRAWL_MAX_BYTES'),
+      maxRedirects: bounded('redirect hops per page', 0, config.CRAWL_MAX_REDIRECTS, 5, 'CRAWL_MAX_REDIRECTS'),
+      retries: bounded('retries for network errors, 429 and 5xx', 0, config.CRAWL_MAX_RETRIES, 2, 'CRAWL_MAX_RETRIES'),
+      userAgent: z.string().min(1).max(200, { error: 'must be at most 200 characters' }).default(config.CRAWL_USER_AGENT),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) },
+  );
+}
+
+export type CrawlRequest = z.output<ReturnType<typeof crawlRequestSchema>>;
+
+/** One item of a crawl job's results. */
+export const crawlResultSchema = z
+  .object({
+    index: z.int(),
+    state: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+    url: z.string(),
+    depth: z.int(),
+    parent: z.string().nullable(),
+    finalUrl: z.string().optional(),
+    status: z.int().nullable().optional(),
+    contentType: z.string().nullable().optional(),
+    bytes: z.int().optional(),
+    ms: z.number().optional(),
+    title: z.string().nullable().optional(),
+    links: z.array(z.string()).optional().describe('absolute, normalised, de-duplicated http(s) links on the page, followed or not'),
+    nofollow: z.array(z.string()).optional().describe('the links marked rel=nofollow (not followed)'),
+    truncated: z.boolean().optional().describe('the link list was cut by CRAWL_MAX_LINKS_PER_PAGE or the parse budget'),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'CrawlResult' });

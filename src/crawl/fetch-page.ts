@@ -1,0 +1,211 @@
+/**
+ * One page fetch with undici, for a worker thread. Redirects are followed here, hop by hop, so
+ * every hop goes through the safe agent's address check again. Each hop has a deadline that
+ * covers the whole body (a server trickling one byte at a time still times out), decoded bytes
+ * are counted while streaming (a gzip bomb is cut at maxBytes), non-HTML bodies are never read,
+ * and network errors, 429 and 5xx are retried with exponential backoff, jitter and Retry-After.
+ */
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { type Dispatcher, request } from 'undici';
+import { CrawlFailure } from './crawl-errors';
+
+export interface FetchOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  retries: number;
+  userAgent: string;
+  /** `html` (pages: other types are not read) or `any` (robots.txt). */
+  accept?: 'html' | 'any';
+}
+
+export interface FetchedPage {
+  finalUrl: string;
+  status: number;
+  contentType: string | null;
+  /** Decoded bytes read. */
+  bytes: number;
+  /** The body, only for HTML. */
+  body?: Buffer;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
+const MAX_BACKOFF_MS = 30_000;
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/** Fetches `url`, following redirects; throws CrawlFailure with a stable code on failure. */
+export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal): Promise<FetchedPage> {
+  const chain = new Set<string>();
+  let current = url;
+  try {
+    return await follow();
+  } catch (err) {
+    if (err instanceof CrawlFailure) err.finalUrl ??= current;
+    throw err;
+  }
+
+  async function follow(): Promise<FetchedPage> {
+  for (let hop = 0; ; hop++) {
+    if (chain.has(current)) throw new CrawlFailure('too_many_redirects', `redirect loop back to ${current}`);
+    chain.add(current);
+    const { status, location, page } = await withRetries(current, options, dispatcher, signal);
+    if (location === undefined) return page!;
+    if (hop >= options.maxRedirects) throw new CrawlFailure('too_many_redirects', `more than ${options.maxRedirects} redirects (last ${status} to ${location})`);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new CrawlFailure('invalid_url', `redirect to an invalid URL: ${location}`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CrawlFailure('invalid_url', `redirect to a non-http(s) URL: ${next.protocol}`);
+    next.hash = '';
+    current = next.href;
+  }
+  }
+}
+
+interface HopResult {
+  status: number;
+  location?: string;
+  page?: FetchedPage;
+}
+
+async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal): Promise<HopResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchOnce(url, options, dispatcher, signal);
+    } catch (err) {
+      const failure = err instanceof Retryable ? err : undefined;
+      if (!failure || attempt >= options.retries || signal?.aborted) throw failure ? failure.final : err;
+      const backoff = failure.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, 250 * 2 ** attempt) * (0.5 + Math.random());
+      await sleep(Math.min(backoff, MAX_BACKOFF_MS), signal);
+    }
+  }
+}
+
+/** A failure worth retrying; `final` is what the caller sees when retries run out. */
+class Retryable extends Error {
+  constructor(
+    readonly final: CrawlFailure,
+    readonly retryAfterMs?: number,
+  ) {
+    super(final.message);
+  }
+}
+
+async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer?: AbortSignal): Promise<HopResult> {
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, {
+      dispatcher,
+      signal,
+      headers: { 'user-agent': options.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1', 'accept-encoding': 'gzip, deflate, br' },
+    });
+  } catch (err) {
+    throw classify(err, deadline, options, url, outer);
+  }
+  const { statusCode: status, headers, body } = response;
+  const header = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (REDIRECTS.has(status) && header('location')) {
+    discard(body);
+    return { status, location: header('location') };
+  }
+  if (status === 429 || status >= 500) {
+    discard(body);
+    throw new Retryable(new CrawlFailure('http_error', `HTTP ${status}`, { status }), retryAfterMs(header('retry-after')));
+  }
+  if (status >= 400) {
+    discard(body);
+    throw new CrawlFailure('http_error', `HTTP ${status}`, { status });
+  }
+  const contentType = header('content-type') ?? null;
+  if (options.accept !== 'any' && (!contentType || !HTML_TYPES.test(contentType))) {
+    discard(body); // never read what will not be parsed
+    throw new CrawlFailure('not_html', `not HTML: ${contentType ?? 'no content type'}`, { status, contentType });
+  }
+  try {
+    const page = await readBody(body, header('content-encoding'), options.maxBytes);
+    return { status, page: { finalUrl: url, status, contentType, bytes: page.length, body: page } };
+  } catch (err) {
+    discard(body);
+    if (err instanceof CrawlFailure) throw Object.assign(err, { status, contentType });
+    throw classify(err, deadline, options, url, outer);
+  }
+}
+
+async function readBody(body: Readable, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  let stream: Readable = body;
+  const coding = encoding?.trim().toLowerCase();
+  if (coding && coding !== 'identity') {
+    const decoder = DECODERS[coding];
+    if (!decoder) throw new CrawlFailure('network_error', `unsupported content-encoding: ${coding}`);
+    const inflate = decoder() as unknown as Readable;
+    body.on('error', (err) => inflate.destroy(err));
+    stream = body.pipe(inflate as unknown as NodeJS.WritableStream) as unknown as Readable;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) throw new CrawlFailure('too_large', `body larger than maxBytes (${maxBytes} bytes after decoding)`);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    if (stream !== body) stream.destroy();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Stops reading a body. The no-op listener matters: destroying emits 'error', which would crash the thread. */
+function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+function classify(err: unknown, deadline: AbortSignal, options: FetchOptions, url: string, outer?: AbortSignal): Error {
+  if (err instanceof CrawlFailure || err instanceof Retryable) return err;
+  if (outer?.aborted) return outer.reason instanceof Error ? outer.reason : new Error('cancelled'); // not a page error
+  const blocked = findCause(err, (e) => (e as { code?: string }).code === 'blocked_address');
+  if (blocked) return new CrawlFailure('blocked_address', (blocked as Error).message);
+  if (deadline.aborted) return new CrawlFailure('timeout', `no complete response within timeoutMs (${options.timeoutMs} ms)`);
+  const message = (err as Error)?.message ?? String(err);
+  const code = (findCause(err, (e) => typeof (e as { code?: unknown }).code === 'string') as { code?: string } | undefined)?.code;
+  return new Retryable(new CrawlFailure('network_error', `${code ? `${code}: ` : ''}${message} (${new URL(url).host})`));
+}
+
+function findCause(err: unknown, match: (e: unknown) => boolean): unknown {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (match(e)) return e;
+  }
+  return undefined;
+}
+
+function retryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, Math.min(ms, MAX_BACKOFF_MS)) : undefined;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * URL normalisation for de-duplication. Pure. WHATWG URL already lower-cases scheme and host,
+ * drops default ports and converts IDN hosts to punycode; on top of that fragments are dropped
+ * and percent-encoding is made canonical (unreserved characters decoded, hex upper-cased).
+ */
+const SKIPPED_SCHEMES = /^\s*(javascript|mailto|tel|data|vbscript|about|blob|file|ftp):/i;
+/** RFC 3986 unreserved characters never need escaping: %41 and A are the same URL. */
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+export const MAX_URL_LENGTH = 2048;
+
+/** Absolute, normalised http(s) URL for `href` seen on a page at `base`; undefined to skip it. */
+export function normalizeUrl(href: string, base?: string | URL): string | undefined {
+  if (SKIPPED_SCHEMES.test(href)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(href.trim(), base);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password) return undefined;
+  url.hash = '';
+  url.pathname = canonicalEscapes(url.pathname);
+  url.search = canonicalEscapes(url.search);
+  const text = url.href;
+  return text.length <= MAX_URL_LENGTH ? text : undefined;
+}
+
+function canonicalEscapes(part: string): string {
+  return part.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+}
