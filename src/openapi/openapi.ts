@@ -3,6 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { z } from 'zod';
 import { errorBodySchema } from '../common/error-envelope';
 import type { AppConfig } from '../config/config.schema';
+import { crawlRequestSchema, crawlResultSchema } from '../crawl/crawl.schema';
 import { fibonacciRequestSchema, fibonacciResultSchema } from '../fibonacci/fibonacci.schema';
 import { jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
 import { listQuery, resultsPageSchema, resultsQuery, waitQuery } from '../jobs/jobs.schemas';
@@ -16,7 +17,7 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
   const base = new DocumentBuilder()
     .setTitle('Parallel compute service')
     .setDescription(
-      'Batches of work (Fibonacci numbers) run in parallel on a worker-thread pool. Every request is a job of tasks; ' +
+      'Batches of work (Fibonacci numbers, web crawls) run in parallel on worker-thread pools. Every request is a job of tasks; ' +
         'watch it over WebSocket at `/ws` (`{"event":"subscribe","data":{"jobId":"<id>"}}`) or SSE at `/jobs/{id}/events`, ' +
         'read results as JSON, cancel with DELETE.',
     )
@@ -29,11 +30,12 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
     JobSnapshot: jobSnapshotSchema,
     ResultsPage: resultsPageSchema,
     FibonacciResult: fibonacciResultSchema,
+    CrawlResult: crawlResultSchema,
     Error: errorBodySchema,
   };
   document.components = { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, toSchema(schema, 'output')])) };
   const limits = { maxN: config.FIB_MAX_N, maxNumbers: config.FIB_MAX_NUMBERS, maxResultBytes: config.FIB_MAX_RESULT_BYTES };
-  const table = operations({ fibonacciBody: fibonacciRequestSchema(limits), waitQuery: waitQuery(config.MAX_WAIT_MS), listQuery, resultsQuery });
+  const table = operations({ fibonacciBody: fibonacciRequestSchema(limits), crawlBody: crawlRequestSchema(config), waitQuery: waitQuery(config.MAX_WAIT_MS), listQuery, resultsQuery });
   for (const [key, operation] of Object.entries(table)) {
     const [method, path] = key.split(' ');
     const target = document.paths[path]?.[method.toLowerCase() as 'get'];

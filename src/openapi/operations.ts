@@ -50,8 +50,35 @@ const unauthorized = { description: 'API keys are on and the request has no vali
 const limited = { description: 'rate limit or jobs-in-flight limit; see Retry-After', ref: 'Error', example: error(429, 'Too Many Requests', 'rate limit exceeded') };
 
 /** Every route's documentation, keyed `METHOD /path` as Nest's scan names it. */
-export function operations(schemas: { fibonacciBody: z.ZodType; waitQuery: z.ZodType; listQuery: z.ZodType; resultsQuery: z.ZodType }): Record<string, Operation> {
+export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.ZodType; waitQuery: z.ZodType; listQuery: z.ZodType; resultsQuery: z.ZodType }): Record<string, Operation> {
   return {
+    'POST /crawl': {
+      tag: 'crawl',
+      summary: 'Crawl a site: fetch pages and extract their links, in parallel',
+      description:
+        'Breadth-first from the seed URLs within scope, depth and page limits, politely (robots.txt, per-host concurrency and delay) and safely (never private, loopback or reserved addresses unless CRAWL_ALLOW_TARGETS allows them). Every page is one task; results are CrawlResult items in crawl order.',
+      query: schemas.waitQuery,
+      body: {
+        schema: schemas.crawlBody,
+        examples: {
+          small: { summary: 'one site, two levels deep', value: { urls: ['https://example.org/'], maxDepth: 2, maxPages: 100, scope: 'same-host' } },
+          filtered: {
+            summary: 'only the docs, no PDFs',
+            value: { urls: ['https://example.org/docs/'], maxDepth: 3, maxPages: 500, include: ['^https://example\\.org/docs/'], exclude: ['\\.pdf$'], perHostConcurrency: 2, delayMs: 100 },
+          },
+        },
+      },
+      responses: {
+        202: { description: 'accepted; follow Location', ref: 'Job', example: { ...job, kind: 'crawl', total: 0, summary: { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 } } },
+        200: { description: 'finished within ?wait; includes `results` (first page)' },
+        400: { ...badRequest, example: error(400, 'Bad Request', 'urls.0: must be http or https, not file:', { issues: [{ field: 'urls.0', rule: 'custom', message: 'must be http or https, not file:' }] }) },
+        401: unauthorized,
+        413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error' },
+        415: { description: 'body is not application/json', ref: 'Error' },
+        429: limited,
+        503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error' },
+      },
+    },
     'POST /fibonacci': {
       tag: 'fibonacci',
       summary: 'Submit a batch of Fibonacci numbers',
@@ -97,7 +124,7 @@ export function operations(schemas: { fibonacciBody: z.ZodType; waitQuery: z.Zod
     'GET /jobs/{id}/results': {
       tag: 'jobs',
       summary: 'Results in input order, paged',
-      description: 'Running jobs return what is done so far. Fibonacci items: see the FibonacciResult schema.',
+      description: 'Running jobs return what is done so far. Items: FibonacciResult or CrawlResult, by the job\'s kind.',
       pathParams: ['id'],
       query: schemas.resultsQuery,
       responses: { 200: { description: 'a page of results', ref: 'ResultsPage', example: page }, 400: badRequest, 401: unauthorized, 404: notFound },
