@@ -1,0 +1,699 @@
+// The dashboard: job list, job view (grid, throughput, results), pool panel, submit forms,
+// connection status. Plain ES modules, no framework; all DOM writes are batched per frame.
+
+import { api, apiKey, ApiError, whenUnauthorized } from './api.js';
+import { Feed } from './feed.js';
+import { CODES, TaskGrid } from './grid.js';
+import { formatRate, RateChart } from './chart.js';
+import { renderResults } from './results.js';
+
+const $ = (id) => document.getElementById(id);
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const LIST_LIMIT = 50;
+const fmt = (n) => (n ?? 0).toLocaleString('en');
+
+/** id -> { view, at: when durationMs was read, gen: feed connection that last vouched for it, row } */
+const jobs = new Map();
+let jobsTotal = 0;
+/** Counts connections: list entries the current connection has not confirmed are rebuilt. */
+let gen = 0;
+/** The open job: { id, view, at, synced, offset, lastT, lastDone, cancelling } */
+let current = null;
+let needKey = false;
+const grid = new TaskGrid($('task-grid'));
+const chart = new RateChart($('throughput'), $('throughput-caption'));
+
+const feed = new Feed({ key: apiKey.get, onMessage, onOpen, onState: setConnection });
+
+// ---------------------------------------------------------------- rendering, once per frame
+
+const dirtyRows = new Set();
+let listChanged = false;
+let jobChanged = false;
+let frame = 0;
+
+function schedule() {
+  if (!frame) frame = requestAnimationFrame(render);
+}
+
+function render() {
+  frame = 0;
+  if (listChanged) renderList();
+  for (const rec of dirtyRows) renderRow(rec);
+  dirtyRows.clear();
+  if (jobChanged) renderJob();
+  listChanged = jobChanged = false;
+}
+
+function touch(rec) {
+  dirtyRows.add(rec);
+  if (current?.id === rec.view.id) jobChanged = true;
+  schedule();
+}
+
+function setBar(bar, pct, text, view) {
+  bar.setAttribute('aria-valuenow', String(pct));
+  if (text) bar.setAttribute('aria-valuetext', text);
+  const fill = bar.firstElementChild;
+  fill.style.width = `${pct}%`;
+  if (!view) return;
+  // Completed, failed and cancelled tasks in their grid colours, in that order.
+  const { completed: c, failed: f, cancelled: x } = view;
+  const all = c + f + x || 1;
+  const a = ((c / all) * 100).toFixed(2), b = (((c + f) / all) * 100).toFixed(2);
+  const background = f || x ? `linear-gradient(90deg, var(--c) 0 ${a}%, var(--f) ${a}% ${b}%, var(--x) ${b}% 100%)` : '';
+  if (fill.dataset.bg !== background) {
+    fill.dataset.bg = background;
+    fill.style.background = background;
+  }
+}
+
+function percent(done, total) {
+  return total > 0 ? Math.floor((done * 100) / total) : 100;
+}
+
+function duration(view, at) {
+  let ms = view.durationMs;
+  if (ms == null) return '–';
+  if (!FINAL.has(view.status)) ms += performance.now() - at;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function liveMs(view, at) {
+  return view.durationMs == null ? 0 : view.durationMs + (FINAL.has(view.status) ? 0 : performance.now() - at);
+}
+
+function badge(el, status) {
+  el.textContent = status;
+  el.dataset.status = status;
+}
+
+// ---------------------------------------------------------------- job list
+
+function upsert(view, fromFeed) {
+  const now = performance.now();
+  let rec = jobs.get(view.id);
+  if (!rec) {
+    rec = { view, at: now, gen: 0 };
+    jobs.set(view.id, rec);
+    listChanged = true;
+  } else {
+    // A finished job stays finished, whatever a late message says; and a REST answer (the 202 of
+    // a submission, a list read) may be older than what the feed already told.
+    if (FINAL.has(rec.view.status) && !FINAL.has(view.status)) return rec;
+    if (!fromFeed && !FINAL.has(view.status) && (rank(view) < rank(rec.view) || (rank(view) === rank(rec.view) && finishedOf(view) < finishedOf(rec.view)))) return rec;
+    rec.view = { ...rec.view, ...view };
+    rec.at = now;
+  }
+  if (fromFeed) rec.gen = gen;
+  touch(rec);
+  return rec;
+}
+
+const rank = (view) => (FINAL.has(view.status) ? 2 : view.status === 'running' ? 1 : 0);
+const finishedOf = (view) => view.completed + view.failed + view.cancelled;
+
+function makeRow(rec) {
+  const tr = document.createElement('tr');
+  tr.dataset.jobId = rec.view.id;
+  const cells = Array.from({ length: 6 }, () => tr.appendChild(document.createElement('td')));
+  const open = Object.assign(document.createElement('button'), { type: 'button', className: 'open' });
+  open.dataset.open = rec.view.id;
+  cells[0].append(open);
+  const status = Object.assign(document.createElement('span'), { className: 'badge' });
+  cells[1].append(status);
+  const bar = Object.assign(document.createElement('div'), { className: 'bar' });
+  bar.setAttribute('role', 'progressbar');
+  bar.setAttribute('aria-valuemin', '0');
+  bar.setAttribute('aria-valuemax', '100');
+  bar.setAttribute('aria-label', `Progress of job ${rec.view.id.slice(0, 8)}`);
+  bar.append(document.createElement('span'));
+  cells[2].append(bar);
+  rec.row = { tr, open, status, bar, counts: cells[3], duration: cells[4], created: cells[5] };
+  return rec.row;
+}
+
+function renderRow(rec) {
+  if (!rec.row) return;
+  const { view } = rec;
+  const { open, status, bar, counts, duration: dur, created, tr } = rec.row;
+  open.textContent = `${view.kind} ${view.id.slice(0, 8)}`;
+  open.setAttribute('aria-label', `Open ${view.kind} ${view.id.slice(0, 8)}`);
+  badge(status, view.status);
+  const finished = view.completed + view.failed + view.cancelled;
+  setBar(bar, percent(finished, view.total), `${fmt(finished)} of ${fmt(view.total)} tasks finished`, view);
+  counts.textContent = `${fmt(view.completed)} / ${fmt(view.failed)} / ${fmt(view.cancelled)} of ${fmt(view.total)}`;
+  dur.textContent = duration(view, rec.at);
+  created.textContent = new Date(view.createdAt).toLocaleTimeString();
+  tr.setAttribute('aria-current', String(current?.id === view.id));
+}
+
+function renderList() {
+  const sorted = [...jobs.values()].sort((a, b) => (a.view.createdAt < b.view.createdAt ? 1 : a.view.createdAt > b.view.createdAt ? -1 : 0));
+  for (const rec of sorted.slice(LIST_LIMIT)) jobs.delete(rec.view.id);
+  const shown = sorted.slice(0, LIST_LIMIT);
+  $('jobs-list').replaceChildren(...shown.map((rec) => (rec.row ?? makeRow(rec)).tr));
+  for (const rec of shown) dirtyRows.add(rec);
+  $('jobs-empty').hidden = shown.length > 0;
+  $('jobs-total').textContent = jobsTotal > shown.length ? `(newest ${shown.length} of ${fmt(jobsTotal)})` : '';
+}
+
+/** The list from REST, merged with what the feed of this connection already said (it is newer). */
+async function loadJobs() {
+  const body = await api(`/jobs?limit=${LIST_LIMIT}`);
+  const listed = new Set();
+  const stale = [];
+  for (const view of body.items) {
+    listed.add(view.id);
+    const rec = jobs.get(view.id);
+    if (rec && gen > 0 && rec.gen === gen && !FINAL.has(view.status)) continue;
+    upsert(view, false);
+    if (!FINAL.has(view.status) && (!rec || rec.gen !== gen)) stale.push(view.id);
+  }
+  for (const [id, rec] of jobs) {
+    if (!listed.has(id) && rec.gen !== gen) jobs.delete(id);
+  }
+  jobsTotal = body.total;
+  listChanged = true;
+  schedule();
+  // The list may have been read just before the feed subscribed: check what it says is running.
+  if (stale.length) setTimeout(() => stale.forEach(recheck), 1500);
+}
+
+async function recheck(id) {
+  const rec = jobs.get(id);
+  if (!rec || rec.gen === gen || FINAL.has(rec.view.status)) return;
+  try {
+    upsert(await api(`/jobs/${id}`), false);
+  } catch {
+    /* evicted or offline: the next rebuild settles it */
+  }
+}
+
+$('jobs-list').addEventListener('click', (e) => {
+  const tr = e.target.closest('tr[data-job-id]');
+  if (tr) openJob(tr.dataset.jobId);
+});
+
+// ---------------------------------------------------------------- job view
+
+function openJob(id) {
+  if (location.hash !== `#job/${id}`) location.hash = `job/${id}`;
+  else route();
+}
+
+/** `#job/<id>` opens a job; `focus` moves the keyboard there (not on a plain page load). */
+function route(focus = true) {
+  const match = /^#job\/([\w-]{1,100})$/.exec(location.hash);
+  if (match) showJob(match[1], focus === true);
+  else closeJob();
+}
+addEventListener('hashchange', () => route());
+
+function closeJob() {
+  if (!current) return;
+  feed.send('unsubscribe', { jobId: current.id });
+  const rec = jobs.get(current.id);
+  current = null;
+  $('job-view').hidden = true;
+  if (rec) touch(rec);
+}
+
+async function showJob(id, focus) {
+  if (current?.id === id) return;
+  if (current) {
+    feed.send('unsubscribe', { jobId: current.id });
+    const before = jobs.get(current.id);
+    if (before) touch(before);
+  }
+  const rec = jobs.get(id);
+  current = { id, view: rec?.view, at: rec?.at ?? performance.now(), synced: false, offset: 0, lastT: 0, lastDone: 0 };
+  clearTimeout(refreshTimer);
+  refreshTimer = 0;
+  const view = $('job-view');
+  view.hidden = false;
+  $('job-title').textContent = `Job ${id.slice(0, 8)}`;
+  $('job-reason').hidden = true;
+  $('results').tHead.replaceChildren();
+  $('results').tBodies[0].replaceChildren();
+  $('results-note').textContent = '';
+  chart.reset();
+  grid.reset(rec?.view.total ?? 0);
+  if (rec) touch(rec);
+  jobChanged = true;
+  schedule();
+  feed.send('subscribe', { jobId: id });
+  if (focus) {
+    $('job-title').focus({ preventScroll: true });
+    view.scrollIntoView({ block: 'nearest' });
+  }
+  if (!rec) {
+    try {
+      const fetched = await api(`/jobs/${id}`);
+      if (current?.id !== id) return;
+      if (!current.view) {
+        current.view = fetched;
+        current.at = performance.now();
+        if (!current.synced) grid.reset(fetched.total);
+      }
+      jobChanged = true;
+      schedule();
+    } catch (err) {
+      if (current?.id === id) jobMessage(err.message);
+      return;
+    }
+  }
+  loadResults();
+}
+
+function jobMessage(text) {
+  const el = $('job-reason');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+/** A full snapshot of the open job: the grid is rebuilt from its task map. */
+function syncCurrent(view, tasks, progress) {
+  current.view = { ...current.view, ...view };
+  current.at = performance.now();
+  if (!current.synced || typeof tasks === 'string') grid.reset(view.total, tasks ?? '', progress ?? {});
+  current.synced = true;
+  current.lastT = performance.now();
+  current.lastDone = processed();
+  current.hist = undefined;
+  syncCounts();
+  jobChanged = true;
+  schedule();
+}
+
+/** The open job's counts come from its grid, which is exact and immune to repeats. */
+function syncCounts() {
+  const rec = jobs.get(current.id);
+  const [, , completed, failed, cancelled] = grid.counts;
+  Object.assign(current.view, { completed, failed, cancelled });
+  if (rec && !FINAL.has(rec.view.status)) {
+    Object.assign(rec.view, { completed, failed, cancelled });
+    touch(rec);
+  }
+}
+
+/** Tasks the workers got through: completed or failed (cancelled ones never ran). */
+function processed() {
+  return grid.counts[CODES.completed] + grid.counts[CODES.failed];
+}
+
+/** Tasks/s over the last ~2 s (a sliding window keeps a few slow tasks from looking spiky). */
+function sample(final = false) {
+  if (!current?.synced || !current.lastT) return;
+  const now = performance.now();
+  if (now - current.lastT < 200 && !final) return;
+  const done = processed();
+  const hist = (current.hist ??= [[current.lastT, current.lastDone]]);
+  hist.push([now, done]);
+  while (hist.length > 2 && now - hist[1][0] >= 2000) hist.shift();
+  const [t0, d0] = hist[0];
+  if (now > t0) chart.add(now, ((done - d0) * 1000) / (now - t0));
+  current.lastT = final ? 0 : now;
+  current.lastDone = done;
+}
+
+function renderJob() {
+  const c = current;
+  if (!c?.view) return;
+  const v = c.view;
+  const total = v.total;
+  const running = c.synced ? grid.counts[CODES.running] : 0;
+  const finished = v.completed + v.failed + v.cancelled;
+  const pct = percent(finished, total);
+  $('job-title').textContent = `${v.kind} job ${v.id.slice(0, 8)}`;
+  $('results-format-field').hidden = v.kind !== 'fibonacci';
+  $('job-title').title = v.id;
+  badge($('job-status'), v.status);
+  setBar($('job-progress'), pct, `${fmt(finished)} of ${fmt(total)} tasks finished`, v);
+  const counts = $('job-counts');
+  counts.textContent = `${fmt(finished)} of ${fmt(total)} finished (${pct}%): ${fmt(v.completed)} completed · ${fmt(v.failed)} failed · ${fmt(v.cancelled)} cancelled${running ? ` · ${fmt(running)} running` : ''}`;
+  Object.assign(counts.dataset, { total, completed: v.completed, failed: v.failed, cancelled: v.cancelled, finished });
+  const final = FINAL.has(v.status);
+  const cancel = $('cancel-job');
+  cancel.disabled = final || !!c.cancelling;
+  cancel.textContent = c.cancelling && !final ? 'Cancelling…' : 'Cancel job';
+  if (final && v.reason) jobMessage(`Reason: ${v.reason}`);
+  $('job-duration').textContent = duration(v, c.at);
+  const ms = liveMs(v, c.at);
+  $('job-avg-rate').textContent = ms > 0 ? `${formatRate(((v.completed + v.failed) * 1000) / ms)} tasks/s` : '–';
+  renderSummary(v.summary);
+  const last = chart.samples.at(-1);
+  $('job-rate').textContent = final ? '–' : last ? `${formatRate(last[1])} tasks/s` : '…';
+}
+
+/** Kind-specific totals (a crawl's pagesOk, bytesFetched, ...), whatever keys they have. */
+function renderSummary(summary) {
+  const list = $('job-summary');
+  list.hidden = !summary;
+  if (!summary) return list.replaceChildren();
+  const key = JSON.stringify(summary);
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  list.replaceChildren(
+    ...Object.entries(summary).map(([name, value]) => {
+      const item = document.createElement('div');
+      const label = name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      const text = typeof value === 'number' && /bytes/i.test(name) ? bytes(value) : typeof value === 'number' ? fmt(value) : String(value);
+      item.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: text }));
+      return item;
+    }),
+  );
+}
+
+function bytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+grid.onDraw = () => {
+  const canvas = $('task-grid');
+  const [queued, running, completed, failed, cancelled] = grid.counts;
+  canvas.dataset.filled = String(grid.finished);
+  canvas.dataset.total = String(grid.total);
+  canvas.setAttribute('aria-label', `Task grid: ${fmt(grid.finished)} of ${fmt(grid.total)} tasks finished (${fmt(completed)} completed, ${fmt(failed)} failed, ${fmt(cancelled)} cancelled), ${fmt(running)} running, ${fmt(queued)} queued`);
+};
+
+$('cancel-job').addEventListener('click', async () => {
+  const c = current;
+  if (!c) return;
+  c.cancelling = true;
+  jobChanged = true;
+  schedule();
+  try {
+    const view = await api(`/jobs/${c.id}`, { method: 'DELETE' });
+    upsert(view, false);
+    if (current === c) updateCurrent(view);
+  } catch (err) {
+    if (current === c) jobMessage(`Cancel failed: ${err.message}`);
+  } finally {
+    c.cancelling = false;
+    jobChanged = true;
+    schedule();
+  }
+});
+
+$('close-job').addEventListener('click', () => {
+  const id = current?.id;
+  history.pushState(null, '', location.pathname + location.search);
+  closeJob();
+  document.querySelector(`[data-open="${id}"]`)?.focus();
+});
+
+function updateCurrent(view) {
+  const wasFinal = current.view && FINAL.has(current.view.status);
+  if (wasFinal && !FINAL.has(view.status)) return;
+  current.view = { ...current.view, ...view };
+  current.at = performance.now();
+  if (current.synced) syncCounts();
+  if (FINAL.has(view.status) && !wasFinal) {
+    sample(true);
+    clearTimeout(refreshTimer);
+    refreshTimer = 0;
+    loadResults();
+  }
+  jobChanged = true;
+  schedule();
+}
+
+// ---------------------------------------------------------------- results
+
+let resultsSeq = 0;
+let refreshTimer = 0;
+
+/** Tasks on the page shown finished: reload it soon (at most every 1.5 s), unless it has focus. */
+function refreshResultsSoon() {
+  if (refreshTimer || $('results').contains(document.activeElement)) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = 0;
+    loadResults();
+  }, 1500);
+}
+
+async function loadResults() {
+  const c = current;
+  if (!c) return;
+  const limit = Number($('results-limit').value);
+  const format = $('results-format').value;
+  const seq = ++resultsSeq;
+  $('results-info').textContent = 'Loading…';
+  try {
+    const page = await api(`/jobs/${c.id}/results?offset=${c.offset}&limit=${limit}&format=${format}`);
+    if (seq !== resultsSeq || current !== c) return;
+    renderResults($('results'), page.items, $('results-note'));
+    const to = Math.min(page.total, page.offset + page.items.length);
+    $('results-info').textContent = page.total ? `${fmt(page.offset + 1)}–${fmt(to)} of ${fmt(page.total)}` : 'no results';
+    $('results').dataset.offset = String(page.offset);
+    $('results-prev').disabled = page.offset === 0;
+    $('results-next').disabled = page.offset + limit >= page.total;
+    $('results-note').textContent = FINAL.has(page.status) ? '' : 'The job is still running: this page shows what is done so far (Refresh for more).';
+  } catch (err) {
+    if (seq !== resultsSeq) return;
+    $('results-info').textContent = '–';
+    $('results-note').textContent = `Could not load results: ${err.message}`;
+  }
+}
+
+$('results-prev').addEventListener('click', () => {
+  if (!current) return;
+  current.offset = Math.max(0, current.offset - Number($('results-limit').value));
+  loadResults();
+});
+$('results-next').addEventListener('click', () => {
+  if (!current) return;
+  current.offset += Number($('results-limit').value);
+  loadResults();
+});
+$('results-refresh').addEventListener('click', loadResults);
+$('results-format').addEventListener('change', loadResults);
+$('results-limit').addEventListener('change', () => {
+  if (!current) return;
+  current.offset = 0;
+  loadResults();
+});
+
+// ---------------------------------------------------------------- feed
+
+function onOpen() {
+  gen++;
+  feed.send('subscribe', { jobId: '*' });
+  if (current) {
+    current.synced = false;
+    feed.send('subscribe', { jobId: current.id });
+  }
+  loadJobs().catch(() => {});
+}
+
+function onMessage({ event, data }) {
+  switch (event) {
+    case 'job.snapshot': {
+      const { tasks, progress, ...view } = data;
+      upsert(view, true);
+      if (current?.id === view.id) syncCurrent(view, tasks, progress);
+      break;
+    }
+    case 'job.created':
+    case 'job.started':
+    case 'job.completed':
+    case 'job.failed':
+    case 'job.cancelled':
+      if (event === 'job.created' && !jobs.has(data.id)) jobsTotal++;
+      upsert(data, true);
+      if (current?.id === data.id) updateCurrent(data);
+      break;
+    case 'task.progress':
+      onProgress(data);
+      break;
+    case 'error':
+      if (data?.jobId && data.jobId === current?.id) jobMessage(data.message);
+      break;
+  }
+}
+
+function onProgress({ jobId, updates, summary }) {
+  const rec = jobs.get(jobId);
+  // Jobs that discover work (crawls) announce new tasks as queued updates past the end.
+  let total = 0;
+  for (const u of updates) if (u.index >= total) total = u.index + 1;
+  if (rec) {
+    if (total > rec.view.total) rec.view.total = total;
+    if (summary) rec.view.summary = summary;
+  }
+  if (current?.id === jobId && current.view) {
+    if (total > current.view.total) current.view.total = total;
+    if (summary) current.view.summary = summary;
+  }
+  if (current?.id === jobId && current.synced) {
+    grid.grow(total);
+    const from = current.offset, to = from + Number($('results-limit').value);
+    let shown = false;
+    for (const u of updates) {
+      grid.set(u.index, CODES[u.state] ?? 0, u.progress);
+      if (u.index >= from && u.index < to && u.state !== 'running') shown = true;
+    }
+    if (shown) refreshResultsSoon();
+    syncCounts();
+    jobChanged = true;
+    schedule();
+    return;
+  }
+  if (!rec || FINAL.has(rec.view.status)) return;
+  const view = rec.view;
+  for (const u of updates) if (u.state === 'completed' || u.state === 'failed' || u.state === 'cancelled') view[u.state]++;
+  touch(rec);
+}
+
+let lastProbe = 0;
+
+function setConnection(state, detail) {
+  const el = $('connection-status');
+  el.dataset.state = state;
+  const text = { connecting: 'Connecting…', connected: 'Live: connected', reconnecting: 'Connection lost: reconnecting…', unauthorized: 'API key needed' }[state];
+  el.textContent = detail ? `${text} (${detail})` : text;
+  // A feed that keeps failing may have had its key revoked: REST tells, with a 401.
+  if (state === 'reconnecting' && feed.attempt >= 2 && Date.now() - lastProbe > 5000) {
+    lastProbe = Date.now();
+    api('/jobs?limit=1').catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- API key
+
+whenUnauthorized(() => askKey());
+
+function askKey() {
+  const hadKey = !!apiKey.get();
+  apiKey.clear();
+  feed.stop();
+  setConnection('unauthorized');
+  if (needKey) return;
+  needKey = true;
+  $('api-key-hint').textContent = hadKey
+    ? 'The service rejected the API key. Enter a valid key; it is kept for this tab only.'
+    : 'This service needs an API key. It is kept for this tab only (sessionStorage).';
+  $('api-key-form').hidden = false;
+  $('api-key').focus();
+}
+
+$('api-key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const key = $('api-key').value.trim();
+  if (!key) return;
+  apiKey.set(key);
+  $('api-key').value = '';
+  $('api-key-form').hidden = true;
+  needKey = false;
+  boot();
+});
+
+// ---------------------------------------------------------------- submit forms
+
+function showErrors(list, err, fields, tokens) {
+  const issues = err instanceof ApiError && err.body?.issues?.length ? err.body.issues : null;
+  const items = [];
+  if (issues) {
+    for (const issue of issues) {
+      const m = /^numbers\.(\d+)$/.exec(issue.field);
+      const where = m && tokens ? `n #${Number(m[1]) + 1} ("${tokens[Number(m[1])]}")` : issue.field;
+      items.push(`${where}: ${issue.message}`);
+      for (const [prefix, input] of fields) if (issue.field === prefix || issue.field.startsWith(`${prefix}.`)) input.setAttribute('aria-invalid', 'true');
+    }
+  } else {
+    items.push(err instanceof ApiError ? err.message : `Could not reach the service: ${err.message}`);
+    if (err instanceof ApiError && err.status === 400) for (const [, input] of fields) input.setAttribute('aria-invalid', 'true');
+  }
+  list.replaceChildren(...items.slice(0, 20).map((text) => Object.assign(document.createElement('li'), { textContent: text })));
+  if (items.length > 20) list.append(Object.assign(document.createElement('li'), { textContent: `…and ${items.length - 20} more` }));
+}
+
+async function submit(body, { button, errors, fields, tokens }) {
+  button.disabled = true;
+  errors.replaceChildren();
+  for (const [, input] of fields) input.removeAttribute('aria-invalid');
+  try {
+    const job = await api('/fibonacci', { method: 'POST', body });
+    if (!jobs.has(job.id)) jobsTotal++; // unless the feed's job.created came first
+    upsert(job, false);
+    openJob(job.id);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) showErrors(errors, err, fields, tokens);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$('fib-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const tokens = $('fib-numbers').value.split(/[\s,;]+/).filter(Boolean);
+  // Numbers go as numbers; anything else goes as typed, for the server to name what is wrong.
+  const numbers = tokens.map((t) => (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : t));
+  submit({ numbers }, { button: $('fib-submit'), errors: $('fib-errors'), fields: [['numbers', $('fib-numbers')]], tokens });
+});
+
+$('range-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const read = (input) => (input.value.trim() === '' ? undefined : Number(input.value));
+  const range = { from: read($('range-from')), to: read($('range-to')) };
+  const fields = [['range.from', $('range-from')], ['range.to', $('range-to')], ['range', $('range-from')]];
+  submit({ range }, { button: $('range-submit'), errors: $('range-errors'), fields });
+});
+
+for (const id of ['fib-numbers', 'range-from', 'range-to']) $(id).addEventListener('input', (e) => e.target.removeAttribute('aria-invalid'));
+
+// ---------------------------------------------------------------- pool panel
+
+function showPool(pool, state) {
+  badge($('pool-state'), state);
+  const util = pool ? Math.round((pool.utilization ?? 0) * 100) : 0;
+  setBar($('pool-util'), Math.min(100, util), `${util}% busy`);
+  $('pool-threads').textContent = pool ? `${pool.threads} / ${pool.maxThreads}` : '–';
+  $('pool-utilization').textContent = pool ? `${util}%` : '–';
+  $('pool-queued').textContent = pool ? fmt(pool.queued) : '–';
+  $('pool-queued-tasks').textContent = pool?.queuedTasks !== undefined ? fmt(pool.queuedTasks) : '–';
+  $('pool-completed').textContent = pool?.completed !== undefined ? fmt(pool.completed) : '–';
+}
+
+async function pollPool() {
+  try {
+    const body = await api('/health/ready');
+    showPool(body.info?.pool, 'up');
+  } catch (err) {
+    const pool = err instanceof ApiError ? (err.body?.details?.pool ?? err.body?.info?.pool) : undefined;
+    showPool(pool, err instanceof ApiError ? (pool?.reason ?? 'down') : 'unreachable');
+  }
+  setTimeout(pollPool, document.hidden ? 5000 : 1000);
+}
+
+// ---------------------------------------------------------------- clock and start
+
+setInterval(() => {
+  if (current?.view && !FINAL.has(current.view.status)) {
+    sample();
+    jobChanged = true;
+  }
+  for (const rec of jobs.values()) if (!FINAL.has(rec.view.status) && rec.view.startedAt) dirtyRows.add(rec);
+  schedule();
+}, 500);
+
+async function boot() {
+  setConnection('connecting');
+  try {
+    await loadJobs();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+  }
+  if (needKey) return;
+  route(false);
+  feed.start();
+}
+
+pollPool();
+boot();

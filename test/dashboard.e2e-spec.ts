@@ -1,0 +1,237 @@
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from './support/app';
+import { hasChromium, launchBrowser, SKIP_MESSAGE, type Browser } from './support/browser';
+
+if (!hasChromium) console.log(SKIP_MESSAGE);
+
+const KEY = 'k-0123456789abcdef';
+const WAIT = 20_000;
+
+async function rest(app: RunningApp, path: string, init: RequestInit & { key?: string } = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.key) headers.authorization = `Bearer ${init.key}`;
+  const res = await fetch(`${app.url}${path}`, { ...init, headers });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).innerText();
+const connected = (page: Page) => page.locator('#connection-status[data-state="connected"]').waitFor({ timeout: WAIT });
+
+/** Submits numbers through the form and returns the new job's id (from the job view's hash). */
+async function submitNumbers(page: Page, numbers: number[]): Promise<string> {
+  const before = page.url();
+  await page.fill('#fib-numbers', numbers.join(', '));
+  await page.click('#fib-submit');
+  await page.waitForURL((url) => url.href !== before && /#job\//.test(url.hash), { timeout: WAIT });
+  return new URL(page.url()).hash.slice('#job/'.length);
+}
+
+async function waitFinished(page: Page, total: number) {
+  await page.locator('#job-progress[aria-valuenow="100"]').waitFor({ timeout: WAIT });
+  await page.locator(`#task-grid[data-filled="${total}"]`).waitFor({ timeout: WAIT });
+}
+
+async function countsShown(page: Page) {
+  const data = await page.locator('#job-counts').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+  return { total: Number(data.total), completed: Number(data.completed), failed: Number(data.failed), cancelled: Number(data.cancelled) };
+}
+
+describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp({ FIB_MAX_RESULT_BYTES: '200000000' }), launchBrowser()]);
+    page = await browser.page();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  afterEach(() => {
+    // CSP violations, uncaught exceptions and failed requests all land here.
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('loads under the CSP, shows the pool, and reports validation errors next to the form', async () => {
+    browser.allow(/status of 400 \(Bad Request\)/);
+    await page.goto(app.url);
+    await connected(page);
+    await page.locator('#pool-threads').filter({ hasText: /^\d+ \/ \d+$/ }).waitFor({ timeout: WAIT });
+    expect(await page.locator('#pool-state').getAttribute('data-status')).toBe('up');
+
+    await page.fill('#fib-numbers', '5, -1, x');
+    await page.click('#fib-submit');
+    await page.locator('#fib-errors li').first().waitFor({ timeout: WAIT });
+    const errors = await text(page, '#fib-errors');
+    expect(errors).toContain('must be >= 0');
+    expect(await page.getAttribute('#fib-numbers', 'aria-invalid')).toBe('true');
+
+    await page.fill('#range-from', '10');
+    await page.fill('#range-to', '5');
+    await page.click('#range-submit');
+    await page.locator('#range-errors li').first().waitFor({ timeout: WAIT });
+    expect(await text(page, '#range-errors')).toContain('from must be <= to');
+  });
+
+  it('runs a 2000-number batch from the form to 100%, with counts that match the API, and pages through results', async () => {
+    const numbers = Array.from({ length: 2000 }, (_, i) => i * 25);
+    const id = await submitNumbers(page, numbers);
+    await waitFinished(page, 2000);
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+
+    const { body: job } = await rest(app, `/jobs/${id}`);
+    expect(job.status).toBe('completed');
+    expect(await countsShown(page)).toEqual({ total: job.total, completed: job.completed, failed: job.failed, cancelled: job.cancelled });
+    expect(job.completed).toBe(2000);
+    expect(await page.getAttribute('#job-progress', 'role')).toBe('progressbar');
+
+    // The list row is live too.
+    const row = page.locator(`#jobs-list tr[data-job-id="${id}"]`);
+    await row.locator('.badge[data-status="completed"]').waitFor({ timeout: WAIT });
+    expect(await row.locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe('100');
+
+    // Results: page 1, then page 2; columns come from the items.
+    await page.locator('#results-info').filter({ hasText: '1–20 of 2,000' }).waitFor({ timeout: WAIT });
+    const headers = await page.locator('#results thead th').allInnerTexts();
+    expect(headers).toEqual(expect.arrayContaining(['index', 'n', 'state', 'value', 'digits', 'ms']));
+    await page.click('#results-next');
+    await page.locator('#results-info').filter({ hasText: '21–40 of 2,000' }).waitFor({ timeout: WAIT });
+    expect(await page.locator('#results tbody tr').first().locator('td').first().innerText()).toBe('20');
+
+    // A long value is shortened, and its Copy button copies the whole value.
+    await page.selectOption('#results-limit', '10');
+    await page.locator('#results-info').filter({ hasText: '1–10 of 2,000' }).waitFor({ timeout: WAIT });
+    await page.click('#results-next');
+    await page.locator('#results-info').filter({ hasText: '11–20 of 2,000' }).waitFor({ timeout: WAIT });
+    const lastRow = page.locator('#results tbody tr').last();
+    const { body: results } = await rest(app, `/jobs/${id}/results?offset=19&limit=1`);
+    const full: string = results.items[0].value;
+    expect(full.length).toBeGreaterThan(48);
+    const valueColumn = (await page.locator('#results thead th').allInnerTexts()).indexOf('value');
+    const shown = await lastRow.locator('td').nth(valueColumn).innerText();
+    expect(shown).toContain(`${full.slice(0, 20)}…${full.slice(-20)}`);
+    await lastRow.locator('button.copy').click();
+    await lastRow.locator('button.copy').filter({ hasText: 'Copied' }).waitFor({ timeout: WAIT });
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(full);
+
+    // Keyboard: Enter on a list entry opens that job.
+    await page.locator(`#jobs-list [data-open="${id}"]`).focus();
+    await page.keyboard.press('Enter');
+    expect(new URL(page.url()).hash).toBe(`#job/${id}`);
+
+    await browser.screenshot(page, 'dashboard.png');
+  });
+
+  it('cancels a long job with the button', async () => {
+    const numbers = Array.from({ length: 20 }, (_, i) => 9_000_000 + i);
+    const id = await submitNumbers(page, numbers);
+    await page.locator('#job-status[data-status="running"]').waitFor({ timeout: WAIT });
+    await page.click('#cancel-job');
+    await page.locator('#job-status[data-status="cancelled"]').waitFor({ timeout: WAIT });
+    expect(await page.locator('#cancel-job').isDisabled()).toBe(true);
+
+    const { body: job } = await rest(app, `/jobs/${id}`);
+    expect(job.status).toBe('cancelled');
+    expect(job.cancelled).toBeGreaterThan(0);
+    await page.locator(`#task-grid[data-filled="20"]`).waitFor({ timeout: WAIT });
+    expect(await countsShown(page)).toEqual({ total: 20, completed: job.completed, failed: job.failed, cancelled: job.cancelled });
+    expect(await text(page, '#job-reason')).toContain('cancelled by request');
+    await page.locator(`#jobs-list tr[data-job-id="${id}"] .badge[data-status="cancelled"]`).waitFor({ timeout: WAIT });
+    await browser.screenshot(page, 'dashboard-cancelled.png');
+  });
+
+  it('keeps up with a 100k-task job: the canvas grid fills to the last task', async () => {
+    await page.evaluate(() => {
+      const frames: number[] = ((window as any).__frames = []);
+      // Script time per long animation frame: what the page itself spends while the grid fills.
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as any[]) frames.push(entry.scripts.reduce((ms: number, s: any) => ms + s.duration, 0));
+      }).observe({ type: 'long-animation-frame' });
+    });
+    const numbers = Array.from({ length: 100_000 }, (_, i) => i % 1000);
+    const { status, body: job } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers }) });
+    expect(status).toBe(202);
+    await page.locator(`#jobs-list [data-open="${job.id}"]`).click({ timeout: WAIT });
+    await waitFinished(page, 100_000);
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    const { body: done } = await rest(app, `/jobs/${job.id}`);
+    expect(await countsShown(page)).toEqual({ total: 100_000, completed: done.completed, failed: done.failed, cancelled: done.cancelled });
+    const frames: number[] = await page.evaluate(() => (window as any).__frames);
+    console.log(`[dashboard e2e] 100k tasks: ${frames.length} long frames, most script time in one frame ${Math.round(Math.max(0, ...frames))} ms`);
+    await browser.screenshot(page, 'dashboard-100k.png');
+  });
+
+  it('shows "reconnecting" when the feed drops, then reconnects and rebuilds the list', async () => {
+    browser.allow(/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/);
+    await connected(page);
+    await page.context().setOffline(true);
+    await page.evaluate(() => (window as any).__sockets.forEach((s: WebSocket) => s.close()));
+    await page.locator('#connection-status[data-state="reconnecting"]').waitFor({ timeout: WAIT });
+    expect(await text(page, '#connection-status')).toMatch(/reconnecting/i);
+
+    // A job the page cannot hear about while it is cut off.
+    const { body: missed } = await rest(app, '/fibonacci?wait=5000', { method: 'POST', body: JSON.stringify({ numbers: [1, 2, 3] }) });
+    expect(missed.status).toBe('completed');
+    await browser.screenshot(page, 'dashboard-reconnecting.png');
+    expect(await page.locator(`#jobs-list tr[data-job-id="${missed.id}"]`).count()).toBe(0);
+
+    await page.context().setOffline(false);
+    await connected(page);
+    await page.locator(`#jobs-list tr[data-job-id="${missed.id}"] .badge[data-status="completed"]`).waitFor({ timeout: WAIT });
+
+    // And it is live again: a new job shows up and completes over the feed.
+    const { body: next } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ range: { from: 1, to: 500 } }) });
+    await page.locator(`#jobs-list tr[data-job-id="${next.id}"] .badge[data-status="completed"]`).waitFor({ timeout: WAIT });
+  });
+
+  describe('with API keys', () => {
+    let keyed: RunningApp;
+    beforeAll(async () => {
+      keyed = await startApp({ API_KEYS: KEY });
+    });
+    afterAll(async () => {
+      await keyed?.close();
+    });
+
+    it('asks for the key once, keeps it for the tab, and works with it', async () => {
+      browser.allow(/status of 401 \(Unauthorized\)/);
+      const tab = await browser.page();
+      await tab.goto(keyed.url);
+      await tab.locator('#api-key-form').waitFor({ state: 'visible', timeout: WAIT });
+      await tab.locator('#connection-status[data-state="unauthorized"]').waitFor({ timeout: WAIT });
+      await browser.screenshot(tab, 'dashboard-api-key.png');
+
+      // A wrong key is refused and asked for again.
+      await tab.fill('#api-key', 'k-not-the-right-key');
+      await tab.click('#api-key-submit');
+      await tab.locator('#api-key-hint').filter({ hasText: 'rejected' }).waitFor({ timeout: WAIT });
+      expect(await tab.locator('#api-key-form').isVisible()).toBe(true);
+      expect(await tab.evaluate(() => sessionStorage.getItem('dashboard.apiKey'))).toBeNull();
+
+      await tab.fill('#api-key', KEY);
+      await tab.click('#api-key-submit');
+      await connected(tab);
+      expect(await tab.locator('#api-key-form').isHidden()).toBe(true);
+      expect(await tab.evaluate(() => sessionStorage.getItem('dashboard.apiKey'))).toBe(KEY);
+
+      const id = await submitNumbers(tab, Array.from({ length: 300 }, (_, i) => i));
+      await waitFinished(tab, 300);
+      const { status, body: job } = await rest(keyed, `/jobs/${id}`, { key: KEY });
+      expect(status).toBe(200);
+      expect(await countsShown(tab)).toEqual({ total: 300, completed: job.completed, failed: 0, cancelled: 0 });
+      await tab.locator('#results-info').filter({ hasText: '1–20 of 300' }).waitFor({ timeout: WAIT });
+
+      // A reload keeps the key: no second question.
+      await tab.reload();
+      await connected(tab);
+      expect(await tab.locator('#api-key-form').isHidden()).toBe(true);
+      await tab.locator(`#jobs-list tr[data-job-id="${id}"]`).waitFor({ timeout: WAIT });
+      await tab.close();
+    });
+  });
+});
