@@ -112,6 +112,7 @@ async function caseA(service: Service, gmp: Gmp): Promise<Finding> {
     details: [
       `a) API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
       `   in-process runs ${fmtRuns(local.runs)} ms; median run: computeChunk ${fmtMs(l.computeMs)} (per-number ms sum ${fmtMs(l.itemMs)}) + JSON.stringify ${fmtMs(l.serialiseMs)} (${mb(l.jsonBytes)}); CPU ${fmtMs(l.cpuMs)}`,
+      ...cpuView(api.value.serviceCpuMs, l.cpuMs, (service, local) => `   CPU time (little affected by busy neighbours): service ${fmtMs(service)} vs in-process ${fmtMs(local)} (${fmtRatio(service / local)})`),
     ],
   };
 }
@@ -142,6 +143,10 @@ async function caseB(service: Service, gmp: Gmp, threads: number): Promise<Findi
     details: [
       `b) API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
       `   in-process runs ${fmtRuns(local.runs)} ms (computeChunk: gmp-wasm, decimal + hex as the worker makes them); median run: per-number ms sum ${fmtMs(local.value.itemMs)}; CPU ${fmtMs(local.value.cpuMs)}`,
+      // With idle cores the API can at best spread the service's CPU time evenly over its workers.
+      ...cpuView(api.value.serviceCpuMs, local.value.cpuMs, (service, local) =>
+        `   CPU time: service ${fmtMs(service)} vs in-process ${fmtMs(local)}, so on ${threads} idle cores the speedup could reach at most ${fmtRatio((threads * local) / service)}`,
+      ),
     ],
   };
 }
@@ -220,6 +225,11 @@ function apiBreakdown(run: ApiRun & { serviceCpuMs?: number }): string {
   // service's CPU time shows whether time went to computing or to moving numbers around.
   const cpu = run.serviceCpuMs !== undefined ? `; service CPU ${fmtMs(run.serviceCpuMs)}` : '';
   return `POST ?wait ${fmtMs(run.postMs)} (job durationMs ${run.jobMs}; workers' per-number ms sum ${fmtMs(sumMs(run.items))})${pages}${cpu}`;
+}
+
+/** A details line from CPU times, where both were measured (Linux). */
+function cpuView(serviceMs: number | undefined, localMs: number, line: (service: number, local: number) => string): string[] {
+  return serviceMs !== undefined && serviceMs > 0 && localMs > 0 ? [line(serviceMs, localMs)] : [];
 }
 
 function verdict(met: boolean): string {
