@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../test/support/prng';
 import { fib } from './fib-bigint';
 import { computeChunk, estimateDigits, GMP_MIN_N, HEX_MIN_N, PROGRESS_MIN_N, type FibItem, type FibValue } from './fib-chunk';
 import { loadGmp, type Gmp } from './fib-gmp';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher-Yates with a seeded PRNG: unsorted input is the point, but it must reproduce. */
 function shuffled<T>(values: T[], seed: number): T[] {

@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../test/support/prng';
 import { fib, fibPair } from './fib-bigint';
 import { fibGmp, loadGmp, type Gmp } from './fib-gmp';
-
-/** mulberry32: a tiny seeded PRNG, so a failing property case reproduces exactly. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic (m, n) pairs with m >= 1 (the identity needs F(m-1)), some up to 20 000. */
 function pairs(count: number, seed: number): [number, number][] {

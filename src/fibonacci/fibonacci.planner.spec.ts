@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/support/prng';
 import { HEX_MIN_N, type FibItem } from './fib-chunk';
 import { estimateResultBytes, itemCost, planChunks } from './fibonacci.planner';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The invariants every plan must keep, whatever the batch: the job relies on each of them.
