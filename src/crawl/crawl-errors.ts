@@ -23,6 +23,8 @@ export class CrawlFailure extends Error {
   status?: number;
   contentType?: string | null;
   finalUrl?: string;
+  /** Decoded bytes read before giving up (too_large). */
+  bytesRead?: number;
 
   constructor(
     readonly code: CrawlErrorCode,

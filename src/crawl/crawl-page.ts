@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { CrawlFailure, type CrawlError } from './crawl-errors';
 import { decodeHtml } from './decode-html';
 import { extractLinks } from './extract-links';
-import { fetchPage, type FetchOptions } from './fetch-page';
+import { fetchPage, type FetchOptions, type HopCheck } from './fetch-page';
 
 export interface PageInput {
   url: string;
@@ -33,11 +33,11 @@ export interface PageResult extends PageInput {
   error?: CrawlError;
 }
 
-export async function crawlPage(input: PageInput, options: PageOptions, dispatcher: Dispatcher, signal?: AbortSignal): Promise<PageResult> {
+export async function crawlPage(input: PageInput, options: PageOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck): Promise<PageResult> {
   const started = performance.now();
   const base = { ...input, finalUrl: input.url, status: null, contentType: null, bytes: 0, title: null, links: [] as string[] };
   try {
-    const page = await fetchPage(input.url, options, dispatcher, signal);
+    const page = await fetchPage(input.url, options, dispatcher, signal, checkHop);
     const html = decodeHtml(page.body!, page.contentType);
     const extracted = extractLinks(html, page.finalUrl, { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs });
     return {
@@ -59,6 +59,7 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       finalUrl: err.finalUrl ?? input.url,
       status: err.status ?? null,
       contentType: err.contentType ?? null,
+      bytes: err.bytesRead ?? 0,
       ms: elapsed(started),
       error: err.toJSON(),
     };

@@ -74,7 +74,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         frontier.release(host);
         return;
       }
-      const task = context.runTask('crawl', { index, page, options, allow }, [index]).then(() => {
+      const robotsTxt = request.respectRobotsTxt ? (rules.source ?? '') : null;
+      const task = context.runTask('crawl', { index, page, options, allow, robotsTxt }, [index]).then(() => {
         frontier.release(host);
         this.afterPage(job.results[index], frontier, summary);
         if (job.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;

@@ -40,8 +40,11 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   br: createBrotliDecompress,
 };
 
+/** Decides whether a redirect may go to `url` (robots.txt of its origin); a failure says why not. */
+export type HopCheck = (url: string) => Promise<CrawlFailure | undefined>;
+
 /** Fetches `url`, following redirects; throws CrawlFailure with a stable code on failure. */
-export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal): Promise<FetchedPage> {
+export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck): Promise<FetchedPage> {
   const chain = new Set<string>();
   let current = url;
   try {
@@ -65,8 +68,11 @@ export async function fetchPage(url: string, options: FetchOptions, dispatcher: 
       throw new CrawlFailure('invalid_url', `redirect to an invalid URL: ${location}`);
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CrawlFailure('invalid_url', `redirect to a non-http(s) URL: ${next.protocol}`);
+    if (next.username || next.password) throw new CrawlFailure('invalid_url', 'redirect to a URL with credentials');
     next.hash = '';
     current = next.href;
+    const refusal = await checkHop?.(current);
+    if (refusal) throw refusal;
   }
   }
 }
@@ -159,8 +165,10 @@ async function readBody(body: Readable, encoding: string | undefined, maxBytes: 
   let total = 0;
   try {
     for await (const chunk of stream) {
+      if (total + (chunk as Buffer).length > maxBytes) {
+        throw Object.assign(new CrawlFailure('too_large', `body larger than maxBytes (${maxBytes} bytes after decoding)`), { bytesRead: total });
+      }
       total += (chunk as Buffer).length;
-      if (total > maxBytes) throw new CrawlFailure('too_large', `body larger than maxBytes (${maxBytes} bytes after decoding)`);
       chunks.push(chunk as Buffer);
     }
   } finally {

@@ -1,6 +1,6 @@
 /**
- * The crawl frontier: which page to fetch next. Breadth-first (pages are numbered in discovery
- * order and the lowest ready number goes first), de-duplicated across the whole job on
+ * The crawl frontier: which page to fetch next. Breadth-first: the shallowest waiting page goes
+ * first (then the earliest discovered), whichever host it is on; de-duplicated across the job on
  * normalised URLs, within scope, depth and page limits, and polite per host: at most
  * `perHost` fetches at once and a minimum interval between starts (delayMs or Crawl-delay).
  */
@@ -9,7 +9,8 @@ import type { RobotsRules } from './robots';
 import type { ScopeFilter } from './scope';
 
 interface HostState {
-  queue: number[];
+  /** Waiting task indexes by depth, each in discovery order. */
+  queues: number[][];
   active: number;
   /** Earliest time the next fetch may start. */
   nextAt: number;
@@ -57,7 +58,8 @@ export class Frontier {
     const index = this.enqueue({ url, depth, parent });
     this.pages++;
     this.waiting++;
-    this.host(url).queue.push(index);
+    const queues = this.host(url).queues;
+    (queues[depth] ??= []).push(index);
     return index;
   }
 
@@ -68,23 +70,25 @@ export class Frontier {
 
   /** The next page that may start now, or undefined; `wakeAt` says when to look again. */
   next(now: number): { index: number; host: string; rules: RobotsRules } | { wakeAt?: number } {
-    let best: [string, HostState] | undefined;
+    let best: { name: string; host: HostState; queue: number[]; depth: number } | undefined;
     let wakeAt: number | undefined;
-    for (const entry of this.hosts) {
-      const [, host] = entry;
-      if (host.queue.length === 0 || !host.rules || host.active >= this.limits.perHost) continue;
+    for (const [name, host] of this.hosts) {
+      if (!host.rules || host.active >= this.limits.perHost) continue;
+      const depth = host.queues.findIndex((queue) => queue?.length > 0);
+      if (depth < 0) continue;
       if (host.nextAt > now) {
         wakeAt = Math.min(wakeAt ?? Infinity, host.nextAt);
         continue;
       }
-      if (!best || host.queue[0] < best[1].queue[0]) best = entry;
+      const queue = host.queues[depth];
+      if (!best || depth < best.depth || (depth === best.depth && queue[0] < best.queue[0])) best = { name, host, queue, depth };
     }
     if (!best) return { wakeAt };
-    const [name, host] = best;
+    const { name, host, queue } = best;
     host.active++;
     host.nextAt = now + this.delayOf(host);
     this.waiting--;
-    return { index: host.queue.shift()!, host: name, rules: host.rules! };
+    return { index: queue.shift()!, host: name, rules: host.rules! };
   }
 
   /** A fetch on `host` finished. */
@@ -97,7 +101,7 @@ export class Frontier {
     const name = new URL(url).host;
     let state = this.hosts.get(name);
     if (!state) {
-      const created: HostState = { queue: [], active: 0, nextAt: 0 };
+      const created: HostState = { queues: [], active: 0, nextAt: 0 };
       this.hosts.set(name, (state = created));
       this.onNewHost(url, (rules) => (created.rules = rules));
     }

@@ -5,7 +5,7 @@
 import robotsParser from 'robots-parser';
 import type { Dispatcher } from 'undici';
 import { CrawlFailure } from './crawl-errors';
-import { fetchPage, type FetchOptions } from './fetch-page';
+import { fetchPage, type FetchOptions, type HopCheck } from './fetch-page';
 
 export interface RobotsRules {
   allowed(url: string): boolean;
@@ -13,9 +13,17 @@ export interface RobotsRules {
   crawlDelay?: number;
   /** Why everything is disallowed, when robots.txt could not be read. */
   unreachable?: string;
+  /** The robots.txt text the rules came from ('' for none), so a worker can apply them too. */
+  source?: string;
 }
 
-const ALLOW_ALL: RobotsRules = { allowed: () => true };
+const ALLOW_ALL: RobotsRules = { allowed: () => true, source: '' };
+
+/** Rules from a robots.txt text. */
+export function parseRobots(robotsUrl: string, text: string, userAgent: string): RobotsRules {
+  const robots = robotsParser(robotsUrl, text);
+  return { allowed: (url) => robots.isAllowed(url, userAgent) !== false, crawlDelay: robots.getCrawlDelay(userAgent), source: text };
+}
 /** robots.txt files past this are cut (Google reads 500 KiB). */
 const MAX_ROBOTS_BYTES = 512 * 1024;
 
@@ -40,9 +48,7 @@ export class RobotsCache {
     const robotsUrl = `${origin}/robots.txt`;
     try {
       const page = await fetchPage(robotsUrl, { ...this.options, maxBytes: MAX_ROBOTS_BYTES, accept: 'any' }, this.dispatcher, this.signal);
-      const robots = robotsParser(robotsUrl, page.body!.toString('utf8'));
-      const delay = robots.getCrawlDelay(this.userAgent);
-      return { allowed: (url) => robots.isAllowed(url, this.userAgent) !== false, crawlDelay: delay };
+      return parseRobots(robotsUrl, page.body!.toString('utf8'), this.userAgent);
     } catch (err) {
       if (!(err instanceof CrawlFailure)) throw err;
       if (err.code === 'http_error' && err.status !== undefined && err.status < 500) return ALLOW_ALL;
@@ -51,4 +57,19 @@ export class RobotsCache {
       return { allowed: () => false, unreachable: `robots.txt unreachable (${err.code}: ${err.message})` };
     }
   }
+}
+
+/**
+ * The redirect check a worker applies to every hop: robots.txt of the hop's origin, from the text
+ * the coordinator already read for the page's own origin, else fetched (once per thread and
+ * origin, kept for a while) for an origin a redirect leads to.
+ */
+export function robotsHopCheck(pageUrl: string, pageRobots: string, cache: RobotsCache, userAgent: string): HopCheck {
+  const origin = new URL(pageUrl).origin;
+  const own = parseRobots(`${origin}/robots.txt`, pageRobots, userAgent);
+  return async (url) => {
+    const rules = new URL(url).origin === origin ? own : await cache.forUrl(url);
+    if (rules.allowed(url)) return undefined;
+    return new CrawlFailure('robots_disallowed', `redirect to ${url}: ${rules.unreachable ?? 'disallowed by robots.txt'}`);
+  };
 }
