@@ -51,8 +51,15 @@ describe('planChunks', () => {
     expect(chunks.length).toBeGreaterThanOrEqual(Math.min(numbers.length, workers));
   });
 
-  it('gives a batch smaller than the pool one chunk per number', () => {
+  it('sends a tiny batch as one task: dispatch would cost more than the work', () => {
     const numbers = [10, 2_000, 30_000];
+    const chunks = planChunks(numbers, 8);
+    checkPlan(numbers, chunks);
+    expect(chunks).toHaveLength(1);
+  });
+
+  it('gives a small batch of big numbers one chunk per number, to use every worker', () => {
+    const numbers = [200_000, 300_000, 400_000];
     const chunks = planChunks(numbers, 8);
     checkPlan(numbers, chunks);
     expect(chunks).toHaveLength(3);

@@ -7,6 +7,8 @@ import { estimateDigits, HEX_MIN_N, type FibItem } from './fib-chunk';
 
 /** Work of one chunk, in estimated output digits; about 5 ms of computing here. */
 const MAX_CHUNK_COST = 250_000;
+/** Below about 0.5 ms of work a chunk costs more to dispatch than to compute: tiny jobs are one task. */
+const MIN_CHUNK_COST = 20_000;
 const MAX_CHUNK_ITEMS = 4_096;
 /** Fixed per-number overhead (conversion, message), in digit-equivalents. */
 const ITEM_OVERHEAD = 50;
@@ -19,7 +21,7 @@ export function planChunks(numbers: readonly number[], workers: number): FibItem
   const items = numbers.map((n, index) => ({ index, n })).sort((a, b) => a.n - b.n);
   const totalCost = items.reduce((sum, item) => sum + itemCost(item.n), 0);
   // At least a few chunks per worker when the batch allows, so all cores work to the end.
-  const budget = Math.max(1, Math.min(MAX_CHUNK_COST, Math.ceil(totalCost / (workers * 4))));
+  const budget = Math.max(MIN_CHUNK_COST, Math.min(MAX_CHUNK_COST, Math.ceil(totalCost / (workers * 4))));
   const chunks: FibItem[][] = [];
   let chunk: FibItem[] = [];
   let cost = 0;

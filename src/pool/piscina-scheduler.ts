@@ -28,6 +28,7 @@ const END_MARKER_GRACE_MS = 5_000;
 export class PiscinaScheduler extends TaskScheduler {
   private readonly pools: Record<WorkerProfile, Piscina>;
   private readonly files = new Map<WorkerName, string>();
+  private running = 0;
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
@@ -38,9 +39,12 @@ export class PiscinaScheduler extends TaskScheduler {
       execArgv: workerExecArgv(workerFile('fibonacci', options.workerDir)),
       resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb },
     };
+    // Threads start with their main worker module loaded, so the first job does not pay for
+    // loading undici and cheerio (about half a second). Fixture pools (workerDir) load per task.
+    const preload = (name: WorkerName) => (options.workerDir ? undefined : workerFile(name));
     this.pools = {
-      cpu: new Piscina(common),
-      io: new Piscina({ ...common, minThreads: 0, concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16 }),
+      cpu: new Piscina({ ...common, filename: preload('fibonacci') }),
+      io: new Piscina({ ...common, filename: preload('crawl'), concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16 }),
     };
   }
 
@@ -63,6 +67,7 @@ export class PiscinaScheduler extends TaskScheduler {
     port1.on('message', (message: PortMessage) => {
       if ('started' in message) {
         started = true;
+        this.running++;
         // The timeout counts from the moment a worker starts the task, not from time queued.
         timer = setTimeout(() => {
           timedOut = true;
@@ -79,6 +84,7 @@ export class PiscinaScheduler extends TaskScheduler {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
       throw err;
     } finally {
+      if (started) this.running--;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       port1.close();
@@ -91,6 +97,7 @@ export class PiscinaScheduler extends TaskScheduler {
     return {
       threads,
       maxThreads: pools.reduce((n, pool) => n + pool.maxThreads, 0),
+      running: this.running,
       queued: pools.reduce((n, pool) => n + pool.queueSize, 0),
       // Weighted by threads, so idle empty pools do not dilute the figure.
       utilization: threads ? pools.reduce((n, pool) => n + pool.utilization * pool.threads.length, 0) / threads : 0,

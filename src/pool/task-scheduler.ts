@@ -17,6 +17,8 @@ export interface RunOptions {
 export interface PoolStats {
   threads: number;
   maxThreads: number;
+  /** Tasks a worker is running right now (Piscina's utilization only counts finished ones). */
+  running: number;
   queued: number;
   utilization: number;
   completed: number;
