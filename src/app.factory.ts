@@ -21,13 +21,24 @@ export interface AppOptions {
   logger?: false;
 }
 
+const LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+function levelsFrom(level = 'log'): (typeof LEVELS)[number][] {
+  const upTo = LEVELS.indexOf(level as (typeof LEVELS)[number]);
+  return LEVELS.slice(0, upTo < 0 ? LEVELS.indexOf('log') + 1 : upTo + 1);
+}
+
 /** Builds the application exactly as it runs in production; tests call it too. */
 export async function createApp({ env, logger }: AppOptions = {}): Promise<NestExpressApplication> {
-  const nodeEnv = (env ?? process.env).NODE_ENV;
+  const { NODE_ENV: nodeEnv, LOG_LEVEL: level } = env ?? process.env;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
     bodyParser: false,
-    // One JSON object per line in production; readable text elsewhere.
-    logger: logger === false ? false : new ConsoleLogger({ json: nodeEnv === 'production', colors: nodeEnv !== 'production' }),
+    // One JSON object per line in production; readable text elsewhere. The level is validated
+    // with the rest of the settings; an invalid one stops boot before anything is logged.
+    logger:
+      logger === false
+        ? false
+        : new ConsoleLogger({ json: nodeEnv === 'production', colors: nodeEnv !== 'production', logLevels: levelsFrom(level) }),
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');

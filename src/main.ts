@@ -2,10 +2,14 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { loadConfig } from './config/config.schema';
 
 async function bootstrap(): Promise<void> {
   let app;
   try {
+    // @nestjs/config validates inside an async forRoot(), whose error would surface as an
+    // unhandled rejection with a stack trace: validate first for a one-line message.
+    loadConfig(process.env);
     app = await createApp();
   } catch (err) {
     // A bad setting stops startup with one message naming the variable and the rule.

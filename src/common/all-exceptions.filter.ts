@@ -16,7 +16,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const body = toBody(exception);
     body.requestId = requestIdOf(req);
-    if (body.statusCode >= 500) this.logger.error(`${req.method} ${req.url}: ${String((exception as Error)?.stack ?? exception)}`);
+    if (body.statusCode >= 500) {
+      // A deliberate 503 (readiness while draining, backpressure) is a warning, not a crash.
+      if (exception instanceof HttpException) this.logger.warn(`${req.method} ${req.url}: ${body.statusCode} ${body.message}`);
+      else this.logger.error(`${req.method} ${req.url}: ${String((exception as Error)?.stack ?? exception)}`);
+    }
     if (res.headersSent) {
       res.end();
       return;

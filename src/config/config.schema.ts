@@ -19,6 +19,8 @@ const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin mu
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Lowest level logged; `debug` adds a line per job accepted and finished. */
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose'], { error: 'must be one of error, warn, log, debug, verbose' }).default('log'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(0, 65535, 3000),
   /** JSON request bodies larger than this get 413. */
