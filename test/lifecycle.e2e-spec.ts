@@ -121,7 +121,8 @@ describe('SIGTERM drain of the built service', () => {
   }, 30_000);
 
   it('logs one JSON object per stdout line in production, with the jobId on the lines about a job', async () => {
-    const svc = await startService({ env: ENV });
+    // Routine per-job lines are debug-level (they cost time under load); turn them on here.
+    const svc = await startService({ env: { ...ENV, LOG_LEVEL: 'debug' } });
     const res = await post(svc, [10, 20], '?wait=10000');
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };

@@ -70,9 +70,10 @@ describe('metrics', () => {
 
   it('reports pool gauges read at scrape time', async () => {
     const text = await scrape();
-    expect(sample(text, 'pool_max_threads')).toBe(2);
+    // Two pools (CPU and I/O) of POOL_SIZE threads each.
+    expect(sample(text, 'pool_max_threads')).toBe(4);
     expect(sample(text, 'pool_threads')).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'pool_threads')).toBeLessThanOrEqual(2);
+    expect(sample(text, 'pool_threads')).toBeLessThanOrEqual(4);
     expect(sample(text, 'pool_queue_length')).toBeGreaterThanOrEqual(0);
     const utilization = sample(text, 'pool_utilization');
     expect(utilization).toBeGreaterThanOrEqual(0);
