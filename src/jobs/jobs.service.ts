@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { RetryableException } from '../common/retryable.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler, type WorkerName } from '../pool/task-scheduler';
 import { ALL_JOBS, EventBus, type EventName, type JobEvent } from '../progress/event-bus';
+import { Admission } from './admission';
 import type { JobContext, JobKind, ResultFormat } from './job-kind';
 import { isFinal, JobRecord, type JobKindName, type JobStatus } from './job.model';
 import { JobStore } from './job.store';
@@ -50,17 +50,21 @@ export class JobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly live = new Map<string, LiveJob>();
   private readonly kinds = new Map<JobKindName, JobKind<any, any>>();
-  /** Unfinished jobs per submitter (API key owner, or client address when keys are off). */
-  private readonly inFlight = new Map<string, number>();
-  /** Set on shutdown: new jobs are refused, readiness turns 503. */
-  draining = false;
+  private readonly admission: Admission;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: JobStore,
     private readonly bus: EventBus,
     private readonly scheduler: TaskScheduler,
-  ) {}
+  ) {
+    this.admission = new Admission({ maxQueuedTasks: config.MAX_QUEUED_TASKS, maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY }, () => this.queuedTasks());
+  }
+
+  /** True once shutdown began: new jobs are refused and readiness is 503. */
+  get draining(): boolean {
+    return this.admission.draining;
+  }
 
   submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string, params?: unknown): JobView {
     this.kinds.set(kind.name, kind);
@@ -81,9 +85,9 @@ export class JobsService implements OnApplicationShutdown {
    * if asked, holds the answer until it finishes or `waitMs` passes.
    */
   async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number; params?: unknown }): Promise<Submission> {
-    this.admit(options.caller, inputs.length);
+    this.admission.check(options.caller.id, inputs.length);
     const view = this.submit(kind, inputs, options.caller.owner, options.params);
-    this.trackInFlight(options.caller.id, view.id);
+    this.admission.track(options.caller.id, this.live.get(view.id)!.done);
     const job = this.get(view.id);
     const finished = options.waitMs > 0 && (await this.waitFor(job, options.waitMs));
     const body = finished ? { ...toView(job), results: this.results(job, 0, options.limit, 'decimal') } : view;
@@ -105,33 +109,13 @@ export class JobsService implements OnApplicationShutdown {
    * rest with reason `shutdown` so every subscriber gets a final event.
    */
   async drain(graceMs: number): Promise<void> {
-    this.draining = true;
+    this.admission.draining = true;
     const jobs = [...this.live.keys()].map((id) => this.store.get(id)).filter((job) => job !== undefined);
     if (jobs.length) this.logger.log(`draining ${jobs.length} running job(s) for up to ${graceMs} ms`);
     const deadline = Date.now() + graceMs;
     await Promise.all(jobs.map((job) => this.waitFor(job, Math.max(0, deadline - Date.now()))));
     // Stopping a task takes milliseconds; the wait is capped so shutdown never outlives its grace.
     await Promise.all(jobs.filter((job) => !isFinal(job.status)).map((job) => this.cancel(job, 'shutdown', 1_000)));
-  }
-
-  private admit(caller: Caller, tasks: number): void {
-    if (this.draining) throw new RetryableException(503, 'the service is shutting down; retry on another instance', 5);
-    const queued = this.queuedTasks();
-    if (queued > 0 && queued + tasks > this.config.MAX_QUEUED_TASKS) {
-      throw new RetryableException(503, `the work queue is full (${queued} tasks waiting, limit MAX_QUEUED_TASKS ${this.config.MAX_QUEUED_TASKS}); retry later`, 2);
-    }
-    if ((this.inFlight.get(caller.id) ?? 0) >= this.config.MAX_JOBS_IN_FLIGHT_PER_KEY) {
-      throw new RetryableException(429, `too many unfinished jobs (limit MAX_JOBS_IN_FLIGHT_PER_KEY ${this.config.MAX_JOBS_IN_FLIGHT_PER_KEY})`, 1);
-    }
-  }
-
-  private trackInFlight(callerId: string, jobId: string): void {
-    this.inFlight.set(callerId, (this.inFlight.get(callerId) ?? 0) + 1);
-    void this.live.get(jobId)?.done.then(() => {
-      const left = (this.inFlight.get(callerId) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(callerId, left);
-      else this.inFlight.delete(callerId);
-    });
   }
 
   /** The job, if it exists and the caller may see it; otherwise 404. */
