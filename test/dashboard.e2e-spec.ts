@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app';
 import { hasChromium, launchBrowser, SKIP_MESSAGE, type Browser } from './support/browser';
+import { startFixtureSite, type FixtureSite } from './support/fixture-site';
 
 if (!hasChromium) console.log(SKIP_MESSAGE);
 
@@ -41,15 +42,21 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   let app: RunningApp;
   let browser: Browser;
   let page: Page;
+  let site: FixtureSite;
 
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp({ FIB_MAX_RESULT_BYTES: '200000000' }), launchBrowser()]);
+    [app, browser, site] = await Promise.all([
+      startApp({ FIB_MAX_RESULT_BYTES: '200000000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }),
+      launchBrowser(),
+      startFixtureSite(),
+    ]);
     page = await browser.page();
   });
 
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    await site?.close();
   });
 
   afterEach(() => {
@@ -63,6 +70,9 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     await connected(page);
     await page.locator('#pool-threads').filter({ hasText: /^\d+ \/ \d+$/ }).waitFor({ timeout: WAIT });
     expect(await page.locator('#pool-state').getAttribute('data-status')).toBe('up');
+    // Two pools of POOL_SIZE=2 threads, idle: what runs right now, per thread.
+    await page.locator('#pool-running').filter({ hasText: /^0 running on 4 threads$/ }).waitFor({ timeout: WAIT });
+    expect(await page.getAttribute('#pool-util', 'aria-valuetext')).toBe('0 running on 4 threads');
 
     await page.fill('#fib-numbers', '5, -1, x');
     await page.click('#fib-submit');
@@ -143,6 +153,134 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     expect(await text(page, '#job-reason')).toContain('cancelled by request');
     await page.locator(`#jobs-list tr[data-job-id="${id}"] .badge[data-status="cancelled"]`).waitFor({ timeout: WAIT });
     await browser.screenshot(page, 'dashboard-cancelled.png');
+  });
+
+  it('runs a crawl from the form: pages arrive live (errors marked), the summary and counts match the API', async () => {
+    // A bad seed is refused, next to the form, naming the URL.
+    await page.fill('#crawl-urls', 'ftp://example.org/');
+    await page.click('#crawl-submit');
+    await page.locator('#crawl-errors li').first().waitFor({ timeout: WAIT });
+    expect(await text(page, '#crawl-errors')).toContain('URL #1 ("ftp://example.org/"): must be http or https, not ftp:');
+    expect(await page.getAttribute('#crawl-urls', 'aria-invalid')).toBe('true');
+
+    // Watch the page: the grid's task count as it grows, and the live list while the job runs.
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__totals = [];
+      w.__liveWhileRunning = 0;
+      new MutationObserver(() => w.__totals.push(Number(document.getElementById('task-grid')!.dataset.total))).observe(document.getElementById('task-grid')!, { attributeFilter: ['data-total'] });
+      new MutationObserver(() => {
+        const rows = document.querySelectorAll('#crawl-pages tbody tr').length;
+        if (document.getElementById('job-status')!.dataset.status === 'running') w.__liveWhileRunning = Math.max(w.__liveWhileRunning, rows);
+      }).observe(document.querySelector('#crawl-pages tbody')!, { childList: true });
+    });
+
+    // The /tree/ subtree two levels deep (7 pages), a 404 and a page robots.txt disallows: 9 pages,
+    // one at a time 100 ms apart, so that they visibly trickle in.
+    const seeds = [`${site.url}/tree/`, `${site.url}/status/404`, `${site.url}/private/secret.html`];
+    const before = page.url();
+    await page.fill('#crawl-urls', seeds.join('\n'));
+    await page.fill('#crawl-max-depth', '2');
+    await page.fill('#crawl-max-pages', '50');
+    await page.selectOption('#crawl-scope', 'same-host');
+    await page.setChecked('#crawl-robots', true);
+    await page.fill('#crawl-concurrency', '4');
+    await page.fill('#crawl-per-host', '1');
+    await page.fill('#crawl-delay', '100');
+    await page.click('#crawl-submit');
+    await page.waitForURL((url) => url.href !== before && /#job\//.test(url.hash), { timeout: WAIT });
+    const id = new URL(page.url()).hash.slice('#job/'.length);
+    expect(await text(page, '#crawl-errors')).toBe('');
+    await page.locator('#crawl-live').waitFor({ state: 'visible', timeout: WAIT });
+
+    // Failed pages show their error code, styled as an error.
+    const notFound = page.locator('#crawl-pages tbody tr[data-error-code="http_error"]');
+    await notFound.waitFor({ timeout: WAIT });
+    expect(await notFound.locator('td').nth(2).innerText()).toBe('404');
+    expect(await notFound.locator('td.err').innerText()).toBe('http_error');
+    expect(await notFound.locator('td.err').evaluate((el) => getComputedStyle(el).color)).toBe('rgb(180, 35, 24)');
+
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    const { body: job } = await rest(app, `/jobs/${id}`);
+    expect(job).toMatchObject({ kind: 'crawl', status: 'completed', total: 9, completed: 7, failed: 2, cancelled: 0 });
+    await page.locator(`#task-grid[data-filled="${job.total}"]`).waitFor({ timeout: WAIT });
+    expect(await countsShown(page)).toEqual({ total: job.total, completed: job.completed, failed: job.failed, cancelled: job.cancelled });
+    expect(await page.getAttribute('#job-progress', 'aria-valuenow')).toBe('100');
+
+    // Live: rows were listed while the job ran, and the grid grew as pages were discovered.
+    const watched = await page.evaluate(() => ({ totals: (window as any).__totals as number[], live: (window as any).__liveWhileRunning as number }));
+    expect(watched.live).toBeGreaterThan(0);
+    expect(watched.totals.at(-1)).toBe(job.total);
+    expect(watched.totals.some((t) => t > 0 && t < job.total)).toBe(true);
+
+    // The summary shown is the job's.
+    const summary = await page.locator('#job-summary dd').evaluateAll((dds) => Object.fromEntries(dds.map((dd) => [(dd as HTMLElement).dataset.key, Number((dd as HTMLElement).dataset.value)])));
+    expect(summary).toEqual(job.summary);
+    expect(job.summary).toMatchObject({ pagesOk: 7, pagesFailed: 2, queued: 0, discovered: 9 });
+    expect(await text(page, '#job-summary')).toMatch(/Bytes fetched\s+[\d.]+ (B|KB)/);
+
+    // Every page fetched is listed once, newest first, with what the results say about it.
+    const { body: results } = await rest(app, `/jobs/${id}/results?limit=100`);
+    const rows = await page.locator('#crawl-pages tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => {
+        const cells = [...(tr as HTMLTableRowElement).cells].map((td) => td.textContent);
+        return { index: Number(cells[0]), depth: Number(cells[1]), status: cells[2], links: cells[3], url: cells[4], error: cells[5] };
+      }),
+    );
+    expect(rows).toHaveLength(9);
+    expect(new Set(rows.map((r) => r.index)).size).toBe(9);
+    for (const row of rows) {
+      const item = results.items[row.index];
+      expect(row).toEqual({ index: item.index, depth: item.depth, status: item.status === null ? '–' : String(item.status), links: String(item.links.length), url: item.url, error: item.error?.code ?? '' });
+    }
+    expect(rows.find((r) => r.url.endsWith('/private/secret.html'))?.error).toBe('robots_disallowed');
+    expect(await text(page, '#crawl-live-note')).toBe('9 pages fetched.');
+
+    // Results: a long link list is a count and the first two, with Copy all; errors are `code: message`.
+    await page.locator('#results-info').filter({ hasText: '1–9 of 9' }).waitFor({ timeout: WAIT });
+    const headers = await page.locator('#results thead th').allInnerTexts();
+    expect(headers.slice(0, 7)).toEqual(['index', 'url', 'state', 'status', 'error', 'depth', 'title']);
+    const linksColumn = headers.indexOf('links');
+    const root = page.locator('#results tbody tr').first();
+    const rootLinks: string[] = results.items[0].links;
+    expect(rootLinks.length).toBe(6);
+    const linksCell = root.locator('td').nth(linksColumn);
+    expect(await linksCell.getAttribute('data-count')).toBe('6');
+    // Links on the page's own origin are shown as paths.
+    expect(await linksCell.innerText()).toMatch(new RegExp(`^6: ${rootLinks[0].slice(site.url.length)}, ${rootLinks[1].slice(site.url.length)}, …`));
+    await linksCell.locator('button.copy').click();
+    await linksCell.locator('button.copy').filter({ hasText: 'Copied' }).waitFor({ timeout: WAIT });
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(rootLinks.join('\n'));
+    const errorColumn = headers.indexOf('error');
+    const failedIndex = results.items.findIndex((item: any) => item.error?.code === 'http_error');
+    expect(await page.locator('#results tbody tr').nth(failedIndex).locator('td').nth(errorColumn).innerText()).toBe('http_error: HTTP 404');
+
+    await page.locator('#results').evaluate((table) => (table.parentElement!.scrollLeft = 0));
+    await browser.screenshot(page, 'dashboard-crawl.png');
+  });
+
+  it('keeps the live page list to the newest 200 rows on a 1,000-page crawl, and fills it from the results when opened late', async () => {
+    const { status, body: job } = await rest(app, '/crawl', { method: 'POST', body: JSON.stringify({ urls: [`${site.url}/many-links.html`], maxDepth: 1, maxPages: 1000, concurrency: 32, perHostConcurrency: 16 }) });
+    expect(status).toBe(202);
+    await page.locator(`#jobs-list [data-open="${job.id}"]`).click({ timeout: WAIT });
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    const { body: done } = await rest(app, `/jobs/${job.id}`);
+    expect(done).toMatchObject({ total: 1000, completed: 1000 });
+    await page.locator('#task-grid[data-filled="1000"]').waitFor({ timeout: WAIT });
+    await page.locator('#crawl-live-note').filter({ hasText: 'Showing the newest 200 of 1,000 pages fetched' }).waitFor({ timeout: WAIT });
+    const indexes = await page.locator('#crawl-pages tbody tr').evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.index)));
+    expect(indexes).toHaveLength(200);
+    expect(new Set(indexes).size).toBe(200);
+    expect(Math.max(...indexes)).toBe(999);
+    await browser.screenshot(page, 'dashboard-crawl-1000.png');
+
+    // Opened after the end: no updates to hear, so the newest pages come from the results.
+    const late = await browser.page();
+    await late.goto(`${app.url}/#job/${job.id}`);
+    await late.locator('#crawl-live-note').filter({ hasText: 'Showing the newest 20 of 1,000 pages fetched' }).waitFor({ timeout: WAIT });
+    const seeded = await late.locator('#crawl-pages tbody tr').evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.index)));
+    expect(seeded).toEqual(Array.from({ length: 20 }, (_, i) => 999 - i));
+    await late.close();
   });
 
   it('keeps up with a 100k-task job: the canvas grid fills to the last task', async () => {

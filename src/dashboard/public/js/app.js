@@ -1,11 +1,12 @@
-// The dashboard: job list, job view (grid, throughput, results), pool panel, submit forms,
-// connection status. Plain ES modules, no framework; all DOM writes are batched per frame.
+// The dashboard: job list, job view (grid, throughput, a crawl's live pages, results), pool panel,
+// submit forms (Fibonacci, crawl), connection status. Plain ES modules, no framework; all DOM writes are batched per frame.
 
 import { api, apiKey, ApiError, whenUnauthorized } from './api.js';
 import { Feed } from './feed.js';
 import { CODES, TaskGrid } from './grid.js';
 import { formatRate, RateChart } from './chart.js';
 import { renderResults } from './results.js';
+import { LivePages } from './pages.js';
 
 const $ = (id) => document.getElementById(id);
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -22,6 +23,9 @@ let current = null;
 let needKey = false;
 const grid = new TaskGrid($('task-grid'));
 const chart = new RateChart($('throughput'), $('throughput-caption'));
+const pages = new LivePages($('crawl-pages'), $('crawl-live-note'));
+/** How many of a crawl's newest results fill the live list of a job opened mid-way or late. */
+const SEED_PAGES = 20;
 
 const feed = new Feed({ key: apiKey.get, onMessage, onOpen, onState: setConnection });
 
@@ -42,6 +46,7 @@ function render() {
   for (const rec of dirtyRows) renderRow(rec);
   dirtyRows.clear();
   if (jobChanged) renderJob();
+  if (current && $('crawl-live').hidden === false) pages.render(grid.counts[CODES.completed] + grid.counts[CODES.failed]);
   listChanged = jobChanged = false;
 }
 
@@ -68,8 +73,9 @@ function setBar(bar, pct, text, view) {
   }
 }
 
-function percent(done, total) {
-  return total > 0 ? Math.floor((done * 100) / total) : 100;
+/** A job with no tasks yet (a crawl before its first page) is at 0%, until it is over. */
+function percent(done, total, status) {
+  return total > 0 ? Math.floor((done * 100) / total) : FINAL.has(status) ? 100 : 0;
 }
 
 function duration(view, at) {
@@ -143,7 +149,7 @@ function renderRow(rec) {
   open.setAttribute('aria-label', `Open ${view.kind} ${view.id.slice(0, 8)}`);
   badge(status, view.status);
   const finished = view.completed + view.failed + view.cancelled;
-  setBar(bar, percent(finished, view.total), `${fmt(finished)} of ${fmt(view.total)} tasks finished`, view);
+  setBar(bar, percent(finished, view.total, view.status), `${fmt(finished)} of ${fmt(view.total)} tasks finished`, view);
   counts.textContent = `${fmt(view.completed)} / ${fmt(view.failed)} / ${fmt(view.cancelled)} of ${fmt(view.total)}`;
   dur.textContent = duration(view, rec.at);
   created.textContent = new Date(view.createdAt).toLocaleTimeString();
@@ -240,6 +246,7 @@ async function showJob(id, focus) {
   $('results').tBodies[0].replaceChildren();
   $('results-note').textContent = '';
   chart.reset();
+  pages.reset();
   grid.reset(rec?.view.total ?? 0);
   if (rec) touch(rec);
   jobChanged = true;
@@ -284,8 +291,32 @@ function syncCurrent(view, tasks, progress) {
   current.lastDone = processed();
   current.hist = undefined;
   syncCounts();
+  if (current.view.kind === 'crawl') seedPages(current);
   jobChanged = true;
   schedule();
+}
+
+/**
+ * Pages that finished before this view listened (the job was opened late, or the feed dropped)
+ * come from the newest results: the live list then starts with the latest of them.
+ */
+async function seedPages(c) {
+  const missed = processed() - pages.seen.size;
+  if (missed <= 0) return;
+  let last = grid.total - 1;
+  while (last >= 0 && grid.states[last] !== CODES.completed && grid.states[last] !== CODES.failed) last--;
+  if (last < 0) return;
+  const offset = Math.max(0, last + 1 - SEED_PAGES);
+  const top = pages.seen.size > 0;
+  try {
+    const page = await api(`/jobs/${c.id}/results?offset=${offset}&limit=${last + 1 - offset}`);
+    if (current !== c) return;
+    pages.addResults(page.items, top);
+    jobChanged = true;
+    schedule();
+  } catch {
+    /* the results table says what is wrong */
+  }
 }
 
 /** The open job's counts come from its grid, which is exact and immune to repeats. */
@@ -326,9 +357,10 @@ function renderJob() {
   const total = v.total;
   const running = c.synced ? grid.counts[CODES.running] : 0;
   const finished = v.completed + v.failed + v.cancelled;
-  const pct = percent(finished, total);
+  const pct = percent(finished, total, v.status);
   $('job-title').textContent = `${v.kind} job ${v.id.slice(0, 8)}`;
   $('results-format-field').hidden = v.kind !== 'fibonacci';
+  $('crawl-live').hidden = v.kind !== 'crawl';
   $('job-title').title = v.id;
   badge($('job-status'), v.status);
   setBar($('job-progress'), pct, `${fmt(finished)} of ${fmt(total)} tasks finished`, v);
@@ -348,6 +380,9 @@ function renderJob() {
   $('job-rate').textContent = final ? '–' : last ? `${formatRate(last[1])} tasks/s` : '…';
 }
 
+/** Names for known summary keys; any other key is shown as its words (`fooBar` -> `foo bar`). */
+const SUMMARY_LABELS = { pagesOk: 'Pages ok', pagesFailed: 'Pages failed', linksDiscovered: 'Links discovered', bytesFetched: 'Bytes fetched', queued: 'Pages queued', discovered: 'Pages discovered' };
+
 /** Kind-specific totals (a crawl's pagesOk, bytesFetched, ...), whatever keys they have. */
 function renderSummary(summary) {
   const list = $('job-summary');
@@ -359,9 +394,14 @@ function renderSummary(summary) {
   list.replaceChildren(
     ...Object.entries(summary).map(([name, value]) => {
       const item = document.createElement('div');
-      const label = name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      const words = name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      const label = SUMMARY_LABELS[name] ?? words.charAt(0).toUpperCase() + words.slice(1);
       const text = typeof value === 'number' && /bytes/i.test(name) ? bytes(value) : typeof value === 'number' ? fmt(value) : String(value);
-      item.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: text }));
+      const dd = Object.assign(document.createElement('dd'), { textContent: text });
+      Object.assign(dd.dataset, { key: name, value: String(value) });
+      if (typeof value === 'number' && /bytes/i.test(name)) dd.title = `${fmt(value)} bytes`;
+      if (name === 'pagesFailed' && value > 0) dd.className = 'bad';
+      item.append(Object.assign(document.createElement('dt'), { textContent: label }), dd);
       return item;
     }),
   );
@@ -540,6 +580,7 @@ function onProgress({ jobId, updates, summary }) {
       if (u.index >= from && u.index < to && u.state !== 'running') shown = true;
     }
     if (shown) refreshResultsSoon();
+    pages.add(updates);
     syncCounts();
     jobChanged = true;
     schedule();
@@ -596,14 +637,13 @@ $('api-key-form').addEventListener('submit', (e) => {
 
 // ---------------------------------------------------------------- submit forms
 
-function showErrors(list, err, fields, tokens) {
+/** `where(field)` names an issue's field for people: `numbers.3` -> `n #4 ("x")`. */
+function showErrors(list, err, fields, where = (field) => field) {
   const issues = err instanceof ApiError && err.body?.issues?.length ? err.body.issues : null;
   const items = [];
   if (issues) {
     for (const issue of issues) {
-      const m = /^numbers\.(\d+)$/.exec(issue.field);
-      const where = m && tokens ? `n #${Number(m[1]) + 1} ("${tokens[Number(m[1])]}")` : issue.field;
-      items.push(`${where}: ${issue.message}`);
+      items.push(`${where(issue.field)}: ${issue.message}`);
       for (const [prefix, input] of fields) if (issue.field === prefix || issue.field.startsWith(`${prefix}.`)) input.setAttribute('aria-invalid', 'true');
     }
   } else {
@@ -614,17 +654,23 @@ function showErrors(list, err, fields, tokens) {
   if (items.length > 20) list.append(Object.assign(document.createElement('li'), { textContent: `…and ${items.length - 20} more` }));
 }
 
-async function submit(body, { button, errors, fields, tokens }) {
+/** Names `<list>.<i>` fields by the token typed: `urls.0` -> `URL #1 ("ftp://x")`. */
+const tokenNamer = (list, noun, tokens) => (field) => {
+  const m = new RegExp(`^${list}\\.(\\d+)$`).exec(field);
+  return m && tokens[Number(m[1])] !== undefined ? `${noun} #${Number(m[1]) + 1} ("${tokens[Number(m[1])]}")` : field;
+};
+
+async function submit(path, body, { button, errors, fields, where }) {
   button.disabled = true;
   errors.replaceChildren();
   for (const [, input] of fields) input.removeAttribute('aria-invalid');
   try {
-    const job = await api('/fibonacci', { method: 'POST', body });
+    const job = await api(path, { method: 'POST', body });
     if (!jobs.has(job.id)) jobsTotal++; // unless the feed's job.created came first
     upsert(job, false);
     openJob(job.id);
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) showErrors(errors, err, fields, tokens);
+    if (!(err instanceof ApiError && err.status === 401)) showErrors(errors, err, fields, where);
   } finally {
     button.disabled = false;
   }
@@ -635,25 +681,62 @@ $('fib-form').addEventListener('submit', (e) => {
   const tokens = $('fib-numbers').value.split(/[\s,;]+/).filter(Boolean);
   // Numbers go as numbers; anything else goes as typed, for the server to name what is wrong.
   const numbers = tokens.map((t) => (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : t));
-  submit({ numbers }, { button: $('fib-submit'), errors: $('fib-errors'), fields: [['numbers', $('fib-numbers')]], tokens });
+  submit('/fibonacci', { numbers }, { button: $('fib-submit'), errors: $('fib-errors'), fields: [['numbers', $('fib-numbers')]], where: tokenNamer('numbers', 'n', tokens) });
 });
 
 $('range-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const read = (input) => (input.value.trim() === '' ? undefined : Number(input.value));
-  const range = { from: read($('range-from')), to: read($('range-to')) };
+  const range = { from: readNumber($('range-from')), to: readNumber($('range-to')) };
   const fields = [['range.from', $('range-from')], ['range.to', $('range-to')], ['range', $('range-from')]];
-  submit({ range }, { button: $('range-submit'), errors: $('range-errors'), fields });
+  submit('/fibonacci', { range }, { button: $('range-submit'), errors: $('range-errors'), fields });
 });
 
-for (const id of ['fib-numbers', 'range-from', 'range-to']) $(id).addEventListener('input', (e) => e.target.removeAttribute('aria-invalid'));
+/** An empty field is left out (the service's default); one the browser cannot parse goes as null, for the service to name. */
+function readNumber(input) {
+  if (input.value.trim() === '') return input.validity.badInput ? null : undefined;
+  return Number(input.value);
+}
+
+const CRAWL_NUMBERS = [['maxDepth', 'crawl-max-depth'], ['maxPages', 'crawl-max-pages'], ['concurrency', 'crawl-concurrency'], ['perHostConcurrency', 'crawl-per-host'], ['delayMs', 'crawl-delay']];
+
+$('crawl-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const urls = $('crawl-urls').value.split(/\s+/).filter(Boolean);
+  const body = { urls };
+  const fields = [['urls', $('crawl-urls')], ['scope', $('crawl-scope')], ['respectRobotsTxt', $('crawl-robots')]];
+  for (const [name, id] of CRAWL_NUMBERS) {
+    const value = readNumber($(id));
+    if (value !== undefined) body[name] = value;
+    fields.push([name, $(id)]);
+  }
+  body.scope = $('crawl-scope').value;
+  body.respectRobotsTxt = $('crawl-robots').checked;
+  submit('/crawl', body, { button: $('crawl-submit'), errors: $('crawl-errors'), fields, where: tokenNamer('urls', 'URL', urls) });
+});
+
+for (const input of document.querySelectorAll('#fib-form textarea, #range-form input, #crawl-form textarea, #crawl-form input, #crawl-form select')) {
+  input.addEventListener('input', (e) => e.target.removeAttribute('aria-invalid'));
+}
 
 // ---------------------------------------------------------------- pool panel
 
+/**
+ * Busy = tasks running right now per thread (an I/O thread runs many page fetches at once, so it
+ * can pass 100%: the bar stops there, the words say it). Piscina's utilisation only counts tasks
+ * that finished, over the pool's life: kept as a second figure.
+ */
 function showPool(pool, state) {
   badge($('pool-state'), state);
   const util = pool ? Math.round((pool.utilization ?? 0) * 100) : 0;
-  setBar($('pool-util'), Math.min(100, util), `${util}% busy`);
+  const { running, threads } = pool ?? {};
+  if (pool && running !== undefined) {
+    const words = `${fmt(running)} running on ${fmt(threads)} thread${threads === 1 ? '' : 's'}`;
+    setBar($('pool-util'), threads ? Math.min(100, Math.round((running * 100) / threads)) : 0, words);
+    $('pool-running').textContent = words;
+  } else {
+    setBar($('pool-util'), Math.min(100, util), `${util}% busy`);
+    $('pool-running').textContent = pool ? `${fmt(threads)} threads` : '–';
+  }
   $('pool-threads').textContent = pool ? `${pool.threads} / ${pool.maxThreads}` : '–';
   $('pool-utilization').textContent = pool ? `${util}%` : '–';
   $('pool-queued').textContent = pool ? fmt(pool.queued) : '–';

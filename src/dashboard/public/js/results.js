@@ -1,9 +1,11 @@
 // The results table. Columns come from the items themselves (Fibonacci: index, n, state, value,
 // digits, ms; crawls: url, status, links...), so any job kind renders without changes here.
 
-const ORDER = ['index', 'n', 'url', 'state', 'status', 'value', 'digits', 'title', 'links', 'bytes', 'ms', 'error'];
+const ORDER = ['index', 'n', 'url', 'state', 'status', 'error', 'depth', 'value', 'digits', 'title', 'links', 'bytes', 'ms', 'contentType', 'finalUrl', 'parent', 'nofollow', 'truncated'];
 const LONG = 48;
 const EDGE = 20;
+/** Items of a list shown in its cell (a crawled page's links): the rest is one Copy away. */
+const HEAD = 2;
 
 export function columnsOf(items) {
   const seen = new Set();
@@ -30,6 +32,20 @@ export async function copyText(text) {
   if (!ok) throw new Error('copy failed');
 }
 
+/** Shows a link on the page's own origin as its path (the Copy button still gives it whole). */
+function pathOf(base) {
+  let origin;
+  try {
+    origin = new URL(base).origin;
+  } catch {
+    return (link) => link;
+  }
+  return (link) => (link.startsWith(`${origin}/`) ? link.slice(origin.length) : link);
+}
+
+const isList = (value) => Array.isArray(value) && value.every((v) => typeof v !== 'object');
+const isError = (value) => typeof value === 'object' && typeof value?.code === 'string' && typeof value.message === 'string';
+
 function cell(item, key, note) {
   const td = document.createElement('td');
   const value = item[key];
@@ -43,29 +59,48 @@ function cell(item, key, note) {
     td.append(badge);
     return td;
   }
-  if (key === 'error') td.className = 'err';
-  let text;
-  if (typeof value === 'number') text = Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
-  else if (typeof value === 'string') text = value;
-  else if (Array.isArray(value) && value.every((v) => typeof v !== 'object')) text = value.length ? `${value.length}: ${value.join(', ')}` : '0';
-  else text = JSON.stringify(value);
-  const full = typeof value === 'string' ? value : Array.isArray(value) && value.every((v) => typeof v !== 'object') ? value.join('\n') : JSON.stringify(value, null, 2);
-  const short = shorten(text);
+  if (key === 'finalUrl' && value === item.url) {
+    // No redirect: saying so is shorter than repeating the URL.
+    Object.assign(td, { className: 'muted', textContent: 'same', title: value });
+    return td;
+  }
+  if (key === 'error' || isError(value)) td.className = 'err';
+  if (key === 'status' && value >= 400) td.className = 'err';
+  let text, full, short, label;
+  if (isList(value)) {
+    // `count: first, second, …`: long link lists stay one short line; Copy gives all of them.
+    full = value.join('\n');
+    text = value.length ? `${value.length}: ${value.join(', ')}` : '0';
+    const near = pathOf(item.finalUrl ?? item.url);
+    short = value.length ? `${value.length}: ${value.slice(0, HEAD).map((v) => shorten(near(String(v)))).join(', ')}${value.length > HEAD ? ', …' : ''}` : '0';
+    label = `${value.length.toLocaleString('en')} items, one per line`;
+    td.dataset.count = String(value.length);
+  } else {
+    if (typeof value === 'number') text = Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 3 : 1);
+    else if (typeof value === 'string') text = value;
+    else if (isError(value)) text = `${value.code}: ${value.message}`;
+    else text = JSON.stringify(value);
+    full = typeof value === 'string' || isError(value) ? text : JSON.stringify(value, null, 2);
+    short = shorten(text);
+    label = `${full.length.toLocaleString('en')} characters`;
+  }
   td.append(short);
   if (short !== text) {
-    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: 'Copy' });
+    const all = isList(value);
+    const idle = all ? 'Copy all' : 'Copy';
+    const button = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: idle });
     const what = `${key} of result ${item.index ?? ''}`.trim();
-    button.setAttribute('aria-label', `Copy full ${what} (${full.length.toLocaleString('en')} characters)`);
+    button.setAttribute('aria-label', `Copy ${all ? 'all' : 'full'} ${what} (${label})`);
     button.dataset.copy = key;
     button.addEventListener('click', async () => {
       try {
         await copyText(full);
         button.textContent = 'Copied';
-        note.textContent = `Copied the full ${what}: ${full.length.toLocaleString('en')} characters.`;
+        note.textContent = `Copied the ${all ? 'whole list of' : 'full'} ${what}: ${label}.`;
       } catch (err) {
         note.textContent = `Could not copy: ${err.message}`;
       }
-      setTimeout(() => (button.textContent = 'Copy'), 1500);
+      setTimeout(() => (button.textContent = idle), 1500);
     });
     td.append(button);
   }
