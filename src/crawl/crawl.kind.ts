@@ -98,15 +98,18 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       }
       refresh();
       if (running.size === 0 && frontier.queued === 0) break;
+      // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
+      // the wait, and ending it always removes the other triggers.
       await new Promise<void>((resolve) => {
-        const timer = waitMs !== undefined ? setTimeout(resolve, waitMs) : undefined;
-        const onAbort = () => resolve();
-        signal.addEventListener('abort', onAbort, { once: true });
-        wake = () => {
+        const done = () => {
           clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', done);
+          wake = () => {};
           resolve();
         };
+        const timer = waitMs !== undefined ? setTimeout(done, waitMs) : undefined;
+        signal.addEventListener('abort', done, { once: true });
+        wake = done;
       });
     }
     await Promise.all(running);
