@@ -67,7 +67,9 @@ export async function profileService(
     const workers = files.filter((f) => f.startsWith('worker-'));
     if (main.length) lines.push(summarise('main thread (Nest HTTP API, jobs service, crawl coordinator, pool messaging)', main.map((f) => load(join(dir, f))), 25));
     // The CPU pool's threads (Fibonacci) are profiled too, and sit idle: only busy threads count.
-    const busyWorkers = workers.map((f) => load(join(dir, f))).filter((p) => busyUs(p) > 50_000);
+    const loaded = workers.map((f) => load(join(dir, f)));
+    const busiest = Math.max(0, ...loaded.map(busyUs));
+    const busyWorkers = loaded.filter((p) => busyUs(p) > busiest / 10);
     if (busyWorkers.length) lines.push(summarise(`worker threads (${busyWorkers.length} busy of ${workers.length} profiled: fetch + decode + parse + post results), together`, busyWorkers, 25));
     if (!main.length && !workers.length) lines.push(`no profile was written to ${dir}`);
     return { text: lines.join('\n') };
