@@ -20,10 +20,17 @@ export function normalizeUrl(href: string, base?: string | URL): string | undefi
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if (url.username || url.password) return undefined;
-  url.hash = '';
-  url.pathname = canonicalEscapes(url.pathname);
-  url.search = canonicalEscapes(url.search);
-  const text = url.href;
+  let text = url.href;
+  // Setting URL parts re-parses the whole URL: only do it when escapes need work (this runs for
+  // every link of every page). A '#' in href can only start the fragment.
+  if (text.includes('%')) {
+    url.hash = '';
+    url.pathname = canonicalEscapes(url.pathname);
+    url.search = canonicalEscapes(url.search);
+    text = url.href;
+  }
+  const hash = text.indexOf('#');
+  if (hash >= 0) text = text.slice(0, hash);
   return text.length <= MAX_URL_LENGTH ? text : undefined;
 }
 

@@ -246,7 +246,10 @@ export class JobsService implements OnApplicationShutdown {
     const { signal } = live.controller;
     if (signal.aborted) return; // finish() marks what never ran as cancelled
     try {
-      await this.scheduler.run(worker, payload, { signal, onUpdates: (updates) => this.apply(job, live, updates) });
+      // A one-task pool task (a page, a huge number) shows as running when a worker takes it;
+      // multi-number chunks report their own (big) numbers, so small ones cost no extra update.
+      const onStart = indexes.length === 1 ? () => this.apply(job, live, [{ index: indexes[0], state: 'running' }]) : undefined;
+      await this.scheduler.run(worker, payload, { signal, onStart, onUpdates: (updates) => this.apply(job, live, updates) });
     } catch (err) {
       const cancelled = signal.aborted;
       const error = cancelled ? undefined : `worker failed: ${err instanceof Error ? err.message : String(err)}`;

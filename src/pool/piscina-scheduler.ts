@@ -48,26 +48,27 @@ export class PiscinaScheduler extends TaskScheduler {
     };
   }
 
-  async run(worker: WorkerName, payload: object, { signal, onUpdates }: RunOptions): Promise<void> {
+  async run(worker: WorkerName, payload: object, { signal, onUpdates, onStart }: RunOptions): Promise<void> {
     const profile = WORKER_PROFILES[worker] ?? 'cpu';
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
-    // Piscina's own abort: removes a queued task, or (CPU pool) terminates the thread running it.
-    const kill = new AbortController();
+    // CPU tasks stop through Piscina's abort: a queued task is dropped, a running one's thread is
+    // terminated. I/O tasks get no Piscina signal at all: Piscina runs a task that has one alone
+    // on its thread, which would cap a crawl at one fetch per thread. They are told to stop over
+    // their port instead (a message sent before they start waits there for them).
+    const kill = profile === 'cpu' ? new AbortController() : undefined;
     let started = false;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const stop = () => {
-      if (profile === 'io' && started) port1.postMessage({ abort: true });
-      else kill.abort();
-    };
+    const stop = () => (kill ? kill.abort() : port1.postMessage({ abort: true }));
     const onAbort = () => stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     port1.on('message', (message: PortMessage) => {
       if ('started' in message) {
         started = true;
         this.running++;
+        onStart?.();
         // The timeout counts from the moment a worker starts the task, not from time queued.
         timer = setTimeout(() => {
           timedOut = true;
@@ -78,7 +79,7 @@ export class PiscinaScheduler extends TaskScheduler {
     });
     try {
       if (signal?.aborted) throw signal.reason;
-      await this.pools[profile].run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill.signal });
+      await this.pools[profile].run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
       await Promise.race([ended, delay(END_MARKER_GRACE_MS)]);
     } catch (err) {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);

@@ -12,6 +12,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Updates in the order the worker sent them; all of them arrive before the promise settles. */
   onUpdates(updates: TaskUpdate[]): void;
+  /** A worker picked the task up. */
+  onStart?(): void;
 }
 
 export interface PoolStats {

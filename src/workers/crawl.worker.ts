@@ -46,7 +46,6 @@ function agentFor(allow: string[]): Agent {
 export default async function crawlWorker({ index, page, options, allow, robotsTxt, port }: CrawlTask): Promise<void> {
   const reporter = new UpdateReporter(port, 0);
   try {
-    reporter.push({ index, state: 'running' });
     const agent = agentFor(allow);
     const checkHop = robotsTxt === null ? undefined : robotsHopCheck(page.url, robotsTxt, robotsCacheFor(options.userAgent, options, agent), options.userAgent);
     const result = await crawlPage(page, options, agent, reporter.signal, checkHop);
