@@ -42,6 +42,8 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
+  // No ETags: hashing a 20 MB results page costs more than it saves, and running jobs' pages change.
+  app.set('etag', false);
   // First, so that request time includes the middleware below.
   app.use(httpMetrics(app.get(MetricsService)));
   // No upgrade-insecure-requests: a plain-HTTP deployment (behind a TLS proxy, or on a LAN) must

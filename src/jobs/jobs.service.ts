@@ -5,6 +5,7 @@ import { isFinished, type TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler, type WorkerName } from '../pool/task-scheduler';
 import { ALL_JOBS, EventBus, type EventName, type JobEvent } from '../progress/event-bus';
 import { Admission } from './admission';
+import type { JobObserver } from './job-observer';
 import type { JobContext, JobKind, ResultFormat } from './job-kind';
 import { isFinal, JobRecord, type JobKindName, type JobStatus } from './job.model';
 import { JobStore } from './job.store';
@@ -51,6 +52,7 @@ export class JobsService implements OnApplicationShutdown {
   private readonly live = new Map<string, LiveJob>();
   private readonly kinds = new Map<JobKindName, JobKind<any, any>>();
   private readonly admission: Admission;
+  private readonly observers: JobObserver[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -59,6 +61,11 @@ export class JobsService implements OnApplicationShutdown {
     private readonly scheduler: TaskScheduler,
   ) {
     this.admission = new Admission({ maxQueuedTasks: config.MAX_QUEUED_TASKS, maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY }, () => this.queuedTasks());
+  }
+
+  /** Registers hooks on task and job outcomes (metrics). */
+  observe(observer: JobObserver): void {
+    this.observers.push(observer);
   }
 
   /** True once shutdown began: new jobs are refused and readiness is 503. */
@@ -227,7 +234,7 @@ export class JobsService implements OnApplicationShutdown {
           runTask: (worker, payload, indexes) => this.runTask(job, live, worker, payload, indexes),
           addTask: (input) => {
             const index = job.addTask(input);
-            this.queueUpdate(job, live, index, { index, ...live.kind.summarize(input, undefined), state: 'queued' });
+            if (this.bus.hasSubscribers(job.id)) this.queueUpdate(job, live, index, { index, ...live.kind.summarize(input, undefined), state: 'queued' });
             return index;
           },
           report: (updates) => this.apply(job, live, updates),
@@ -263,6 +270,7 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   private apply(job: JobRecord, live: LiveJob, updates: readonly TaskUpdate[]): void {
+    const watched = this.bus.hasSubscribers(job.id);
     for (const { index, state, progress, result, error } of updates) {
       if (state === 'running' && job.states[index] === 'running') {
         if (progress === undefined) continue;
@@ -274,7 +282,10 @@ export class JobsService implements OnApplicationShutdown {
           job.resultBytes += live.kind.sizeOf(result);
         }
         if (error !== undefined) job.errors[index] = error;
+        if (isFinished(state)) this.notifyTask(job.kind, state, result);
       }
+      // Nobody watches: a later subscriber starts from a snapshot, so there is nothing to queue.
+      if (!watched) continue;
       // Built with plain assignments: this runs once per task update, hundreds of thousands per job.
       const update: Record<string, unknown> = { index, ...live.kind.summarize(job.inputs[index], result) };
       update.state = state;
@@ -282,6 +293,12 @@ export class JobsService implements OnApplicationShutdown {
       if (error !== undefined) update.error = error;
       this.queueUpdate(job, live, index, update);
     }
+  }
+
+  private notifyTask(kind: string, state: TaskUpdate['state'], result: unknown): void {
+    if (this.observers.length === 0) return;
+    const ms = (result as { ms?: unknown } | undefined)?.ms;
+    for (const observer of this.observers) observer.taskFinished(kind, state as 'completed', typeof ms === 'number' ? ms : undefined);
   }
 
   /** Holds a task update for the next coalesced `task.progress` (the newest per task wins). */
@@ -315,7 +332,9 @@ export class JobsService implements OnApplicationShutdown {
     job.finishedAt = Date.now();
     job.startedAt ??= job.finishedAt;
     this.live.delete(job.id);
-    this.emit(job, `job.${job.status}` as EventName, toView(job));
+    const view = toView(job);
+    this.emit(job, `job.${job.status}` as EventName, view);
+    for (const observer of this.observers) observer.jobFinished(view);
     // Routine endings are debug (a line per job costs measurable time under load); others warn.
     const level = job.status === 'completed' && job.failed === 0 ? 'debug' : 'warn';
     this.logger[level]({ jobId: job.id, msg: `job ${job.status}`, kind: job.kind, total: job.total, completed: job.completed, failed: job.failed, cancelled: job.cancelled, ms: job.finishedAt - job.startedAt, ...(job.reason ? { reason: job.reason } : {}) });

@@ -1,73 +1,60 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
+import type { JobObserver } from '../jobs/job-observer';
+import type { JobView } from '../jobs/job.view';
 import type { JobsService } from '../jobs/jobs.service';
-import type { EventListener, JobEvent } from '../progress/event-bus';
 import { JobMetricsListener } from './job-metrics.listener';
 import { MetricsService } from './metrics.service';
 
-/** A listener wired to a fake job feed; `emit` plays events as JobsService.watch('*') would. */
+/** A listener registered on a stand-in for JobsService.observe, as the real one registers. */
 function setup() {
-  let listener: EventListener | undefined;
-  const stop = vi.fn(() => (listener = undefined));
-  const jobs = { watch: (_id: string, _owner: string | undefined, send: EventListener) => ((listener = send), stop) };
+  let observer: JobObserver | undefined;
+  const jobs = { observe: (o: JobObserver) => (observer = o) };
   const metrics = new MetricsService();
-  const subject = new JobMetricsListener(jobs as unknown as JobsService, metrics);
-  subject.onModuleInit();
-  const emit = (event: JobEvent['event'], jobId: string, data: unknown) => listener?.({ event, jobId, data });
+  new JobMetricsListener(jobs as unknown as JobsService, metrics).onModuleInit();
   const value = async (name: string, labels: Record<string, string>) => {
     // Histogram series (_count, _sum, _bucket) are values of the base metric, named by metricName.
     const values = (await metrics.registry.getMetricsAsJSON()).flatMap((m) => m.values.map((v) => ({ ...v, name: v.metricName ?? m.name })));
     const match = values.find((v) => v.name === name && Object.entries(labels).every(([k, l]) => v.labels[k] === l));
     return match?.value ?? 0;
   };
-  return { subject, metrics, emit, value, stop };
+  return { observer: () => observer!, metrics, value };
 }
 
+const view = (status: string, durationMs: number | null) => ({ id: 'a', kind: 'fibonacci', status, durationMs }) as unknown as JobView;
+
 describe('JobMetricsListener', () => {
-  it('counts finished tasks by the kind remembered from the job, and the job once at its end', async () => {
-    const { emit, value } = setup();
-    emit('job.created', 'a', { kind: 'fibonacci', status: 'queued' });
-    emit('task.progress', 'a', {
-      updates: [
-        { index: 0, state: 'running', progress: 0.5 },
-        { index: 0, state: 'completed', ms: 2 },
-        { index: 1, state: 'failed', error: 'boom' },
-        { index: 2, state: 'cancelled' },
-      ],
-    });
-    emit('job.cancelled', 'a', { kind: 'fibonacci', status: 'cancelled', durationMs: 1500 });
+  it('counts finished tasks by kind and state, their compute time, and the job once at its end', async () => {
+    const { observer, value } = setup();
+    observer().taskFinished('fibonacci', 'completed', 2);
+    observer().taskFinished('fibonacci', 'failed', undefined);
+    observer().taskFinished('fibonacci', 'cancelled', undefined);
+    observer().taskFinished('crawl', 'completed', 30);
+    observer().jobFinished(view('cancelled', 1500));
     expect(await value('job_tasks_total', { kind: 'fibonacci', state: 'completed' })).toBe(1);
     expect(await value('job_tasks_total', { kind: 'fibonacci', state: 'failed' })).toBe(1);
     expect(await value('job_tasks_total', { kind: 'fibonacci', state: 'cancelled' })).toBe(1);
     expect(await value('task_duration_seconds_count', { kind: 'fibonacci' })).toBe(1);
     expect(await value('task_duration_seconds_sum', { kind: 'fibonacci' })).toBeCloseTo(0.002);
+    expect(await value('task_duration_seconds_sum', { kind: 'crawl' })).toBeCloseTo(0.03);
     expect(await value('jobs_total', { kind: 'fibonacci', status: 'cancelled' })).toBe(1);
     expect(await value('job_duration_seconds_sum', { kind: 'fibonacci', status: 'cancelled' })).toBeCloseTo(1.5);
   });
 
-  it('forgets a job at its final event', async () => {
-    const { emit, value } = setup();
-    emit('job.started', 'b', { kind: 'fibonacci', status: 'running' });
-    emit('job.completed', 'b', { kind: 'fibonacci', status: 'completed', durationMs: 1 });
-    // Nothing follows a final event; were something to, the kind is no longer known.
-    emit('task.progress', 'b', { updates: [{ index: 0, state: 'completed', ms: 1 }] });
-    expect(await value('job_tasks_total', { kind: 'unknown', state: 'completed' })).toBe(1);
+  it('records a job without a duration (never started) without a duration sample', async () => {
+    const { observer, value } = setup();
+    observer().jobFinished(view('cancelled', null));
+    expect(await value('jobs_total', { kind: 'fibonacci', status: 'cancelled' })).toBe(1);
+    expect(await value('job_duration_seconds_count', { kind: 'fibonacci', status: 'cancelled' })).toBe(0);
   });
 
-  it('never lets a metrics error reach the publisher', () => {
-    const { emit, metrics } = setup();
-    vi.spyOn(metrics, 'recordJobFinished').mockImplementation(() => {
-      throw new Error('bad label');
+  it('never lets a metrics error escape into the job that reported it', () => {
+    const { observer, metrics } = setup();
+    vi.spyOn(metrics, 'recordTaskFinished').mockImplementation(() => {
+      throw new Error('boom');
     });
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
-    expect(() => emit('job.failed', 'c', { kind: 'fibonacci', status: 'failed', durationMs: null })).not.toThrow();
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('bad label'));
-    warn.mockRestore();
-  });
-
-  it('unsubscribes on shutdown', () => {
-    const { subject, stop } = setup();
-    subject.onApplicationShutdown();
-    expect(stop).toHaveBeenCalledOnce();
+    expect(() => observer().taskFinished('fibonacci', 'completed', 1)).not.toThrow();
+    expect(warn).toHaveBeenCalled();
   });
 });

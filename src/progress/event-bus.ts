@@ -31,6 +31,8 @@ export abstract class EventBus {
   abstract publish(event: JobEvent): void;
   /** Returns the function that ends the subscription. */
   abstract subscribe(topic: string, listener: EventListener): () => void;
+  /** Whether anyone receives this job's events (its own topic or `*`). */
+  abstract hasSubscribers(jobId: string): boolean;
 }
 
 export class MemoryEventBus extends EventBus {
@@ -49,6 +51,10 @@ export class MemoryEventBus extends EventBus {
       listeners.delete(listener);
       if (listeners.size === 0 && this.topics.get(topic) === listeners) this.topics.delete(topic);
     };
+  }
+
+  hasSubscribers(jobId: string): boolean {
+    return this.topics.has(jobId) || this.topics.has(ALL_JOBS);
   }
 
   private deliver(topic: string, event: JobEvent): void {
