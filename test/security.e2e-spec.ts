@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import WebSocket from 'ws';
@@ -150,7 +152,7 @@ describe('backpressure', () => {
 describe('WebSocket limits', () => {
   let svc: RunningApp;
   beforeAll(async () => {
-    svc = await startApp({ WS_MAX_MESSAGE_BYTES: '1024', WS_MAX_SUBSCRIPTIONS: '2', WS_MAX_BUFFERED_BYTES: '65536', WS_ALLOWED_ORIGINS: 'http://good.example' });
+    svc = await startApp({ WS_MAX_MESSAGE_BYTES: '1024', WS_MAX_SUBSCRIPTIONS: '2', WS_MAX_BUFFERED_BYTES: '4194304', WS_ALLOWED_ORIGINS: 'http://good.example', BODY_LIMIT_BYTES: '8388608' });
   });
   afterAll(() => svc.close());
   const good = { origin: 'http://good.example' };
@@ -190,22 +192,27 @@ describe('WebSocket limits', () => {
 
   it('closes a client that stops reading while the others keep receiving', async () => {
     const gateway = svc.app.get((await import('../src/progress/progress.gateway')).ProgressGateway);
-    const reader = await FeedClient.connect(svc.wsUrl, good);
+    // The healthy reader runs in its own process, so it reads at its own pace.
+    const reader = spawn(process.execPath, [join(__dirname, 'support', 'feed-reader.mjs'), `${svc.wsUrl}/ws`, good.origin]);
+    const lines: { event: string; id?: string; completed?: number; code?: number }[] = [];
+    reader.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line))));
     const { socket: slow } = await upgrade(svc.wsUrl, good);
     const slowClosed = new Promise<number>((resolve) => slow!.once('close', (code) => resolve(code)));
-    reader.subscribe('*');
     slow!.send(JSON.stringify({ event: 'subscribe', data: { jobId: '*' } }));
-    await eventually(async () => (gateway.clients === 2 ? true : undefined));
+    await eventually(async () => (gateway.clients === 2 && lines.some((l) => l.event === 'open') ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // both subscriptions are in
     // Stop reading: the server's send buffer for this client can only grow from here.
     (slow as unknown as { _socket: { pause(): void } })._socket.pause();
-    const numbers = Array.from({ length: 150_000 }, (_, i) => i % 1000);
+    // ~25 MB of updates: far more than loopback socket buffers can absorb for a paused reader.
+    const numbers = Array.from({ length: 480_000 }, (_, i) => i % 1000);
     const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers }).expect(202);
     await eventually(async () => (gateway.clients === 1 ? true : undefined), 30_000, 'the slow client to be dropped');
-    const final = await reader.waitFor((m) => m.event === 'job.completed' && m.data.id === job.id, 0, 60_000);
-    expect(final.data.completed).toBe(numbers.length);
+    const final = await eventually(async () => lines.find((l) => l.id === job.id), 30_000, 'the reader to see the job finish');
+    expect(final).toMatchObject({ event: 'job.completed', completed: numbers.length });
+    expect(gateway.clients).toBe(1);
     (slow as unknown as { _socket: { resume(): void } })._socket.resume();
     expect([1008, 1006]).toContain(await slowClosed);
-    reader.close();
+    reader.kill();
   });
 });
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { JobContext, JobKind, ResultFormat } from '../jobs/job-kind';
-import type { FibValue } from './fib-chunk';
+import { PROGRESS_MIN_N, type FibValue } from './fib-chunk';
 import { planChunks } from './fibonacci.planner';
 
 /** How Fibonacci jobs run: a batch of n, chunked onto the pool, one task per number. */
@@ -20,7 +20,9 @@ export class FibonacciKind implements JobKind<number, FibValue> {
     const lane = async () => {
       while (next < chunks.length && !signal.aborted) {
         const chunk = chunks[next++];
-        await runTask('fibonacci', { items: chunk }, chunk.map((item) => item.index));
+        // Chunks without a big number take milliseconds: no streaming, no progress to report.
+        const stream = chunk.some((item) => item.n >= PROGRESS_MIN_N);
+        await runTask('fibonacci', { items: chunk }, chunk.map((item) => item.index), { stream });
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, chunks.length) }, lane));

@@ -13,7 +13,7 @@ export interface JobContext<TInput, TResult> {
    * Runs one pool task that works on the given task indexes. Never throws: if the task dies
    * (crash, out of memory, timeout, cancel) its unfinished indexes are marked failed or cancelled.
    */
-  runTask(worker: WorkerName, payload: object, indexes: readonly number[]): Promise<void>;
+  runTask(worker: WorkerName, payload: object, indexes: readonly number[], options?: { stream?: boolean }): Promise<void>;
   /** Adds a task while the job runs (a crawl discovers pages); subscribers see it queued. */
   addTask(input: TInput): number;
   /** Settles tasks decided without a worker (a page robots.txt forbids). */

@@ -11,6 +11,9 @@ import { isFinal, JobRecord, type JobKindName, type JobStatus } from './job.mode
 import { JobStore } from './job.store';
 import { toSnapshot, toView, type JobView } from './job.view';
 
+/** Task updates per `task.progress` message at most. */
+const MAX_UPDATES_PER_MESSAGE = 1_000;
+
 /** Bookkeeping for a job this process is running. */
 interface LiveJob {
   kind: JobKind<any, any>;
@@ -82,7 +85,7 @@ export class JobsService implements OnApplicationShutdown {
     this.store.add(job);
     this.live.set(job.id, live);
     this.logger.debug({ jobId: job.id, msg: 'job accepted', kind: kind.name, total: job.total });
-    this.emit(job, 'job.created', toView(job));
+    this.emit(job, 'job.created', () => toView(job));
     setImmediate(() => void this.execute(job, live));
     return toView(job);
   }
@@ -227,11 +230,11 @@ export class JobsService implements OnApplicationShutdown {
       if (!signal.aborted) {
         job.status = 'running';
         job.startedAt = Date.now();
-        this.emit(job, 'job.started', toView(job));
+        this.emit(job, 'job.started', () => toView(job));
         const context: JobContext<unknown, unknown> = {
           job,
           signal,
-          runTask: (worker, payload, indexes) => this.runTask(job, live, worker, payload, indexes),
+          runTask: (worker, payload, indexes, options) => this.runTask(job, live, worker, payload, indexes, options?.stream),
           addTask: (input) => {
             const index = job.addTask(input);
             if (this.bus.hasSubscribers(job.id)) this.queueUpdate(job, live, index, { index, ...live.kind.summarize(input, undefined), state: 'queued' });
@@ -249,14 +252,14 @@ export class JobsService implements OnApplicationShutdown {
     }
   }
 
-  private async runTask(job: JobRecord, live: LiveJob, worker: WorkerName, payload: object, indexes: readonly number[]): Promise<void> {
+  private async runTask(job: JobRecord, live: LiveJob, worker: WorkerName, payload: object, indexes: readonly number[], stream?: boolean): Promise<void> {
     const { signal } = live.controller;
     if (signal.aborted) return; // finish() marks what never ran as cancelled
     try {
       // A one-task pool task (a page, a huge number) shows as running when a worker takes it;
       // multi-number chunks report their own (big) numbers, so small ones cost no extra update.
       const onStart = indexes.length === 1 ? () => this.apply(job, live, [{ index: indexes[0], state: 'running' }]) : undefined;
-      await this.scheduler.run(worker, payload, { signal, onStart, onUpdates: (updates) => this.apply(job, live, updates) });
+      await this.scheduler.run(worker, payload, { signal, onStart, stream, onUpdates: (updates) => this.apply(job, live, updates) });
     } catch (err) {
       const cancelled = signal.aborted;
       const error = cancelled ? undefined : `worker failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -317,7 +320,11 @@ export class JobsService implements OnApplicationShutdown {
     if (live.pending.size === 0) return;
     const updates = [...live.pending.values()];
     live.pending.clear();
-    this.emit(job, 'task.progress', { jobId, updates, ...(job.summary ? { summary: { ...job.summary } } : {}) });
+    // Bounded messages (~50 KB): one giant frame would sit whole in a client's send buffer.
+    for (let from = 0; from < updates.length; from += MAX_UPDATES_PER_MESSAGE) {
+      const slice = updates.slice(from, from + MAX_UPDATES_PER_MESSAGE);
+      this.emit(job, 'task.progress', () => ({ jobId, updates: slice, ...(job.summary ? { summary: { ...job.summary } } : {}) }));
+    }
   }
 
   private finish(job: JobRecord, live: LiveJob, forced?: 'cancelled' | 'failed', reason?: string): void {
@@ -333,7 +340,7 @@ export class JobsService implements OnApplicationShutdown {
     job.startedAt ??= job.finishedAt;
     this.live.delete(job.id);
     const view = toView(job);
-    this.emit(job, `job.${job.status}` as EventName, view);
+    this.emit(job, `job.${job.status}` as EventName, () => view);
     for (const observer of this.observers) observer.jobFinished(view);
     // Routine endings are debug (a line per job costs measurable time under load); others warn.
     const level = job.status === 'completed' && job.failed === 0 ? 'debug' : 'warn';
@@ -342,8 +349,9 @@ export class JobsService implements OnApplicationShutdown {
     live.settle();
   }
 
-  private emit(job: JobRecord, event: EventName, data: unknown): void {
+  /** Publishes an event; its payload is only built when somebody receives it. */
+  private emit(job: JobRecord, event: EventName, data: () => unknown): void {
     job.seq++;
-    this.bus.publish({ event, jobId: job.id, owner: job.owner, data });
+    if (this.bus.hasSubscribers(job.id)) this.bus.publish({ event, jobId: job.id, owner: job.owner, data: data() });
   }
 }

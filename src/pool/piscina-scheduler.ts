@@ -48,8 +48,9 @@ export class PiscinaScheduler extends TaskScheduler {
     };
   }
 
-  async run(worker: WorkerName, payload: object, { signal, onUpdates, onStart }: RunOptions): Promise<void> {
+  async run(worker: WorkerName, payload: object, { signal, onUpdates, onStart, stream = true }: RunOptions): Promise<void> {
     const profile = WORKER_PROFILES[worker] ?? 'cpu';
+    if (!stream && profile === 'cpu') return this.runShort(worker, payload, onUpdates, signal);
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
@@ -89,6 +90,17 @@ export class PiscinaScheduler extends TaskScheduler {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       port1.close();
+    }
+  }
+
+  /** A short CPU task: updates come back as its result; Piscina's abort drops or stops it. */
+  private async runShort(worker: WorkerName, payload: object, onUpdates: RunOptions['onUpdates'], signal?: AbortSignal): Promise<void> {
+    this.running++;
+    try {
+      const updates = await this.pools.cpu.run(payload, { filename: this.fileOf(worker), signal });
+      if (Array.isArray(updates)) onUpdates(updates);
+    } finally {
+      this.running--;
     }
   }
 

@@ -14,6 +14,12 @@ export interface RunOptions {
   onUpdates(updates: TaskUpdate[]): void;
   /** A worker picked the task up. */
   onStart?(): void;
+  /**
+   * false for short tasks: no port, no progress, no start signal or task timeout; the worker
+   * returns its updates as the task's result. Saves a MessageChannel and three messages a task,
+   * which dominate when a job is a handful of small numbers.
+   */
+  stream?: boolean;
 }
 
 export interface PoolStats {

@@ -5,6 +5,9 @@ import type { ControlMessage, PortMessage, TaskUpdate } from './task-protocol';
  * Worker-side sender of task updates. It batches updates so that a chunk of thousands of
  * small numbers costs a few port messages, not thousands. Work in a worker is mostly
  * synchronous, so batching is driven by the clock at each push rather than by timers.
+ *
+ * Without a port (a short task the scheduler runs without streaming), it only collects the
+ * updates, and `end()` hands them back to be returned as the task's result.
  */
 export class UpdateReporter {
   private buffer: TaskUpdate[] = [];
@@ -14,10 +17,11 @@ export class UpdateReporter {
   readonly signal = this.stopper.signal;
 
   constructor(
-    private readonly port: MessagePort,
+    private readonly port: MessagePort | undefined,
     private readonly flushMs = 20,
     private readonly maxBatch = 1000,
   ) {
+    if (!port) return;
     port.on('message', (message: ControlMessage) => {
       if (message.abort) this.stopper.abort(new Error('task stopped by the main thread'));
     });
@@ -26,26 +30,28 @@ export class UpdateReporter {
 
   push(update: TaskUpdate): void {
     this.buffer.push(update);
-    if (this.buffer.length >= this.maxBatch || performance.now() - this.lastFlush >= this.flushMs) {
+    if (this.port && (this.buffer.length >= this.maxBatch || performance.now() - this.lastFlush >= this.flushMs)) {
       this.flush();
     }
   }
 
   flush(): void {
     this.lastFlush = performance.now();
-    if (this.buffer.length === 0) return;
+    if (!this.port || this.buffer.length === 0) return;
     this.post({ updates: this.buffer });
     this.buffer = [];
   }
 
-  /** Sends what is left, then the end marker the main thread waits for. */
-  end(): void {
+  /** Sends what is left, then the end marker the main thread waits for; or, without a port, returns the updates. */
+  end(): TaskUpdate[] | undefined {
+    if (!this.port) return this.buffer;
     this.flush();
     this.post({ end: true });
     this.port.removeAllListeners('message');
+    return undefined;
   }
 
   private post(message: PortMessage): void {
-    this.port.postMessage(message);
+    this.port!.postMessage(message);
   }
 }

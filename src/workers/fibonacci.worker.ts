@@ -4,14 +4,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import { computeChunk, GMP_MIN_N, type FibItem, type FibValue } from '../fibonacci/fib-chunk';
 import { loadGmp } from '../fibonacci/fib-gmp';
+import type { TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
 
 export interface FibonacciTask {
   items: FibItem[];
-  port: MessagePort;
+  /** Absent for short chunks: their updates are returned instead of streamed. */
+  port?: MessagePort;
 }
 
-export default async function fibonacciWorker({ items, port }: FibonacciTask): Promise<number> {
+export default async function fibonacciWorker({ items, port }: FibonacciTask): Promise<TaskUpdate[] | undefined> {
   const gmp = items.some((item) => item.n >= GMP_MIN_N) ? await loadGmp() : undefined;
   const reporter = new UpdateReporter(port);
   try {
@@ -24,8 +26,9 @@ export default async function fibonacciWorker({ items, port }: FibonacciTask): P
       onDone: (index, result: FibValue) => reporter.push({ index, state: 'completed', result }),
       onFail: (index, error) => reporter.push({ index, state: 'failed', error }),
     });
-  } finally {
-    reporter.end();
+  } catch (err) {
+    reporter.end(); // what finished before the failure still reaches the main thread
+    throw err;
   }
-  return items.length;
+  return reporter.end();
 }
