@@ -29,7 +29,7 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   execute(context: JobContext<TInput, TResult>): Promise<void>;
   /** Small per-task fields for progress events and result items (never the big value). */
   summarize(input: TInput, result: TResult | undefined): Record<string, unknown>;
-  /** A finished task's result as the results endpoint shows it. */
+  /** A finished task's result as the results endpoint shows it (input fields included). */
   present(input: TInput, result: TResult, format: ResultFormat): Record<string, unknown>;
   /** Memory a stored result takes, for retention limits. */
   sizeOf(result: TResult): number;

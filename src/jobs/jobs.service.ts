@@ -179,15 +179,12 @@ export class JobsService implements OnApplicationShutdown {
       const state = job.states[index];
       const result = job.results[index];
       const error = job.errors[index];
-      const presented = result !== undefined ? kind.present(input, result, format) : {};
-      items.push({
-        index,
-        ...kind.summarize(input, undefined),
-        state,
-        ...presented,
-        // A kind may present its own structured error (a crawl's {code, message}).
-        ...(error !== undefined && !('error' in presented) ? { error } : {}),
-      });
+      // One object per item (pages hold up to 10,000): a finished task as its kind presents it,
+      // else what is known of its input.
+      const item: Record<string, unknown> = { index, state, ...(result !== undefined ? kind.present(input, result, format) : kind.summarize(input, undefined)) };
+      // A kind may present its own structured error (a crawl's {code, message}).
+      if (error !== undefined && item.error === undefined) item.error = error;
+      items.push(item);
     }
     return { jobId: job.id, status: job.status, total: job.total, offset, limit, format, items };
   }

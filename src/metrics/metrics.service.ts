@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TaskTally } from './task-tally';
 
 /** Pool tasks range from microseconds (small n) to the task timeout; 0.1 ms .. 30 s. */
 export const TASK_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -30,19 +31,8 @@ export class MetricsService {
     buckets: JOB_BUCKETS,
     registers: [this.registry],
   });
-  private readonly tasks = new Counter({
-    name: 'job_tasks_total',
-    help: 'Job tasks that finished (completed, failed or cancelled).',
-    labelNames: ['kind', 'state'] as const,
-    registers: [this.registry],
-  });
-  private readonly taskDuration = new Histogram({
-    name: 'task_duration_seconds',
-    help: 'Compute time of completed tasks, as measured by the worker.',
-    labelNames: ['kind'] as const,
-    buckets: TASK_BUCKETS,
-    registers: [this.registry],
-  });
+  /** Recorded per finished task: kept outside prom-client's label hashing (see TaskTally). */
+  private readonly taskTally = new TaskTally(this.registry, TASK_BUCKETS);
   private readonly http = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP requests by method, matched route pattern and status.',
@@ -64,8 +54,6 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private readonly taskChildren = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
-
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -84,13 +72,9 @@ export class MetricsService {
     if (typeof durationMs === 'number') this.jobDuration.observe({ kind, status }, durationMs / 1000);
   }
 
-  /** Called once per finished task (100k times for a big batch): label children are cached. */
+  /** Called once per finished task: 100k times for a big batch. */
   recordTaskFinished(kind: string, state: string, ms?: number): void {
-    const key = `${kind}\u0000${state}`;
-    let child = this.taskChildren.get(key);
-    if (!child) this.taskChildren.set(key, (child = { count: this.tasks.labels({ kind, state }), duration: this.taskDuration.labels({ kind }) }));
-    child.count.inc();
-    if (state === 'completed' && typeof ms === 'number') child.duration.observe(ms / 1000);
+    this.taskTally.record(kind, state, ms);
   }
 
   recordHttp(method: string, route: string, status: number, seconds: number): void {
