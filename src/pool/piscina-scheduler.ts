@@ -44,7 +44,13 @@ export class PiscinaScheduler extends TaskScheduler {
     const preload = (name: WorkerName) => (options.workerDir ? undefined : workerFile(name));
     this.pools = {
       cpu: new Piscina({ ...common, filename: preload('fibonacci') }),
-      io: new Piscina({ ...common, filename: preload('crawl'), concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16 }),
+      io: new Piscina({
+        ...common,
+        filename: preload('crawl'),
+        concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16,
+        // Parsing pages allocates fast and briefly: a larger young generation means fewer scavenges.
+        resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
+      }),
     };
   }
 
