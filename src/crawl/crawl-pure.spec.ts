@@ -1,0 +1,144 @@
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { isAllowedAddress, parseCidrs } from './address-policy';
+import { decodeHtml } from './decode-html';
+import { extractLinks } from './extract-links';
+import { Frontier } from './frontier';
+import { ScopeFilter } from './scope';
+import { normalizeUrl } from './url-normalize';
+
+describe('normalizeUrl', () => {
+  it.each([
+    ['HTTP://Example.COM:80/a/../b?x=1#frag', undefined, 'http://example.com/b?x=1'],
+    ['https://example.com:443/', undefined, 'https://example.com/'],
+    ['/p/%7euser/%2f%41?q=%e2%82%ac', 'http://h/', 'http://h/p/~user/%2FA?q=%E2%82%AC'],
+    ['http://bücher.example/', undefined, 'http://xn--bcher-kva.example/'],
+    ['  rel/page.html  ', 'http://h/dir/index.html', 'http://h/dir/rel/page.html'],
+    ['#only-fragment', 'http://h/page', 'http://h/page'],
+  ])('%s -> %s', (href, base, expected) => {
+    expect(normalizeUrl(href, base)).toBe(expected);
+  });
+
+  it.each(['javascript:alert(1)', 'mailto:a@b.c', 'tel:123', 'data:text/html,x', 'ftp://h/x', 'file:///etc/passwd', 'http://u:p@h/', 'http://['])('skips %s', (href) => {
+    expect(normalizeUrl(href, 'http://h/')).toBeUndefined();
+  });
+
+  it('skips over-long URLs', () => {
+    expect(normalizeUrl(`http://h/${'a'.repeat(3000)}`)).toBeUndefined();
+  });
+});
+
+describe('isAllowedAddress', () => {
+  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '[::ffff:10.0.0.1]', '64:ff9b::7f00:1', '2002:7f00:1::', '192.0.2.1', 'not-an-ip'])(
+    'blocks %s',
+    (address) => expect(isAllowedAddress(address)).toBe(false),
+  );
+
+  it.each(['8.8.8.8', '2606:4700::1', '::ffff:8.8.8.8', '64:ff9b::808:808'])('allows %s', (address) => {
+    expect(isAllowedAddress(address)).toBe(true);
+  });
+
+  it('opens exactly the configured ranges', () => {
+    const allow = parseCidrs(['127.0.0.2/32', 'fd00::/8']);
+    expect(isAllowedAddress('127.0.0.2', allow)).toBe(true);
+    expect(isAllowedAddress('127.0.0.1', allow)).toBe(false);
+    expect(isAllowedAddress('fd12::1', allow)).toBe(true);
+    expect(isAllowedAddress('fc00::1', allow)).toBe(false);
+  });
+});
+
+describe('ScopeFilter', () => {
+  const seeds = ['https://docs.example.co.uk/start'];
+  const allows = (scope: 'same-origin' | 'same-host' | 'same-domain' | 'any', url: string, include: RegExp[] = [], exclude: RegExp[] = []) =>
+    new ScopeFilter(seeds, { scope, include, exclude }).allows(url);
+
+  it('tells origin, host and registrable domain apart (public suffix list)', () => {
+    expect(allows('same-origin', 'https://docs.example.co.uk/x')).toBe(true);
+    expect(allows('same-origin', 'http://docs.example.co.uk/x')).toBe(false);
+    expect(allows('same-host', 'http://docs.example.co.uk/x')).toBe(true);
+    expect(allows('same-host', 'https://www.example.co.uk/x')).toBe(false);
+    expect(allows('same-domain', 'https://www.example.co.uk/x')).toBe(true);
+    expect(allows('same-domain', 'https://other.co.uk/x')).toBe(false);
+    expect(allows('any', 'https://elsewhere.org/')).toBe(true);
+  });
+
+  it('applies include and exclude patterns', () => {
+    expect(allows('any', 'https://docs.example.co.uk/guide/a', [/\/guide\//])).toBe(true);
+    expect(allows('any', 'https://docs.example.co.uk/blog/a', [/\/guide\//])).toBe(false);
+    expect(allows('any', 'https://docs.example.co.uk/guide/a.pdf', [/\/guide\//], [/\.pdf$/])).toBe(false);
+  });
+});
+
+describe('Frontier', () => {
+  const make = (limits: Partial<{ maxDepth: number; maxPages: number; perHost: number; delayMs: number }> = {}) => {
+    const pages: { url: string; depth: number }[] = [];
+    const frontier = new Frontier(
+      new ScopeFilter(['http://a.test/'], { scope: 'any', include: [], exclude: [] }),
+      { maxDepth: 5, maxPages: 100, perHost: 2, delayMs: 0, maxDelayMs: 60_000, ...limits },
+      (page) => pages.push(page) - 1,
+      (_url, setRules) => setRules({ allowed: () => true }),
+    );
+    return { frontier, pages };
+  };
+
+  it('de-duplicates, limits depth and pages, and dispatches the shallowest page first', () => {
+    const { frontier, pages } = make({ maxDepth: 2, maxPages: 4, perHost: 10 });
+    expect(frontier.offer('http://a.test/', 0, null)).toBe(0);
+    expect(frontier.offer('http://a.test/', 1, 'x')).toBeUndefined();
+    frontier.offer('http://a.test/deep', 3, 'x'); // too deep
+    frontier.offer('http://b.test/two', 2, 'x');
+    frontier.offer('http://a.test/one', 1, 'x');
+    frontier.offer('http://a.test/two', 2, 'x');
+    frontier.offer('http://a.test/three', 2, 'x'); // over maxPages
+    expect(pages.map((p) => p.url)).toEqual(['http://a.test/', 'http://b.test/two', 'http://a.test/one', 'http://a.test/two']);
+    const order: number[] = [];
+    for (let next = frontier.next(0); 'index' in next; next = frontier.next(0)) order.push(next.index);
+    expect(order).toEqual([0, 2, 1, 3]);
+    expect(frontier.discovered).toBe(6);
+  });
+
+  it('holds a host to its concurrency and delay', () => {
+    const { frontier } = make({ perHost: 1, delayMs: 1_000 });
+    for (const path of ['a', 'b', 'c']) frontier.offer(`http://a.test/${path}`, 0, null);
+    const first = frontier.next(0);
+    expect('index' in first).toBe(true);
+    expect('index' in frontier.next(0)).toBe(false); // one at a time
+    frontier.release((first as { host: string }).host);
+    expect(frontier.next(500)).toEqual({ wakeAt: 1_000 }); // the delay is not over
+    expect('index' in frontier.next(1_000)).toBe(true);
+  });
+});
+
+describe('extractLinks', () => {
+  const html = `<html><head><title> A &amp; B </title><base href="/docs/"></head><body>
+    <a href="guide.html#top">g</a><a href="guide.html">dup</a><A HREF="/x?a=1&amp;b=2">x</A>
+    <map><area href="https://other.test/area"></map><a href="mailto:x@y">m</a><a>no href</a>
+    <a rel="external nofollow" href="https://other.test/nf">nf</a></body></html>`;
+
+  it('resolves against <base>, drops fragments and duplicates, keeps area and nofollow', () => {
+    const page = extractLinks(html, 'http://h.test/index.html', { maxLinks: 100, budgetMs: 1_000 });
+    expect(page.title).toBe('A & B');
+    expect(page.links).toEqual(['http://h.test/docs/guide.html', 'http://h.test/x?a=1&b=2', 'https://other.test/area', 'https://other.test/nf']);
+    expect(page.nofollow).toEqual(['https://other.test/nf']);
+    expect(page.truncated).toBe(false);
+  });
+
+  it('caps links per page and stays fast on a page with 100,000 links', () => {
+    const big = `<ul>${Array.from({ length: 100_000 }, (_, i) => `<li><a href="/p/${i}">${i}</a></li>`).join('')}</ul>`;
+    const started = performance.now();
+    const page = extractLinks(big, 'http://h.test/', { maxLinks: 5_000, budgetMs: 2_000 });
+    expect(page.links).toHaveLength(5_000);
+    expect(page.truncated).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('decodeHtml', () => {
+  it('uses the Content-Type charset, then <meta charset>, then UTF-8', () => {
+    const cp1252 = iconv.encode('<title>Café – “quoted” €</title>', 'windows-1252');
+    expect(decodeHtml(cp1252, 'text/html; charset=windows-1252')).toContain('Café – “quoted” €');
+    const korean = Buffer.concat([Buffer.from('<meta charset="euc-kr"><title>'), iconv.encode('한국어', 'euc-kr'), Buffer.from('</title>')]);
+    expect(decodeHtml(korean, 'text/html')).toContain('한국어');
+    expect(decodeHtml(Buffer.from('<p>naïve</p>'), null)).toBe('<p>naïve</p>');
+  });
+});
