@@ -38,7 +38,7 @@ function toBody(exception: unknown): ErrorBody {
     // Extra fields (validation issues, health details) ride along inside the envelope.
     const { message, statusCode: _s, error: _e, ...extra } = response as { message?: unknown; statusCode?: number; error?: string };
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
-    return { ...extra, ...errorBody(status, text) };
+    return { ...errorBody(status, text), ...extra };
   }
   return errorBody(500, 'internal error');
 }
