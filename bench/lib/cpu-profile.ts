@@ -5,12 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -58,7 +58,8 @@ function windowOf(file: string): number {
   return Number(/(\d+)\.cpuprofile$/.exec(file)?.[1]);
 }
 
-function shortUrl(url: string): string {
+/** A frame's file, relative to node_modules or dist/ when it is in one. */
+export function shortUrl(url: string): string {
   if (!url) return '';
   const nm = url.lastIndexOf('/node_modules/');
   if (nm >= 0) return url.slice(nm + '/node_modules/'.length);

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { shortUrl, type Profile, type ProfileNode } from './cpu-profile';
 import { submitCrawl, waitForJob } from './crawl-api';
 import type { RunningSite } from './crawl-site';
 import { processCpuMs } from './contention';
@@ -14,16 +15,6 @@ import { threadCpuDelta, threadCpuMs } from './proc-stats';
 import { Service } from './service';
 import { since } from './stats';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 export interface ProfileReport {
   text: string;
@@ -151,15 +142,6 @@ function summarise(title: string, group: Profile[], top: number): string {
 function describe(frame: ProfileNode['callFrame']): string {
   const where = shortUrl(frame.url);
   return `${frame.functionName || '(anonymous)'}${where ? `  ${where}:${frame.lineNumber + 1}` : ''}`;
-}
-
-function shortUrl(url: string): string {
-  if (!url) return '';
-  const nm = url.lastIndexOf('/node_modules/');
-  if (nm >= 0) return url.slice(nm + '/node_modules/'.length);
-  const dist = url.indexOf('/dist/');
-  if (dist >= 0) return url.slice(dist + 1);
-  return url.replace(/^file:\/\//, '');
 }
 
 /** An npm package (scoped ones whole), a service dist/ folder, node: core, or a V8 pseudo-frame. */
