@@ -277,6 +277,7 @@ export class JobsService implements OnApplicationShutdown {
         job.progress.set(index, progress);
       } else {
         if (!job.transition(index, state)) continue;
+        if (progress !== undefined && state === 'running') job.progress.set(index, progress);
         if (result !== undefined) {
           job.results[index] = result;
           job.resultBytes += live.kind.sizeOf(result);
