@@ -74,6 +74,12 @@ describe('Fibonacci jobs over HTTP', () => {
     expect(tail.body.format).toBe('hex');
     expect(tail.body.items.map((i: { n: number }) => i.n)).toEqual([numbers[2498], numbers[2499], 60_000, 123_456]);
     for (const item of tail.body.items) expect(item.value).toBe(fib(item.n).toString(16));
+    // Previews: long values shortened to their first and last digits, flagged.
+    const preview = await api().get(`/jobs/${job.id}/results?offset=2500&limit=2&maxChars=41`).expect(200);
+    const full = fib(123_456).toString();
+    expect(preview.body.items[1]).toMatchObject({ n: 123_456, shortened: true, value: `${full.slice(0, 20)}…${full.slice(-20)}`, digits: full.length });
+    expect(preview.body.items[0].value).toHaveLength(41);
+    await api().get(`/jobs/${job.id}/results?maxChars=3`).expect(400);
     const beyond = await api().get(`/jobs/${job.id}/results?offset=5000`).expect(200);
     expect(beyond.body.items).toEqual([]);
   });

@@ -23,7 +23,7 @@ export class JobsController {
   /** Results in input order, as far as they are done. */
   @Get(':id/results')
   results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Owner() owner?: string) {
-    return this.jobs.results(this.jobs.get(id, owner), query.offset, query.limit, query.format);
+    return this.jobs.results(this.jobs.get(id, owner), query.offset, query.limit, query.format, query.maxChars);
   }
 
   /** Cancels the job; answers once its tasks have stopped. */

@@ -18,6 +18,13 @@ export const pageQuery = z.object({
 
 export const resultsQuery = pageQuery.extend({
   format: z.enum(['decimal', 'hex'], { error: 'format must be "decimal" or "hex"' }).default('decimal'),
+  /** Values longer than this come back as their first and last characters (`shortened: true`). */
+  maxChars: z.coerce
+    .number({ error: 'maxChars must be a number' })
+    .int({ error: 'maxChars must be an integer' })
+    .min(16, { error: 'maxChars must be >= 16' })
+    .max(1_000_000_000, { error: 'maxChars must be <= 1000000000' })
+    .optional(),
 });
 
 export const listQuery = pageQuery.extend({

@@ -170,7 +170,7 @@ export class JobsService implements OnApplicationShutdown {
     return toView(job);
   }
 
-  results(job: JobRecord, offset: number, limit: number, format: ResultFormat): ResultsPage {
+  results(job: JobRecord, offset: number, limit: number, format: ResultFormat, maxChars?: number): ResultsPage {
     const kind = this.kinds.get(job.kind)!;
     const end = Math.min(job.total, offset + limit);
     const items: Record<string, unknown>[] = [];
@@ -184,6 +184,12 @@ export class JobsService implements OnApplicationShutdown {
       const item: Record<string, unknown> = { index, state, ...(result !== undefined ? kind.present(input, result, format) : kind.summarize(input, undefined)) };
       // A kind may present its own structured error (a crawl's {code, message}).
       if (error !== undefined && item.error === undefined) item.error = error;
+      // A page of huge values can be tens of MB: a caller may ask for a preview instead.
+      if (maxChars !== undefined && typeof item.value === 'string' && item.value.length > maxChars) {
+        const half = Math.floor((maxChars - 1) / 2);
+        item.value = `${item.value.slice(0, half)}…${item.value.slice(-half)}`;
+        item.shortened = true;
+      }
       items.push(item);
     }
     return { jobId: job.id, status: job.status, total: job.total, offset, limit, format, items };

@@ -11,6 +11,8 @@ import { LivePages } from './pages.js';
 const $ = (id) => document.getElementById(id);
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const LIST_LIMIT = 50;
+/** Characters of a result value the results table asks for (the first and last 20 digits show). */
+const PREVIEW_CHARS = 64;
 const fmt = (n) => (n ?? 0).toLocaleString('en');
 
 /** id -> { view, at: when durationMs was read, gen: feed connection that last vouched for it, row } */
@@ -486,9 +488,11 @@ async function loadResults() {
   const seq = ++resultsSeq;
   $('results-info').textContent = 'Loading…';
   try {
-    const page = await api(`/jobs/${c.id}/results?offset=${c.offset}&limit=${limit}&format=${format}`);
+    // Previews only: a page of huge values would be tens of MB; Copy fetches one value whole.
+    const page = await api(`/jobs/${c.id}/results?offset=${c.offset}&limit=${limit}&format=${format}&maxChars=${PREVIEW_CHARS}`);
     if (seq !== resultsSeq || current !== c) return;
-    renderResults($('results'), page.items, $('results-note'));
+    const loadFull = async (item) => (await api(`/jobs/${c.id}/results?offset=${item.index}&limit=1&format=${format}`)).items[0].value;
+    renderResults($('results'), page.items, $('results-note'), loadFull);
     const to = Math.min(page.total, page.offset + page.items.length);
     $('results-info').textContent = page.total ? `${fmt(page.offset + 1)}–${fmt(to)} of ${fmt(page.total)}` : 'no results';
     $('results').dataset.offset = String(page.offset);

@@ -7,9 +7,12 @@ const EDGE = 20;
 /** Items of a list shown in its cell (a crawled page's links): the rest is one Copy away. */
 const HEAD = 2;
 
+/** Flags about a value rather than columns of their own. */
+const HIDDEN = new Set(['shortened']);
+
 export function columnsOf(items) {
   const seen = new Set();
-  for (const item of items) for (const key of Object.keys(item)) seen.add(key);
+  for (const item of items) for (const key of Object.keys(item)) if (!HIDDEN.has(key)) seen.add(key);
   const known = ORDER.filter((key) => seen.has(key));
   return [...known, ...[...seen].filter((key) => !ORDER.includes(key))];
 }
@@ -46,7 +49,7 @@ function pathOf(base) {
 const isList = (value) => Array.isArray(value) && value.every((v) => typeof v !== 'object');
 const isError = (value) => typeof value === 'object' && typeof value?.code === 'string' && typeof value.message === 'string';
 
-function cell(item, key, note) {
+function cell(item, key, note, loadFull) {
   const td = document.createElement('td');
   const value = item[key];
   if (value === undefined || value === null) {
@@ -84,8 +87,10 @@ function cell(item, key, note) {
     short = shorten(text);
     label = `${full.length.toLocaleString('en')} characters`;
   }
+  // The server sent a preview (?maxChars): Copy fetches the whole value first.
+  const preview = key === 'value' && item.shortened === true && loadFull;
   td.append(short);
-  if (short !== text) {
+  if (short !== text || preview) {
     const all = isList(value);
     const idle = all ? 'Copy all' : 'Copy';
     const button = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: idle });
@@ -94,6 +99,11 @@ function cell(item, key, note) {
     button.dataset.copy = key;
     button.addEventListener('click', async () => {
       try {
+        if (preview) {
+          button.textContent = 'Fetching…';
+          full = await loadFull(item);
+          label = `${full.length.toLocaleString('en')} characters`;
+        }
         await copyText(full);
         button.textContent = 'Copied';
         note.textContent = `Copied the ${all ? 'whole list of' : 'full'} ${what}: ${label}.`;
@@ -107,15 +117,18 @@ function cell(item, key, note) {
   return td;
 }
 
-/** Fills `table` with a page of items; `note` is the live region for copy feedback. */
-export function renderResults(table, items, note) {
+/**
+ * Fills `table` with a page of items; `note` is the live region for copy feedback, and
+ * `loadFull(item)` fetches a value the server shortened.
+ */
+export function renderResults(table, items, note, loadFull) {
   const columns = columnsOf(items);
   const head = document.createElement('tr');
   for (const key of columns) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: key }));
   table.tHead.replaceChildren(head);
   const rows = items.map((item) => {
     const tr = document.createElement('tr');
-    for (const key of columns) tr.append(cell(item, key, note));
+    for (const key of columns) tr.append(cell(item, key, note, loadFull));
     return tr;
   });
   table.tBodies[0].replaceChildren(...rows);
