@@ -90,7 +90,8 @@ describe('PiscinaScheduler with fixture workers', () => {
   it('aborts a running task promptly and drops a queued one before it starts', async () => {
     const counters = [0, 1, 2].map(() => new Int32Array(new SharedArrayBuffer(4)));
     const [a, b] = [0, 1].map((i) => run(scheduler, 'spin', { started: counters[i] }));
-    await until(() => Atomics.load(counters[0], 0) === 1 && Atomics.load(counters[1], 0) === 1);
+    // Their "running" updates have arrived (not just started): aborting closes the port after.
+    await until(() => a.updates.length === 1 && b.updates.length === 1);
     // Both threads are stuck, so this one has to wait in the queue.
     const queued = run(scheduler, 'spin', { started: counters[2] });
     expect(scheduler.stats().queued).toBe(1);
