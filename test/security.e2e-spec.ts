@@ -216,6 +216,28 @@ describe('WebSocket limits', () => {
   });
 });
 
+describe('WebSocket heartbeat', () => {
+  let svc: RunningApp;
+  beforeAll(async () => {
+    svc = await startApp({ WS_HEARTBEAT_MS: '1000' });
+  });
+  afterAll(() => svc.close());
+
+  it('drops a peer that stops answering pings, and keeps one that answers', async () => {
+    const gateway = svc.app.get((await import('../src/progress/progress.gateway')).ProgressGateway);
+    const alive = await FeedClient.connect(svc.wsUrl);
+    const { socket: dead } = await upgrade(svc.wsUrl);
+    await eventually(async () => (gateway.clients === 2 ? true : undefined));
+    // A peer that reads nothing never sees a ping, so it never answers one.
+    (dead as unknown as { _socket: { pause(): void } })._socket.pause();
+    await eventually(async () => (gateway.clients === 1 ? true : undefined), 10_000, 'the silent peer to be dropped');
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // two more beats
+    expect(gateway.clients).toBe(1);
+    expect(alive.open).toBe(true);
+    alive.close();
+  });
+});
+
 describe('HTTP hardening', () => {
   let svc: RunningApp;
   beforeAll(async () => {
