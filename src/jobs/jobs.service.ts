@@ -76,7 +76,8 @@ export class JobsService implements OnApplicationShutdown {
     return this.admission.draining;
   }
 
-  submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string, params?: unknown): JobView {
+  /** Creates and starts a job; only through accept(), so admission is never skipped. */
+  private submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string, params?: unknown): JobRecord<I, R> {
     this.kinds.set(kind.name, kind);
     const job = new JobRecord<I, R>(randomUUID(), kind.name, inputs, owner, params);
     let settle!: () => void;
@@ -87,7 +88,7 @@ export class JobsService implements OnApplicationShutdown {
     this.logger.debug({ jobId: job.id, msg: 'job accepted', kind: kind.name, total: job.total });
     this.emit(job, 'job.created', () => toView(job));
     setImmediate(() => void this.execute(job, live));
-    return toView(job);
+    return job;
   }
 
   /**
@@ -96,9 +97,9 @@ export class JobsService implements OnApplicationShutdown {
    */
   async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number; params?: unknown }): Promise<Submission> {
     this.admission.check(options.caller.id, inputs.length);
-    const view = this.submit(kind, inputs, options.caller.owner, options.params);
-    this.admission.track(options.caller.id, this.live.get(view.id)!.done);
-    const job = this.get(view.id);
+    const job = this.submit(kind, inputs, options.caller.owner, options.params);
+    const view = toView(job);
+    this.admission.track(options.caller.id, this.live.get(job.id)!.done);
     const finished = options.waitMs > 0 && (await this.waitFor(job, options.waitMs));
     const body = finished ? { ...toView(job), results: this.results(job, 0, options.limit, 'decimal') } : view;
     return { finished, location: view.links.self, body };
