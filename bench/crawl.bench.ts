@@ -215,7 +215,9 @@ async function serviceCrawl(site: Site, latencyMs: number, args: Args, env: Reco
         otherCores,
         notes: [
           `POST ${Math.round(postMs)} ms + job durationMs ${done.durationMs} (completion seen by the client, polling every ${POLL_MS} ms, after ${Math.round(seenMs)} ms); ${done.total} tasks, summary pagesOk ${s?.pagesOk} pagesFailed ${s?.pagesFailed} linksDiscovered ${s?.linksDiscovered} bytesFetched ${mib(s?.bytesFetched ?? 0)}`,
-          threadSplit ? `CPU by thread: main thread (HTTP API, job bookkeeping, crawl coordinator) ${sec(threadSplit.mainMs)}, other threads (worker threads fetching + parsing, V8 GC/compiler helpers) ${sec(threadSplit.othersMs)}` : '',
+          threadSplit
+            ? `CPU by thread: main thread (HTTP API, job bookkeeping, crawl coordinator) ${sec(threadSplit.mainMs)}, other threads (worker threads fetching + parsing, V8 GC/compiler helpers) ${sec(threadSplit.othersMs)}`
+            : '',
           `RSS: ${mib(beforeKb * 1024)} idle before the crawl, peak ${mib(memory.peakKb * 1024)} sampled (${memory.samples} samples), VmHWM ${mib(memory.hwmKb * 1024)}`,
         ].filter(Boolean),
       };
@@ -274,7 +276,10 @@ async function crawleeCrawl(site: Site, latencyMs: number, args: Args, crawlee: 
     for (const url of report.ok) ok.add(pageKey(url, running.origin));
     const failed = new Map<string, number>();
     for (const f of report.failed) failed.set(f.error.replace(/\d{3,}/g, 'N').slice(0, 60), (failed.get(f.error.replace(/\d{3,}/g, 'N').slice(0, 60)) ?? 0) + 1);
-    const warnings = output.join('').split('\n').filter((line) => /WARN|ERROR/.test(line));
+    const warnings = output
+      .join('')
+      .split('\n')
+      .filter((line) => /WARN|ERROR/.test(line));
     return {
       crawler: 'Crawlee',
       ms: report.ms,
@@ -389,7 +394,11 @@ function print(scenarios: Scenario[], site: Site, args: Args, threads: number, t
       memRatio <= 1 ? 'yes' : 'NO',
     ]);
     details.push(`${s.name}:`);
-    details.push(`  page sets: service ${s.service.ok.size}, Crawlee ${s.crawlee.ok.size}, site ${expected.size}; symmetric difference ${diff.onlyA.length + diff.onlyB.length}` + (diff.onlyA.length ? `; only the service: ${diff.onlyA.slice(0, 5).join(' ')}` : '') + (diff.onlyB.length ? `; only Crawlee: ${diff.onlyB.slice(0, 5).join(' ')}` : ''));
+    details.push(
+      `  page sets: service ${s.service.ok.size}, Crawlee ${s.crawlee.ok.size}, site ${expected.size}; symmetric difference ${diff.onlyA.length + diff.onlyB.length}` +
+        (diff.onlyA.length ? `; only the service: ${diff.onlyA.slice(0, 5).join(' ')}` : '') +
+        (diff.onlyB.length ? `; only Crawlee: ${diff.onlyB.slice(0, 5).join(' ')}` : ''),
+    );
     for (const run of [s.service, s.crawlee]) {
       const failures = [...run.failed].map(([code, n]) => `${n} ${code}`).join(', ') || 'none';
       const busy = run.otherCores !== undefined ? `; other processes used ${run.otherCores.toFixed(2)} cores meanwhile` : '';
@@ -400,7 +409,9 @@ function print(scenarios: Scenario[], site: Site, args: Args, threads: number, t
       );
       for (const note of run.notes) details.push(`    ${note}`);
       if (s.latencyMs > 0 && run.site.peakInFlight < args.concurrency / 2) {
-        details.push(`    NOTE: never more than ${run.site.peakInFlight} requests in flight at the site, with concurrency ${args.concurrency}: ${run.crawler === 'service' ? 'the service does not fetch concurrently as asked' : 'Crawlee is CPU-bound (see its CPU time)'}`);
+        details.push(
+          `    NOTE: never more than ${run.site.peakInFlight} requests in flight at the site, with concurrency ${args.concurrency}: ${run.crawler === 'service' ? 'the service does not fetch concurrently as asked' : 'Crawlee is CPU-bound (see its CPU time)'}`,
+        );
       }
     }
   }
@@ -412,11 +423,11 @@ function print(scenarios: Scenario[], site: Site, args: Args, threads: number, t
     `(service: ${threads} worker threads x ${tasksPerWorker} tasks, concurrency = perHostConcurrency = ${args.concurrency}; Crawlee: CheerioCrawler, min = max concurrency ${args.concurrency}, in-memory storage); ` +
     `one crawl per figure, each on a fresh site and a fresh process; wall = POST round trip + the job's durationMs (service) or crawler.run() (Crawlee); CPU = the crawling process, all threads, over the crawl; ` +
     `service at ${source}; Node ${process.version}, ${cores} cores, NODE_ENV=production.`;
-  console.log('\n' + plainTable(header, rows));
-  console.log('\n' + plainTable(verdictHeader, verdicts));
+  console.log(`\n${plainTable(header, rows)}`);
+  console.log(`\n${plainTable(verdictHeader, verdicts)}`);
   console.log(`\n${note}`);
   if (busiest > 0.15) console.log(`\nWARNING: other processes took up to ${busiest.toFixed(2)} cores during a crawl; the figures are low. Rerun on an idle machine.`);
-  console.log('\n' + details.join('\n'));
+  console.log(`\n${details.join('\n')}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${markdownTable(verdictHeader, verdicts)}\n\n${note}`);
 }
 

@@ -58,11 +58,7 @@ async function main(): Promise<void> {
     const neighbours = CpuNeighbours.start(service.pid ? [service.pid] : []);
     await warmUp(service.baseUrl, gmp);
 
-    const findings = [
-      await caseA(service, gmp),
-      await caseB(service, gmp, threads),
-      ...(await caseC(service, gmp, 'unavailable' in native ? undefined : native)),
-    ];
+    const findings = [await caseA(service, gmp), await caseB(service, gmp, threads), ...(await caseC(service, gmp, 'unavailable' in native ? undefined : native))];
     print(findings, threads, neighbours?.otherCores());
   } finally {
     await service.stop();
@@ -108,11 +104,23 @@ async function caseA(service: Service, gmp: Gmp): Promise<Finding> {
   const ratio = api.ms / local.ms;
   const l = local.value;
   return {
-    row: [`a) ${count.toLocaleString('en-US')} n in ${from}..${to}`, fmtMs(api.ms), `${fmtMs(local.ms)} (compute + JSON)`, '-', `API/in-process ${fmtRatio(ratio)}`, `<= ${maxRatio}x`, verdict(ratio <= maxRatio)],
+    row: [
+      `a) ${count.toLocaleString('en-US')} n in ${from}..${to}`,
+      fmtMs(api.ms),
+      `${fmtMs(local.ms)} (compute + JSON)`,
+      '-',
+      `API/in-process ${fmtRatio(ratio)}`,
+      `<= ${maxRatio}x`,
+      verdict(ratio <= maxRatio),
+    ],
     details: [
       `a) API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
       `   in-process runs ${fmtRuns(local.runs)} ms; median run: computeChunk ${fmtMs(l.computeMs)} (per-number ms sum ${fmtMs(l.itemMs)}) + JSON.stringify ${fmtMs(l.serialiseMs)} (${mb(l.jsonBytes)}); CPU ${fmtMs(l.cpuMs)}`,
-      ...cpuView(api.value.serviceCpuMs, l.cpuMs, (service, local) => `   CPU time (little affected by busy neighbours): service ${fmtMs(service)} vs in-process ${fmtMs(local)} (${fmtRatio(service / local)})`),
+      ...cpuView(
+        api.value.serviceCpuMs,
+        l.cpuMs,
+        (service, local) => `   CPU time (little affected by busy neighbours): service ${fmtMs(service)} vs in-process ${fmtMs(local)} (${fmtRatio(service / local)})`,
+      ),
     ],
   };
 }
@@ -139,13 +147,24 @@ async function caseB(service: Service, gmp: Gmp, threads: number): Promise<Findi
 
   const speedup = local.ms / api.ms;
   return {
-    row: [`b) ${count} n in ${from.toLocaleString('en-US')}..${to.toLocaleString('en-US')}`, fmtMs(api.ms), fmtMs(local.ms), '-', `speedup ${fmtRatio(speedup)} on ${threads} workers`, `>= ${minSpeedup}x`, verdict(speedup >= minSpeedup)],
+    row: [
+      `b) ${count} n in ${from.toLocaleString('en-US')}..${to.toLocaleString('en-US')}`,
+      fmtMs(api.ms),
+      fmtMs(local.ms),
+      '-',
+      `speedup ${fmtRatio(speedup)} on ${threads} workers`,
+      `>= ${minSpeedup}x`,
+      verdict(speedup >= minSpeedup),
+    ],
     details: [
       `b) API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
       `   in-process runs ${fmtRuns(local.runs)} ms (computeChunk: gmp-wasm, decimal + hex as the worker makes them); median run: per-number ms sum ${fmtMs(local.value.itemMs)}; CPU ${fmtMs(local.value.cpuMs)}`,
       // With idle cores the API can at best spread the service's CPU time evenly over its workers.
-      ...cpuView(api.value.serviceCpuMs, local.value.cpuMs, (service, local) =>
-        `   CPU time: service ${fmtMs(service)} vs in-process ${fmtMs(local)}, so on ${threads} idle cores the speedup could reach at most ${fmtRatio((threads * local) / service)}`,
+      ...cpuView(
+        api.value.serviceCpuMs,
+        local.value.cpuMs,
+        (service, local) =>
+          `   CPU time: service ${fmtMs(service)} vs in-process ${fmtMs(local)}, so on ${threads} idle cores the speedup could reach at most ${fmtRatio((threads * local) / service)}`,
       ),
     ],
   };

@@ -32,7 +32,12 @@ const VARIANTS = [[10, 20, 30, 90], [1, 2, 3, 5, 8, 13], [42], [70, 80, 90, 93, 
 const SERVICE_ENV = { RATE_LIMIT_MAX: '10000000', MAX_JOBS_IN_FLIGHT_PER_KEY: '100', API_KEYS: '' };
 
 // autocannon ships no types; the part of its API used here.
-interface AcRequest { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
+interface AcRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
 interface AcResult {
   requests: { average: number; total: number };
   latency: { p50: number; p99: number; average: number; max: number };
@@ -45,8 +50,20 @@ interface AcResult {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AcResult>;
 
-interface Phase { name: string; result: AcResult; wallS: number; mainCpu: number; otherCpu: number; neighbours?: number; clientCpu: number }
-interface Memory { when: string; rssMb: number; heapMb?: number }
+interface Phase {
+  name: string;
+  result: AcResult;
+  wallS: number;
+  mainCpu: number;
+  otherCpu: number;
+  neighbours?: number;
+  clientCpu: number;
+}
+interface Memory {
+  when: string;
+  rssMb: number;
+  heapMb?: number;
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -55,7 +72,10 @@ async function main(): Promise<void> {
   const preload = join(__dirname, 'lib', 'cpu-prof-preload.cjs');
   const profEnv: Record<string, string> = profDir ? { NODE_OPTIONS: `--require ${preload}`, LOAD_BENCH_CPU_PROF_DIR: profDir } : {};
   const service = await Service.start({ ...SERVICE_ENV, ...profEnv });
-  process.once('SIGINT', () => { service.killNow(); process.exit(130); });
+  process.once('SIGINT', () => {
+    service.killNow();
+    process.exit(130);
+  });
   process.once('exit', () => service.killNow());
   const pid = service.pid!;
   let exit = 'not stopped';
@@ -89,7 +109,13 @@ async function main(): Promise<void> {
   console.log(`\nservice stopped with SIGTERM: exit ${exit}${exit === 'code 0' ? ' (ok)' : ' (EXPECTED code 0)'}`);
   if (profDir) {
     console.log(`\nCPU profiles of the service's main thread (${profDir}):\n`);
-    console.log(summariseProfiles(profDir, phases.map((p) => p.name), 15));
+    console.log(
+      summariseProfiles(
+        profDir,
+        phases.map((p) => p.name),
+        15,
+      ),
+    );
   }
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (exit !== 'code 0') process.exitCode = 1;
@@ -135,7 +161,10 @@ async function load(baseUrl: string, what: 'live' | 'fib', seconds: number, pid:
 /** CPU ms of the service's main thread (its task id is the pid; the other threads are pool workers, GC, libuv). */
 function mainThreadMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const rest = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   return (rest[11] + rest[12]) * 10; // utime + stime, in USER_HZ (100/s) ticks
 }
 
@@ -168,7 +197,18 @@ function statusBreakdown(r: AcResult): { ok: string; deliberate: string; other: 
 }
 
 function print(phases: Phase[], memory: Memory[], profiled: boolean): void {
-  const header = ['Load (100 connections, 10 s)', 'req/s (avg)', 'p50', 'p99', '2xx', 'non-2xx 429/503', 'non-2xx other', 'errors (timeouts)', 'service CPU main + other threads (100% = 1 core)', 'main-thread CPU per request'];
+  const header = [
+    'Load (100 connections, 10 s)',
+    'req/s (avg)',
+    'p50',
+    'p99',
+    '2xx',
+    'non-2xx 429/503',
+    'non-2xx other',
+    'errors (timeouts)',
+    'service CPU main + other threads (100% = 1 core)',
+    'main-thread CPU per request',
+  ];
   const rows = phases.map((p) => {
     const r = p.result;
     const s = statusBreakdown(r);
@@ -201,7 +241,8 @@ function print(phases: Phase[], memory: Memory[], profiled: boolean): void {
   for (const p of phases) {
     notes.push(`${p.name.slice(0, 3)} client (autocannon, this process): ${pct(p.clientCpu)} CPU; other processes: ${p.neighbours === undefined ? 'n/a' : `${p.neighbours.toFixed(2)} cores`}`);
   }
-  if (phases.some((p) => (p.neighbours ?? 0) > 0.2)) notes.push('WARNING: other processes took CPU during the loads: req/s and latencies are low and the ratio unreliable; CPU per request holds up better. Rerun on an idle machine.');
+  if (phases.some((p) => (p.neighbours ?? 0) > 0.2))
+    notes.push('WARNING: other processes took CPU during the loads: req/s and latencies are low and the ratio unreliable; CPU per request holds up better. Rerun on an idle machine.');
   const base = memory.find((m) => m.when.startsWith('before'));
   const last = memory[memory.length - 1];
   const delta = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(1)} MB`;
@@ -215,7 +256,9 @@ function print(phases: Phase[], memory: Memory[], profiled: boolean): void {
   notes.push(`built from commit ${git('rev-parse', '--short', 'HEAD') || '?'}${dirty ? ` plus ${dirty} uncommitted change(s) under src/` : ''}`);
   notes.push(`one host, ${availableParallelism()} cores shared by the service (main thread + pool workers) and autocannon; Node ${process.version}`);
   if (profiled) notes.push('CPU profiler ON during both loads: these figures carry its overhead');
-  notes.push(`service env: NODE_ENV=production, RATE_LIMIT_MAX=${SERVICE_ENV.RATE_LIMIT_MAX} (default 600/min would refuse nearly all), MAX_JOBS_IN_FLIGHT_PER_KEY=${SERVICE_ENV.MAX_JOBS_IN_FLIGHT_PER_KEY}`);
+  notes.push(
+    `service env: NODE_ENV=production, RATE_LIMIT_MAX=${SERVICE_ENV.RATE_LIMIT_MAX} (default 600/min would refuse nearly all), MAX_JOBS_IN_FLIGHT_PER_KEY=${SERVICE_ENV.MAX_JOBS_IN_FLIGHT_PER_KEY}`,
+  );
 
   console.log(`\n${plainTable(header, rows)}\n\n${plainTable(memHeader, memRows)}\n\n${notes.join('\n')}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${markdownTable(memHeader, memRows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}`);

@@ -35,10 +35,7 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
     bodyParser: false,
     // One JSON object per line in production; readable text elsewhere. The level is validated
     // with the rest of the settings; an invalid one stops boot before anything is logged.
-    logger:
-      logger === false
-        ? false
-        : new ConsoleLogger({ json: nodeEnv === 'production', colors: nodeEnv !== 'production', logLevels: levelsFrom(level) }),
+    logger: logger === false ? false : new ConsoleLogger({ json: nodeEnv === 'production', colors: nodeEnv !== 'production', logLevels: levelsFrom(level) }),
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
@@ -53,9 +50,7 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   app.use(requestId);
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useWebSocketAdapter(
-    new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }),
-  );
+  app.useWebSocketAdapter(new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }));
   setupOpenApi(app, config);
   serveDashboard(app);
   return app;

@@ -5,17 +5,18 @@ import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { loadConfig } from './config/config.schema';
 
 async function bootstrap(): Promise<void> {
-  let app;
-  try {
-    // @nestjs/config validates inside an async forRoot(), whose error would surface as an
-    // unhandled rejection with a stack trace: validate first for a one-line message.
-    loadConfig(process.env);
-    app = await createApp();
-  } catch (err) {
-    // A bad setting stops startup with one message naming the variable and the rule.
-    console.error((err as Error).message);
-    process.exit(1);
-  }
+  const app = await (async () => {
+    try {
+      // @nestjs/config validates inside an async forRoot(), whose error would surface as an
+      // unhandled rejection with a stack trace: validate first for a one-line message.
+      loadConfig(process.env);
+      return await createApp();
+    } catch (err) {
+      // A bad setting stops startup with one message naming the variable and the rule.
+      console.error((err as Error).message);
+      process.exit(1);
+    }
+  })();
   const config = app.get<AppConfig>(APP_CONFIG);
   const logger = new Logger('Bootstrap');
   await app.listen(config.PORT, config.HOST);

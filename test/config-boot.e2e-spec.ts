@@ -22,20 +22,29 @@ describe('booting dist/main.js with an invalid setting', () => {
     expect(() => distMain()).not.toThrow();
   });
 
-  const named = cases.map((c) => ({ ...c, setting: Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ') }));
+  const named = cases.map((c) => ({
+    ...c,
+    setting: Object.entries(c.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  }));
 
-  it.each(named)('$setting exits 1 at once, naming the variable and the rule', async ({ env, variable, rule }) => {
-    // PORT=0 where the case does not set it: were validation to pass wrongly, no fixed port is taken.
-    const result = await runToExit({ PORT: '0', ...env }, QUICKLY_MS + 5_000);
-    const where = `stderr:\n${result.stderr}\nstdout:\n${result.stdout.slice(-2_000)}`;
+  it.each(named)(
+    '$setting exits 1 at once, naming the variable and the rule',
+    async ({ env, variable, rule }) => {
+      // PORT=0 where the case does not set it: were validation to pass wrongly, no fixed port is taken.
+      const result = await runToExit({ PORT: '0', ...env }, QUICKLY_MS + 5_000);
+      const where = `stderr:\n${result.stderr}\nstdout:\n${result.stdout.slice(-2_000)}`;
 
-    expect(result.signal, `killed instead of exiting (${result.ms} ms); ${where}`).toBeNull();
-    expect(result.code, where).toBe(1);
-    expect(result.ms).toBeLessThan(QUICKLY_MS);
+      expect(result.signal, `killed instead of exiting (${result.ms} ms); ${where}`).toBeNull();
+      expect(result.code, where).toBe(1);
+      expect(result.ms).toBeLessThan(QUICKLY_MS);
 
-    // The message names the variable together with its rule, e.g. "POOL_SIZE: Too small: expected number to be >=1".
-    const line = result.stderr.split('\n').find((text) => new RegExp(`\\b${variable}\\b[.\\w]*:`).test(text) && rule.test(text));
-    expect(line, `no stderr line names ${variable} with ${rule}; ${where}`).toBeDefined();
-    expect(result.stdout).not.toMatch(/listening on/);
-  }, 30_000);
+      // The message names the variable together with its rule, e.g. "POOL_SIZE: Too small: expected number to be >=1".
+      const line = result.stderr.split('\n').find((text) => new RegExp(`\\b${variable}\\b[.\\w]*:`).test(text) && rule.test(text));
+      expect(line, `no stderr line names ${variable} with ${rule}; ${where}`).toBeDefined();
+      expect(result.stdout).not.toMatch(/listening on/);
+    },
+    30_000,
+  );
 });

@@ -20,7 +20,9 @@ describe('crawl safety: blocked addresses are never connected', () => {
 
   async function crawl(urls: string[], options: object = {}) {
     const started = Date.now();
-    const res = await request(svc.url).post('/crawl?wait=20000').send({ urls, maxDepth: 0, timeoutMs: 1000, retries: 0, ...options });
+    const res = await request(svc.url)
+      .post('/crawl?wait=20000')
+      .send({ urls, maxDepth: 0, timeoutMs: 1000, retries: 0, ...options });
     expect(res.status, JSON.stringify(res.body).slice(0, 2000)).toBe(200);
     if (!('maxDepth' in options)) expect(res.body.results.total).toBe(urls.length);
     return { job: res.body, items: res.body.results.items as any[], elapsed: Date.now() - started };
@@ -62,7 +64,10 @@ describe('crawl safety: blocked addresses are never connected', () => {
     expectBlocked(seeds.items);
     expect(seeds.elapsed).toBeLessThan(5_000);
     const codes = [301, 302, 303, 307, 308];
-    const redirects = await crawl(targets.map((t, i) => redirectTo(t, codes[i % codes.length])), { scope: 'any' });
+    const redirects = await crawl(
+      targets.map((t, i) => redirectTo(t, codes[i % codes.length])),
+      { scope: 'any' },
+    );
     expectBlocked(redirects.items);
     expect(site.hit('/redirect/to')).toBe(targets.length);
     expect(canary.connections, JSON.stringify(canary.log)).toBe(0);
@@ -84,7 +89,13 @@ describe('crawl safety: blocked addresses are never connected', () => {
     site.reset();
     const targets = ['file:///etc/passwd', 'ftp://127.0.0.2/x', 'data:text/html,<title>x</title>', 'javascript:alert(1)', 'http://[bad', `http://u:p@127.0.0.2:${site.port}/leaf/cred`];
     const { items } = await crawl(targets.map((t) => redirectTo(t)));
-    for (const item of items) expect({ url: item.url, state: item.state, code: item.error?.code, finalUrl: item.finalUrl }).toEqual({ url: item.url, state: 'failed', code: 'invalid_url', finalUrl: expect.not.stringContaining('u:p@') });
+    for (const item of items)
+      expect({ url: item.url, state: item.state, code: item.error?.code, finalUrl: item.finalUrl }).toEqual({
+        url: item.url,
+        state: 'failed',
+        code: 'invalid_url',
+        finalUrl: expect.not.stringContaining('u:p@'),
+      });
     expect(site.hit('/leaf/cred')).toBe(0);
     expect(site.requests.filter((r) => r.authorization)).toEqual([]);
   });

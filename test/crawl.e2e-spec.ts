@@ -68,7 +68,13 @@ describe('fixture site (self-test, no crawler involved)', () => {
 
   it('the canary counts raw TCP connections', async () => {
     const probe = await startCanary();
-    await new Promise<void>((resolve) => net.connect(probe.port, '127.0.0.1').resume().on('close', () => resolve()).on('error', () => undefined));
+    await new Promise<void>((resolve) =>
+      net
+        .connect(probe.port, '127.0.0.1')
+        .resume()
+        .on('close', () => resolve())
+        .on('error', () => undefined),
+    );
     await eventually(async () => (probe.connections === 1 ? true : undefined), 2_000, 'canary connection');
     await probe.close();
   });
@@ -121,7 +127,12 @@ describe('crawl jobs', () => {
       expect([parent?.index < item.index, item.depth], item.url).toEqual([true, parent?.depth + 1]);
     }
     const depth = (d: number) => sorted(items.filter((i) => i.depth === d).map((i) => i.url));
-    expect([depth(0), depth(1), depth(2), depth(3)]).toEqual([[T('')], sorted([T('a.html'), T('b.html'), T('c.html'), T('area.html')]), sorted([T('d.html'), T('sub/e.html')]), sorted([T('deep/f.html'), T('sub/g.html')])]);
+    expect([depth(0), depth(1), depth(2), depth(3)]).toEqual([
+      [T('')],
+      sorted([T('a.html'), T('b.html'), T('c.html'), T('area.html')]),
+      sorted([T('d.html'), T('sub/e.html')]),
+      sorted([T('deep/f.html'), T('sub/g.html')]),
+    ]);
     const expected: Record<string, [string | null, string[]]> = {
       '': [null, [T('a.html'), T('b.html'), T('c.html'), T('nofollow.html'), `http://localhost:${canary.port}/tree/`, T('area.html')]],
       'a.html': [T(''), [T(''), T('d.html')]],
@@ -135,7 +146,13 @@ describe('crawl jobs', () => {
     };
     for (const item of items) {
       const [parent, links] = expected[item.url.slice(T('').length)];
-      expect({ url: item.url, parent: item.parent, links: sorted(item.links), state: item.state, status: item.status }).toEqual({ url: item.url, parent, links: sorted(links), state: 'completed', status: 200 });
+      expect({ url: item.url, parent: item.parent, links: sorted(item.links), state: item.state, status: item.status }).toEqual({
+        url: item.url,
+        parent,
+        links: sorted(links),
+        state: 'completed',
+        status: 200,
+      });
       expect(item.finalUrl).toBe(item.url);
       expect(item.title).toBe(`Tree ${new URL(item.url).pathname}`);
       expect(item.contentType).toMatch(/^text\/html/);
@@ -166,10 +183,26 @@ describe('crawl jobs', () => {
     const P = site.url;
     const { items } = await crawl({ urls: [`${P}/links.html`], maxDepth: 0 });
     expect(items).toHaveLength(1);
-    expect(sorted(items[0].links)).toEqual(sorted([
-      `${P}/tree/a.html`, `${P}/Tree/B.html`, 'http://127.0.0.2/default-port', 'https://127.0.0.2/secure', `${P}/~user/`, `${P}/caf%C3%A9`, `${P}/caf%C3%A9-raw`,
-      `${P}/a%2Fb`, 'http://xn--bcher-kva.example/', 'http://example.com/', `${P}/spaced`, `${P}/q?x=1`, `${P}/protocol-relative`, `${P}/nf-target`, `${P}/nf2`, `${P}/area-target`,
-    ]));
+    expect(sorted(items[0].links)).toEqual(
+      sorted([
+        `${P}/tree/a.html`,
+        `${P}/Tree/B.html`,
+        'http://127.0.0.2/default-port',
+        'https://127.0.0.2/secure',
+        `${P}/~user/`,
+        `${P}/caf%C3%A9`,
+        `${P}/caf%C3%A9-raw`,
+        `${P}/a%2Fb`,
+        'http://xn--bcher-kva.example/',
+        'http://example.com/',
+        `${P}/spaced`,
+        `${P}/q?x=1`,
+        `${P}/protocol-relative`,
+        `${P}/nf-target`,
+        `${P}/nf2`,
+        `${P}/area-target`,
+      ]),
+    );
     expect(sorted(items[0].nofollow)).toEqual([`${P}/nf-target`, `${P}/nf2`]);
   });
 
@@ -186,8 +219,29 @@ describe('crawl jobs', () => {
 
   it('gives every failing page its error code, follows redirects, retries, and decodes charsets', async () => {
     site.reset();
-    const paths = ['/status/404', '/status/500', '/flaky/503/a', '/flaky/429/a', '/drop/a', '/redirect/301', '/redirect/302', '/redirect/307', '/redirect/308', '/redirect/chain/3', '/redirect/loop/a', '/redirect/relative',
-      '/slow/hang', '/slow/headers', '/huge.html', '/files/big.pdf', '/files/big.json', '/text.txt', '/xhtml', '/enc/cp1252.html', '/enc/euc-kr.html'];
+    const paths = [
+      '/status/404',
+      '/status/500',
+      '/flaky/503/a',
+      '/flaky/429/a',
+      '/drop/a',
+      '/redirect/301',
+      '/redirect/302',
+      '/redirect/307',
+      '/redirect/308',
+      '/redirect/chain/3',
+      '/redirect/loop/a',
+      '/redirect/relative',
+      '/slow/hang',
+      '/slow/headers',
+      '/huge.html',
+      '/files/big.pdf',
+      '/files/big.json',
+      '/text.txt',
+      '/xhtml',
+      '/enc/cp1252.html',
+      '/enc/euc-kr.html',
+    ];
     const started = Date.now();
     const { job, at } = await crawl({ urls: paths.map((p) => site.url + p), maxDepth: 0, timeoutMs: 1000, maxBytes: 1_000_000, retries: 1, maxRedirects: 5, userAgent: 'fixture-agent/1.0' });
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -223,7 +277,13 @@ describe('crawl jobs', () => {
       expect({ p, finished: outcome.finished }).toEqual({ p, finished: false });
     }
     // Port 1 refuses connections (with robots.txt respected, an unreachable robots.txt means disallow, RFC 9309).
-    const strict = await crawl({ urls: [...['/redirect/chain/3', '/redirect/chain/2'].map((p) => site.url + p), 'http://127.0.0.2:1/'], maxDepth: 0, maxRedirects: 2, retries: 0, respectRobotsTxt: false });
+    const strict = await crawl({
+      urls: [...['/redirect/chain/3', '/redirect/chain/2'].map((p) => site.url + p), 'http://127.0.0.2:1/'],
+      maxDepth: 0,
+      maxRedirects: 2,
+      retries: 0,
+      respectRobotsTxt: false,
+    });
     expect(strict.at('http://127.0.0.2:1/')).toMatchObject({ state: 'failed', status: null, error: { code: 'network_error' } });
     expect(strict.at(`${site.url}/redirect/chain/3`)).toMatchObject({ state: 'failed', error: { code: 'too_many_redirects' } });
     expect(strict.at(`${site.url}/redirect/chain/2`)).toMatchObject({ state: 'completed', finalUrl: `${site.url}/leaf/chain` });
@@ -250,7 +310,10 @@ describe('crawl jobs', () => {
       expect(paired.job).toMatchObject({ status: 'completed', total: 3, completed: 3 });
       const times = slow.requests.filter((r) => r.path.startsWith('/pair/')).map((r) => r.at);
       expect(times).toHaveLength(3);
-      expect([times[1] - times[0], times[2] - times[1]].every((gap) => gap >= 900), `gaps ${times.map((t) => t - times[0])}`).toBe(true);
+      expect(
+        [times[1] - times[0], times[2] - times[1]].every((gap) => gap >= 900),
+        `gaps ${times.map((t) => t - times[0])}`,
+      ).toBe(true);
     } finally {
       await slow.close();
     }
@@ -266,7 +329,10 @@ describe('crawl jobs', () => {
 
   it('cancels a running crawl promptly; nothing is fetched afterwards', async () => {
     site.reset();
-    const { body: job } = await api().post('/crawl').send({ urls: [`${site.url}/slowtrap/0`], maxDepth: 10, maxPages: 500, perHostConcurrency: 2 }).expect(202);
+    const { body: job } = await api()
+      .post('/crawl')
+      .send({ urls: [`${site.url}/slowtrap/0`], maxDepth: 10, maxPages: 500, perHostConcurrency: 2 })
+      .expect(202);
     expect(job).toMatchObject({ kind: 'crawl' });
     const fetched = () => [...site.hits].filter(([p]) => p.startsWith('/slowtrap/')).reduce((n, [, c]) => n + c, 0);
     await eventually(async () => (fetched() >= 6 ? true : undefined), 10_000, 'some pages fetched');
@@ -289,7 +355,10 @@ describe('crawl jobs', () => {
     const watcher = await FeedClient.connect(svc.wsUrl);
     watcher.subscribe('*');
     await sleep(50);
-    const { body: job } = await api().post('/crawl').send({ urls: [`${site.url}/slowtrap/0`], maxDepth: 2 }).expect(202);
+    const { body: job } = await api()
+      .post('/crawl')
+      .send({ urls: [`${site.url}/slowtrap/0`], maxDepth: 2 })
+      .expect(202);
     const late = await FeedClient.connect(svc.wsUrl);
     late.subscribe(job.id);
     try {

@@ -45,11 +45,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   let site: FixtureSite;
 
   beforeAll(async () => {
-    [app, browser, site] = await Promise.all([
-      startApp({ FIB_MAX_RESULT_BYTES: '200000000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }),
-      launchBrowser(),
-      startFixtureSite(),
-    ]);
+    [app, browser, site] = await Promise.all([startApp({ FIB_MAX_RESULT_BYTES: '200000000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }), launchBrowser(), startFixtureSite()]);
     page = await browser.page();
   });
 
@@ -68,10 +64,16 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     browser.allow(/status of 400 \(Bad Request\)/);
     await page.goto(app.url);
     await connected(page);
-    await page.locator('#pool-threads').filter({ hasText: /^\d+ \/ \d+$/ }).waitFor({ timeout: WAIT });
+    await page
+      .locator('#pool-threads')
+      .filter({ hasText: /^\d+ \/ \d+$/ })
+      .waitFor({ timeout: WAIT });
     expect(await page.locator('#pool-state').getAttribute('data-status')).toBe('up');
     // Two pools of POOL_SIZE=2 threads, idle: what runs right now, per thread.
-    await page.locator('#pool-running').filter({ hasText: /^0 running on 4 threads$/ }).waitFor({ timeout: WAIT });
+    await page
+      .locator('#pool-running')
+      .filter({ hasText: /^0 running on 4 threads$/ })
+      .waitFor({ timeout: WAIT });
     expect(await page.getAttribute('#pool-util', 'aria-valuetext')).toBe('0 running on 4 threads');
 
     await page.fill('#fib-numbers', '5, -1, x');
@@ -231,7 +233,14 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
     expect(new Set(rows.map((r) => r.index)).size).toBe(9);
     for (const row of rows) {
       const item = results.items[row.index];
-      expect(row).toEqual({ index: item.index, depth: item.depth, status: item.status === null ? '–' : String(item.status), links: String(item.links.length), url: item.url, error: item.error?.code ?? '' });
+      expect(row).toEqual({
+        index: item.index,
+        depth: item.depth,
+        status: item.status === null ? '–' : String(item.status),
+        links: String(item.links.length),
+        url: item.url,
+        error: item.error?.code ?? '',
+      });
     }
     expect(rows.find((r) => r.url.endsWith('/private/secret.html'))?.error).toBe('robots_disallowed');
     expect(await text(page, '#crawl-live-note')).toBe('9 pages fetched.');
@@ -260,7 +269,10 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
   });
 
   it('keeps the live page list to the newest 200 rows on a 1,000-page crawl, and fills it from the results when opened late', async () => {
-    const { status, body: job } = await rest(app, '/crawl', { method: 'POST', body: JSON.stringify({ urls: [`${site.url}/many-links.html`], maxDepth: 1, maxPages: 1000, concurrency: 32, perHostConcurrency: 16 }) });
+    const { status, body: job } = await rest(app, '/crawl', {
+      method: 'POST',
+      body: JSON.stringify({ urls: [`${site.url}/many-links.html`], maxDepth: 1, maxPages: 1000, concurrency: 32, perHostConcurrency: 16 }),
+    });
     expect(status).toBe(202);
     await page.locator(`#jobs-list [data-open="${job.id}"]`).click({ timeout: WAIT });
     await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
@@ -357,7 +369,10 @@ describe.skipIf(!hasChromium)('dashboard in a real browser', () => {
       expect(await tab.locator('#api-key-form').isHidden()).toBe(true);
       expect(await tab.evaluate(() => sessionStorage.getItem('dashboard.apiKey'))).toBe(KEY);
 
-      const id = await submitNumbers(tab, Array.from({ length: 300 }, (_, i) => i));
+      const id = await submitNumbers(
+        tab,
+        Array.from({ length: 300 }, (_, i) => i),
+      );
       await waitFinished(tab, 300);
       const { status, body: job } = await rest(keyed, `/jobs/${id}`, { key: KEY });
       expect(status).toBe(200);

@@ -9,10 +9,14 @@ describe('Fibonacci jobs over HTTP', () => {
   let svc: RunningApp;
   const api = () => request(svc.url);
   const finished = (id: string) =>
-    eventually(async () => {
-      const { body } = await api().get(`/jobs/${id}`).expect(200);
-      return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    }, 30_000, `job ${id} to finish`);
+    eventually(
+      async () => {
+        const { body } = await api().get(`/jobs/${id}`).expect(200);
+        return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+      },
+      30_000,
+      `job ${id} to finish`,
+    );
 
   beforeAll(async () => {
     svc = await startApp({ FIB_MAX_NUMBERS: '5000', BODY_LIMIT_BYTES: '65536', FIB_MAX_RESULT_BYTES: '200000000' });
@@ -20,7 +24,10 @@ describe('Fibonacci jobs over HTTP', () => {
   afterAll(() => svc.close());
 
   it('accepts a batch with 202, a Location and the job, then computes exact values', async () => {
-    const res = await api().post('/fibonacci').send({ numbers: [0, 1, 90, 1000, 1000000] }).expect(202);
+    const res = await api()
+      .post('/fibonacci')
+      .send({ numbers: [0, 1, 90, 1000, 1000000] })
+      .expect(202);
     const job = res.body;
     expect(job.id).toMatch(UUID);
     expect(res.headers.location).toBe(`/jobs/${job.id}`);
@@ -47,14 +54,20 @@ describe('Fibonacci jobs over HTTP', () => {
   });
 
   it('answers 200 with the finished job and its results when it finishes within ?wait', async () => {
-    const res = await api().post('/fibonacci?wait=10000').send({ range: { from: 10, to: 14 } }).expect(200);
+    const res = await api()
+      .post('/fibonacci?wait=10000')
+      .send({ range: { from: 10, to: 14 } })
+      .expect(200);
     expect(res.headers.location).toBe(`/jobs/${res.body.id}`);
     expect(res.body.status).toBe('completed');
     expect(res.body.results.items.map((r: { value: string }) => r.value)).toEqual(['55', '89', '144', '233', '377']);
   });
 
   it('answers 202 when the job outlasts ?wait', async () => {
-    const res = await api().post('/fibonacci?wait=1').send({ numbers: [9_000_000, 9_000_001] }).expect(202);
+    const res = await api()
+      .post('/fibonacci?wait=1')
+      .send({ numbers: [9_000_000, 9_000_001] })
+      .expect(202);
     expect(res.body.results).toBeUndefined();
     await api().delete(`/jobs/${res.body.id}`).expect(200);
   });
@@ -85,8 +98,16 @@ describe('Fibonacci jobs over HTTP', () => {
   });
 
   it('lists recent jobs newest first, filtered by status and kind', async () => {
-    const a = (await api().post('/fibonacci?wait=5000').send({ numbers: [1] })).body.id;
-    const b = (await api().post('/fibonacci?wait=5000').send({ numbers: [2] })).body.id;
+    const a = (
+      await api()
+        .post('/fibonacci?wait=5000')
+        .send({ numbers: [1] })
+    ).body.id;
+    const b = (
+      await api()
+        .post('/fibonacci?wait=5000')
+        .send({ numbers: [2] })
+    ).body.id;
     const { body } = await api().get('/jobs?status=completed&kind=fibonacci&limit=2').expect(200);
     expect(body.items.map((j: { id: string }) => j.id)).toEqual([b, a]);
     expect(body.total).toBeGreaterThanOrEqual(2);
@@ -112,7 +133,10 @@ describe('Fibonacci jobs over HTTP', () => {
     expect(results.items.filter((i: { state: string }) => i.state === 'cancelled').length).toBe(cancelled.cancelled);
     // Nothing runs for the cancelled job any more: a fresh job gets a worker at once.
     const quick = Date.now();
-    await api().post('/fibonacci?wait=5000').send({ numbers: [10] }).expect(200);
+    await api()
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [10] })
+      .expect(200);
     expect(Date.now() - quick).toBeLessThan(1_000);
     const later = await api().get(`/jobs/${job.id}`).expect(200);
     expect(later.body.completed).toBe(cancelled.completed);
@@ -122,7 +146,10 @@ describe('Fibonacci jobs over HTTP', () => {
   });
 
   it('reports partial results of a running job', async () => {
-    const { body: job } = await api().post('/fibonacci').send({ numbers: [3, 9_500_000, 9_500_001, 9_500_002] }).expect(202);
+    const { body: job } = await api()
+      .post('/fibonacci')
+      .send({ numbers: [3, 9_500_000, 9_500_001, 9_500_002] })
+      .expect(202);
     const partial = await eventually(async () => {
       const { body } = await api().get(`/jobs/${job.id}/results`);
       return body.items[0].state === 'completed' && body.status === 'running' ? body : undefined;
@@ -150,7 +177,10 @@ describe('Fibonacci jobs over HTTP', () => {
       ['array body', [1, 2], '(body)', /JSON object/],
     ];
     it.each(cases)('%s', async (_name, body, field, rule) => {
-      const res = await api().post('/fibonacci').send(body as object).expect(400);
+      const res = await api()
+        .post('/fibonacci')
+        .send(body as object)
+        .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       const issue = res.body.issues.find((i: { field: string }) => i.field === field);
       expect(issue, JSON.stringify(res.body)).toBeDefined();
@@ -165,7 +195,11 @@ describe('Fibonacci jobs over HTTP', () => {
     });
 
     it('body over the size limit -> 413', async () => {
-      const res = await api().post('/fibonacci').set('content-type', 'application/json').send(`{"numbers":[${'1,'.repeat(40_000)}1]}`).expect(413);
+      const res = await api()
+        .post('/fibonacci')
+        .set('content-type', 'application/json')
+        .send(`{"numbers":[${'1,'.repeat(40_000)}1]}`)
+        .expect(413);
       expect(res.body.message).toMatch(/BODY_LIMIT_BYTES/);
     });
 
@@ -175,14 +209,23 @@ describe('Fibonacci jobs over HTTP', () => {
     });
 
     it('bad query parameters -> 400', async () => {
-      const { body: job } = await api().post('/fibonacci?wait=5000').send({ numbers: [1] }).expect(200);
+      const { body: job } = await api()
+        .post('/fibonacci?wait=5000')
+        .send({ numbers: [1] })
+        .expect(200);
       const cases = [`/jobs/${job.id}/results?limit=0`, `/jobs/${job.id}/results?offset=-1`, `/jobs/${job.id}/results?format=octal`, '/jobs?status=done', '/jobs?kind=pi'];
       for (const path of cases) {
         const res = await api().get(path).expect(400);
         expect(res.body.issues[0].field).toMatch(/^query\./);
       }
-      await api().post('/fibonacci?wait=abc').send({ numbers: [1] }).expect(400);
-      await api().post('/fibonacci?wait=999999999').send({ numbers: [1] }).expect(400);
+      await api()
+        .post('/fibonacci?wait=abc')
+        .send({ numbers: [1] })
+        .expect(400);
+      await api()
+        .post('/fibonacci?wait=999999999')
+        .send({ numbers: [1] })
+        .expect(400);
     });
 
     it('unknown job id -> 404 on every job route', async () => {
@@ -204,7 +247,10 @@ describe('a task that fails', () => {
   afterAll(() => svc.close());
 
   it('fails only itself: the job goes on, the pool recovers, the service stays up', async () => {
-    const { body: job } = await request(svc.url).post('/fibonacci?wait=20000').send({ numbers: [10, 100_000_000, 20] }).expect(200);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci?wait=20000')
+      .send({ numbers: [10, 100_000_000, 20] })
+      .expect(200);
     expect(job).toMatchObject({ status: 'completed', completed: 2, failed: 1 });
     const [a, big, b] = job.results.items;
     expect(a.value).toBe('55');
@@ -212,7 +258,10 @@ describe('a task that fails', () => {
     expect(big).toMatchObject({ n: 100_000_000, state: 'failed' });
     expect(big.error).toMatch(/TASK_TIMEOUT_MS/);
     await request(svc.url).get('/health/ready').expect(200);
-    const after = await request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [30] }).expect(200);
+    const after = await request(svc.url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [30] })
+      .expect(200);
     expect(after.body.results.items[0].value).toBe('832040');
   });
 });

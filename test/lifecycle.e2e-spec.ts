@@ -33,11 +33,7 @@ async function submit(svc: ServiceProcess, numbers: number[]): Promise<string> {
 async function watchUntilRunning(svc: ServiceProcess, jobId: string): Promise<FeedRecorder> {
   const feed = await FeedRecorder.connect(svc.wsUrl);
   feed.subscribe(jobId);
-  await feed.waitFor(
-    (m) =>
-      (m.event === 'job.snapshot' && m.data.tasks.includes('r')) ||
-      (m.event === 'task.progress' && m.data.updates.some((u: { state: string }) => u.state === 'running')),
-  );
+  await feed.waitFor((m) => (m.event === 'job.snapshot' && m.data.tasks.includes('r')) || (m.event === 'task.progress' && m.data.updates.some((u: { state: string }) => u.state === 'running')));
   return feed;
 }
 
@@ -115,7 +111,10 @@ describe('SIGTERM drain of the built service', () => {
     expect(ms).toBeGreaterThanOrEqual(GRACE - MAX_MARGIN - 100);
     expect(ms).toBeLessThan(GRACE + SLACK);
 
-    const logged = svc.stdout().split('\n').find((line) => line.includes(jobId) && line.includes('job cancelled'));
+    const logged = svc
+      .stdout()
+      .split('\n')
+      .find((line) => line.includes(jobId) && line.includes('job cancelled'));
     expect(logged, svc.stdout().slice(-3_000)).toBeDefined();
     expect(JSON.parse(logged!).message).toMatchObject({ jobId, reason: 'shutdown' });
   }, 30_000);
@@ -129,7 +128,10 @@ describe('SIGTERM drain of the built service', () => {
     const exit = await svc.stop('SIGTERM');
     expect(exit.code).toBe(0);
 
-    const lines = svc.stdout().split('\n').filter((line) => line.trim() !== '');
+    const lines = svc
+      .stdout()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     expect(lines.length).toBeGreaterThan(5);
     const entries = lines.map((line, i) => {
       let entry: unknown;
@@ -141,8 +143,7 @@ describe('SIGTERM drain of the built service', () => {
     for (const entry of entries) expect(entry).toHaveProperty('level');
 
     // The lines about a job ("job accepted", "job completed", ...) must name it in a field.
-    const textOf = ({ message }: (typeof entries)[number]) =>
-      typeof message === 'string' ? message : String((message as { msg?: unknown } | null)?.msg ?? '');
+    const textOf = ({ message }: (typeof entries)[number]) => (typeof message === 'string' ? message : String((message as { msg?: unknown } | null)?.msg ?? ''));
     const jobIdOf = (entry: (typeof entries)[number]) => entry.jobId ?? (entry.message as { jobId?: string } | null)?.jobId;
     const about = entries.filter((entry) => /^job \w+/.test(textOf(entry)));
     expect(about.map(textOf)).toEqual(expect.arrayContaining(['job accepted', 'job completed']));

@@ -34,7 +34,10 @@ describe('metrics', () => {
   it('counts a Fibonacci job, its tasks and its request', async () => {
     const before = await scrape();
     const fib = { kind: 'fibonacci' };
-    const { body } = await request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [1, 2, 3, 1000] }).expect(200);
+    const { body } = await request(svc.url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [1, 2, 3, 1000] })
+      .expect(200);
     expect(body.status).toBe('completed');
     const post = { method: 'POST', route: '/fibonacci', status: '200' };
     // The request is recorded when its response ends, which may be just after the client saw it.
@@ -55,7 +58,10 @@ describe('metrics', () => {
   });
 
   it('labels requests by route pattern, never by raw URL, and excludes scrapes', async () => {
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: [5] }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [5] })
+      .expect(202);
     await request(svc.url).get(`/jobs/${job.id}`).expect(200);
     await request(svc.url).get('/no/such/route').expect(404);
     const text = await eventually(async () => {

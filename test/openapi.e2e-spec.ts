@@ -42,7 +42,7 @@ describe('OpenAPI', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Job', 'ResultsPage', 'Error', 'FibonacciResult']));
   });
 
-  it("serves Swagger UI at /docs", async () => {
+  it('serves Swagger UI at /docs', async () => {
     const res = await request(svc.url).get('/docs').redirects(1).expect(200);
     expect(res.text).toMatch(/swagger-ui/i);
   });

@@ -63,7 +63,10 @@ describe('progress feed', () => {
     const client = await connect();
     client.subscribe('*');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ range: { from: 0, to: 999 } }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ range: { from: 0, to: 999 } })
+      .expect(202);
     await client.waitFor(isFinalFor(job.id));
     const events = client.messages.filter((m) => m.data?.id === job.id || m.data?.jobId === job.id).map((m) => m.event);
     expect(events[0]).toBe('job.created');
@@ -74,7 +77,10 @@ describe('progress feed', () => {
 
   it('reports intra-task progress of a long computation', async () => {
     const client = await connect();
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: [8_000_000] }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [8_000_000] })
+      .expect(202);
     client.subscribe(job.id);
     await client.waitFor(isFinalFor(job.id));
     const fractions = client.messages
@@ -87,7 +93,10 @@ describe('progress feed', () => {
   });
 
   it('a late subscriber after completion gets the snapshot and the final event only', async () => {
-    const { body: job } = await request(svc.url).post('/fibonacci?wait=10000').send({ numbers: [1, 2, 3] }).expect(200);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci?wait=10000')
+      .send({ numbers: [1, 2, 3] })
+      .expect(200);
     const client = await connect();
     client.subscribe(job.id);
     await client.waitFor(isFinalFor(job.id));
@@ -98,7 +107,10 @@ describe('progress feed', () => {
 
   it('tells a subscriber when the job is cancelled', async () => {
     const client = await connect();
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: [9_000_000, 9_000_001, 9_000_002, 9_000_003] }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [9_000_000, 9_000_001, 9_000_002, 9_000_003] })
+      .expect(202);
     client.subscribe(job.id);
     await client.waitFor((m) => m.event === 'job.snapshot');
     await request(svc.url).delete(`/jobs/${job.id}`).expect(200);
@@ -119,14 +131,20 @@ describe('progress feed', () => {
     expect(client.messages[3].data).toMatchObject({ jobId: 'no-such-job' });
     expect(client.messages[3].data.message).toMatch(/not found/);
     expect(client.open).toBe(true);
-    const { body: job } = await request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [7] }).expect(200);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [7] })
+      .expect(200);
     client.subscribe(job.id);
     await client.waitFor(isFinalFor(job.id));
   });
 
   it('stops sending after unsubscribe', async () => {
     const client = await connect();
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: [9_000_010, 9_000_011, 9_000_012] }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [9_000_010, 9_000_011, 9_000_012] })
+      .expect(202);
     client.subscribe(job.id);
     await client.waitFor((m) => m.event === 'job.snapshot');
     client.send({ event: 'unsubscribe', data: { jobId: job.id } });
@@ -138,7 +156,10 @@ describe('progress feed', () => {
   });
 
   it('serves the same events as Server-Sent Events, ending after the final one', async () => {
-    const { body: job } = await request(svc.url).post('/fibonacci').send({ range: { from: 0, to: 2000 } }).expect(202);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci')
+      .send({ range: { from: 0, to: 2000 } })
+      .expect(202);
     const text = await new Promise<string>((resolve, reject) => {
       http
         .get(`${svc.url}/jobs/${job.id}/events`, (res) => {

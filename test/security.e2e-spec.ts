@@ -32,7 +32,16 @@ describe('API keys', () => {
 
   it('refuses every job route without a valid key, with WWW-Authenticate: Bearer', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
-    const routes = [request(svc.url).post('/fibonacci').send({ numbers: [1] }), request(svc.url).get('/jobs'), request(svc.url).get(`/jobs/${id}`), request(svc.url).get(`/jobs/${id}/results`), request(svc.url).get(`/jobs/${id}/events`), request(svc.url).delete(`/jobs/${id}`)];
+    const routes = [
+      request(svc.url)
+        .post('/fibonacci')
+        .send({ numbers: [1] }),
+      request(svc.url).get('/jobs'),
+      request(svc.url).get(`/jobs/${id}`),
+      request(svc.url).get(`/jobs/${id}/results`),
+      request(svc.url).get(`/jobs/${id}/events`),
+      request(svc.url).delete(`/jobs/${id}`),
+    ];
     for (const route of routes) {
       const res = await route.set('Authorization', 'Bearer not-a-key-at-all-000');
       expect(res.status).toBe(401);
@@ -45,7 +54,11 @@ describe('API keys', () => {
   });
 
   it("hides one key's jobs from another (404) on REST and SSE", async () => {
-    const { body: job } = await as(KEY_A)(request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [5] })).expect(200);
+    const { body: job } = await as(KEY_A)(
+      request(svc.url)
+        .post('/fibonacci?wait=5000')
+        .send({ numbers: [5] }),
+    ).expect(200);
     await as(KEY_A)(request(svc.url).get(`/jobs/${job.id}`)).expect(200);
     for (const path of [`/jobs/${job.id}`, `/jobs/${job.id}/results`, `/jobs/${job.id}/events`]) {
       await as(KEY_B)(request(svc.url).get(path)).expect(404);
@@ -74,7 +87,11 @@ describe('API keys', () => {
     const b = await FeedClient.connect(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_B}` } });
     b.subscribe('*');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const { body: job } = await as(KEY_A)(request(svc.url).post('/fibonacci').send({ range: { from: 0, to: 500 } })).expect(202);
+    const { body: job } = await as(KEY_A)(
+      request(svc.url)
+        .post('/fibonacci')
+        .send({ range: { from: 0, to: 500 } }),
+    ).expect(202);
     a.subscribe(job.id);
     await a.waitFor((m) => m.event === 'job.completed');
     b.subscribe(job.id);
@@ -95,16 +112,21 @@ describe('limits', () => {
 
   it('caps unfinished jobs per caller with 429 and Retry-After', async () => {
     const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: LONG }).expect(202);
-    const res = await request(svc.url).post('/fibonacci').send({ numbers: [1] }).expect(429);
+    const res = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [1] })
+      .expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(res.body.message).toMatch(/MAX_JOBS_IN_FLIGHT_PER_KEY/);
     await request(svc.url).delete(`/jobs/${job.id}`).expect(200);
-    await request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [1] }).expect(200);
+    await request(svc.url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [1] })
+      .expect(200);
   });
 
   it('refuses gzip bodies that inflate past the limit with 413, and takes small ones', async () => {
-    const post = (body: Buffer) =>
-      fetch(`${svc.url}/fibonacci?wait=5000`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body });
+    const post = (body: Buffer) => fetch(`${svc.url}/fibonacci?wait=5000`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body });
     const bomb = gzipSync(JSON.stringify({ numbers: Array.from({ length: 20_000 }, () => 1) }));
     expect(bomb.length).toBeLessThan(4096);
     const big = await post(bomb);
@@ -138,14 +160,23 @@ describe('backpressure', () => {
   it('refuses new jobs with 503 and Retry-After at once when the queue is past its depth', async () => {
     const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers: LONG }).expect(202);
     const started = Date.now();
-    const res = await request(svc.url).post('/fibonacci').send({ numbers: [1, 2, 3, 4, 5] }).expect(503);
+    const res = await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [1, 2, 3, 4, 5] })
+      .expect(503);
     expect(Date.now() - started).toBeLessThan(500);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(res.body.message).toMatch(/MAX_QUEUED_TASKS/);
     // A job that still fits is admitted.
-    await request(svc.url).post('/fibonacci').send({ numbers: [1] }).expect(202);
+    await request(svc.url)
+      .post('/fibonacci')
+      .send({ numbers: [1] })
+      .expect(202);
     await request(svc.url).delete(`/jobs/${job.id}`).expect(200);
-    await request(svc.url).post('/fibonacci?wait=10000').send({ numbers: [1, 2, 3, 4, 5] }).expect(200);
+    await request(svc.url)
+      .post('/fibonacci?wait=10000')
+      .send({ numbers: [1, 2, 3, 4, 5] })
+      .expect(200);
   });
 });
 
@@ -172,7 +203,10 @@ describe('WebSocket limits', () => {
     socket!.on('error', () => {});
     socket!.send(JSON.stringify({ event: 'subscribe', data: { jobId: 'x'.repeat(4096) } }));
     expect(await closed).toBe(1009);
-    const { body: job } = await request(svc.url).post('/fibonacci?wait=5000').send({ numbers: [3] }).expect(200);
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [3] })
+      .expect(200);
     other.subscribe(job.id);
     await other.waitFor((m) => m.event === 'job.completed');
     other.close();
@@ -195,7 +229,15 @@ describe('WebSocket limits', () => {
     // The healthy reader runs in its own process, so it reads at its own pace.
     const reader = spawn(process.execPath, [join(__dirname, 'support', 'feed-reader.mjs'), `${svc.wsUrl}/ws`, good.origin]);
     const lines: { event: string; id?: string; completed?: number; code?: number }[] = [];
-    reader.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line))));
+    reader.stdout.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString()
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      ),
+    );
     const { socket: slow } = await upgrade(svc.wsUrl, good);
     const slowClosed = new Promise<number>((resolve) => slow!.once('close', (code) => resolve(code)));
     slow!.send(JSON.stringify({ event: 'subscribe', data: { jobId: '*' } }));

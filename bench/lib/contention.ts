@@ -60,7 +60,10 @@ function processTicks(pid: string, withChildren: boolean): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const rest = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const [utime, stime, cutime, cstime] = rest.slice(11, 15);
     return utime + stime + (withChildren ? cutime + cstime : 0);
   } catch {

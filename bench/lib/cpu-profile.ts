@@ -19,7 +19,9 @@ export interface Profile {
 /** Top packages and `top` functions by self time, for each window-<n>.cpuprofile in `dir`. */
 export function summariseProfiles(dir: string, names: readonly string[], top: number): string {
   const out: string[] = [];
-  const files = readdirSync(dir).filter((f) => /^window-\d+\.cpuprofile$/.test(f)).sort((a, b) => windowOf(a) - windowOf(b));
+  const files = readdirSync(dir)
+    .filter((f) => /^window-\d+\.cpuprofile$/.test(f))
+    .sort((a, b) => windowOf(a) - windowOf(b));
   for (const file of files) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
     const byNode = new Map(profile.nodes.map((node) => [node.id, node]));

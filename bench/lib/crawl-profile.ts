@@ -15,19 +15,13 @@ import { threadCpuDelta, threadCpuMs } from './proc-stats';
 import { Service } from './service';
 import { since } from './stats';
 
-
 export interface ProfileReport {
   text: string;
 }
 
 const PRELOAD = join(__dirname, 'crawl-prof-preload.cjs');
 
-export async function profileService(
-  running: RunningSite,
-  env: Record<string, string>,
-  args: { concurrency: number; pages: number },
-  children: Set<{ kill(): void }>,
-): Promise<ProfileReport> {
+export async function profileService(running: RunningSite, env: Record<string, string>, args: { concurrency: number; pages: number }, children: Set<{ kill(): void }>): Promise<ProfileReport> {
   const dir = mkdtempSync(join(tmpdir(), 'crawl-bench-prof-'));
   const service = await Service.start({ ...env, NODE_OPTIONS: `--require ${PRELOAD}`, CRAWL_BENCH_PROF_DIR: dir, PISCINA_DISABLE_ATOMICS: '1' });
   const handle = { kill: () => service.killNow() };
@@ -56,7 +50,14 @@ export async function profileService(
     const files = profiles(dir);
     const main = files.filter((f) => f === 'main.cpuprofile');
     const workers = files.filter((f) => f.startsWith('worker-'));
-    if (main.length) lines.push(summarise('main thread (Nest HTTP API, jobs service, crawl coordinator, pool messaging)', main.map((f) => load(join(dir, f))), 25));
+    if (main.length)
+      lines.push(
+        summarise(
+          'main thread (Nest HTTP API, jobs service, crawl coordinator, pool messaging)',
+          main.map((f) => load(join(dir, f))),
+          25,
+        ),
+      );
     // The CPU pool's threads (Fibonacci) are profiled too, and sit idle: only busy threads count.
     const loaded = workers.map((f) => load(join(dir, f)));
     const busiest = Math.max(0, ...loaded.map(busyUs));
@@ -127,7 +128,12 @@ function summarise(title: string, group: Profile[], top: number): string {
       .slice(0, n)
       .map(([key, us]) => {
         const from = callers.get(key);
-        const top = from ? [...from].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([caller, t]) => `${caller} ${Math.round((t / us) * 100)}%`) : [];
+        const top = from
+          ? [...from]
+              .sort((a, b) => b[1] - a[1])
+              .slice(0, 2)
+              .map(([caller, t]) => `${caller} ${Math.round((t / us) * 100)}%`)
+          : [];
         return `    ${(us / 1e3).toFixed(0).padStart(7)} ms ${((us / busy) * 100).toFixed(1).padStart(5)}%  ${key}${top.length ? `  <- ${top.join(', ')}` : ''}`;
       });
   return [
@@ -153,7 +159,12 @@ function areaOf(url: string, fn: string): string {
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return `service ${url.slice(dist + 1).split('/').slice(0, 2).join('/')}/`;
+  if (dist >= 0)
+    return `service ${url
+      .slice(dist + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}/`;
   if (url.startsWith('node:')) return 'node: core';
   return url;
 }

@@ -144,7 +144,7 @@ export function generateSite({ pages, seed }: SiteOptions): Site {
       words.push(roll < 0.02 ? pick(ACCENTED) : roll < 0.04 ? pick(ENTITIES) : roll < 0.06 ? `<strong>${pick(WORDS)}</strong>` : roll < 0.07 ? `<code>${pick(WORDS)}()</code>` : pick(WORDS));
     }
     const text = words.join(' ');
-    return text.charAt(0).toUpperCase() + text.slice(1) + '.';
+    return `${text.charAt(0).toUpperCase() + text.slice(1)}.`;
   };
   const paragraphs = Array.from({ length: 3000 }, () => Array.from({ length: int(2, 9) }, sentence).join(' '));
   const rows = Array.from({ length: 1500 }, (_, r) => {
@@ -185,10 +185,17 @@ export function generateSite({ pages, seed }: SiteOptions): Site {
       externals++;
       const roll = rand();
       const href =
-        roll < 0.08 ? `mailto:${pick(WORDS).replace(/[^a-z]/g, 'x')}@mail.example` : roll < 0.12 ? 'tel:+15550100' : roll < 0.15 ? 'javascript:void(0)' : `https://${pick(EXTERNAL_HOSTS)}/${pick(WORDS)}/${int(1, 9999)}`;
+        roll < 0.08
+          ? `mailto:${pick(WORDS).replace(/[^a-z]/g, 'x')}@mail.example`
+          : roll < 0.12
+            ? 'tel:+15550100'
+            : roll < 0.15
+              ? 'javascript:void(0)'
+              : `https://${pick(EXTERNAL_HOSTS)}/${pick(WORDS)}/${int(1, 9999)}`;
       return `<a href="${href}" rel="noopener" target="_blank">${pick(WORDS)} ${pick(WORDS)}</a>`;
     };
-    const title = i === 0 ? 'Acme — home' : path.includes('?') ? `${SECTIONS[sectionOf[i]].name} — page ${path.split('=')[1]}` : `${path.split('/').pop()!.replace(/-\d+$/, '').replace(/-/g, ' ')} | Acme`;
+    const title =
+      i === 0 ? 'Acme — home' : path.includes('?') ? `${SECTIONS[sectionOf[i]].name} — page ${path.split('=')[1]}` : `${path.split('/').pop()!.replace(/-\d+$/, '').replace(/-/g, ' ')} | Acme`;
 
     // Size: log-normal around 24 KB (most pages 10-60 KB), 2% large (150-500 KB), 0.5% huge (0.5-1 MB).
     const sizeRoll = rand();
@@ -196,7 +203,10 @@ export function generateSite({ pages, seed }: SiteOptions): Site {
 
     const head = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title}</title><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/assets/site.css"><link rel="canonical" href="${path}">${css}${script(int(5, 60))}</head>`;
     const nav = `<header><nav class="top">${link(0, 'Home', 'logo')}${SECTIONS.map((s, k) => link(sectionHome(k), s.name)).join('')}</nav></header>`;
-    const crumbs = i === 0 ? '' : `<ol class="breadcrumbs"><li>${link(0, 'Home')}</li>${sectionOf[i] >= 0 ? `<li>${link(sectionHome(sectionOf[i]), SECTIONS[sectionOf[i]].name)}</li>` : ''}${parent[i] > 0 ? `<li>${link(parent[i], 'up')}</li>` : ''}</ol>`;
+    const crumbs =
+      i === 0
+        ? ''
+        : `<ol class="breadcrumbs"><li>${link(0, 'Home')}</li>${sectionOf[i] >= 0 ? `<li>${link(sectionHome(sectionOf[i]), SECTIONS[sectionOf[i]].name)}</li>` : ''}${parent[i] > 0 ? `<li>${link(parent[i], 'up')}</li>` : ''}</ol>`;
 
     // Body links: the page's tree children, then a skewed number of others: near pages, popular
     // pages (low numbers), anywhere.
@@ -207,7 +217,10 @@ export function generateSite({ pages, seed }: SiteOptions): Site {
       const j = roll < 0.5 ? Math.min(count - 1, Math.max(0, i + int(-150, 150))) : roll < 0.8 ? Math.floor(count * rand() ** 3) : int(0, count - 1);
       bodyLinks.push(link(j, `${pick(WORDS)} ${pick(WORDS)}`));
     }
-    if (rand() < 0.02) bodyLinks.push(`<a href="${pick(missing)}">old page</a>`), anchors++;
+    if (rand() < 0.02) {
+      bodyLinks.push(`<a href="${pick(missing)}">old page</a>`);
+      anchors++;
+    }
     const externalLinks = Array.from({ length: int(2, 16) }, external);
 
     // Text until the target size, links spread through it; large pages carry a data table.
@@ -243,7 +256,10 @@ export function generateSite({ pages, seed }: SiteOptions): Site {
     const related = Array.from({ length: int(3, 10) }, () => link(int(0, count - 1), `${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)}`));
     main.push(`<aside><h3>Related</h3><ul>${related.map((a) => `<li>${a}</li>`).join('')}</ul></aside></main>`);
     const footerLinks = [9, 10, 11, 12].map((s) => link(sectionHome(s - 1), SECTIONS[s - 1].name));
-    const footer = `<footer><ul>${footerLinks.map((a) => `<li>${a}</li>`).join('')}${externalLinks.slice(e).map((a) => `<li>${a}</li>`).join('')}</ul><p>&copy; 2024 Acme. ${sentence()}</p></footer>`;
+    const footer = `<footer><ul>${footerLinks.map((a) => `<li>${a}</li>`).join('')}${externalLinks
+      .slice(e)
+      .map((a) => `<li>${a}</li>`)
+      .join('')}</ul><p>&copy; 2024 Acme. ${sentence()}</p></footer>`;
     const html = `${head}<body>${nav}${crumbs}${main.join('\n')}${footer}<script src="/assets/app.js" defer></script></body></html>\n`;
 
     const body = Buffer.from(html, 'utf8');

@@ -78,7 +78,12 @@ writeFileSync(
     rssBeforeKb,
     hwmKb: kb('VmHWM'),
     // retryHistogram[n]: requests that finished after n retries.
-    stats: { requestsFinished: stats.requestsFinished, requestsFailed: stats.requestsFailed, retries: stats.retryHistogram.reduce((sum, count, n) => sum + n * (count ?? 0), 0), requestsTotal: stats.requestsTotal },
+    stats: {
+      requestsFinished: stats.requestsFinished,
+      requestsFailed: stats.requestsFailed,
+      retries: stats.retryHistogram.reduce((sum, count, n) => sum + n * (count ?? 0), 0),
+      requestsTotal: stats.requestsTotal,
+    },
   }),
 );
 // Crawlee keeps timers (snapshotter, statistics) that would hold the process a while longer.

@@ -70,7 +70,10 @@ export function threadCpuMs(pid: number): ThreadCpu | undefined {
   for (const tid of readdirSync(dir)) {
     try {
       const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+      const rest = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
       const ms = (rest[11] + rest[12]) * (1000 / CLOCK_TICKS);
       if (Number(tid) === pid) mainMs = ms;
       else othersMs += ms;

@@ -29,8 +29,7 @@ export class ConfigModule {
         {
           provide: APP_CONFIG,
           inject: [ConfigService],
-          useFactory: (service: ConfigService): AppConfig =>
-            Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, service.get(key)])) as AppConfig,
+          useFactory: (service: ConfigService): AppConfig => Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, service.get(key)])) as AppConfig,
         },
       ],
       exports: [APP_CONFIG],

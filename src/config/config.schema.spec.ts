@@ -69,7 +69,10 @@ describe('loadConfig', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    const lines = message.split('\n').slice(1).map((line) => line.trim().split(':')[0]);
+    const lines = message
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(':')[0]);
     expect(lines).toEqual(['PORT', 'POOL_SIZE']);
   });
 });

@@ -13,7 +13,12 @@ const list = (item: z.ZodString) =>
   z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item));
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like https://host[:port]' });
 
@@ -109,7 +114,7 @@ export type AppConfig = z.infer<typeof configSchema>;
 /** Parses the environment; throws one message naming every bad variable and its rule. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   // An empty variable means "not set", as in most shells and compose files.
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = configSchema.safeParse(given);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

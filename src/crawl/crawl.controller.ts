@@ -16,12 +16,7 @@ export class CrawlController {
 
   /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
   @Post()
-  async submit(
-    @Body(CrawlBodyPipe) request: CrawlRequest,
-    @Query(WaitQueryPipe) query: { wait: number; limit: number },
-    @CallerOf() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
-  ) {
+  async submit(@Body(CrawlBodyPipe) request: CrawlRequest, @Query(WaitQueryPipe) query: { wait: number; limit: number }, @CallerOf() caller: Caller, @Res({ passthrough: true }) res: Response) {
     const submission = await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request });
     res.status(submission.finished ? 200 : 202).location(submission.location);
     return submission.body;

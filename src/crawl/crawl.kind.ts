@@ -62,14 +62,20 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     );
     const allow = this.config.CRAWL_ALLOW_TARGETS;
     const running = new Set<Promise<void>>();
-    const refresh = () =>
-      Object.assign(summary, { pagesOk: job.completed, pagesFailed: job.failed, queued: frontier.queued, discovered: job.total, linksDiscovered: frontier.discovered });
+    const refresh = () => Object.assign(summary, { pagesOk: job.completed, pagesFailed: job.failed, queued: frontier.queued, discovered: job.total, linksDiscovered: frontier.discovered });
 
     const start = (index: number, host: string, rules: RobotsRules) => {
       const page = job.inputs[index];
       if (!rules.allowed(page.url)) {
         const message = rules.unreachable ?? 'disallowed by robots.txt';
-        context.report([{ index, state: 'failed', result: { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } }, error: `robots_disallowed: ${message}` }]);
+        context.report([
+          {
+            index,
+            state: 'failed',
+            result: { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } },
+            error: `robots_disallowed: ${message}`,
+          },
+        ]);
         this.metrics.recordCrawlPage('robots_disallowed');
         frontier.release(host);
         return;

@@ -16,9 +16,7 @@ export class CrawlModule implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.config.CRAWL_ALLOW_TARGETS.length > 0) {
-      new Logger('Crawl').warn(
-        `CRAWL_ALLOW_TARGETS is set: the crawler MAY CONNECT TO ${this.config.CRAWL_ALLOW_TARGETS.join(', ')} despite the private-address protection`,
-      );
+      new Logger('Crawl').warn(`CRAWL_ALLOW_TARGETS is set: the crawler MAY CONNECT TO ${this.config.CRAWL_ALLOW_TARGETS.join(', ')} despite the private-address protection`);
     }
   }
 }

@@ -44,7 +44,10 @@ export function crawlRequestSchema(config: AppConfig) {
       .describe(name);
   return z.strictObject(
     {
-      urls: z.array(seedUrl, { error: 'must be an array of URLs' }).min(1, { error: 'must not be empty' }).max(config.CRAWL_MAX_SEEDS, { error: `at most ${config.CRAWL_MAX_SEEDS} URLs (limit CRAWL_MAX_SEEDS)` }),
+      urls: z
+        .array(seedUrl, { error: 'must be an array of URLs' })
+        .min(1, { error: 'must not be empty' })
+        .max(config.CRAWL_MAX_SEEDS, { error: `at most ${config.CRAWL_MAX_SEEDS} URLs (limit CRAWL_MAX_SEEDS)` }),
       maxDepth: bounded('link depth from the seeds', 0, config.CRAWL_MAX_DEPTH, 2, 'CRAWL_MAX_DEPTH'),
       maxPages: bounded('pages to fetch at most', 1, config.CRAWL_MAX_PAGES, 100, 'CRAWL_MAX_PAGES'),
       scope: z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }).default('same-host'),

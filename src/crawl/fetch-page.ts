@@ -55,25 +55,25 @@ export async function fetchPage(url: string, options: FetchOptions, dispatcher: 
   }
 
   async function follow(): Promise<FetchedPage> {
-  for (let hop = 0; ; hop++) {
-    if (chain.has(current)) throw new CrawlFailure('too_many_redirects', `redirect loop back to ${current}`);
-    chain.add(current);
-    const { status, location, page } = await withRetries(current, options, dispatcher, signal);
-    if (location === undefined) return page!;
-    if (hop >= options.maxRedirects) throw new CrawlFailure('too_many_redirects', `more than ${options.maxRedirects} redirects (last ${status} to ${location})`);
-    let next: URL;
-    try {
-      next = new URL(location, current);
-    } catch {
-      throw new CrawlFailure('invalid_url', `redirect to an invalid URL: ${location}`);
+    for (let hop = 0; ; hop++) {
+      if (chain.has(current)) throw new CrawlFailure('too_many_redirects', `redirect loop back to ${current}`);
+      chain.add(current);
+      const { status, location, page } = await withRetries(current, options, dispatcher, signal);
+      if (location === undefined) return page!;
+      if (hop >= options.maxRedirects) throw new CrawlFailure('too_many_redirects', `more than ${options.maxRedirects} redirects (last ${status} to ${location})`);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new CrawlFailure('invalid_url', `redirect to an invalid URL: ${location}`);
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CrawlFailure('invalid_url', `redirect to a non-http(s) URL: ${next.protocol}`);
+      if (next.username || next.password) throw new CrawlFailure('invalid_url', 'redirect to a URL with credentials');
+      next.hash = '';
+      current = next.href;
+      const refusal = await checkHop?.(current);
+      if (refusal) throw refusal;
     }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CrawlFailure('invalid_url', `redirect to a non-http(s) URL: ${next.protocol}`);
-    if (next.username || next.password) throw new CrawlFailure('invalid_url', 'redirect to a URL with credentials');
-    next.hash = '';
-    current = next.href;
-    const refusal = await checkHop?.(current);
-    if (refusal) throw refusal;
-  }
   }
 }
 
@@ -211,9 +211,13 @@ function retryAfterMs(value: string | undefined): number | undefined {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

@@ -49,7 +49,7 @@ function run(items: FibItem[], gmp: Gmp | undefined): Run {
 }
 
 const expected = new Map<number, string>();
-const valueOf = (n: number) => {
+const fibOf = (n: number) => {
   if (!expected.has(n)) expected.set(n, fib(n).toString());
   return expected.get(n)!;
 };
@@ -61,7 +61,7 @@ function checkAll(items: FibItem[], result: Run): void {
     const value = result.done.get(index);
     expect(value, `index ${index} (n=${n}) never reported`).toBeDefined();
     expect(value!.n).toBe(n);
-    expect(value!.value, `n=${n}`).toBe(valueOf(n));
+    expect(value!.value, `n=${n}`).toBe(fibOf(n));
     expect(value!.digits).toBe(value!.value.length);
     expect(value!.ms).toBeGreaterThanOrEqual(0);
     if (n >= HEX_MIN_N) expect(value!.hex).toBe(BigInt(value!.value).toString(16));
@@ -98,23 +98,37 @@ describe('computeChunk', () => {
   });
 
   it('handles a long run of consecutive n in any order (the stepping path)', () => {
-    const many = shuffled(Array.from({ length: 400 }, (_, i) => 2_000 + i), 11).map((n, index) => ({ index, n }));
+    const many = shuffled(
+      Array.from({ length: 400 }, (_, i) => 2_000 + i),
+      11,
+    ).map((n, index) => ({ index, n }));
     checkAll(many, run(many, gmp));
   });
 
   it('calls onStart for each index before its onDone', () => {
     const order: string[] = [];
-    computeChunk([{ index: 0, n: 5 }, { index: 1, n: 3 }], undefined, {
-      onStart: (index) => order.push(`start ${index}`),
-      onDone: (index) => order.push(`done ${index}`),
-      onFail: () => order.push('fail'),
-    });
+    computeChunk(
+      [
+        { index: 0, n: 5 },
+        { index: 1, n: 3 },
+      ],
+      undefined,
+      {
+        onStart: (index) => order.push(`start ${index}`),
+        onDone: (index) => order.push(`done ${index}`),
+        onFail: () => order.push('fail'),
+      },
+    );
     // Sorted by n: index 1 (n=3) goes first.
     expect(order).toEqual(['start 1', 'done 1', 'start 0', 'done 0']);
   });
 
   it('fails only the invalid item and carries on', () => {
-    const mixed = [{ index: 0, n: 4 }, { index: 1, n: -3 }, { index: 2, n: 6 }];
+    const mixed = [
+      { index: 0, n: 4 },
+      { index: 1, n: -3 },
+      { index: 2, n: 6 },
+    ];
     const result = run(mixed, gmp);
     expect(result.fails.map(([index]) => index)).toEqual([1]);
     expect(result.fails[0][1]).toMatch(/n must be an integer/);
@@ -127,7 +141,7 @@ describe('estimateDigits', () => {
   it('is within one digit of the true count', () => {
     const spread = [0, 1, 2, 5, 10, 45, 46, 100, 999, 1_000, 4_785, 10_000, 33_333, 100_000, 250_000];
     for (const n of spread) {
-      expect(Math.abs(estimateDigits(n) - valueOf(n).length), `n=${n}`).toBeLessThanOrEqual(1);
+      expect(Math.abs(estimateDigits(n) - fibOf(n).length), `n=${n}`).toBeLessThanOrEqual(1);
     }
   });
 });

@@ -57,7 +57,7 @@ export function computeChunk(items: readonly FibItem[], gmp: Gmp | undefined, ho
     const started = performance.now();
     try {
       if (n >= GMP_MIN_N && gmp) {
-        const onStep = n >= PROGRESS_MIN_N && hooks.onProgress ? ((done: number, total: number) => hooks.onProgress!(index, done / total)) : undefined;
+        const onStep = n >= PROGRESS_MIN_N && hooks.onProgress ? (done: number, total: number) => hooks.onProgress!(index, done / total) : undefined;
         const { decimal, hex } = fibGmp(gmp, n, { hex: n >= HEX_MIN_N, onStep });
         hooks.onDone(index, { n, value: decimal, hex, digits: decimal.length, ms: elapsed(started) });
         continue;

@@ -15,12 +15,7 @@ export class FibonacciController {
 
   /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
   @Post()
-  async submit(
-    @Body(FibonacciBodyPipe) numbers: number[],
-    @Query(WaitQueryPipe) query: { wait: number; limit: number },
-    @CallerOf() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
-  ) {
+  async submit(@Body(FibonacciBodyPipe) numbers: number[], @Query(WaitQueryPipe) query: { wait: number; limit: number }, @CallerOf() caller: Caller, @Res({ passthrough: true }) res: Response) {
     const submission = await this.jobs.accept(this.fibonacci, numbers, { caller, waitMs: query.wait, limit: query.limit });
     res.status(submission.finished ? 200 : 202).location(submission.location);
     return submission.body;

@@ -22,7 +22,12 @@ export class FibonacciKind implements JobKind<number, FibValue> {
         const chunk = chunks[next++];
         // Chunks without a big number take milliseconds: no streaming, no progress to report.
         const stream = chunk.some((item) => item.n >= PROGRESS_MIN_N);
-        await runTask('fibonacci', { items: chunk }, chunk.map((item) => item.index), { stream });
+        await runTask(
+          'fibonacci',
+          { items: chunk },
+          chunk.map((item) => item.index),
+          { stream },
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, chunks.length) }, lane));

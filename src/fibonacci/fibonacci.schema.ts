@@ -22,14 +22,17 @@ export function fibonacciRequestSchema({ maxN, maxNumbers, maxResultBytes }: Fib
     .refine((r) => r.from <= r.to, { error: 'from must be <= to', path: ['from'] })
     .refine((r) => r.to - r.from + 1 <= maxNumbers, { error: `a range may hold at most ${maxNumbers} numbers (limit FIB_MAX_NUMBERS)` });
   return z
-    .strictObject({
-      numbers: z
-        .array(n, { error: 'must be an array of integers' })
-        .min(1, { error: 'must not be empty' })
-        .max(maxNumbers, { error: `at most ${maxNumbers} numbers (limit FIB_MAX_NUMBERS)` })
-        .optional(),
-      range: range.optional(),
-    }, { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) })
+    .strictObject(
+      {
+        numbers: z
+          .array(n, { error: 'must be an array of integers' })
+          .min(1, { error: 'must not be empty' })
+          .max(maxNumbers, { error: `at most ${maxNumbers} numbers (limit FIB_MAX_NUMBERS)` })
+          .optional(),
+        range: range.optional(),
+      },
+      { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) },
+    )
     .superRefine((body, ctx) => {
       if ((body.numbers === undefined) === (body.range === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['numbers'], message: 'give exactly one of "numbers" or "range"' });

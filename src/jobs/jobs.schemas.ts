@@ -34,8 +34,7 @@ export const listQuery = pageQuery.extend({
 });
 
 /** `?wait=<ms>` on submissions: how long to hold the request for the job to finish. */
-export const waitQuery = (maxWaitMs: number) =>
-  z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000, 1) });
+export const waitQuery = (maxWaitMs: number) => z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000, 1) });
 
 /** A page of results; the shape of each item depends on the job's kind. */
 export const resultsPageSchema = z

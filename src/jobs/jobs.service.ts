@@ -349,7 +349,17 @@ export class JobsService implements OnApplicationShutdown {
     for (const observer of this.observers) observer.jobFinished(view);
     // Routine endings are debug (a line per job costs measurable time under load); others warn.
     const level = job.status === 'completed' && job.failed === 0 ? 'debug' : 'warn';
-    this.logger[level]({ jobId: job.id, msg: `job ${job.status}`, kind: job.kind, total: job.total, completed: job.completed, failed: job.failed, cancelled: job.cancelled, ms: job.finishedAt - job.startedAt, ...(job.reason ? { reason: job.reason } : {}) });
+    this.logger[level]({
+      jobId: job.id,
+      msg: `job ${job.status}`,
+      kind: job.kind,
+      total: job.total,
+      completed: job.completed,
+      failed: job.failed,
+      cancelled: job.cancelled,
+      ms: job.finishedAt - job.startedAt,
+      ...(job.reason ? { reason: job.reason } : {}),
+    });
     this.store.finished(job);
     live.settle();
   }

@@ -66,7 +66,11 @@ function render(op: Operation, keysOn: boolean) {
       {
         description: r.description,
         ...(r.ref || r.example !== undefined
-          ? { content: { [r.contentType ?? 'application/json']: { ...(r.ref ? { schema: { $ref: `#/components/schemas/${r.ref}` } } : {}), ...(r.example !== undefined ? { example: r.example } : {}) } } }
+          ? {
+              content: {
+                [r.contentType ?? 'application/json']: { ...(r.ref ? { schema: { $ref: `#/components/schemas/${r.ref}` } } : {}), ...(r.example !== undefined ? { example: r.example } : {}) },
+              },
+            }
           : {}),
       },
     ]),

@@ -69,9 +69,16 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
         },
       },
       responses: {
-        202: { description: 'accepted; follow Location', ref: 'Job', example: { ...job, kind: 'crawl', total: 0, summary: { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 } } },
+        202: {
+          description: 'accepted; follow Location',
+          ref: 'Job',
+          example: { ...job, kind: 'crawl', total: 0, summary: { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 } },
+        },
         200: { description: 'finished within ?wait; includes `results` (first page)' },
-        400: { ...badRequest, example: error(400, 'Bad Request', 'urls.0: must be http or https, not file:', { issues: [{ field: 'urls.0', rule: 'custom', message: 'must be http or https, not file:' }] }) },
+        400: {
+          ...badRequest,
+          example: error(400, 'Bad Request', 'urls.0: must be http or https, not file:', { issues: [{ field: 'urls.0', rule: 'custom', message: 'must be http or https, not file:' }] }),
+        },
         401: unauthorized,
         413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error' },
         415: { description: 'body is not application/json', ref: 'Error' },
@@ -82,7 +89,8 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
     'POST /fibonacci': {
       tag: 'fibonacci',
       summary: 'Submit a batch of Fibonacci numbers',
-      description: 'Exact F(n) for every n, computed in parallel. Answers 202 with the job (and `Location: /jobs/{id}`), or 200 with the finished job and its first page of results if it finishes within `?wait=` ms.',
+      description:
+        'Exact F(n) for every n, computed in parallel. Answers 202 with the job (and `Location: /jobs/{id}`), or 200 with the finished job and its first page of results if it finishes within `?wait=` ms.',
       query: schemas.waitQuery,
       body: {
         schema: schemas.fibonacciBody,
@@ -119,12 +127,16 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
       summary: 'Cancel a job',
       description: 'Queued tasks never run, running ones are stopped; results finished before stay readable. Answers once the tasks have stopped.',
       pathParams: ['id'],
-      responses: { 200: { description: 'the job, now cancelled (or as it was, if already finished)', ref: 'Job', example: { ...done, status: 'cancelled', reason: 'cancelled by request' } }, 401: unauthorized, 404: notFound },
+      responses: {
+        200: { description: 'the job, now cancelled (or as it was, if already finished)', ref: 'Job', example: { ...done, status: 'cancelled', reason: 'cancelled by request' } },
+        401: unauthorized,
+        404: notFound,
+      },
     },
     'GET /jobs/{id}/results': {
       tag: 'jobs',
       summary: 'Results in input order, paged',
-      description: 'Running jobs return what is done so far. Items: FibonacciResult or CrawlResult, by the job\'s kind.',
+      description: "Running jobs return what is done so far. Items: FibonacciResult or CrawlResult, by the job's kind.",
       pathParams: ['id'],
       query: schemas.resultsQuery,
       responses: { 200: { description: 'a page of results', ref: 'ResultsPage', example: page }, 400: badRequest, 401: unauthorized, 404: notFound },
@@ -135,7 +147,11 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
       description: 'job.snapshot first, then task.progress (coalesced arrays of task updates), then one of job.completed | job.failed | job.cancelled, after which the stream ends.',
       pathParams: ['id'],
       responses: {
-        200: { description: 'an event stream', contentType: 'text/event-stream', example: 'event: job.snapshot\ndata: {...}\n\nevent: task.progress\ndata: {"jobId":"...","updates":[{"index":0,"n":90,"state":"completed","digits":19,"ms":0.01}]}\n\n' },
+        200: {
+          description: 'an event stream',
+          contentType: 'text/event-stream',
+          example: 'event: job.snapshot\ndata: {...}\n\nevent: task.progress\ndata: {"jobId":"...","updates":[{"index":0,"n":90,"state":"completed","digits":19,"ms":0.01}]}\n\n',
+        },
         401: unauthorized,
         404: notFound,
       },
@@ -146,7 +162,12 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
       description: 'Needs an API key when API_KEYS is set, like every route but health.',
       responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', example: 'jobs_total{kind="fibonacci",status="completed"} 3\n' }, 401: unauthorized },
     },
-    'GET /health/live': { tag: 'health', public: true, summary: 'Liveness: the process answers', responses: { 200: { description: 'alive', example: { status: 'ok', info: {}, error: {}, details: {} } } } },
+    'GET /health/live': {
+      tag: 'health',
+      public: true,
+      summary: 'Liveness: the process answers',
+      responses: { 200: { description: 'alive', example: { status: 'ok', info: {}, error: {}, details: {} } } },
+    },
     'GET /health/ready': {
       tag: 'health',
       public: true,

@@ -14,9 +14,7 @@ const live = new Set<AbortController>();
 function run(scheduler: PiscinaScheduler, worker: string, payload: object = {}, updates: TaskUpdate[] = []) {
   const controller = new AbortController();
   live.add(controller);
-  const done = scheduler
-    .run(worker as never, payload, { signal: controller.signal, onUpdates: (batch) => updates.push(...batch) })
-    .finally(() => live.delete(controller));
+  const done = scheduler.run(worker as never, payload, { signal: controller.signal, onUpdates: (batch) => updates.push(...batch) }).finally(() => live.delete(controller));
   done.catch(() => {}); // tests await it; this only keeps an abandoned one from being "unhandled"
   return { done, updates, abort: () => controller.abort() };
 }
@@ -66,7 +64,12 @@ describe('PiscinaScheduler with fixture workers', () => {
     // Losing the tail is a race, not a certainty, so one run would catch a missing end marker
     // only sometimes; a dozen catch it almost always.
     const tasks = Array.from({ length: 12 }, () => run(scheduler, 'echo', { count: 0, burst: 3_000 }));
-    const lengths = await Promise.all(tasks.map(async (task) => (await task.done, task.updates.length)));
+    const lengths = await Promise.all(
+      tasks.map(async (task) => {
+        await task.done;
+        return task.updates.length;
+      }),
+    );
     expect(lengths).toEqual(new Array(12).fill(3_000));
   });
 
@@ -139,7 +142,11 @@ describe('PiscinaScheduler with the real fibonacci worker', () => {
   afterAll(() => shutdown(scheduler));
 
   it('computes a chunk and streams progress for F(100000)', async () => {
-    const items = [{ index: 0, n: 10 }, { index: 1, n: 100_000 }, { index: 2, n: 7 }];
+    const items = [
+      { index: 0, n: 10 },
+      { index: 1, n: 100_000 },
+      { index: 2, n: 7 },
+    ];
     const task = run(scheduler, 'fibonacci', { items });
     await task.done;
     const { updates } = task;

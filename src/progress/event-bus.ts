@@ -2,15 +2,7 @@
  * Fan-out of job events to whoever watches them (WebSocket clients, SSE streams, waiters).
  * In-process by default; the multi-node mode carries the same events over Redis pub/sub.
  */
-export const EVENT_NAMES = [
-  'job.created',
-  'job.started',
-  'job.snapshot',
-  'task.progress',
-  'job.completed',
-  'job.failed',
-  'job.cancelled',
-] as const;
+export const EVENT_NAMES = ['job.created', 'job.started', 'job.snapshot', 'task.progress', 'job.completed', 'job.failed', 'job.cancelled'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 /** What goes on the wire: `{"event": ..., "data": ...}`, over WebSocket and SSE alike. */

@@ -11,16 +11,7 @@ export const SKIP_MESSAGE = `[dashboard e2e] SKIPPED: no Chromium at ${CHROMIUM_
 /** Screenshots and other test output (gitignored). */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 /**
  * Records every WebSocket the page opens, so a test can cut the feed (`window.__sockets`).

@@ -33,7 +33,13 @@ export interface FixtureOptions {
 }
 
 /** What the server managed to send of a big streamed body. */
-export interface Outcome { path: string; planned: number; written: number; finished: boolean; closed: boolean }
+export interface Outcome {
+  path: string;
+  planned: number;
+  written: number;
+  finished: boolean;
+  closed: boolean;
+}
 
 export interface FixtureSite {
   /** http://127.0.0.2:<port>, no trailing slash. */
@@ -85,8 +91,7 @@ const LINKS_PAGE = `<a href="tree/a.html">1</a> <a href="./tree/a.html#frag">2</
 <a href="ftp://127.0.0.2/file">ftp</a> <a href="/nf-target" rel="nofollow">nf</a> <a href="/nf2" rel="external nofollow">nf2</a>
 <map name="m"><area href="/area-target" alt="a"></map>`;
 
-const page = (title: string, body: string, head = '') =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>${body}</body></html>`;
+const page = (title: string, body: string, head = '') => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>${body}</body></html>`;
 
 let bomb: Buffer | undefined;
 /** A valid single-member gzip of 1 GiB of zeros (~1 MB): 1024 identical full-flushed deflate blocks. */
@@ -128,7 +133,11 @@ export async function startFixtureSite(options: FixtureOptions = {}): Promise<Fi
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
   const port = (server.address() as AddressInfo).port;
   const P = `http://127.0.0.2:${port}`;
-  const fill = (s: string) => s.replaceAll('{P}', P).replaceAll('{PORT}', String(port)).replaceAll('{OTHER}', `http://localhost:${options.canaryPort ?? port}`);
+  const fill = (s: string) =>
+    s
+      .replaceAll('{P}', P)
+      .replaceAll('{PORT}', String(port))
+      .replaceAll('{OTHER}', `http://localhost:${options.canaryPort ?? port}`);
 
   const html = (res: http.ServerResponse, status: number, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}) => {
     res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });

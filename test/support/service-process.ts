@@ -97,7 +97,10 @@ export async function startService({ env = {}, cwd = ROOT, readyTimeoutMs = 20_0
     void proc.exited.then((value) => (exit = value));
     const deadline = Date.now() + readyTimeoutMs;
     while (!exit && Date.now() < deadline) {
-      const status = await fetch(`${url}/health/ready`).then((res) => res.status, () => 0);
+      const status = await fetch(`${url}/health/ready`).then(
+        (res) => res.status,
+        () => 0,
+      );
       if (status === 200) break;
       await new Promise((wake) => setTimeout(wake, 50));
     }

@@ -67,7 +67,8 @@ function setBar(bar, pct, text, view) {
   // Completed, failed and cancelled tasks in their grid colours, in that order.
   const { completed: c, failed: f, cancelled: x } = view;
   const all = c + f + x || 1;
-  const a = ((c / all) * 100).toFixed(2), b = (((c + f) / all) * 100).toFixed(2);
+  const a = ((c / all) * 100).toFixed(2),
+    b = (((c + f) / all) * 100).toFixed(2);
   const background = f || x ? `linear-gradient(90deg, var(--c) 0 ${a}%, var(--f) ${a}% ${b}%, var(--x) ${b}% 100%)` : '';
   if (fill.dataset.bg !== background) {
     fill.dataset.bg = background;
@@ -412,7 +413,10 @@ function renderSummary(summary) {
 function bytes(n) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i ? n.toFixed(1) : n} ${units[i]}`;
 }
 
@@ -421,7 +425,10 @@ grid.onDraw = () => {
   const [queued, running, completed, failed, cancelled] = grid.counts;
   canvas.dataset.filled = String(grid.finished);
   canvas.dataset.total = String(grid.total);
-  canvas.setAttribute('aria-label', `Task grid: ${fmt(grid.finished)} of ${fmt(grid.total)} tasks finished (${fmt(completed)} completed, ${fmt(failed)} failed, ${fmt(cancelled)} cancelled), ${fmt(running)} running, ${fmt(queued)} queued`);
+  canvas.setAttribute(
+    'aria-label',
+    `Task grid: ${fmt(grid.finished)} of ${fmt(grid.total)} tasks finished (${fmt(completed)} completed, ${fmt(failed)} failed, ${fmt(cancelled)} cancelled), ${fmt(running)} running, ${fmt(queued)} queued`,
+  );
 };
 
 $('cancel-job').addEventListener('click', async () => {
@@ -577,7 +584,8 @@ function onProgress({ jobId, updates, summary }) {
   }
   if (current?.id === jobId && current.synced) {
     grid.grow(total);
-    const from = current.offset, to = from + Number($('results-limit').value);
+    const from = current.offset,
+      to = from + Number($('results-limit').value);
     let shown = false;
     for (const u of updates) {
       grid.set(u.index, CODES[u.state] ?? 0, u.progress);
@@ -682,7 +690,9 @@ async function submit(path, body, { button, errors, fields, where }) {
 
 $('fib-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const tokens = $('fib-numbers').value.split(/[\s,;]+/).filter(Boolean);
+  const tokens = $('fib-numbers')
+    .value.split(/[\s,;]+/)
+    .filter(Boolean);
   // Numbers go as numbers; anything else goes as typed, for the server to name what is wrong.
   const numbers = tokens.map((t) => (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : t));
   submit('/fibonacci', { numbers }, { button: $('fib-submit'), errors: $('fib-errors'), fields: [['numbers', $('fib-numbers')]], where: tokenNamer('numbers', 'n', tokens) });
@@ -691,7 +701,11 @@ $('fib-form').addEventListener('submit', (e) => {
 $('range-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const range = { from: readNumber($('range-from')), to: readNumber($('range-to')) };
-  const fields = [['range.from', $('range-from')], ['range.to', $('range-to')], ['range', $('range-from')]];
+  const fields = [
+    ['range.from', $('range-from')],
+    ['range.to', $('range-to')],
+    ['range', $('range-from')],
+  ];
   submit('/fibonacci', { range }, { button: $('range-submit'), errors: $('range-errors'), fields });
 });
 
@@ -701,13 +715,23 @@ function readNumber(input) {
   return Number(input.value);
 }
 
-const CRAWL_NUMBERS = [['maxDepth', 'crawl-max-depth'], ['maxPages', 'crawl-max-pages'], ['concurrency', 'crawl-concurrency'], ['perHostConcurrency', 'crawl-per-host'], ['delayMs', 'crawl-delay']];
+const CRAWL_NUMBERS = [
+  ['maxDepth', 'crawl-max-depth'],
+  ['maxPages', 'crawl-max-pages'],
+  ['concurrency', 'crawl-concurrency'],
+  ['perHostConcurrency', 'crawl-per-host'],
+  ['delayMs', 'crawl-delay'],
+];
 
 $('crawl-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const urls = $('crawl-urls').value.split(/\s+/).filter(Boolean);
   const body = { urls };
-  const fields = [['urls', $('crawl-urls')], ['scope', $('crawl-scope')], ['respectRobotsTxt', $('crawl-robots')]];
+  const fields = [
+    ['urls', $('crawl-urls')],
+    ['scope', $('crawl-scope')],
+    ['respectRobotsTxt', $('crawl-robots')],
+  ];
   for (const [name, id] of CRAWL_NUMBERS) {
     const value = readNumber($(id));
     if (value !== undefined) body[name] = value;

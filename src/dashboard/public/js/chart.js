@@ -1,7 +1,9 @@
 // Throughput (tasks/s) over time as a small inline SVG: an area under a line, with the peak marked.
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 600, H = 120, MAX_POINTS = 300;
+const W = 600,
+  H = 120,
+  MAX_POINTS = 300;
 
 function el(name, attrs) {
   const node = document.createElementNS(NS, name);
@@ -37,7 +39,8 @@ export class RateChart {
       this.caption.textContent = 'No samples yet: throughput is measured while the job runs and this page watches it.';
       return;
     }
-    const t0 = samples[0][0], span = Math.max(1, samples.at(-1)[0] - t0);
+    const t0 = samples[0][0],
+      span = Math.max(1, samples.at(-1)[0] - t0);
     const peak = Math.max(1, ...samples.map((s) => s[1]));
     const points = samples.map(([t, r]) => `${(((t - t0) / span) * W).toFixed(1)},${(H - 4 - (r / peak) * (H - 18)).toFixed(1)}`);
     svg.append(el('polygon', { class: 'area', points: `0,${H} ${points.join(' ')} ${W},${H}` }));

@@ -4,7 +4,11 @@
 
 export const LETTERS = 'qrcfx';
 export const CODES = { queued: 0, running: 1, completed: 2, failed: 3, cancelled: 4 };
-const Q = 0, R = 1, C = 2, F = 3, X = 4;
+const Q = 0,
+  R = 1,
+  C = 2,
+  F = 3,
+  X = 4;
 const COLOURS = ['#c9d1d9', '#2f6fde', '#1a7f37', '#cf222e', '#6e7781'];
 const GAP = '#ffffff';
 const MAX_HEIGHT = 320;
@@ -80,7 +84,8 @@ export class TaskGrid {
     const avail = Math.max(100, this.canvas.parentElement.clientWidth - 10);
     this.width = this.canvas.parentElement.clientWidth;
     const n = Math.max(1, this.total);
-    let size = 1, per = 1;
+    let size = 1,
+      per = 1;
     for (size = 16; size > 1; size--) {
       const cols = Math.floor(avail / size);
       if (Math.ceil(n / cols) * size <= MAX_HEIGHT) break;
@@ -138,8 +143,12 @@ export class TaskGrid {
   cellState(cell) {
     const { per, states } = this;
     if (per === 1) return states[cell];
-    const from = cell * per, to = Math.min(this.total, from + per);
-    let running = 0, queued = 0, failed = 0, cancelled = 0;
+    const from = cell * per,
+      to = Math.min(this.total, from + per);
+    let running = 0,
+      queued = 0,
+      failed = 0,
+      cancelled = 0;
     for (let i = from; i < to; i++) {
       const s = states[i];
       if (s === R) running++;
@@ -153,7 +162,8 @@ export class TaskGrid {
   paint(cell) {
     const { size, cols, pixels } = this;
     const stride = cols * size;
-    const x0 = (cell % cols) * size, y0 = Math.floor(cell / cols) * size;
+    const x0 = (cell % cols) * size,
+      y0 = Math.floor(cell / cols) * size;
     const inner = size >= 5 ? size - 1 : size;
     const state = this.cellState(cell);
     const colour = PIXELS[state];

@@ -75,7 +75,12 @@ function cell(item, key, note, loadFull) {
     full = value.join('\n');
     text = value.length ? `${value.length}: ${value.join(', ')}` : '0';
     const near = pathOf(item.finalUrl ?? item.url);
-    short = value.length ? `${value.length}: ${value.slice(0, HEAD).map((v) => shorten(near(String(v)))).join(', ')}${value.length > HEAD ? ', …' : ''}` : '0';
+    short = value.length
+      ? `${value.length}: ${value
+          .slice(0, HEAD)
+          .map((v) => shorten(near(String(v))))
+          .join(', ')}${value.length > HEAD ? ', …' : ''}`
+      : '0';
     label = `${value.length.toLocaleString('en')} items, one per line`;
     td.dataset.count = String(value.length);
   } else {
