@@ -6,7 +6,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 /** The system Chromium (Debian's `chromium` package); never a downloaded browser build. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM_PATH);
-export const SKIP_MESSAGE = `[dashboard e2e] SKIPPED: no Chromium at ${CHROMIUM_PATH}; enable with: apt-get update && apt-get install -y chromium`;
+/** In CI (`CI` set, as .ci/run's caller does) the browser test must run: a missing Chromium fails it. */
+export const browserRequired = !['', '0', 'false'].includes((process.env.CI ?? '').trim().toLowerCase());
+const INSTALL = 'apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)';
+export const SKIP_MESSAGE = `[dashboard e2e] SKIPPED: no Chromium at ${CHROMIUM_PATH}; enable with: ${INSTALL}`;
+export const MISSING_IN_CI = `[dashboard e2e] CI is set but there is no Chromium at ${CHROMIUM_PATH}: .ci/run installs it; by hand: ${INSTALL}`;
 
 /** Screenshots and other test output (gitignored). */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -30,16 +34,20 @@ export interface Browser {
   context: BrowserContext;
   /** A new tab whose console errors, page errors and failed CSP checks are recorded. */
   page(): Promise<Page>;
-  /** Console errors not matched by an allowed pattern. */
-  errors: string[];
-  /** Expected errors (a 401 while the page asks for a key, network errors while offline). */
+  /**
+   * Errors expected by the current test only (a 401 while the page asks for a key, network
+   * errors while offline): allowed until the next takeErrors().
+   */
   allow(pattern: RegExp): void;
+  /** Console errors, page errors and CSP failures not allowed since the last call; clears them and the allowed patterns. */
+  takeErrors(): string[];
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /** Headless Chromium with a fresh profile in a temporary user-data dir. */
 export async function launchBrowser(): Promise<Browser> {
+  if (!hasChromium) throw new Error(MISSING_IN_CI);
   const userDataDir = mkdtempSync(join(tmpdir(), 'dashboard-e2e-'));
   mkdirSync(ARTIFACTS, { recursive: true });
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -50,15 +58,20 @@ export async function launchBrowser(): Promise<Browser> {
     timeout: 30_000,
   });
   await context.addInitScript(SOCKET_SPY);
-  const errors: string[] = [];
-  const allowed: RegExp[] = [];
+  let errors: string[] = [];
+  let allowed: RegExp[] = [];
   const record = (text: string) => {
     if (!allowed.some((pattern) => pattern.test(text))) errors.push(text);
   };
   return {
     context,
-    errors,
     allow: (pattern) => void allowed.push(pattern),
+    takeErrors() {
+      const taken = errors;
+      errors = [];
+      allowed = [];
+      return taken;
+    },
     async page() {
       const page = await context.newPage();
       page.on('console', (message) => {
