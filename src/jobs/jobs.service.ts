@@ -7,7 +7,7 @@ import { ALL_JOBS, EventBus, type EventName, type JobEvent } from '../progress/e
 import { Admission } from './admission';
 import type { JobObserver } from './job-observer';
 import type { JobContext, JobKind, Reservation, ResultFormat } from './job-kind';
-import { isFinal, JobRecord, type JobKindName, type JobStatus } from './job.model';
+import { isFinal, JobRecord, type JobKindName } from './job.model';
 import { JobStore } from './job.store';
 import { toSnapshot, toView, type JobView } from './job.view';
 import { pageOfResults, type ResultsPage } from './results-page';
