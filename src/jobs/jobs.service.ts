@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
+import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
@@ -11,6 +12,7 @@ import { isFinal, JobRecord, type JobKindName } from './job.model';
 import { JobStore } from './job.store';
 import { toSnapshot, toView, type JobView } from './job.view';
 import { pageOfResults, type ResultsPage } from './results-page';
+import { writeResultsPage } from './results-stream';
 
 /** Task updates per `task.progress` message at most. */
 const MAX_UPDATES_PER_MESSAGE = 1_000;
@@ -178,6 +180,11 @@ export class JobsService implements OnApplicationShutdown {
   /** A page of results from `offset`: at most `limit` items and RESULTS_MAX_PAGE_BYTES of JSON (at least one item). */
   results(job: JobRecord, offset: number, limit: number, format: ResultFormat, maxChars?: number): ResultsPage {
     return pageOfResults(job, this.kinds.get(job.kind)!, { offset, limit, format, maxChars, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
+  }
+
+  /** The same page, written to the response as it is built (see writeResultsPage). */
+  writeResults(res: Response, job: JobRecord, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): Promise<void> {
+    return writeResultsPage(res, job, this.kinds.get(job.kind)!, { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
   }
 
   /**

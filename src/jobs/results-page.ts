@@ -27,41 +27,49 @@ export interface PageRequest {
 /** Room kept for the page's own fields around `items` (ids, counts, status: under 200 bytes). */
 const ENVELOPE_BYTES = 256;
 
+/** How a page ended: `limit` and `nextOffset` as ResultsPage has them. */
+export interface PageEnd {
+  limit: number;
+  nextOffset: number | null;
+}
+
 /**
- * A page of a job's results in input order, bounded by item count and by bytes: it ends before
- * the item that would pass `maxBytes` (always holding at least one, so paging advances), and
- * `nextOffset` says where the next one starts. Each item is measured as the JSON it becomes, so
- * forty 2 MB values never make an 84 MB page; presentation work (a hex conversion on this thread)
- * counts against the same budget, so no page converts more than a page's worth.
+ * Walks a page of a job's results in input order, bounded by item count and by bytes: it ends
+ * before the item that would pass `maxBytes` (always yielding at least one, so paging advances)
+ * and returns where the next page starts. Each item is measured as the JSON it becomes (and is
+ * yielded with it, so nobody serialises it twice), so forty 2 MB values never make an 84 MB
+ * page; presentation work (a hex conversion on this thread) counts against the same budget.
  */
-export function pageOfResults(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): ResultsPage {
+export function* walkPage(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): Generator<{ item: Record<string, unknown>; json: string }, PageEnd> {
   const { offset, limit, format, maxChars } = request;
   const budget = Math.max(0, request.maxBytes - ENVELOPE_BYTES);
   const end = Math.min(job.total, offset + limit);
-  const items: Record<string, unknown>[] = [];
   let bytes = 0;
+  let count = 0;
   let index = offset;
   for (; index < end; index++) {
     const result = job.results[index];
     const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;
-    if (items.length > 0 && bytes + work > budget) break;
+    if (count > 0 && bytes + work > budget) break;
     const item = presentItem(job, kind, index, format, maxChars);
+    const json = JSON.stringify(item);
     // +1 for the comma between items; UTF-8 bytes, as they go out.
-    const size = work + Buffer.byteLength(JSON.stringify(item)) + 1;
-    if (items.length > 0 && bytes + size > budget) break;
+    const size = work + Buffer.byteLength(json) + 1;
+    if (count > 0 && bytes + size > budget) break;
     bytes += size;
-    items.push(item);
+    count++;
+    yield { item, json };
   }
-  return {
-    jobId: job.id,
-    status: job.status,
-    total: job.total,
-    offset,
-    limit: index < end ? items.length : limit,
-    nextOffset: index < job.total ? index : null,
-    format,
-    items,
-  };
+  return { limit: index < end ? count : limit, nextOffset: index < job.total ? index : null };
+}
+
+/** A whole page as an object (the first page a `?wait` submission answers with). */
+export function pageOfResults(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): ResultsPage {
+  const items: Record<string, unknown>[] = [];
+  const walk = walkPage(job, kind, request);
+  let step = walk.next();
+  for (; !step.done; step = walk.next()) items.push(step.value.item);
+  return { jobId: job.id, status: job.status, total: job.total, offset: request.offset, ...step.value, format: request.format, items };
 }
 
 /** A finished task as its kind presents it (result or error), else what is known of its input. */
