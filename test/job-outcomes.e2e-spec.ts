@@ -1,21 +1,10 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startApp, type RunningApp } from './support/app';
+import { startApp, type RunningApp } from './support/app';
 import { startFixtureSite, type FixtureSite } from './support/fixture-site';
 import { FeedClient, type Message } from './support/ws-client';
 
 const FINAL_EVENTS = ['job.completed', 'job.failed', 'job.cancelled'];
-
-function finished(svc: RunningApp, id: string) {
-  return eventually(
-    async () => {
-      const { body } = await request(svc.url).get(`/jobs/${id}`).expect(200);
-      return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    },
-    30_000,
-    `job ${id} to finish`,
-  );
-}
 
 describe('how jobs end', () => {
   let svc: RunningApp;
