@@ -50,8 +50,8 @@ describe('results pages are bounded by bytes (RESULTS_MAX_PAGE_BYTES)', () => {
       let offset: number | null = 0;
       let pages = 0;
       while (offset !== null) {
-        const res = await request(svc.url).get(`/jobs/${job.id}/results?offset=${offset}&limit=10000&format=${format}`).expect(200);
-        const page = res.body;
+        const res: request.Response = await request(svc.url).get(`/jobs/${job.id}/results?offset=${offset}&limit=10000&format=${format}`).expect(200);
+        const page: { offset: number; limit: number; nextOffset: number | null; items: Item[] } = res.body;
         const bytes = Buffer.byteLength(res.text);
         expect(page.items.length).toBeGreaterThan(0);
         // Only a page of one item may pass the bound (that item alone is bigger).
