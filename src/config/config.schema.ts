@@ -48,6 +48,9 @@ export const configSchema = z.object({
   /** ...or when their results together take more than this. */
   JOB_RETENTION_BYTES: int(1_024, 64 * 1024 ** 3, 1536 * 1024 ** 2),
 
+  /** Bytes of JSON one results page may hold (it ends before the item that would pass it): pages of huge values stay cheap to build and send. */
+  RESULTS_MAX_PAGE_BYTES: int(1_024, 1024 ** 3, 4 * 1024 ** 2),
+
   /** Longest `?wait=` a request may ask for. */
   MAX_WAIT_MS: int(0, 600_000, 30_000),
   /** Task updates of one job are coalesced into one message per this window. */
@@ -62,7 +65,11 @@ export const configSchema = z.object({
   RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000),
   /** Unfinished jobs one key (or address) may have at once; more get 429. */
   MAX_JOBS_IN_FLIGHT_PER_KEY: int(1, 1_000_000, 100),
-  /** Unfinished tasks across all jobs past which new jobs get 503 (backpressure). */
+  /** Result bytes one key's unfinished jobs may reserve together (429): job count alone allowed 100 x FIB_MAX_RESULT_BYTES. */
+  MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: int(1_024, 64 * 1024 ** 3, 1024 ** 3),
+  /** Pages (the sum of maxPages) one key's unfinished crawls may reserve together (429). */
+  MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: int(1, 100_000_000, 50_000),
+  /** Unfinished tasks across all jobs past which new jobs get 503 (backpressure); a crawl counts as its maxPages. */
   MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000),
   /** On SIGTERM, running jobs get this long to finish before they are cancelled. */
   SHUTDOWN_GRACE_MS: int(0, 600_000, 8_000),

@@ -151,4 +151,22 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       if (!nofollow.has(link)) frontier.offer(link, result.depth + 1, result.url);
     }
   }
+
+  /**
+   * A dead worker leaves no page result: the item still carries an error `{code, message}` like
+   * every other failed page (code `worker_failed`).
+   */
+  presentError(_page: PageInput, message: string): Record<string, unknown> {
+    return { error: { code: 'worker_failed', message } };
+  }
+
+  /**
+   * Admission counts a crawl as its maxPages (tasks and pages) and reserves 32 KiB of results
+   * per page (a typical page's result is ~5 KB: 66 links), capped by CRAWL_MAX_RESULT_BYTES,
+   * which also stops a crawl whose pages turn out bigger.
+   */
+  reserve(params: unknown): ReturnType<JobKind['reserve']> {
+    const { maxPages } = params as CrawlRequest;
+    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), crawlPages: maxPages };
+  }
 }

@@ -7,8 +7,12 @@ import { fibGmp, type Gmp } from './fib-gmp';
 
 /** Below this n V8's BigInt is faster than gmp-wasm (measured; README "Engines"). */
 export const GMP_MIN_N = 10_000;
-/** From this n the worker also returns hexadecimal text, so `?format=hex` costs no conversion. */
-export const HEX_MIN_N = 50_000;
+/**
+ * From this n the worker also returns hexadecimal text, so `?format=hex` converts nothing on the
+ * main thread: below it a conversion takes at most ~10 µs (F(9,999), 2,090 digits), at F(49,999)
+ * 0.17 ms, which made a page of 2,000 such values block the main thread for 0.35-0.6 s.
+ */
+export const HEX_MIN_N = GMP_MIN_N;
 /** From this n a number reports intra-task progress (it takes tens of milliseconds or more). */
 export const PROGRESS_MIN_N = 100_000;
 /** log10(φ): F(n) has about n·LOG10_PHI decimal digits. */

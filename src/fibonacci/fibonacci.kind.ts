@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { JobContext, JobKind, ResultFormat } from '../jobs/job-kind';
+import type { JobContext, JobKind, Reservation, ResultFormat } from '../jobs/job-kind';
 import { PROGRESS_MIN_N, type FibValue } from './fib-chunk';
-import { planChunks } from './fibonacci.planner';
+import { estimateResultBytes, planChunks } from './fibonacci.planner';
 
 /** How Fibonacci jobs run: a batch of n, chunked onto the pool, one task per number. */
 @Injectable()
@@ -38,11 +38,26 @@ export class FibonacciKind implements JobKind<number, FibValue> {
   }
 
   present(n: number, result: FibValue, format: ResultFormat): Record<string, unknown> {
+    // Workers store hex from HEX_MIN_N on; below it (at most ~2,000 digits) converting here
+    // takes microseconds, and presentCost counts it against the page's byte budget.
     const value = format === 'hex' ? (result.hex ?? BigInt(result.value).toString(16)) : result.value;
     return { n, value, digits: result.digits, ms: result.ms };
   }
 
+  presentCost(result: FibValue, format: ResultFormat): number {
+    return format === 'hex' && result.hex === undefined ? result.value.length : 0;
+  }
+
+  presentError(_n: number, message: string): Record<string, unknown> {
+    return { error: message };
+  }
+
   sizeOf(result: FibValue): number {
     return result.value.length + (result.hex?.length ?? 0) + 64;
+  }
+
+  /** The batch's estimated result bytes (as FIB_MAX_RESULT_BYTES checks them), one task per number. */
+  reserve(_params: unknown, numbers: readonly number[]): Reservation {
+    return { tasks: numbers.length, resultBytes: estimateResultBytes(numbers), crawlPages: 0 };
   }
 }

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { Owner } from '../auth/auth.guard';
 import { zodPipe } from '../common/zod-validation';
 import { listQuery, resultsQuery } from './jobs.schemas';
@@ -20,10 +21,10 @@ export class JobsController {
     return this.jobs.view(id, owner);
   }
 
-  /** Results in input order, as far as they are done. */
+  /** Results in input order, as far as they are done; streamed, bounded by RESULTS_MAX_PAGE_BYTES. */
   @Get(':id/results')
-  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Owner() owner?: string) {
-    return this.jobs.results(this.jobs.get(id, owner), query.offset, query.limit, query.format, query.maxChars);
+  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
+    return this.jobs.writeResults(res, this.jobs.get(id, owner), query);
   }
 
   /** Cancels the job; answers once its tasks have stopped. */

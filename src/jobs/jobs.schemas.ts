@@ -43,7 +43,8 @@ export const resultsPageSchema = z
     status: z.enum(JOB_STATUSES),
     total: z.int(),
     offset: z.int(),
-    limit: z.int(),
+    limit: z.int().describe('items asked for, or the items served when RESULTS_MAX_PAGE_BYTES ended the page first'),
+    nextOffset: z.int().nullable().describe('offset of the next page; null when this page reaches the last result known so far'),
     format: z.enum(['decimal', 'hex']),
     items: z.array(z.record(z.string(), z.unknown())).describe('one per task in input order; finished tasks carry their result or error'),
   })

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
+import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
@@ -6,10 +7,12 @@ import { TaskScheduler, type WorkerName } from '../pool/task-scheduler';
 import { ALL_JOBS, EventBus, type EventName, type JobEvent } from '../progress/event-bus';
 import { Admission } from './admission';
 import type { JobObserver } from './job-observer';
-import type { JobContext, JobKind, ResultFormat } from './job-kind';
-import { isFinal, JobRecord, type JobKindName, type JobStatus } from './job.model';
+import type { JobContext, JobKind, Reservation, ResultFormat } from './job-kind';
+import { isFinal, JobRecord, type JobKindName } from './job.model';
 import { JobStore } from './job.store';
 import { toSnapshot, toView, type JobView } from './job.view';
+import { pageOfResults, type ResultsPage } from './results-page';
+import { writeResultsPage } from './results-stream';
 
 /** Task updates per `task.progress` message at most. */
 const MAX_UPDATES_PER_MESSAGE = 1_000;
@@ -17,6 +20,8 @@ const MAX_UPDATES_PER_MESSAGE = 1_000;
 /** Bookkeeping for a job this process is running. */
 interface LiveJob {
   kind: JobKind<any, any>;
+  /** What admission counts for the job until it ends. */
+  reservation: Reservation;
   controller: AbortController;
   /** Task updates waiting for the next coalesced `task.progress`, by task index. */
   pending: Map<number, Record<string, unknown>>;
@@ -38,15 +43,7 @@ export interface Caller {
   id: string;
 }
 
-export interface ResultsPage {
-  jobId: string;
-  status: JobStatus;
-  total: number;
-  offset: number;
-  limit: number;
-  format: ResultFormat;
-  items: Record<string, unknown>[];
-}
+export type { ResultsPage } from './results-page';
 
 /** The lifecycle of every job, whatever its kind: submit, run, publish, cancel, read, evict. */
 @Injectable()
@@ -63,7 +60,15 @@ export class JobsService implements OnApplicationShutdown {
     private readonly bus: EventBus,
     private readonly scheduler: TaskScheduler,
   ) {
-    this.admission = new Admission({ maxQueuedTasks: config.MAX_QUEUED_TASKS, maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY }, () => this.queuedTasks());
+    this.admission = new Admission(
+      {
+        maxQueuedTasks: config.MAX_QUEUED_TASKS,
+        maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY,
+        maxResultBytesPerCaller: config.MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY,
+        maxCrawlPagesPerCaller: config.MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY,
+      },
+      () => this.queuedTasks(),
+    );
   }
 
   /** Registers hooks on task and job outcomes (metrics). */
@@ -77,12 +82,12 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   /** Creates and starts a job; only through accept(), so admission is never skipped. */
-  private submit<I, R>(kind: JobKind<I, R>, inputs: I[], owner?: string, params?: unknown): JobRecord<I, R> {
+  private submit<I, R>(kind: JobKind<I, R>, inputs: I[], reservation: Reservation, owner?: string, params?: unknown): JobRecord<I, R> {
     this.kinds.set(kind.name, kind);
     const job = new JobRecord<I, R>(randomUUID(), kind.name, inputs, owner, params);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const live: LiveJob = { kind, controller: new AbortController(), pending: new Map(), done, settle };
+    const live: LiveJob = { kind, reservation, controller: new AbortController(), pending: new Map(), done, settle };
     this.store.add(job);
     this.live.set(job.id, live);
     this.logger.debug({ jobId: job.id, msg: 'job accepted', kind: kind.name, total: job.total });
@@ -96,21 +101,22 @@ export class JobsService implements OnApplicationShutdown {
    * if asked, holds the answer until it finishes or `waitMs` passes.
    */
   async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number; params?: unknown }): Promise<Submission> {
-    this.admission.check(options.caller.id, inputs.length);
-    const job = this.submit(kind, inputs, options.caller.owner, options.params);
+    const reservation = kind.reserve(options.params, inputs);
+    this.admission.check(options.caller.id, reservation);
+    const job = this.submit(kind, inputs, reservation, options.caller.owner, options.params);
     const view = toView(job);
-    this.admission.track(options.caller.id, this.live.get(job.id)!.done);
+    this.admission.track(options.caller.id, reservation, this.live.get(job.id)!.done);
     const finished = options.waitMs > 0 && (await this.waitFor(job, options.waitMs));
     const body = finished ? { ...toView(job), results: this.results(job, 0, options.limit, 'decimal') } : view;
     return { finished, location: view.links.self, body };
   }
 
-  /** Unfinished tasks of every live job: the depth of the work queue. */
+  /** Unfinished tasks of every live job, a crawl's yet undiscovered pages included: the depth of the work queue. */
   queuedTasks(): number {
     let queued = 0;
-    for (const id of this.live.keys()) {
+    for (const [id, live] of this.live) {
       const job = this.store.get(id);
-      if (job) queued += job.total - job.finished;
+      if (job) queued += Math.max(job.total, live.reservation.tasks) - job.finished;
     }
     return queued;
   }
@@ -171,29 +177,14 @@ export class JobsService implements OnApplicationShutdown {
     return toView(job);
   }
 
+  /** A page of results from `offset`: at most `limit` items and RESULTS_MAX_PAGE_BYTES of JSON (at least one item). */
   results(job: JobRecord, offset: number, limit: number, format: ResultFormat, maxChars?: number): ResultsPage {
-    const kind = this.kinds.get(job.kind)!;
-    const end = Math.min(job.total, offset + limit);
-    const items: Record<string, unknown>[] = [];
-    for (let index = offset; index < end; index++) {
-      const input = job.inputs[index];
-      const state = job.states[index];
-      const result = job.results[index];
-      const error = job.errors[index];
-      // One object per item (pages hold up to 10,000): a finished task as its kind presents it,
-      // else what is known of its input.
-      const item: Record<string, unknown> = { index, state, ...(result !== undefined ? kind.present(input, result, format) : kind.summarize(input, undefined)) };
-      // A kind may present its own structured error (a crawl's {code, message}).
-      if (error !== undefined && item.error === undefined) item.error = error;
-      // A page of huge values can be tens of MB: a caller may ask for a preview instead.
-      if (maxChars !== undefined && typeof item.value === 'string' && item.value.length > maxChars) {
-        const half = Math.floor((maxChars - 1) / 2);
-        item.value = `${item.value.slice(0, half)}…${item.value.slice(-half)}`;
-        item.shortened = true;
-      }
-      items.push(item);
-    }
-    return { jobId: job.id, status: job.status, total: job.total, offset, limit, format, items };
+    return pageOfResults(job, this.kinds.get(job.kind)!, { offset, limit, format, maxChars, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
+  }
+
+  /** The same page, written to the response as it is built (see writeResultsPage). */
+  writeResults(res: Response, job: JobRecord, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): Promise<void> {
+    return writeResultsPage(res, job, this.kinds.get(job.kind)!, { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
   }
 
   /**

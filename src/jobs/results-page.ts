@@ -1,0 +1,91 @@
+import type { JobKind, ResultFormat } from './job-kind';
+import type { JobRecord, JobStatus } from './job.model';
+
+export interface ResultsPage {
+  jobId: string;
+  status: JobStatus;
+  total: number;
+  offset: number;
+  /** Items asked for, or fewer when the byte bound ended the page first (then `items.length`). */
+  limit: number;
+  /** Where the next page starts; null when this page reaches the last result known so far. */
+  nextOffset: number | null;
+  format: ResultFormat;
+  items: Record<string, unknown>[];
+}
+
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  format: ResultFormat;
+  /** Values longer than this become a preview of their first and last characters. */
+  maxChars?: number;
+  /** RESULTS_MAX_PAGE_BYTES: the page's JSON stays within it (bar a single oversized item). */
+  maxBytes: number;
+}
+
+/** Room kept for the page's own fields around `items` (ids, counts, status: under 200 bytes). */
+const ENVELOPE_BYTES = 256;
+
+/** How a page ended: `limit` and `nextOffset` as ResultsPage has them. */
+export interface PageEnd {
+  limit: number;
+  nextOffset: number | null;
+}
+
+/**
+ * Walks a page of a job's results in input order, bounded by item count and by bytes: it ends
+ * before the item that would pass `maxBytes` (always yielding at least one, so paging advances)
+ * and returns where the next page starts. Each item is measured as the JSON it becomes (and is
+ * yielded with it, so nobody serialises it twice), so forty 2 MB values never make an 84 MB
+ * page; presentation work (a hex conversion on this thread) counts against the same budget.
+ */
+export function* walkPage(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): Generator<{ item: Record<string, unknown>; json: string }, PageEnd> {
+  const { offset, limit, format, maxChars } = request;
+  const budget = Math.max(0, request.maxBytes - ENVELOPE_BYTES);
+  const end = Math.min(job.total, offset + limit);
+  let bytes = 0;
+  let count = 0;
+  let index = offset;
+  for (; index < end; index++) {
+    const result = job.results[index];
+    const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;
+    if (count > 0 && bytes + work > budget) break;
+    const item = presentItem(job, kind, index, format, maxChars);
+    const json = JSON.stringify(item);
+    // +1 for the comma between items; UTF-8 bytes, as they go out.
+    const size = work + Buffer.byteLength(json) + 1;
+    if (count > 0 && bytes + size > budget) break;
+    bytes += size;
+    count++;
+    yield { item, json };
+  }
+  return { limit: index < end ? count : limit, nextOffset: index < job.total ? index : null };
+}
+
+/** A whole page as an object (the first page a `?wait` submission answers with). */
+export function pageOfResults(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): ResultsPage {
+  const items: Record<string, unknown>[] = [];
+  const walk = walkPage(job, kind, request);
+  let step = walk.next();
+  for (; !step.done; step = walk.next()) items.push(step.value.item);
+  return { jobId: job.id, status: job.status, total: job.total, offset: request.offset, ...step.value, format: request.format, items };
+}
+
+/** A finished task as its kind presents it (result or error), else what is known of its input. */
+function presentItem(job: JobRecord, kind: JobKind<any, any>, index: number, format: ResultFormat, maxChars?: number): Record<string, unknown> {
+  const input = job.inputs[index];
+  const result = job.results[index];
+  const error = job.errors[index];
+  const item: Record<string, unknown> = { index, state: job.states[index] };
+  if (result !== undefined) Object.assign(item, kind.present(input, result, format));
+  else Object.assign(item, kind.summarize(input, undefined), error !== undefined ? kind.presentError(input, error) : {});
+  // A kind may present its own structured error with the result (a crawl's {code, message}).
+  if (error !== undefined && item.error === undefined) item.error = error;
+  if (maxChars !== undefined && typeof item.value === 'string' && item.value.length > maxChars) {
+    const half = Math.floor((maxChars - 1) / 2);
+    item.value = `${item.value.slice(0, half)}…${item.value.slice(-half)}`;
+    item.shortened = true;
+  }
+  return item;
+}
