@@ -86,3 +86,20 @@ export function randomInts(count: number, from: number, to: number, seed: number
   const next = prng(seed);
   return Array.from({ length: count }, () => from + Math.floor(next() * (to - from + 1)));
 }
+
+/** Smallest, median and largest of some runs. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
+}
+
+/** "min / median / max", each formatted by `fmt`; a single run prints as one number. */
+export function fmtSpread(values: readonly number[], fmt: (x: number) => string): string {
+  const s = spread(values);
+  return values.length === 1 ? fmt(s.median) : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+}
