@@ -1,7 +1,7 @@
 /** Timing and number formatting shared by the benchmark cases. */
 
-/** How many timed runs each measurement gets; the median is printed. Warm-ups are separate and cheap. */
-export const RUNS = 3;
+/** How many timed runs each measurement gets by default; the median is printed. Warm-ups are separate and cheap. */
+export const RUNS = 5;
 
 export interface Sample<T> {
   /** Median wall time of the timed runs, in ms. */
@@ -31,15 +31,15 @@ export interface Timed<T> {
 type Measured = () => Timed<unknown> | Promise<Timed<unknown>>;
 
 /**
- * Runs every function RUNS times, in rounds (each round calls them all, in the given order), and
+ * Runs every function `runs` times, in rounds (each round calls them all, in the given order), and
  * keeps each one's median. Interleaving means that a neighbour process busy for part of the run
  * slows both sides of a comparison alike instead of one. The functions report their own elapsed
  * time, so set-up and checks stay out of the figures. Nothing runs concurrently: on 2 cores,
  * anything running beside a measurement would be measured too.
  */
-export async function measureRounds<F extends Record<string, Measured>>(fns: F): Promise<{ [K in keyof F]: Sample<Awaited<ReturnType<F[K]>>['value']> }> {
+export async function measureRounds<F extends Record<string, Measured>>(fns: F, runs = RUNS): Promise<{ [K in keyof F]: Sample<Awaited<ReturnType<F[K]>>['value']> }> {
   const results = new Map<keyof F, Timed<unknown>[]>();
-  for (let round = 0; round < RUNS; round++) {
+  for (let round = 0; round < runs; round++) {
     for (const key of Object.keys(fns) as (keyof F)[]) {
       const result = await fns[key]();
       results.set(key, [...(results.get(key) ?? []), result]);
