@@ -3,7 +3,7 @@
  * (src/fibonacci/fib-gmp.ts), one thread, no service. Run with `npm run bench:engines`.
  *
  * Each figure is the time of one F(n) with its decimal string (what a result carries), in ms:
- * a timed sample calls the engine as many times as fill about SAMPLE_MS (once for large n) and
+ * a timed sample calls the engine as many times as fill at least SAMPLE_MS (once for large n) and
  * divides. --runs samples per engine and n (default 5), taken in rounds that alternate the two
  * engines, after a warm-up; min / median / max are printed. Both engines' decimals are compared
  * once per n before anything is timed. This is the table behind GMP_MIN_N (src/fibonacci/fib-chunk.ts).
@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import { fib } from '../src/fibonacci/fib-bigint';
 import { GMP_MIN_N } from '../src/fibonacci/fib-chunk';
 import { fibGmp, loadGmp } from '../src/fibonacci/fib-gmp';
-import { fmtSpread, median } from './lib/stats';
+import { batchToFill, fmtSpread, median } from './lib/stats';
+import { busyNote, CpuNeighbours } from './lib/contention';
 import { markdownTable, plainTable, type Row } from './lib/table';
 
 const SIZES = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
@@ -47,6 +48,7 @@ function timeBatch(fn: () => string, calls: number): number {
 async function main(): Promise<void> {
   const { runs, quick } = parseArgs(process.argv.slice(2));
   const gmp = await loadGmp();
+  const neighbours = CpuNeighbours.start([]);
   const engines = {
     'V8 BigInt': (n: number) => fib(n).toString(),
     'gmp-wasm': (n: number) => fibGmp(gmp, n).decimal,
@@ -57,10 +59,10 @@ async function main(): Promise<void> {
     const bigint = engines['V8 BigInt'](n);
     const wasm = engines['gmp-wasm'](n);
     if (bigint !== wasm) throw new Error(`F(${n}): V8 BigInt and gmp-wasm differ`);
-    // Warm-up and calibration: the batch that fills SAMPLE_MS for the slower engine.
-    const slowest = Math.max(...Object.values(engines).map((engine) => timeBatch(() => engine(n), 1)));
-    const calls = Math.max(1, Math.ceil(SAMPLE_MS / Math.max(slowest, 1e-3)));
-    for (const engine of Object.values(engines)) timeBatch(() => engine(n), calls);
+    const calls = batchToFill(
+      Object.values(engines).map((engine) => (batch: number) => timeBatch(() => engine(n), batch) * batch),
+      SAMPLE_MS,
+    );
     const samples: Record<string, number[]> = { 'V8 BigInt': [], 'gmp-wasm': [] };
     for (let run = 0; run < runs; run++) {
       for (const [name, engine] of Object.entries(engines)) samples[name].push(timeBatch(() => engine(n), calls));
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
   const header: Row = ['n', 'Decimal digits', `V8 BigInt, ms${spreadOf}`, `gmp-wasm, ms${spreadOf}`, 'Faster (median ratio)', `Service uses (GMP_MIN_N = ${GMP_MIN_N})`, 'Calls per sample'];
   const note =
     `ms = one F(n) computed and converted to its decimal string, on one thread, in this process (no service, no pool); each sample times a batch of calls (last column) and divides; ` +
-    `${runs} sample(s) per figure, engines alternating, after a warm-up. Node ${process.version}, ${availableParallelism()} cores.`;
+    `${runs} sample(s) per figure, engines alternating, after a warm-up. Node ${process.version}, ${availableParallelism()} cores.${busyNote(neighbours?.otherCores())}`;
   console.log(`\n${plainTable(header, rows)}\n\n${note}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${note}`);
 }

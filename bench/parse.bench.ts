@@ -13,7 +13,7 @@
  * Pages come from bench:crawl's generated site (seed 1): the typical page (the one nearest 12 KB
  * among those with 66 links; 66 is the site's median) and a sample of SAMPLE_PAGES pages drawn
  * evenly from the whole site. A figure is ms per page on one thread: a timed sample parses the
- * page (or every page of the sample) as many times as fill about SAMPLE_MS and divides. --runs
+ * page (or every page of the sample) as many times as fill at least SAMPLE_MS and divides. --runs
  * samples per figure (default 5), parsers alternating, after a warm-up; min / median / max printed.
  *
  * Options (after `--`): --runs N (5), --quick (1 run: checks the script).
@@ -22,7 +22,8 @@ import { availableParallelism } from 'node:os';
 import { load } from 'cheerio';
 import { decodeHTML } from 'entities';
 import { generateSite } from './lib/crawl-site';
-import { fmtSpread, median } from './lib/stats';
+import { batchToFill, fmtSpread, median } from './lib/stats';
+import { busyNote, CpuNeighbours } from './lib/contention';
 import { markdownTable, plainTable, type Row } from './lib/table';
 
 const TYPICAL = { bytes: 12_000, links: 66 };
@@ -96,6 +97,7 @@ function timeParse(parse: (html: string) => Extracted, pages: readonly string[],
 
 function main(): void {
   const { runs } = parseArgs(process.argv.slice(2));
+  const neighbours = CpuNeighbours.start([]);
   const site = generateSite({ pages: 3000, seed: 1 });
   const pages = site.paths.map((path, i) => ({ path, html: site.bodies.get(path)!.toString('utf8'), bytes: site.bodies.get(path)!.length, links: site.linkCounts[i] }));
   const linkMedian = median(pages.map((p) => p.links));
@@ -120,10 +122,14 @@ function main(): void {
   const results = new Map(names.map((name) => [name, { typical: [] as number[], sample: [] as number[] }]));
   const typicalHtml = [typical.html];
   const sampleHtml = sample.map((p) => p.html);
-  // Warm-up, then the batch sizes that fill SAMPLE_MS for the slowest parser.
-  const slowest = (batch: string[]) => Math.max(...names.map((name) => timeParse(PARSERS[name], batch, 3)));
-  const typicalRounds = Math.max(1, Math.ceil(SAMPLE_MS / slowest(typicalHtml)));
-  const sampleRounds = Math.max(1, Math.ceil(SAMPLE_MS / (slowest(sampleHtml) * sampleHtml.length)));
+  // Warm-up, and how many times to parse so that every parser's sample lasts SAMPLE_MS or more.
+  const fill = (batch: string[]) =>
+    batchToFill(
+      names.map((name) => (rounds: number) => timeParse(PARSERS[name], batch, rounds) * rounds * batch.length),
+      SAMPLE_MS,
+    );
+  const typicalRounds = fill(typicalHtml);
+  const sampleRounds = fill(sampleHtml);
   for (let run = 0; run < runs; run++) {
     for (const name of names) {
       results.get(name)!.typical.push(timeParse(PARSERS[name], typicalHtml, typicalRounds));
@@ -144,7 +150,7 @@ function main(): void {
   const note =
     `ms/page = parsing the HTML string into cheerio's tree and collecting the title and every a/area href (decoded), one thread; URL resolution not included; ` +
     `each sample parses the page ${typicalRounds} times (the sample ${sampleRounds} times over) and divides; ${runs} sample(s) per figure, parsers alternating, after a warm-up. ` +
-    `Node ${process.version}, ${availableParallelism()} cores.`;
+    `Node ${process.version}, ${availableParallelism()} cores.${busyNote(neighbours?.otherCores())}`;
   console.log(`\n${plainTable(header, rows)}\n\n${note}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${note}`);
 }

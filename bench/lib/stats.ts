@@ -103,3 +103,14 @@ export function fmtSpread(values: readonly number[], fmt: (x: number) => string)
   const s = spread(values);
   return values.length === 1 ? fmt(s.median) : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
 }
+
+/**
+ * Calls per timed batch: doubled from 1 until every function's batch lasts at least `targetMs`,
+ * so the timer's resolution does not matter. The doubling is the warm-up too. Each function takes
+ * a batch size and answers the batch's total ms.
+ */
+export function batchToFill(fns: readonly ((calls: number) => number)[], targetMs: number, maxCalls = 1 << 20): number {
+  let calls = 1;
+  while (calls < maxCalls && Math.min(...fns.map((fn) => fn(calls))) < targetMs) calls *= 2;
+  return calls;
+}
