@@ -98,10 +98,10 @@ export function spread(values: readonly number[]): Spread {
   return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
 }
 
-/** "min / median / max", each formatted by `fmt`; a single run prints as one number. */
+/** "min / median / max", each formatted by `fmt`; runs that all agree (or a single run) print as one number. */
 export function fmtSpread(values: readonly number[], fmt: (x: number) => string): string {
   const s = spread(values);
-  return values.length === 1 ? fmt(s.median) : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+  return s.min === s.max ? fmt(s.median) : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
 }
 
 /**
