@@ -129,7 +129,7 @@ export async function crawleeCrawl(running: RunningSite, mode: 'defaults' | 'tun
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await message(child, 'ready', 60_000, output);
+    await message(child, 'ready', 120_000, output);
     const pid = child.pid!;
     const neighbours = CpuNeighbours.start([pid]);
     const sampler = new RssSampler(pid, 50);
