@@ -4,7 +4,7 @@
  *
  * It builds dist/ if needed, starts the service (NODE_ENV=production, loopback, a free port),
  * runs the three cases, checks every API result against an in-process one, stops the service
- * and prints one table (plain text and markdown). Each figure is the median of RUNS runs.
+ * and prints one table (plain text and markdown). Each figure is the median of --runs runs (default 5).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,17 @@ const CASE_C = [
 interface Finding {
   row: Row;
   details: string[];
+}
+
+/** Timed runs per figure: --runs N (after `--`), default RUNS. */
+const runs = parseRuns(process.argv.slice(2));
+
+function parseRuns(argv: string[]): number {
+  if (argv.length === 0) return RUNS;
+  const [flag, inline] = argv[0].split('=');
+  const n = Number(inline ?? argv[1]);
+  if (flag !== '--runs' || argv.length > (inline ? 1 : 2) || !Number.isInteger(n) || n < 1 || n > 50) throw new Error('the only option is --runs N (1..50)');
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -54,7 +65,7 @@ async function main(): Promise<void> {
   });
   process.once('exit', () => service.killNow());
   try {
-    console.log(`service pid ${service.pid} at ${service.baseUrl}, ${threads} worker threads; ${RUNS} runs per figure\n`);
+    console.log(`service pid ${service.pid} at ${service.baseUrl}, ${threads} worker threads; ${runs} runs per figure\n`);
     const neighbours = CpuNeighbours.start(service.pid ? [service.pid] : []);
     await warmUp(service.baseUrl, gmp);
 
@@ -90,16 +101,19 @@ async function caseA(service: Service, gmp: Gmp): Promise<Finding> {
   // The in-process values are checked against plain addition, the API's against those.
   const table = fibTable(to);
   const expected = numbers.map((n) => table[n]);
-  const { local, api } = await measureRounds({
-    local: () => {
-      const run = computeAndSerialise(numbers, gmp);
-      run.value.decimals.forEach((value, i) => {
-        if (value !== expected[i]) throw new Error(`a) in-process F(${numbers[i]}) = ${value}, addition gives ${expected[i]}`);
-      });
-      return run;
+  const { local, api } = await measureRounds(
+    {
+      local: () => {
+        const run = computeAndSerialise(numbers, gmp);
+        run.value.decimals.forEach((value, i) => {
+          if (value !== expected[i]) throw new Error(`a) in-process F(${numbers[i]}) = ${value}, addition gives ${expected[i]}`);
+        });
+        return run;
+      },
+      api: () => apiRun('a)', service, numbers, expected),
     },
-    api: () => apiRun('a)', service, numbers, expected),
-  });
+    runs,
+  );
 
   const ratio = api.ms / local.ms;
   const l = local.value;
@@ -133,14 +147,17 @@ async function caseB(service: Service, gmp: Gmp, threads: number): Promise<Findi
   // engine, on a sample: the extremes and a few more.
   let reference: string[] = [];
   const sample = [...new Set([Math.min(...numbers), Math.max(...numbers), ...numbers.slice(0, 4)])];
-  const { local, api } = await measureRounds({
-    local: () => {
-      const run = computeOnly(numbers, gmp);
-      reference = run.value.decimals;
-      return run;
+  const { local, api } = await measureRounds(
+    {
+      local: () => {
+        const run = computeOnly(numbers, gmp);
+        reference = run.value.decimals;
+        return run;
+      },
+      api: () => apiRun('b)', service, numbers, reference),
     },
-    api: () => apiRun('b)', service, numbers, reference),
-  });
+    runs,
+  );
   for (const n of sample) {
     if (bigintDecimal(n).value !== reference[numbers.indexOf(n)]) throw new Error(`b) in-process gmp and BigInt differ for F(${n})`);
   }
@@ -181,18 +198,21 @@ async function caseC(service: Service, gmp: Gmp, native: NativeGmp | undefined):
       if (run.value !== value) throw new Error(`c) F(${n}): ${engine} differs from gmp-wasm`);
       return { ms: run.ms, value: undefined };
     };
-    const { wasm, wasmHex, bigint, api, c } = await measureRounds({
-      wasm: () => same('gmp-wasm', gmpDecimal(gmp, n)),
-      wasmHex: () => same('gmp-wasm with hex', gmpDecimal(gmp, n, true)),
-      bigint: () => same('BigInt', bigintDecimal(n)),
-      api: () => apiRun(`c) F(${n})`, service, [n], [value]),
-      c: () => {
-        if (!native) return { ms: NaN, value: undefined };
-        const run = native.run(n);
-        assertNativeMatches(n, run, value);
-        return { ms: run.ms, value: run };
+    const { wasm, wasmHex, bigint, api, c } = await measureRounds(
+      {
+        wasm: () => same('gmp-wasm', gmpDecimal(gmp, n)),
+        wasmHex: () => same('gmp-wasm with hex', gmpDecimal(gmp, n, true)),
+        bigint: () => same('BigInt', bigintDecimal(n)),
+        api: () => apiRun(`c) F(${n})`, service, [n], [value]),
+        c: () => {
+          if (!native) return { ms: NaN, value: undefined };
+          const run = native.run(n);
+          assertNativeMatches(n, run, value);
+          return { ms: run.ms, value: run };
+        },
       },
-    });
+      runs,
+    );
 
     const ratio = native ? api.ms / c.ms : undefined;
     const label = `c) F(${n.toExponential().replace('e+', 'e')}), decimal`;
@@ -264,15 +284,25 @@ function print(findings: Finding[], threads: number, otherCores: number | undefi
   const rows = findings.map((f) => f.row);
   const cores = availableParallelism();
   const busy = otherCores === undefined ? '' : ` Other processes used ${otherCores.toFixed(2)} of the ${cores} cores meanwhile.`;
-  const note = `Medians of ${RUNS} runs after a warm-up; Node ${process.version}, ${cores} cores, service with ${threads} worker threads, NODE_ENV=production.${busy}`;
+  const note = `Medians of ${runs} runs after a warm-up; Node ${process.version}, ${cores} cores, service with ${threads} worker threads, NODE_ENV=production.${busy}`;
   console.log(plainTable(header, rows));
-  console.log(`\n${note}\n`);
+  console.log(`\n${COLUMNS}\n\n${note}\n`);
   if (otherCores !== undefined && otherCores > 0.1) {
     console.log(`WARNING: other processes took ${otherCores.toFixed(2)} cores on average during the measurements; the figures are low. Rerun on an idle machine.\n`);
   }
   for (const f of findings) for (const line of f.details) console.log(line);
-  console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${note}`);
+  console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${COLUMNS}\n\n${note}`);
 }
+
+/** What each column measures; printed under the table so a figure is never read without it. */
+const COLUMNS = [
+  'Columns (each a median wall time, ms, over the runs; the runs themselves are listed under the table):',
+  "- API end to end: the client's view, from sending POST /fibonacci?wait= (the service holds it until the job is done) to the last results page parsed, every page included (lib/api.ts); the service runs in its own process with its worker pool.",
+  "- In-process, 1 thread: the same work on the bench's own thread with the service's pure modules, no HTTP, no pool: a) computeChunk over the numbers plus JSON.stringify of result items shaped like the API's; b) computeChunk alone (gmp-wasm from GMP_MIN_N, decimal and hex as the worker makes them); c) each engine alone, F(n) and its decimal string (gmp-wasm without the hex copy, V8 BigInt).",
+  '- Native GMP (C): bench/gmp-fib.c, mpz_fib_ui plus mpz_get_str to decimal, timed inside that process (process start excluded); c) only.',
+  '- Figure: the ratio the target is about: a) API ÷ in-process; b) in-process ÷ API (the speedup the pool gives); c) API ÷ native GMP.',
+  '- Target / Met: the goal for that figure and whether the medians meet it.',
+].join('\n');
 
 main().catch((err: unknown) => {
   console.error(`\nBENCHMARK FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

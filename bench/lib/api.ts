@@ -42,7 +42,7 @@ export async function computeViaApi(baseUrl: string, numbers: readonly number[])
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const start = performance.now();
-    const { status, body } = await call<{ id: string; status: string; total: number; durationMs: number; results?: { items: ResultItem[] } }>(
+    const { status, body } = await call<{ id: string; status: string; total: number; durationMs: number; results?: { items: ResultItem[]; nextOffset?: number | null } }>(
       agent,
       'POST',
       `${baseUrl}/fibonacci?wait=${WAIT_MS}&limit=${PAGE}`,
@@ -56,12 +56,17 @@ export async function computeViaApi(baseUrl: string, numbers: readonly number[])
 
     const items = body.results.items;
     let pages = 1;
-    while (items.length < body.total) {
-      const url = `${baseUrl}/jobs/${body.id}/results?offset=${items.length}&limit=${PAGE}&format=decimal`;
-      const page = await call<{ items: ResultItem[] }>(agent, 'GET', url);
+    // Pages may stop early (results are paged by bytes) and then say where the next one starts;
+    // without nextOffset a page ends where its items do.
+    let next = nextOffset(body.results, 0);
+    while (next < body.total) {
+      const url = `${baseUrl}/jobs/${body.id}/results?offset=${next}&limit=${PAGE}&format=decimal`;
+      const page = await call<{ items: ResultItem[]; nextOffset?: number | null }>(agent, 'GET', url);
       if (page.status !== 200) throw new Error(`GET ${url} answered ${page.status}: ${JSON.stringify(page.body).slice(0, 500)}`);
-      if (page.body.items.length === 0) throw new Error(`job ${body.id}: empty page at offset ${items.length} of ${body.total}`);
+      const after = nextOffset(page.body, next);
+      if (after <= next) throw new Error(`job ${body.id}: the results page at offset ${next} of ${body.total} does not move on`);
       for (const item of page.body.items) items.push(item);
+      next = after;
       pages++;
     }
     const ms = since(start);
@@ -119,4 +124,9 @@ export function assertSameResults(what: string, numbers: readonly number[], item
 function describe(value: string | undefined): string {
   if (value === undefined) return 'no value';
   return value.length <= 40 ? value : `${value.length} digits ${value.slice(0, 12)}...${value.slice(-12)}`;
+}
+
+/** Where the page after `page` (read at `offset`) starts. */
+function nextOffset(page: { items: readonly unknown[]; nextOffset?: number | null }, offset: number): number {
+  return typeof page.nextOffset === 'number' ? page.nextOffset : offset + page.items.length;
 }

@@ -70,3 +70,9 @@ function processTicks(pid: string, withChildren: boolean): number {
     return 0;
   }
 }
+
+/** How busy the machine was: figures taken beside other work are low and noisy. */
+export function busyNote(otherCores: number | undefined): string {
+  if (otherCores === undefined) return '';
+  return ` Other processes used ${otherCores.toFixed(2)} cores meanwhile${otherCores > 0.1 ? ' (WARNING: the machine was busy; rerun on an idle machine)' : ''}.`;
+}

@@ -1,23 +1,28 @@
 /**
- * The Crawlee side of bench:crawl, run as its own process (`node crawlee-run.mjs '<json>'`) so its
- * CPU time and memory are its own. Plain JavaScript on purpose: no tsx loader in this process.
- * Crawlee is not a dependency of the project: it is loaded from the folder the bench installed
- * it into (see crawlee-install.ts), given as `crawleeDir`.
+ * The Crawlee side of bench:crawl, run as its own process (`node crawlee-run.mjs '<json>'`, with an
+ * IPC channel) so its CPU time and memory are its own. Plain JavaScript on purpose: no tsx loader
+ * in this process. Crawlee is not a dependency of the project: it is loaded from the folder the
+ * bench installed it into (see crawlee-install.ts), given as `crawleeDir`.
  *
- * A CheerioCrawler with Crawlee's defaults except: in-memory storage that is never written to
- * disk, a fixed concurrency (minConcurrency = maxConcurrency = `concurrency`, so its autoscaled
- * pool neither ramps up slowly nor throttles itself), no robots.txt, no request cap, and a
- * navigation timeout equal to the service's per-fetch timeout. Retries, sessions, header
- * generation and parsing are left as Crawlee ships them.
+ * Boot stays out of the timing, as for the service: this process loads Crawlee and builds the
+ * crawler, says `ready`, and crawls only when the bench answers `go` (the bench starts its clock
+ * and reads this process's CPU time then). When the crawl is over it writes the results to
+ * `outFile` and says `done`; the bench stops its clock once it has read them, then says `exit`.
  *
- * Writes one JSON object to `outFile`: the URLs it fetched successfully and the ones it did not,
- * the crawl's wall time and this process's CPU time over it, and the process's peak RSS.
+ * Two configurations (`mode`):
+ * - `defaults`: a CheerioCrawler as Crawlee ships it (session pool, cookies per session, browser-like
+ *   generated headers, 3 retries), except what any fair run needs: in-memory storage never written
+ *   to disk, a fixed concurrency (minConcurrency = maxConcurrency, so its autoscaled pool neither
+ *   ramps up slowly nor throttles itself), no robots.txt, no request cap, and a navigation timeout
+ *   equal to the service's per-fetch timeout.
+ * - `tuned`: the same, plus what the service does not do either: no session pool (so no cookie jar
+ *   per session), no header generation / fingerprints, and the service's number of retries.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const { startUrl, concurrency, crawleeDir, timeoutSecs, outFile } = JSON.parse(process.argv[2]);
+const { startUrl, concurrency, crawleeDir, timeoutSecs, retries, mode, outFile } = JSON.parse(process.argv[2]);
 const require = createRequire(join(crawleeDir, 'package.json'));
 const { CheerioCrawler, Configuration, log } = require('@crawlee/cheerio');
 const { MemoryStorage } = require('@crawlee/memory-storage');
@@ -29,6 +34,21 @@ const config = new Configuration({
   purgeOnStart: true,
   storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }),
 });
+
+const tuned =
+  mode === 'tuned'
+    ? {
+        useSessionPool: false,
+        persistCookiesPerSession: false,
+        maxRequestRetries: retries,
+        // got-scraping generates browser-like headers (a fingerprint) for every request unless told not to.
+        preNavigationHooks: [
+          (_context, gotOptions) => {
+            gotOptions.useHeaderGenerator = false;
+          },
+        ],
+      }
+    : {};
 
 const ok = [];
 const failed = [];
@@ -42,6 +62,7 @@ const crawler = new CheerioCrawler(
     maxRequestsPerCrawl: 10_000_000,
     respectRobotsTxtFile: false,
     navigationTimeoutSecs: timeoutSecs,
+    ...tuned,
     async requestHandler({ request, response, enqueueLinks }) {
       // A 4xx page reaches the handler in Crawlee (only 5xx and blocking codes throw): it is
       // not a page fetched successfully.
@@ -60,21 +81,26 @@ const crawler = new CheerioCrawler(
   config,
 );
 
+const next = (expected) =>
+  new Promise((resolve) =>
+    process.once('message', (message) => {
+      if (message !== expected) throw new Error(`expected '${expected}' from the bench, got ${JSON.stringify(message)}`);
+      resolve();
+    }),
+  );
+
 const rssBeforeKb = kb('VmRSS');
-const cpu = process.cpuUsage();
-const start = performance.now();
+process.send('ready');
+await next('go');
 const stats = await crawler.run([startUrl]);
-const ms = performance.now() - start;
-const used = process.cpuUsage(cpu);
 writeFileSync(
   outFile,
   JSON.stringify({
     version,
+    mode,
     ok,
     failed,
     enqueued,
-    ms,
-    cpuMs: (used.user + used.system) / 1000,
     rssBeforeKb,
     hwmKb: kb('VmHWM'),
     // retryHistogram[n]: requests that finished after n retries.
@@ -86,5 +112,7 @@ writeFileSync(
     },
   }),
 );
+process.send('done');
+await next('exit');
 // Crawlee keeps timers (snapshotter, statistics) that would hold the process a while longer.
 process.exit(0);

@@ -89,3 +89,37 @@ export function threadCpuDelta(before: ThreadCpu | undefined, after: ThreadCpu |
   if (!before || !after) return undefined;
   return { mainMs: after.mainMs - before.mainMs, othersMs: after.othersMs - before.othersMs };
 }
+
+/**
+ * CPU time of `pid` and every live descendant (all threads of each), plus what their reaped
+ * children used, in ms. Read from outside the same way for every crawler, so a crawler that
+ * spreads its work over child processes is charged for all of it. NaN where /proc is missing.
+ */
+export function treeCpuMs(pid: number): number {
+  if (!existsSync(`/proc/${pid}/stat`)) return NaN;
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const rest = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
+      const ppid = rest[1];
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      ticks.set(Number(entry), rest[11] + rest[12] + rest[13] + rest[14]);
+    } catch {
+      // The process exited while we read.
+    }
+  }
+  let total = 0;
+  const queue = [pid];
+  for (let i = 0; i < queue.length; i++) {
+    total += ticks.get(queue[i]) ?? 0;
+    queue.push(...(children.get(queue[i]) ?? []));
+  }
+  return total * (1000 / CLOCK_TICKS);
+}

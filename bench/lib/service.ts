@@ -89,7 +89,7 @@ export class Service {
     });
     const service = new Service(child, `http://127.0.0.1:${port}`);
     try {
-      await service.waitReady(20_000);
+      await service.waitReady(90_000);
     } catch (err) {
       await service.stop();
       throw err;

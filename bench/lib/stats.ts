@@ -1,7 +1,7 @@
 /** Timing and number formatting shared by the benchmark cases. */
 
-/** How many timed runs each measurement gets; the median is printed. Warm-ups are separate and cheap. */
-export const RUNS = 3;
+/** How many timed runs each measurement gets by default; the median is printed. Warm-ups are separate and cheap. */
+export const RUNS = 5;
 
 export interface Sample<T> {
   /** Median wall time of the timed runs, in ms. */
@@ -31,15 +31,15 @@ export interface Timed<T> {
 type Measured = () => Timed<unknown> | Promise<Timed<unknown>>;
 
 /**
- * Runs every function RUNS times, in rounds (each round calls them all, in the given order), and
+ * Runs every function `runs` times, in rounds (each round calls them all, in the given order), and
  * keeps each one's median. Interleaving means that a neighbour process busy for part of the run
  * slows both sides of a comparison alike instead of one. The functions report their own elapsed
  * time, so set-up and checks stay out of the figures. Nothing runs concurrently: on 2 cores,
  * anything running beside a measurement would be measured too.
  */
-export async function measureRounds<F extends Record<string, Measured>>(fns: F): Promise<{ [K in keyof F]: Sample<Awaited<ReturnType<F[K]>>['value']> }> {
+export async function measureRounds<F extends Record<string, Measured>>(fns: F, runs = RUNS): Promise<{ [K in keyof F]: Sample<Awaited<ReturnType<F[K]>>['value']> }> {
   const results = new Map<keyof F, Timed<unknown>[]>();
-  for (let round = 0; round < RUNS; round++) {
+  for (let round = 0; round < runs; round++) {
     for (const key of Object.keys(fns) as (keyof F)[]) {
       const result = await fns[key]();
       results.set(key, [...(results.get(key) ?? []), result]);
@@ -85,4 +85,32 @@ export function prng(seed: number): () => number {
 export function randomInts(count: number, from: number, to: number, seed: number): number[] {
   const next = prng(seed);
   return Array.from({ length: count }, () => from + Math.floor(next() * (to - from + 1)));
+}
+
+/** Smallest, median and largest of some runs. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
+}
+
+/** "min / median / max", each formatted by `fmt`; runs that all agree (or a single run) print as one number. */
+export function fmtSpread(values: readonly number[], fmt: (x: number) => string): string {
+  const s = spread(values);
+  return s.min === s.max ? fmt(s.median) : `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+}
+
+/**
+ * Calls per timed batch: doubled from 1 until every function's batch lasts at least `targetMs`,
+ * so the timer's resolution does not matter. The doubling is the warm-up too. Each function takes
+ * a batch size and answers the batch's total ms.
+ */
+export function batchToFill(fns: readonly ((calls: number) => number)[], targetMs: number, maxCalls = 1 << 20): number {
+  let calls = 1;
+  while (calls < maxCalls && Math.min(...fns.map((fn) => fn(calls))) < targetMs) calls *= 2;
+  return calls;
 }
