@@ -23,8 +23,10 @@ describe('crawl: big pages', () => {
 
   beforeAll(async () => {
     site = await startBigPages();
-    // One thread per pool: every page of the crawl shares the one I/O thread.
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', POOL_SIZE: '1' });
+    // One thread per pool: every page of the crawl shares the one I/O thread. The link cap and
+    // the parse budget at their maximum, so a page of 400,000 links is parsed to its end (seconds
+    // on a busy machine) and keeps them all.
+    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', POOL_SIZE: '1', CRAWL_MAX_LINKS_PER_PAGE: '1000000', CRAWL_PARSE_BUDGET_MS: '60000' });
   });
   afterAll(async () => {
     await Promise.all([svc?.close(), site?.close()]);
@@ -104,5 +106,36 @@ describe('crawl: big pages', () => {
     // Memory comes back: within 150 MiB of the baseline once idle (V8 and malloc keep some).
     const settled = await eventually(async () => (process.memoryUsage.rss() - baseline < 150 * MiB ? process.memoryUsage.rss() : undefined), 30_000, 'RSS back near baseline');
     console.log(`big pages: RSS after ${Math.round(settled / MiB)} MiB (+${Math.round((settled - baseline) / MiB)} MiB)`);
+  });
+
+  it("parses a 12 MB page of 400,000 links without killing the thread another job's pages share", async () => {
+    site.releaseSmall();
+    const scheduler = svc.app.get(TaskScheduler);
+    const links = 400_000;
+    const { body: dense } = await api()
+      .post('/crawl')
+      .send({ urls: [`${site.url}/dense/?links=${links}`], maxDepth: 0, timeoutMs: 60_000, maxBytes: 16 * MiB })
+      .expect(202);
+    const other = await api()
+      .post('/crawl?wait=30000')
+      .send({ urls: Array.from({ length: SMALL }, (_, i) => `${site.url}/small/${i}`), maxDepth: 0 })
+      .expect(200);
+    expect(other.body).toMatchObject({ status: 'completed', total: SMALL, completed: SMALL, failed: 0 });
+    const done = await eventually(
+      async () => {
+        const { body } = await api().get(`/jobs/${dense.id}`).expect(200);
+        return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+      },
+      120_000,
+      'the dense page',
+    );
+    expect(done).toMatchObject({ status: 'completed', completed: 1, failed: 0 });
+    const { body } = await api().get(`/jobs/${dense.id}/results`).expect(200);
+    const page = body.items[0];
+    expect(page).toMatchObject({ state: 'completed', title: 'Dense' });
+    expect([page.truncated, page.truncatedBy, page.links.length]).toEqual([undefined, undefined, links]);
+    expect(page.links).toHaveLength(links);
+    expect(page.links).toEqual(Array.from({ length: links }, (_, i) => `${site.url}/dense/d/${i}`));
+    expect(scheduler.stats().retried).toBe(0);
   });
 });

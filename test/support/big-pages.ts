@@ -4,6 +4,7 @@
  *   /big/<k>/?bytes=<n>   an HTML page of exactly n bytes, title `Big <k>`: 512 distinct links
  *                         (`/big/<k>/b<block>/<i>`, each repeated throughout the page), then a last
  *                         link `/big/<k>/end` in its final bytes (found only if the page is read whole)
+ *   /dense/?links=<n>     a page of n links and nothing else (`/dense/d/<i>`), 25 bytes each
  *   /small/<i>            a small page (title `Small <i>`, links /small/<i>/a and /b); it is held
  *                         back until `releaseSmall()`
  *   anything else         404 (robots.txt included: no rules)
@@ -74,9 +75,25 @@ export async function startBigPages(): Promise<BigPagesSite> {
     pump();
   };
 
+  const dense = (res: http.ServerResponse, count: number) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.write('<!doctype html><html><head><title>Dense</title></head><body>\n');
+    let i = 0;
+    const pump = () => {
+      while (i < count && !res.destroyed) {
+        const batch: string[] = [];
+        for (const end = Math.min(count, i + 1_000); i < end; i++) batch.push(`<a href="d/${i}">${i}</a>\n`);
+        if (!res.write(batch.join(''))) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end('</body></html>');
+    };
+    pump();
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let m: RegExpMatchArray | null;
+    if (url.pathname === '/dense/') return dense(res, Number(url.searchParams.get('links')));
     if ((m = url.pathname.match(/^\/big\/(\d+)\/$/))) return big(res, url.pathname, m[1], Number(url.searchParams.get('bytes')));
     if ((m = url.pathname.match(/^\/small\/(\d+)$/))) {
       const body = `<!doctype html><html><head><title>Small ${m[1]}</title></head><body><a href="${m[1]}/a">a</a> <a href="${m[1]}/b">b</a></body></html>`;
