@@ -3,8 +3,9 @@ import zlib from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
+import { BIG_BLOCKS, type BigPagesSite, LINKS_PER_BLOCK, startBigPages } from './support/big-pages';
 import { startCanary, type Canary } from './support/canary';
-import { BIG_FILE_BYTES, gzipBomb, startFixtureSite, TITLES, type FixtureSite } from './support/fixture-site';
+import { BIG_FILE_BYTES, gzipBomb, MANY_LINKS, startFixtureSite, TITLES, type FixtureSite } from './support/fixture-site';
 import { FeedClient, type Message } from './support/ws-client';
 
 const sorted = (list: string[]) => [...list].sort();
@@ -206,6 +207,14 @@ describe('crawl jobs', () => {
     expect(sorted(items[0].nofollow)).toEqual([`${P}/nf-target`, `${P}/nf2`]);
   });
 
+  it('keeps exactly the first CRAWL_MAX_LINKS_PER_PAGE links of a page with 30,000', async () => {
+    const { job, items } = await crawl({ urls: [`${site.url}/many-links.html`], maxDepth: 0 });
+    expect(job).toMatchObject({ status: 'completed', total: 1, completed: 1 });
+    expect(items[0]).toMatchObject({ state: 'completed', title: 'Many links', truncated: true, truncatedBy: 'maxLinks' });
+    expect(items[0].links).toEqual(Array.from({ length: svc.config.CRAWL_MAX_LINKS_PER_PAGE }, (_, i) => `${site.url}/many/${i}`));
+    expect(svc.config.CRAWL_MAX_LINKS_PER_PAGE).toBeLessThan(MANY_LINKS);
+  });
+
   it('keeps to the scope: same-origin, same-host (other port), any (other host, blocked)', async () => {
     const seed = `${site.url}/scope/`;
     const run = async (scope: string) => sorted((await crawl({ urls: [seed], maxDepth: 1, scope })).items.map((i) => i.url));
@@ -266,8 +275,8 @@ describe('crawl jobs', () => {
     expect(page('/redirect/loop/a')).toMatchObject({ state: 'failed', error: { code: 'too_many_redirects' } });
     expect(site.hit('/redirect/loop/a') + site.hit('/redirect/loop/b')).toBeLessThanOrEqual(6);
     for (const p of ['/slow/hang', '/slow/headers']) expect(page(p)).toMatchObject({ state: 'failed', error: { code: 'timeout' } });
-    expect(page('/huge.html')).toMatchObject(failed('too_large', 200));
-    expect(page('/huge.html').bytes ?? 0).toBeLessThanOrEqual(1_000_000);
+    // Cut at maxBytes, keeping what was read: a 50 MB page of filler read up to exactly 1,000,000 bytes.
+    expect(page('/huge.html')).toMatchObject({ state: 'completed', status: 200, title: 'Huge', links: [], bytes: 1_000_000, truncated: true, truncatedBy: 'maxBytes' });
     expect(page('/files/big.pdf')).toMatchObject({ ...failed('not_html', 200), contentType: expect.stringMatching(/^application\/pdf/) });
     expect(page('/files/big.json')).toMatchObject(failed('not_html', 200));
     expect(page('/text.txt')).toMatchObject(failed('not_html', 200));
@@ -386,6 +395,56 @@ describe('crawl jobs', () => {
   it('stays healthy after all of it', async () => {
     await api().get('/health/ready').expect(200);
     expect(canary.connections).toBe(0);
+  });
+});
+
+describe('crawl limits: CRAWL_PARSE_BUDGET_MS and CRAWL_MAX_RESULT_BYTES', () => {
+  let svc: RunningApp;
+  let site: FixtureSite;
+  let big: BigPagesSite;
+  async function crawl(body: object) {
+    const res = await request(svc.url).post('/crawl?wait=30000').send(body);
+    expect(res.status, JSON.stringify(res.body).slice(0, 2000)).toBe(200);
+    return { job: res.body, items: res.body.results.items as any[] };
+  }
+
+  beforeAll(async () => {
+    [site, big] = await Promise.all([startFixtureSite(), startBigPages()]);
+    // 10 ms of parsing per page; results of one crawl past 1 KiB stop it from growing.
+    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_PARSE_BUDGET_MS: '10', CRAWL_MAX_RESULT_BYTES: '1024' });
+  });
+  afterAll(async () => {
+    await Promise.all([svc?.close(), site?.close(), big?.close()]);
+  });
+
+  it('the parse budget cuts the link list of a page parsed into a DOM, and of a streamed one', async () => {
+    // 30,000 links (under CRAWL_DOM_MAX_BYTES): the DOM alone takes longer than 10 ms to build.
+    const dom = (await crawl({ urls: [`${site.url}/many-links.html`], maxDepth: 0 })).items[0];
+    expect(dom).toMatchObject({ state: 'completed', title: 'Many links', truncated: true, truncatedBy: 'parseBudget' });
+    expect(dom.links.length).toBeGreaterThan(0);
+    expect(dom.links.length).toBeLessThan(svc.config.CRAWL_MAX_LINKS_PER_PAGE);
+    expect(dom.links).toEqual(Array.from({ length: dom.links.length }, (_, i) => `${site.url}/many/${i}`));
+    // 30 MiB, streamed: parsing stops after 10 ms of it, and so does the reading.
+    const bytes = 30 * 1024 * 1024;
+    const streamed = (await crawl({ urls: [`${big.url}/big/1/?bytes=${bytes}`], maxDepth: 0, maxBytes: 40 * 1024 * 1024 })).items[0];
+    expect(streamed).toMatchObject({ state: 'completed', title: 'Big 1', truncated: true, truncatedBy: 'parseBudget' });
+    const all = [...Array.from({ length: BIG_BLOCKS * LINKS_PER_BLOCK }, (_, i) => `${big.url}/big/1/b${Math.floor(i / LINKS_PER_BLOCK)}/${i % LINKS_PER_BLOCK}`), `${big.url}/big/1/end`];
+    expect(streamed.links.length).toBeGreaterThan(0);
+    expect(streamed.links).toEqual(all.slice(0, streamed.links.length));
+    expect(streamed.links).not.toContain(`${big.url}/big/1/end`);
+    expect(streamed.bytes).toBeLessThan(bytes);
+  });
+
+  it('a crawl whose results pass CRAWL_MAX_RESULT_BYTES starts no new pages', async () => {
+    const T = (path: string) => `${site.url}/tree/${path}`;
+    // One page at a time, so the order is fixed. The root's result (~650 bytes) is under 1 KiB;
+    // a.html's takes the crawl past it, after a.html's own links were queued (d.html): from then
+    // on, pages queued before still run, and nothing new is queued.
+    const { job, items } = await crawl({ urls: [T('')], maxDepth: 3, concurrency: 1 });
+    expect(job).toMatchObject({ status: 'completed', failed: 0 });
+    expect(items.map((i) => i.url)).toEqual([T(''), T('a.html'), T('b.html'), T('c.html'), T('area.html'), T('d.html')]);
+    // Without the limit the same crawl has 9 pages (see 'crawl jobs'): b.html's links were seen, not queued.
+    expect(items.find((i) => i.url === T('b.html')).links).toEqual([T('sub/e.html'), T('c.html')]);
   });
 });
 

@@ -103,6 +103,8 @@ export const configSchema = z.object({
   /** Links kept per page, and the parse time budget per page. */
   CRAWL_MAX_LINKS_PER_PAGE: int(1, 1_000_000, 5_000),
   CRAWL_PARSE_BUDGET_MS: int(10, 60_000, 2_000),
+  /** Pages bigger than this (decoded) are parsed as a stream, never into a DOM (~20x the page in heap). */
+  CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2),
   /** Result bytes (mostly link lists) one crawl may hold; past it no new pages are started. */
   CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2),
 });

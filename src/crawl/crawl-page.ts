@@ -1,11 +1,12 @@
 /**
- * One page of a crawl: fetch, decode, extract. Runs in a worker thread; no Nest, no job state.
+ * One page of a crawl: fetch, decode, extract, the parsing fed as the body arrives (see
+ * page-parser.ts). Runs in a worker thread; no Nest, no job state.
  */
 import type { Dispatcher } from 'undici';
 import { CrawlFailure, type CrawlError } from './crawl-errors';
-import { decodeHtml } from './decode-html';
-import { extractLinks } from './extract-links';
 import { fetchPage, type FetchOptions, type HopCheck } from './fetch-page';
+import type { TruncatedBy } from './link-collector';
+import { PageParser } from './page-parser';
 
 export interface PageInput {
   url: string;
@@ -17,6 +18,8 @@ export interface PageInput {
 export interface PageOptions extends FetchOptions {
   maxLinks: number;
   parseBudgetMs: number;
+  /** CRAWL_DOM_MAX_BYTES: bigger bodies are parsed as a stream, never into a DOM. */
+  domMaxBytes: number;
 }
 
 export interface PageResult extends PageInput {
@@ -28,8 +31,9 @@ export interface PageResult extends PageInput {
   title: string | null;
   links: string[];
   nofollow?: string[];
-  /** The link list was cut by the per-page cap or the parse time budget. */
+  /** The link list was cut short: by the per-page cap, the parse time budget, or maxBytes (the body was cut there). */
   truncated?: boolean;
+  truncatedBy?: TruncatedBy;
   error?: CrawlError;
 }
 
@@ -37,9 +41,10 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
   const started = performance.now();
   const base = { ...input, finalUrl: input.url, status: null, contentType: null, bytes: 0, title: null, links: [] as string[] };
   try {
-    const page = await fetchPage(input.url, options, dispatcher, signal, checkHop);
-    const html = decodeHtml(page.body!, page.contentType);
-    const extracted = extractLinks(html, page.finalUrl, { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs });
+    let parser: PageParser | undefined;
+    const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes };
+    const page = await fetchPage(input.url, options, dispatcher, signal, checkHop, ({ finalUrl, contentType }) => (parser = new PageParser(finalUrl, contentType, parseOptions)));
+    const extracted = parser!.finish(page.cut);
     return {
       ...base,
       finalUrl: page.finalUrl,
@@ -50,7 +55,7 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       title: extracted.title,
       links: extracted.links,
       ...(extracted.nofollow.length ? { nofollow: extracted.nofollow } : {}),
-      ...(extracted.truncated ? { truncated: true } : {}),
+      ...(extracted.truncated ? { truncated: true, truncatedBy: extracted.truncatedBy } : {}),
     };
   } catch (err) {
     if (!(err instanceof CrawlFailure)) throw err; // cancelled, or a bug: the task fails as a whole

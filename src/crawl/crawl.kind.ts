@@ -40,6 +40,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       userAgent: request.userAgent,
       maxLinks: this.config.CRAWL_MAX_LINKS_PER_PAGE,
       parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
+      domMaxBytes: this.config.CRAWL_DOM_MAX_BYTES,
     };
     const summary = { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 };
     job.summary = summary;

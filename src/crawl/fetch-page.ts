@@ -4,6 +4,10 @@
  * covers the whole body (a server trickling one byte at a time still times out), decoded bytes
  * are counted while streaming (a gzip bomb is cut at maxBytes), non-HTML bodies are never read,
  * and network errors, 429 and 5xx are retried with exponential backoff, jitter and Retry-After.
+ *
+ * The body is either held and returned (robots.txt: past maxBytes is an error, too_large), or,
+ * given a sink, handed to it chunk by chunk as it arrives (pages): then maxBytes cuts the body
+ * there (`cut`), and the sink may stop the reading early.
  */
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -26,9 +30,19 @@ export interface FetchedPage {
   contentType: string | null;
   /** Decoded bytes read. */
   bytes: number;
-  /** The body, only for HTML. */
+  /** The body, only for HTML, and only without a sink. */
   body?: Buffer;
+  /** With a sink: reading stopped at maxBytes, the rest of the body was never read. */
+  cut?: 'maxBytes';
 }
+
+/** Takes a response body as it arrives; resolves false to stop reading. */
+export interface BodySink {
+  write(chunk: Buffer): Promise<boolean>;
+}
+
+/** Makes the sink for the final response (one per attempt: a retried body starts over). */
+export type OpenSink = (response: { finalUrl: string; contentType: string | null }) => BodySink;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
@@ -44,7 +58,7 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
 export type HopCheck = (url: string) => Promise<CrawlFailure | undefined>;
 
 /** Fetches `url`, following redirects; throws CrawlFailure with a stable code on failure. */
-export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck): Promise<FetchedPage> {
+export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck, openSink?: OpenSink): Promise<FetchedPage> {
   const chain = new Set<string>();
   let current = url;
   try {
@@ -58,7 +72,7 @@ export async function fetchPage(url: string, options: FetchOptions, dispatcher: 
     for (let hop = 0; ; hop++) {
       if (chain.has(current)) throw new CrawlFailure('too_many_redirects', `redirect loop back to ${current}`);
       chain.add(current);
-      const { status, location, page } = await withRetries(current, options, dispatcher, signal);
+      const { status, location, page } = await withRetries(current, options, dispatcher, signal, openSink);
       if (location === undefined) return page!;
       if (hop >= options.maxRedirects) throw new CrawlFailure('too_many_redirects', `more than ${options.maxRedirects} redirects (last ${status} to ${location})`);
       let next: URL;
@@ -83,10 +97,10 @@ interface HopResult {
   page?: FetchedPage;
 }
 
-async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal): Promise<HopResult> {
+async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, openSink?: OpenSink): Promise<HopResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await fetchOnce(url, options, dispatcher, signal);
+      return await fetchOnce(url, options, dispatcher, signal, openSink);
     } catch (err) {
       const failure = err instanceof Retryable ? err : undefined;
       if (!failure || attempt >= options.retries || signal?.aborted) throw failure ? failure.final : err;
@@ -106,7 +120,7 @@ class Retryable extends Error {
   }
 }
 
-async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer?: AbortSignal): Promise<HopResult> {
+async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer?: AbortSignal, openSink?: OpenSink): Promise<HopResult> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
   let response: Dispatcher.ResponseData;
@@ -142,7 +156,12 @@ async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatc
     throw new CrawlFailure('not_html', `not HTML: ${contentType ?? 'no content type'}`, { status, contentType });
   }
   try {
-    const page = await readBody(body, header('content-encoding'), options.maxBytes);
+    const stream = decoded(body, header('content-encoding'));
+    if (openSink) {
+      const { bytes, cut } = await pump(stream, body, openSink({ finalUrl: url, contentType }), options.maxBytes);
+      return { status, page: { finalUrl: url, status, contentType, bytes, ...(cut ? { cut } : {}) } };
+    }
+    const page = await readBody(stream, body, options.maxBytes);
     return { status, page: { finalUrl: url, status, contentType, bytes: page.length, body: page } };
   } catch (err) {
     discard(body);
@@ -151,16 +170,38 @@ async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatc
   }
 }
 
-async function readBody(body: Readable, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
-  let stream: Readable = body;
+/** The body with its content-encoding undone. */
+function decoded(body: Readable, encoding: string | undefined): Readable {
   const coding = encoding?.trim().toLowerCase();
-  if (coding && coding !== 'identity') {
-    const decoder = DECODERS[coding];
-    if (!decoder) throw new CrawlFailure('network_error', `unsupported content-encoding: ${coding}`);
-    const inflate = decoder() as unknown as Readable;
-    body.on('error', (err) => inflate.destroy(err));
-    stream = body.pipe(inflate as unknown as NodeJS.WritableStream) as unknown as Readable;
+  if (!coding || coding === 'identity') return body;
+  const decoder = DECODERS[coding];
+  if (!decoder) throw new CrawlFailure('network_error', `unsupported content-encoding: ${coding}`);
+  const inflate = decoder() as unknown as Readable;
+  body.on('error', (err) => inflate.destroy(err));
+  return body.pipe(inflate as unknown as NodeJS.WritableStream) as unknown as Readable;
+}
+
+/** Hands the body to the sink up to maxBytes (the last chunk cut to fit); stops early when the sink says so. */
+async function pump(stream: Readable, body: Readable, sink: BodySink, maxBytes: number): Promise<{ bytes: number; cut?: 'maxBytes' }> {
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      const room = maxBytes - total;
+      const piece = (chunk as Buffer).length > room ? (chunk as Buffer).subarray(0, room) : (chunk as Buffer);
+      total += piece.length;
+      const more = piece.length === 0 || (await sink.write(piece));
+      if (piece.length < (chunk as Buffer).length) return { bytes: total, cut: 'maxBytes' };
+      if (!more) return { bytes: total };
+    }
+    return { bytes: total };
+  } finally {
+    // Whatever was not read is never read: the connection is dropped rather than drained.
+    if (stream !== body) stream.destroy();
+    if (!body.readableEnded) discard(body);
   }
+}
+
+async function readBody(stream: Readable, body: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {

@@ -115,6 +115,49 @@ describe('PiscinaScheduler with fixture workers', () => {
   });
 });
 
+describe('PiscinaScheduler: an I/O thread dies under tasks it shares', () => {
+  let scheduler: PiscinaScheduler;
+  // One thread, so every task below shares it.
+  beforeAll(() => {
+    scheduler = new PiscinaScheduler({ ...base, threads: 1, ioTasksPerWorker: 4, profiles: { shared: 'io' } });
+  });
+  afterAll(() => shutdown(scheduler));
+  /** [runs, threadId of the first run] */
+  const counter = () => new Int32Array(new SharedArrayBuffer(8));
+  const runs = (counters: Int32Array[]) => counters.map((c) => Atomics.load(c, 0));
+
+  it('runs the other tasks again, alone on a fresh thread; the culprit then fails by itself', async () => {
+    const counters = [counter(), counter(), counter()];
+    const siblings = [0, 1].map((i) => run(scheduler, 'shared', { mode: 'hold', attempts: counters[i] }));
+    await until(() => runs(counters).join() === '1,1,0');
+    const culprit = run(scheduler, 'shared', { mode: 'oom', attempts: counters[2] });
+    await expect(culprit.done).rejects.toThrow(/memory/i);
+    const threads = await Promise.all(
+      siblings.map(async (sibling) => {
+        await sibling.done;
+        expect(sibling.updates).toEqual([{ index: 0, state: 'completed', result: expect.any(Number) }]);
+        return sibling.updates[0].result;
+      }),
+    );
+    // Each ran twice (the second time completed), the culprit twice (dying both times).
+    expect(runs(counters)).toEqual([2, 2, 2]);
+    expect(scheduler.stats().retried).toBe(3);
+    // The second runs were on a fresh thread, not the one that died under the first.
+    const firstThreads = counters.map((c) => Atomics.load(c, 1));
+    expect(new Set(firstThreads).size).toBe(1);
+    for (const thread of threads) expect(thread).not.toBe(firstThreads[0]);
+    await until(() => scheduler.stats().threads === scheduler.stats().maxThreads);
+    await expectHealthy(scheduler);
+  });
+
+  it('does not run again a task that failed by itself', async () => {
+    const before = scheduler.stats().retried;
+    const attempts = counter();
+    await expect(run(scheduler, 'shared', { mode: 'throw', attempts }).done).rejects.toThrow('fixture task failed by itself');
+    expect([Atomics.load(attempts, 0), scheduler.stats().retried]).toEqual([1, before]);
+  });
+});
+
 describe('PiscinaScheduler task timeout', () => {
   let scheduler: PiscinaScheduler;
   beforeAll(async () => {

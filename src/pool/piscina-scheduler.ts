@@ -14,21 +14,42 @@ export interface PiscinaSchedulerOptions {
   ioTasksPerWorker?: number;
   /** Where `<name>.worker.{js,ts}` files live; tests point it at fixture workers. */
   workerDir?: string;
+  /** Profiles of workers beyond WORKER_PROFILES (tests run fixture workers as I/O). */
+  profiles?: Partial<Record<string, WorkerProfile>>;
 }
 
 /** After a task returns, its last port messages are normally already queued; this is a backstop. */
 const END_MARKER_GRACE_MS = 5_000;
 
+/** An I/O task failed only because the thread it shared died (another task's crash or heap). */
+class SharedThreadDied extends Error {
+  constructor(readonly reason: unknown) {
+    super(reason instanceof Error ? reason.message : String(reason));
+  }
+}
+
+/**
+ * Did the task fail because its thread died? A task that started names its thread: it died if
+ * the pool no longer has it (Piscina drops a dead thread before failing its tasks). One that never
+ * started can only have failed with its thread, as the errors Piscina gives then say.
+ */
+function threadDied(pool: Piscina, thread: number | undefined, err: unknown): boolean {
+  if (thread !== undefined) return !pool.threads.some((worker) => worker.threadId === thread);
+  return (err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY' || /^worker exited with code/.test((err as Error)?.message ?? '');
+}
+
 /**
  * The embedded scheduler: Piscina pools of worker threads in this process. CPU-bound work
  * (Fibonacci) runs one task per thread; I/O-bound work (crawling) shares threads between many
  * tasks, so a running I/O task is never cancelled by killing its thread (that would take its
- * neighbours with it): it is told to stop over its port instead.
+ * neighbours with it): it is told to stop over its port instead. When a shared I/O thread dies
+ * anyway (a crash, its heap limit), its tasks run again once, each alone on a thread.
  */
 export class PiscinaScheduler extends TaskScheduler {
   private readonly pools: Record<WorkerProfile, Piscina>;
   private readonly files = new Map<WorkerName, string>();
   private running = 0;
+  private retried = 0;
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
@@ -54,18 +75,40 @@ export class PiscinaScheduler extends TaskScheduler {
     };
   }
 
-  async run(worker: WorkerName, payload: object, { signal, onUpdates, onStart, stream = true }: RunOptions): Promise<void> {
-    const profile = WORKER_PROFILES[worker] ?? 'cpu';
-    if (!stream && profile === 'cpu') return this.runShort(worker, payload, onUpdates, signal);
+  async run(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
+    const profile = this.options.profiles?.[worker] ?? WORKER_PROFILES[worker] ?? 'cpu';
+    if (options.stream === false && profile === 'cpu') return this.runShort(worker, payload, options.onUpdates, options.signal);
+    let started = false;
+    const onStart = () => {
+      if (!started) options.onStart?.();
+      started = true;
+    };
+    try {
+      await this.attempt(worker, profile, payload, { ...options, onStart }, false);
+    } catch (err) {
+      if (!(err instanceof SharedThreadDied)) throw err;
+      // Whichever task on the thread killed it, every one of them runs once more, alone on a
+      // thread: the others then succeed and the culprit fails by itself.
+      this.retried++;
+      await this.attempt(worker, profile, payload, { ...options, onStart }, true);
+    }
+  }
+
+  /**
+   * One run of a task on some thread. `alone`: the task gets a thread to itself (Piscina gives a
+   * task with an abort signal an idle thread and nothing else), and stopping it ends that thread.
+   * Throws SharedThreadDied when an I/O task shared a thread that died under it.
+   */
+  private async attempt(worker: WorkerName, profile: WorkerProfile, payload: object, { signal, onUpdates, onStart }: RunOptions, alone: boolean): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
     // CPU tasks stop through Piscina's abort: a queued task is dropped, a running one's thread is
-    // terminated. I/O tasks get no Piscina signal at all: Piscina runs a task that has one alone
-    // on its thread, which would cap a crawl at one fetch per thread. They are told to stop over
-    // their port instead (a message sent before they start waits there for them).
-    const kill = profile === 'cpu' ? new AbortController() : undefined;
-    let started = false;
+    // terminated. Shared I/O tasks get no Piscina signal at all: Piscina runs a task that has one
+    // alone on its thread, which would cap a crawl at one fetch per thread. They are told to stop
+    // over their port instead (a message sent before they start waits there for them).
+    const kill = profile === 'cpu' || alone ? new AbortController() : undefined;
+    let thread: number | undefined;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const stop = () => (kill ? kill.abort() : port1.postMessage({ abort: true }));
@@ -73,7 +116,7 @@ export class PiscinaScheduler extends TaskScheduler {
     signal?.addEventListener('abort', onAbort, { once: true });
     port1.on('message', (message: PortMessage) => {
       if ('started' in message) {
-        started = true;
+        thread = message.thread;
         this.running++;
         onStart?.();
         // The timeout counts from the moment a worker starts the task, not from time queued.
@@ -84,15 +127,17 @@ export class PiscinaScheduler extends TaskScheduler {
       } else if ('end' in message) endSeen();
       else onUpdates(message.updates);
     });
+    const pool = this.pools[profile];
     try {
       if (signal?.aborted) throw signal.reason;
-      await this.pools[profile].run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
+      await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
       await Promise.race([ended, delay(END_MARKER_GRACE_MS)]);
     } catch (err) {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
+      if (!kill && !signal?.aborted && threadDied(pool, thread, err)) throw new SharedThreadDied(err);
       throw err;
     } finally {
-      if (started) this.running--;
+      if (thread !== undefined) this.running--;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       port1.close();
@@ -121,6 +166,7 @@ export class PiscinaScheduler extends TaskScheduler {
       // Weighted by threads, so idle empty pools do not dilute the figure.
       utilization: threads ? pools.reduce((n, pool) => n + pool.utilization * pool.threads.length, 0) / threads : 0,
       completed: pools.reduce((n, pool) => n + pool.completed, 0),
+      retried: this.retried,
     };
   }
 

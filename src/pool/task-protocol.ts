@@ -24,11 +24,12 @@ export interface TaskUpdate<R = unknown> {
 
 /**
  * Messages on the task's port. `started` is posted first, when a worker picks the task up
- * (the task timeout counts from then, not from time spent queued). `end` is posted last: the task's return value travels on a
+ * (the task timeout counts from then, not from time spent queued), with the worker's threadId
+ * (so the main thread can tell a task that failed from one whose thread died). `end` is posted last: the task's return value travels on a
  * different channel than the port, so the main thread waits for `end` before it treats the
  * task as done, and so never loses the final updates.
  */
-export type PortMessage = { started: true } | { updates: TaskUpdate[] } | { end: true };
+export type PortMessage = { started: true; thread?: number } | { updates: TaskUpdate[] } | { end: true };
 
 /** The main thread asks a running I/O task to stop (its thread is shared, so it is not killed). */
 export type ControlMessage = { abort: true };

@@ -30,6 +30,8 @@ export interface PoolStats {
   queued: number;
   utilization: number;
   completed: number;
+  /** I/O tasks run again, alone on a thread, because the thread they shared died under them. */
+  retried: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, threadId } from 'node:worker_threads';
 import type { ControlMessage, PortMessage, TaskUpdate } from './task-protocol';
 
 /**
@@ -25,7 +25,7 @@ export class UpdateReporter {
     port.on('message', (message: ControlMessage) => {
       if (message.abort) this.stopper.abort(new Error('task stopped by the main thread'));
     });
-    this.post({ started: true });
+    this.post({ started: true, thread: threadId });
   }
 
   push(update: TaskUpdate): void {
