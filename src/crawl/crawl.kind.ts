@@ -13,6 +13,9 @@ import { ScopeFilter } from './scope';
 import { normalizeUrl } from './url-normalize';
 import { UrlPatterns } from './url-patterns';
 
+/** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
+const LINK_SLICE_MS = 10;
+
 /**
  * How crawl jobs run. The coordinator (frontier, robots.txt, politeness) lives here on the main
  * thread; every page fetch + parse is a task on the I/O pool. Pages become job tasks as they are
@@ -101,8 +104,13 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       running.add(task);
     };
 
-    for (const url of request.urls) frontier.offer(normalizeUrl(url) ?? url, 0, null);
+    frontier.offerLater(
+      request.urls.map((url) => normalizeUrl(url) ?? url),
+      0,
+      null,
+    );
     while (!signal.aborted) {
+      const morePending = frontier.drain(LINK_SLICE_MS);
       let waitMs: number | undefined;
       while (running.size < request.concurrency) {
         const next = frontier.next(Date.now());
@@ -113,7 +121,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         start(next.index, next.host, next.rules);
       }
       refresh();
-      if (running.size === 0 && frontier.queued === 0) break;
+      if (running.size === 0 && frontier.queued === 0 && !morePending) break;
+      if (morePending) waitMs = 1; // let I/O and other requests in between slices
       // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
       // the wait, and ending it always removes the other triggers.
       await new Promise<void>((resolve) => {
@@ -157,8 +166,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     if (result.error) return;
     frontier.markSeen(result.finalUrl);
     const nofollow = new Set(result.nofollow ?? []);
-    for (const link of result.links) {
-      if (!nofollow.has(link)) frontier.offer(link, result.depth + 1, result.url);
-    }
+    frontier.offerLater(
+      result.links.filter((link) => !nofollow.has(link)),
+      result.depth + 1,
+      result.url,
+    );
   }
 }

@@ -48,6 +48,8 @@ export class Frontier {
   /** Every URL seen as a link or a redirect target, in scope or not. */
   private readonly seen = new Set<string>();
   private readonly origins = new Map<string, OriginState>();
+  /** Links waiting to be considered, page by page in completion order (see offerLater). */
+  private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null }[] = [];
   private pages = 0;
   private waiting = 0;
   private loads = 0;
@@ -90,6 +92,32 @@ export class Frontier {
     state.waiting++;
     (state.queues[depth] ??= []).push(index);
     return index;
+  }
+
+  /**
+   * Links to consider later, in `drain` slices: checking a URL against the caller's patterns and
+   * the scope costs up to milliseconds for long URLs, and a page brings up to
+   * CRAWL_MAX_LINKS_PER_PAGE of them, which must not hold the main thread in one go.
+   */
+  offerLater(links: readonly string[], depth: number, parent: string | null): void {
+    if (links.length > 0) this.pending.push({ links, at: 0, depth, parent });
+  }
+
+  /** Considers waiting links until `budgetMs` has passed (one at least); true if some remain. */
+  drain(budgetMs: number): boolean {
+    const until = performance.now() + budgetMs;
+    while (this.pending.length > 0) {
+      const batch = this.pending[0];
+      while (batch.at < batch.links.length) {
+        this.offer(batch.links[batch.at++], batch.depth, batch.parent);
+        if (performance.now() >= until) {
+          if (batch.at === batch.links.length) this.pending.shift();
+          return this.pending.length > 0;
+        }
+      }
+      this.pending.shift();
+    }
+    return false;
   }
 
   /** A redirect target is a page already fetched under another name. */
