@@ -8,7 +8,10 @@ describe('RobotsRulesCache (a worker thread’s rules for redirect targets)', ()
   it('keys entries by owner and user agent as well as origin: tenants never share', async () => {
     const cache = new RobotsRulesCache(10, 60_000);
     let loads = 0;
-    const load = (tag: string) => () => (loads++, Promise.resolve(rules(tag)));
+    const load = (tag: string) => () => {
+      loads++;
+      return Promise.resolve(rules(tag));
+    };
     expect(await cache.get('alice', 'bot', 'http://o.test', load('a'))).toEqual(rules('a'));
     expect(await cache.get('alice', 'bot', 'http://o.test', load('x'))).toEqual(rules('a'));
     expect(await cache.get('bob', 'bot', 'http://o.test', load('b'))).toEqual(rules('b'));
@@ -19,7 +22,11 @@ describe('RobotsRulesCache (a worker thread’s rules for redirect targets)', ()
   it('holds at most maxEntries, dropping the least recently used', async () => {
     const cache = new RobotsRulesCache(2, 60_000);
     const loaded: string[] = [];
-    const get = (origin: string) => cache.get('', 'bot', origin, () => (loaded.push(origin), Promise.resolve(ALLOW_ALL)));
+    const get = (origin: string) =>
+      cache.get('', 'bot', origin, () => {
+        loaded.push(origin);
+        return Promise.resolve(ALLOW_ALL);
+      });
     await get('http://1');
     await get('http://2');
     await get('http://1'); // 1 is now the most recent
