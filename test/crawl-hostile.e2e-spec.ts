@@ -158,3 +158,35 @@ describe('crawl: hostile patterns and robots.txt leave the main thread responsiv
     expect(res.body.issues).toEqual([expect.objectContaining({ field: 'respectRobotsTxt', rule: 'custom', message: expect.stringContaining('CRAWL_ALLOW_IGNORE_ROBOTS') })]);
   });
 });
+
+describe('crawl: robots.txt rules held under CRAWL_MAX_ROBOTS_BYTES', () => {
+  let svc: RunningApp;
+  const sites: FixtureSite[] = [];
+  beforeAll(async () => {
+    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_MAX_ROBOTS_BYTES: '65536' });
+  });
+  afterAll(async () => {
+    await Promise.all([svc?.close(), ...sites.map((s) => s.close())]);
+  });
+
+  it('drops an idle origin’s rules to make room for the next origin, reads them again when a page of it turns up, and obeys them throughout', async () => {
+    // ~110 KB of compact rules per origin: more than the whole budget.
+    const body = `User-agent: *\nDisallow: /private/\n${Array.from({ length: 999 }, (_, i) => `Disallow: /filler/${i}-${'x'.repeat(30)}\n`).join('')}`;
+    const a = await startFixtureSite({ robots: { body } });
+    sites.push(a);
+    const b = await startFixtureSite({ robots: { body }, peer: a.url }); // b/scope/ links to a/scope/b
+    sites.push(b);
+    const res = await request(svc.url)
+      .post('/crawl?wait=30000')
+      .send({ urls: [`${a.url}/robots-test/`, `${b.url}/scope/`], maxDepth: 1, concurrency: 1, timeoutMs: 5_000, retries: 0 });
+    expect(res.status, JSON.stringify(res.body).slice(0, 2000)).toBe(200);
+    const items = res.body.results.items as any[];
+    const at = (url: string) => items.find((i) => i.url === url) ?? expect.fail(`no task for ${url}`);
+    expect(at(`${a.url}/private/secret.html`)).toMatchObject({ state: 'failed', error: { code: 'robots_disallowed' } });
+    for (const url of [`${a.url}/robots-test/`, `${a.url}/public/page.html`, `${b.url}/scope/`, `${b.url}/scope/a`, `${a.url}/scope/b`])
+      expect(at(url)).toMatchObject({ state: 'completed', status: 200 });
+    expect(a.hit('/private/secret.html')).toBe(0);
+    // a's rules were dropped while b's were read (a had nothing queued or running), then read again for a/scope/b.
+    expect([a.hit('/robots.txt'), b.hit('/robots.txt')]).toEqual([2, 1]);
+  });
+});

@@ -125,7 +125,7 @@ export function parseRobotsTxt(text: string, userAgent: string, caps: RobotsCaps
  * 512 KiB of one-character lines is ~250,000 lines, tens of ms of work that the main thread
  * must not do in one go.
  */
-export async function parseRobotsTxtInSlices(text: string, userAgent: string, linesPerSlice = 2_000): Promise<RobotsRules> {
+export async function parseRobotsTxtInSlices(text: string, userAgent: string, linesPerSlice = 1_000): Promise<RobotsRules> {
   const parser = new RobotsParser(userAgent);
   for (let at = text.charCodeAt(0) === 0xfeff ? 1 : 0, lines = 0; at < text.length; lines++) {
     if (lines === linesPerSlice) {
