@@ -185,6 +185,7 @@ function serviceEnv(args: Args, threads: number): Record<string, string> {
   return {
     POOL_SIZE: String(threads),
     CRAWL_ALLOW_TARGETS: `${HOST}/32`,
+    CRAWL_ALLOW_IGNORE_ROBOTS: 'true', // the comparison runs without robots.txt on both sides
     CRAWL_MAX_DEPTH: String(MAX_DEPTH),
     CRAWL_MAX_PAGES: String(Math.max(10_000, args.pages * 2)),
     CRAWL_MAX_CONCURRENCY: String(Math.max(64, args.concurrency)),

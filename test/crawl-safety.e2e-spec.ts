@@ -57,7 +57,7 @@ describe('crawl safety: blocked addresses are never connected', () => {
   });
 
   it('blocks every other spelling of loopback, and a name resolving to it, as seeds and as redirects', async () => {
-    const hosts = ['localhost', '[::1]', '[::ffff:127.0.0.1]', '0.0.0.0', '127.1', '2130706433', '0x7f000001', '127.0.0.3', '[::]', '[0:0:0:0:0:0:0:1]'];
+    const hosts = ['localhost', '[::1]', '[::ffff:127.0.0.1]', '[::127.0.0.1]', '[::7f00:3]', '0.0.0.0', '127.1', '2130706433', '0x7f000001', '127.0.0.3', '[::]', '[0:0:0:0:0:0:0:1]'];
     const targets = hosts.map((host, i) => `http://${host}:${canary.port}/seed-${i}`);
     const seeds = await crawl(targets, { scope: 'any' });
     expect(seeds.items.map((i) => new URL(i.url).pathname)).toEqual(hosts.map((_, i) => `/seed-${i}`));
@@ -154,6 +154,10 @@ describe('crawl safety: blocked addresses are never connected', () => {
       ['bad scope', { urls: [OK], scope: 'planet' }, 'scope'],
       ['bad include regex', { urls: [OK], include: ['('] }, 'include.0'],
       ['bad exclude regex', { urls: [OK], exclude: ['ok', '[a-'] }, 'exclude.1'],
+      ['backreference (RE2 has none)', { urls: [OK], include: ['(a)\\1'] }, 'include.0'],
+      ['lookahead (RE2 has none)', { urls: [OK], exclude: ['x', 'a(?=b)'] }, 'exclude.1'],
+      ['patterns too big together', { urls: [OK], include: ['(a|b){30}'], exclude: ['(a|b){50}', '(a|b){50}'] }, 'exclude.1'],
+      ['robots.txt off (not allowed by CRAWL_ALLOW_IGNORE_ROBOTS)', { urls: [OK], respectRobotsTxt: false }, 'respectRobotsTxt'],
       ['negative maxDepth', { urls: [OK], maxDepth: -1 }, 'maxDepth'],
       ['fractional maxDepth', { urls: [OK], maxDepth: 1.5 }, 'maxDepth'],
       ['zero maxPages', { urls: [OK], maxPages: 0 }, 'maxPages'],

@@ -107,7 +107,7 @@ describe('crawl jobs', () => {
     canary = await startCanary();
     peer = await startFixtureSite({ canaryPort: canary.port });
     site = await startFixtureSite({ canaryPort: canary.port, peer: peer.url });
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32' });
+    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
   });
   afterAll(async () => {
     expect(canary.connections).toBe(0);

@@ -24,6 +24,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps crawls polite by default: robots.txt cannot be turned off, 32 fetches at once at most', () => {
+    expect(loadConfig({})).toMatchObject({ CRAWL_ALLOW_IGNORE_ROBOTS: false, CRAWL_MAX_CONCURRENCY: 32, CRAWL_MAX_ROBOTS_BYTES: 16 * 1024 ** 2 });
+    expect(loadConfig({ CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }).CRAWL_ALLOW_IGNORE_ROBOTS).toBe(true);
+    expect(loadConfig({ CRAWL_ALLOW_IGNORE_ROBOTS: 'false' }).CRAWL_ALLOW_IGNORE_ROBOTS).toBe(false);
+    expect(() => loadConfig({ CRAWL_ALLOW_IGNORE_ROBOTS: 'maybe' })).toThrow(/CRAWL_ALLOW_IGNORE_ROBOTS/);
+    expect(() => loadConfig({ CRAWL_MAX_ROBOTS_BYTES: '1000' })).toThrow(/CRAWL_MAX_ROBOTS_BYTES/);
+  });
+
   it('coerces numeric strings, as the environment only holds strings', () => {
     const config = loadConfig({ PORT: '8080', POOL_SIZE: '3', TASK_TIMEOUT_MS: '1000', NODE_ENV: 'test', HOST: '127.0.0.1' });
     expect(config).toMatchObject({ PORT: 8080, POOL_SIZE: 3, TASK_TIMEOUT_MS: 1_000, NODE_ENV: 'test', HOST: '127.0.0.1' });

@@ -89,11 +89,14 @@ export const configSchema = z.object({
   /** Concurrent page fetches one I/O worker thread runs. */
   CRAWL_TASKS_PER_WORKER: int(1, 256, 16),
   CRAWL_USER_AGENT: z.string().min(1).max(200).default('parallel-compute-crawler/0.1 (+https://example.invalid/bot)'),
+  /** Whether callers may turn robots.txt off (`respectRobotsTxt: false`); off by default, so a caller cannot make the service impolite. */
+  CRAWL_ALLOW_IGNORE_ROBOTS: z.stringbool({ error: 'must be true or false' }).default(false),
   /** Hard upper bounds of the per-request crawl options (the request may ask for less). */
   CRAWL_MAX_SEEDS: int(1, 10_000, 100),
   CRAWL_MAX_PAGES: int(1, 1_000_000, 10_000),
   CRAWL_MAX_DEPTH: int(0, 100, 10),
-  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 64),
+  /** 32 by default: fetches at once a single crawl may ask for, polite enough for most sites. */
+  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 32),
   CRAWL_MAX_PER_HOST: int(1, 256, 16),
   CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000),
   CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000),
@@ -107,6 +110,8 @@ export const configSchema = z.object({
   CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2),
   /** Result bytes (mostly link lists) one crawl may hold; past it no new pages are started. */
   CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2),
+  /** Memory of robots.txt rules one crawl holds (a page may link to thousands of origins); past it idle origins' rules are dropped. */
+  CRAWL_MAX_ROBOTS_BYTES: int(64 * 1024, 1024 ** 3, 16 * 1024 ** 2),
 });
 
 function isCidr(value: string): boolean {

@@ -5,7 +5,9 @@ import { decodeHtml } from './decode-html';
 import { extractLinks } from './extract-links';
 import { Frontier } from './frontier';
 import { ScopeFilter } from './scope';
+import { ALLOW_ALL } from './robots-rules';
 import { normalizeUrl } from './url-normalize';
+import { UrlPatterns } from './url-patterns';
 
 describe('normalizeUrl', () => {
   it.each([
@@ -47,11 +49,15 @@ describe('isAllowedAddress', () => {
     '[::ffff:10.0.0.1]',
     '64:ff9b::7f00:1',
     '2002:7f00:1::',
+    '::127.0.0.1',
+    '::7f00:1',
+    '[::10.0.0.1]',
+    '::169.254.169.254',
     '192.0.2.1',
     'not-an-ip',
   ])('blocks %s', (address) => expect(isAllowedAddress(address)).toBe(false));
 
-  it.each(['8.8.8.8', '2606:4700::1', '::ffff:8.8.8.8', '64:ff9b::808:808'])('allows %s', (address) => {
+  it.each(['8.8.8.8', '2606:4700::1', '::ffff:8.8.8.8', '64:ff9b::808:808', '::8.8.8.8'])('allows %s', (address) => {
     expect(isAllowedAddress(address)).toBe(true);
   });
 
@@ -66,8 +72,8 @@ describe('isAllowedAddress', () => {
 
 describe('ScopeFilter', () => {
   const seeds = ['https://docs.example.co.uk/start'];
-  const allows = (scope: 'same-origin' | 'same-host' | 'same-domain' | 'any', url: string, include: RegExp[] = [], exclude: RegExp[] = []) =>
-    new ScopeFilter(seeds, { scope, include, exclude }).allows(url);
+  const allows = (scope: 'same-origin' | 'same-host' | 'same-domain' | 'any', url: string, include: string[] = [], exclude: string[] = []) =>
+    new ScopeFilter(seeds, { scope, include: new UrlPatterns(include), exclude: new UrlPatterns(exclude) }).allows(url);
 
   it('tells origin, host and registrable domain apart (public suffix list)', () => {
     expect(allows('same-origin', 'https://docs.example.co.uk/x')).toBe(true);
@@ -80,9 +86,12 @@ describe('ScopeFilter', () => {
   });
 
   it('applies include and exclude patterns', () => {
-    expect(allows('any', 'https://docs.example.co.uk/guide/a', [/\/guide\//])).toBe(true);
-    expect(allows('any', 'https://docs.example.co.uk/blog/a', [/\/guide\//])).toBe(false);
-    expect(allows('any', 'https://docs.example.co.uk/guide/a.pdf', [/\/guide\//], [/\.pdf$/])).toBe(false);
+    expect(allows('any', 'https://docs.example.co.uk/guide/a', ['\\/guide\\/'])).toBe(true);
+    expect(allows('any', 'https://docs.example.co.uk/blog/a', ['/guide/'])).toBe(false);
+    expect(allows('any', 'https://docs.example.co.uk/guide/a.pdf', ['/guide/'], ['\\.pdf$'])).toBe(false);
+    // The full URL, not the path: a pattern may name the scheme and host.
+    expect(allows('any', 'https://docs.example.co.uk/x', ['^https://docs\\.'])).toBe(true);
+    expect(allows('any', 'http://docs.example.co.uk/x', ['^https://docs\\.'])).toBe(false);
   });
 });
 
@@ -90,10 +99,10 @@ describe('Frontier', () => {
   const make = (limits: Partial<{ maxDepth: number; maxPages: number; perHost: number; delayMs: number }> = {}) => {
     const pages: { url: string; depth: number }[] = [];
     const frontier = new Frontier(
-      new ScopeFilter(['http://a.test/'], { scope: 'any', include: [], exclude: [] }),
-      { maxDepth: 5, maxPages: 100, perHost: 2, delayMs: 0, maxDelayMs: 60_000, ...limits },
+      new ScopeFilter(['http://a.test/'], { scope: 'any', include: new UrlPatterns([]), exclude: new UrlPatterns([]) }),
+      { maxDepth: 5, maxPages: 100, perHost: 2, delayMs: 0, maxDelayMs: 60_000, maxRobotsBytes: 1 << 20, maxRobotsLoads: 4, ...limits },
       (page) => pages.push(page) - 1,
-      (_url, setRules) => setRules({ allowed: () => true }),
+      (_origin, setRules) => setRules(ALLOW_ALL),
     );
     return { frontier, pages };
   };

@@ -6,10 +6,15 @@ import { parseCidrs } from './address-policy';
 import type { PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Frontier } from './frontier';
-import { RobotsCache, type RobotsRules } from './robots';
+import { loadRobots } from './robots';
+import { ALLOW_ALL, disallowAll, isAllowed, type RobotsRules } from './robots-rules';
 import { createSafeAgent } from './safe-agent';
 import { ScopeFilter } from './scope';
 import { normalizeUrl } from './url-normalize';
+import { UrlPatterns } from './url-patterns';
+
+/** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
+const LINK_SLICE_MS = 10;
 
 /**
  * How crawl jobs run. The coordinator (frontier, robots.txt, politeness) lives here on the main
@@ -45,19 +50,27 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     const summary = { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 };
     job.summary = summary;
     let wake: () => void = () => {};
-    const robots = new RobotsCache(request.userAgent, { ...options, retries: 0 }, this.robotsAgent, signal);
+    const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
     const frontier = new Frontier(
-      new ScopeFilter(request.urls, { scope: request.scope, include: request.include.map((p) => new RegExp(p)), exclude: request.exclude.map((p) => new RegExp(p)) }),
-      { maxDepth: request.maxDepth, maxPages: request.maxPages, perHost: request.perHostConcurrency, delayMs: request.delayMs, maxDelayMs: this.config.CRAWL_MAX_DELAY_MS },
+      new ScopeFilter(request.urls, { scope: request.scope, include: new UrlPatterns(request.include), exclude: new UrlPatterns(request.exclude) }),
+      {
+        maxDepth: request.maxDepth,
+        maxPages: request.maxPages,
+        perHost: request.perHostConcurrency,
+        delayMs: request.delayMs,
+        maxDelayMs: this.config.CRAWL_MAX_DELAY_MS,
+        maxRobotsBytes: this.config.CRAWL_MAX_ROBOTS_BYTES,
+        maxRobotsLoads: request.concurrency,
+      },
       (page) => context.addTask(page),
-      (url, setRules) => {
-        if (!request.respectRobotsTxt) return setRules({ allowed: () => true });
-        robots.forUrl(url).then(
+      (origin, setRules) => {
+        if (!request.respectRobotsTxt) return setRules(ALLOW_ALL);
+        loadRobots(origin, robotsFetch, this.robotsAgent, signal).then(
           (rules) => {
             setRules(rules);
             wake();
           },
-          () => setRules({ allowed: () => false, unreachable: 'robots.txt could not be read' }),
+          () => setRules(disallowAll('robots.txt could not be read')),
         );
       },
     );
@@ -67,7 +80,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
 
     const start = (index: number, host: string, rules: RobotsRules) => {
       const page = job.inputs[index];
-      if (!rules.allowed(page.url)) {
+      if (!isAllowed(rules, page.url)) {
         const message = rules.unreachable ?? 'disallowed by robots.txt';
         context.report([
           {
@@ -81,8 +94,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         frontier.release(host);
         return;
       }
-      const robotsTxt = request.respectRobotsTxt ? (rules.source ?? '') : null;
-      const task = context.runTask('crawl', { index, page, options, allow, robotsTxt }, [index]).then(() => {
+      const payload = { index, page, options, allow, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
+      const task = context.runTask('crawl', payload, [index]).then(() => {
         frontier.release(host);
         this.afterPage(job.results[index], frontier, summary);
         if (job.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
@@ -92,8 +105,13 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       running.add(task);
     };
 
-    for (const url of request.urls) frontier.offer(normalizeUrl(url) ?? url, 0, null);
+    frontier.offerLater(
+      request.urls.map((url) => normalizeUrl(url) ?? url),
+      0,
+      null,
+    );
     while (!signal.aborted) {
+      const morePending = frontier.drain(LINK_SLICE_MS);
       let waitMs: number | undefined;
       while (running.size < request.concurrency) {
         const next = frontier.next(Date.now());
@@ -104,7 +122,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         start(next.index, next.host, next.rules);
       }
       refresh();
-      if (running.size === 0 && frontier.queued === 0) break;
+      if (running.size === 0 && frontier.queued === 0 && !morePending) break;
+      if (morePending) waitMs = 1; // let I/O and other requests in between slices
       // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
       // the wait, and ending it always removes the other triggers.
       await new Promise<void>((resolve) => {
@@ -148,9 +167,11 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     if (result.error) return;
     frontier.markSeen(result.finalUrl);
     const nofollow = new Set(result.nofollow ?? []);
-    for (const link of result.links) {
-      if (!nofollow.has(link)) frontier.offer(link, result.depth + 1, result.url);
-    }
+    frontier.offerLater(
+      result.links.filter((link) => !nofollow.has(link)),
+      result.depth + 1,
+      result.url,
+    );
   }
 
   /**

@@ -1,21 +1,32 @@
 /**
  * The crawl frontier: which page to fetch next. Breadth-first: the shallowest waiting page goes
- * first (then the earliest discovered), whichever host it is on; de-duplicated across the job on
- * normalised URLs, within scope, depth and page limits, and polite per host: at most
+ * first (then the earliest discovered), whichever origin it is on; de-duplicated across the job on
+ * normalised URLs, within scope, depth and page limits, and polite per origin: at most
  * `perHost` fetches at once and a minimum interval between starts (delayMs or Crawl-delay).
+ *
+ * robots.txt rules are held here, per origin, as compact rules, and only while useful: they are
+ * read when an origin has a page waiting (at most `maxRobotsLoads` at once), and past
+ * `maxRobotsBytes` the least recently used origins with nothing queued or running lose theirs
+ * (read again if a page of theirs turns up later). While the held rules are over the budget and
+ * none can be dropped, no more are read: the origins holding them are served first.
  */
 import type { PageInput } from './crawl-page';
-import type { RobotsRules } from './robots';
+import { type RobotsRules, robotsRulesBytes } from './robots-rules';
 import type { ScopeFilter } from './scope';
 
-interface HostState {
+interface OriginState {
   /** Waiting task indexes by depth, each in discovery order. */
   queues: number[][];
+  waiting: number;
   active: number;
   /** Earliest time the next fetch may start. */
   nextAt: number;
   /** Known once robots.txt was read (or immediately when robots are ignored). */
   rules?: RobotsRules;
+  rulesBytes: number;
+  loading: boolean;
+  /** When the rules last arrived or served a page (a counter), for least-recently-used eviction. */
+  usedAt: number;
 }
 
 export interface FrontierLimits {
@@ -24,14 +35,26 @@ export interface FrontierLimits {
   perHost: number;
   delayMs: number;
   maxDelayMs: number;
+  /** Memory of robots rules held at once (a few origins' rules more while they are being read). */
+  maxRobotsBytes: number;
+  /** robots.txt files read at once. */
+  maxRobotsLoads: number;
 }
+
+/** Reads the rules of `origin` and hands them to `set` (at once or later). */
+export type RulesLoader = (origin: string, set: (rules: RobotsRules) => void) => void;
 
 export class Frontier {
   /** Every URL seen as a link or a redirect target, in scope or not. */
   private readonly seen = new Set<string>();
-  private readonly hosts = new Map<string, HostState>();
+  private readonly origins = new Map<string, OriginState>();
+  /** Links waiting to be considered, page by page in completion order (see offerLater). */
+  private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null }[] = [];
   private pages = 0;
   private waiting = 0;
+  private loads = 0;
+  private clock = 0;
+  private heldBytes = 0;
   /** Set when the crawl must not grow any more (result budget reached). */
   closed = false;
 
@@ -39,7 +62,7 @@ export class Frontier {
     private readonly scope: ScopeFilter,
     private readonly limits: FrontierLimits,
     private readonly enqueue: (page: PageInput) => number,
-    private readonly onNewHost: (url: string, set: (rules: RobotsRules) => void) => void,
+    private readonly loadRules: RulesLoader,
   ) {}
 
   get discovered(): number {
@@ -50,6 +73,13 @@ export class Frontier {
     return this.waiting;
   }
 
+  /** Memory of the robots rules held now, and how many origins hold some. */
+  get robots(): { bytes: number; origins: number } {
+    let origins = 0;
+    for (const state of this.origins.values()) if (state.rules) origins++;
+    return { bytes: this.heldBytes, origins };
+  }
+
   /** Considers a URL found at `depth`; returns the new task's index if it will be fetched. */
   offer(url: string, depth: number, parent: string | null): number | undefined {
     if (this.seen.has(url)) return undefined;
@@ -58,9 +88,36 @@ export class Frontier {
     const index = this.enqueue({ url, depth, parent });
     this.pages++;
     this.waiting++;
-    const queues = this.host(url).queues;
-    (queues[depth] ??= []).push(index);
+    const state = this.origin(url);
+    state.waiting++;
+    (state.queues[depth] ??= []).push(index);
     return index;
+  }
+
+  /**
+   * Links to consider later, in `drain` slices: checking a URL against the caller's patterns and
+   * the scope costs up to milliseconds for long URLs, and a page brings up to
+   * CRAWL_MAX_LINKS_PER_PAGE of them, which must not hold the main thread in one go.
+   */
+  offerLater(links: readonly string[], depth: number, parent: string | null): void {
+    if (links.length > 0) this.pending.push({ links, at: 0, depth, parent });
+  }
+
+  /** Considers waiting links until `budgetMs` has passed (one at least); true if some remain. */
+  drain(budgetMs: number): boolean {
+    const until = performance.now() + budgetMs;
+    while (this.pending.length > 0) {
+      const batch = this.pending[0];
+      while (batch.at < batch.links.length) {
+        this.offer(batch.links[batch.at++], batch.depth, batch.parent);
+        if (performance.now() >= until) {
+          if (batch.at === batch.links.length) this.pending.shift();
+          return this.pending.length > 0;
+        }
+      }
+      this.pending.shift();
+    }
+    return false;
   }
 
   /** A redirect target is a page already fetched under another name. */
@@ -70,46 +127,77 @@ export class Frontier {
 
   /** The next page that may start now, or undefined; `wakeAt` says when to look again. */
   next(now: number): { index: number; host: string; rules: RobotsRules } | { wakeAt?: number } {
-    let best: { name: string; host: HostState; queue: number[]; depth: number } | undefined;
+    this.readRulesWhereNeeded();
+    let best: { name: string; state: OriginState; queue: number[]; depth: number } | undefined;
     let wakeAt: number | undefined;
-    for (const [name, host] of this.hosts) {
-      if (!host.rules || host.active >= this.limits.perHost) continue;
-      const depth = host.queues.findIndex((queue) => queue?.length > 0);
-      if (depth < 0) continue;
-      if (host.nextAt > now) {
-        wakeAt = Math.min(wakeAt ?? Infinity, host.nextAt);
+    for (const [name, state] of this.origins) {
+      if (!state.rules || state.waiting === 0 || state.active >= this.limits.perHost) continue;
+      const depth = state.queues.findIndex((queue) => queue?.length > 0);
+      if (state.nextAt > now) {
+        wakeAt = Math.min(wakeAt ?? Infinity, state.nextAt);
         continue;
       }
-      const queue = host.queues[depth];
-      if (!best || depth < best.depth || (depth === best.depth && queue[0] < best.queue[0])) best = { name, host, queue, depth };
+      const queue = state.queues[depth];
+      if (!best || depth < best.depth || (depth === best.depth && queue[0] < best.queue[0])) best = { name, state, queue, depth };
     }
     if (!best) return { wakeAt };
-    const { name, host, queue } = best;
-    host.active++;
-    host.nextAt = now + this.delayOf(host);
+    const { name, state, queue } = best;
+    state.active++;
+    state.waiting--;
+    state.usedAt = ++this.clock;
+    state.nextAt = now + this.delayOf(state);
     this.waiting--;
-    return { index: queue.shift()!, host: name, rules: host.rules! };
+    return { index: queue.shift()!, host: name, rules: state.rules! };
   }
 
-  /** A fetch on `host` finished. */
+  /** A fetch on `host` (as `next` named it) finished. */
   release(host: string): void {
-    const state = this.hosts.get(host);
+    const state = this.origins.get(host);
     if (state) state.active--;
   }
 
-  private host(url: string): HostState {
-    const name = new URL(url).host;
-    let state = this.hosts.get(name);
-    if (!state) {
-      const created: HostState = { queues: [], active: 0, nextAt: 0 };
-      this.hosts.set(name, (state = created));
-      this.onNewHost(url, (rules) => (created.rules = rules));
-    }
+  private origin(url: string): OriginState {
+    const name = new URL(url).origin;
+    let state = this.origins.get(name);
+    if (!state) this.origins.set(name, (state = { queues: [], waiting: 0, active: 0, nextAt: 0, rulesBytes: 0, loading: false, usedAt: 0 }));
     return state;
   }
 
-  private delayOf(host: HostState): number {
-    const robotsDelay = (host.rules?.crawlDelay ?? 0) * 1000;
+  private readRulesWhereNeeded(): void {
+    for (const [name, state] of this.origins) {
+      if (state.rules || state.loading || state.waiting === 0) continue;
+      if (this.loads >= this.limits.maxRobotsLoads) return;
+      if (this.heldBytes >= this.limits.maxRobotsBytes && !this.evict()) return;
+      state.loading = true;
+      this.loads++;
+      this.loadRules(name, (rules) => {
+        state.loading = false;
+        this.loads--;
+        state.rules = rules;
+        state.rulesBytes = robotsRulesBytes(rules);
+        this.heldBytes += state.rulesBytes;
+        state.usedAt = ++this.clock;
+      });
+    }
+  }
+
+  /** Drops rules of idle origins, least recently used first, until under budget; false if it cannot. */
+  private evict(): boolean {
+    while (this.heldBytes >= this.limits.maxRobotsBytes) {
+      let victim: OriginState | undefined;
+      for (const state of this.origins.values()) {
+        if (state.rules && state.active === 0 && state.waiting === 0 && (!victim || state.usedAt < victim.usedAt)) victim = state;
+      }
+      if (!victim) return false;
+      this.heldBytes -= victim.rulesBytes;
+      victim.rules = undefined;
+      victim.rulesBytes = 0;
+    }
+    return true;
+  }
+
+  private delayOf(state: OriginState): number {
+    const robotsDelay = (state.rules?.crawlDelay ?? 0) * 1000;
     return Math.min(this.limits.maxDelayMs, Math.max(this.limits.delayMs, robotsDelay));
   }
 }

@@ -1,17 +1,21 @@
 /**
  * Which discovered URLs a crawl may follow. Pure. `same-domain` compares registrable domains
  * from the public suffix list (tldts), so a.example.co.uk and b.example.co.uk match but
- * example.co.uk and other.co.uk do not.
+ * example.co.uk and other.co.uk do not. include/exclude patterns are RE2 (src/crawl/url-patterns.ts),
+ * searched for in the full normalised URL.
  */
 import { getDomain } from 'tldts';
+import type { UrlPatterns } from './url-patterns';
 
 export const SCOPES = ['same-origin', 'same-host', 'same-domain', 'any'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ScopeRules {
   scope: Scope;
-  include: RegExp[];
-  exclude: RegExp[];
+  /** Follow only URLs matching one of these (none: no restriction). */
+  include: UrlPatterns;
+  /** Never follow URLs matching one of these. */
+  exclude: UrlPatterns;
 }
 
 export class ScopeFilter {
@@ -32,8 +36,8 @@ export class ScopeFilter {
   allows(href: string): boolean {
     const url = new URL(href);
     if (!this.inScope(url)) return false;
-    if (this.rules.include.length > 0 && !this.rules.include.some((re) => re.test(href))) return false;
-    return !this.rules.exclude.some((re) => re.test(href));
+    if (!this.rules.include.empty && !this.rules.include.test(href)) return false;
+    return !this.rules.exclude.test(href);
   }
 
   private inScope(url: URL): boolean {

@@ -6,7 +6,9 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Agent } from 'undici';
 import { parseCidrs } from '../crawl/address-policy';
 import { crawlPage, type PageInput, type PageOptions } from '../crawl/crawl-page';
-import { RobotsCache, robotsHopCheck } from '../crawl/robots';
+import { loadRobots, robotsHopCheck } from '../crawl/robots';
+import { RobotsRulesCache } from '../crawl/robots-cache';
+import type { RobotsRules } from '../crawl/robots-rules';
 import { createSafeAgent } from '../crawl/safe-agent';
 import { UpdateReporter } from '../pool/update-reporter';
 
@@ -16,24 +18,20 @@ export interface CrawlTask {
   options: PageOptions;
   /** CRAWL_ALLOW_TARGETS: CIDRs the agent may reach despite the default address policy. */
   allow: string[];
-  /** robots.txt of the page's origin, to check redirect hops; null when robots are ignored. */
-  robotsTxt: string | null;
+  /** Rules of the page's origin's robots.txt, to check redirect hops; null when robots are ignored. */
+  robots: RobotsRules | null;
+  /** Who the crawl belongs to (API key owner id, '' when keys are off): the robots cache is per owner. */
+  owner: string;
   port: MessagePort;
 }
 
 const agents = new Map<string, Agent>();
-/** robots.txt of origins that redirects lead to, per user agent; renewed now and then. */
-const robotsCaches = new Map<string, { cache: RobotsCache; until: number }>();
-const ROBOTS_TTL_MS = 10 * 60_000;
+/** Rules of origins that redirects lead to, per owner and user agent; renewed now and then. */
+const robotsCache = new RobotsRulesCache(200, 10 * 60_000);
 
-function robotsCacheFor(userAgent: string, options: PageOptions, agent: Agent): RobotsCache {
-  let entry = robotsCaches.get(userAgent);
-  if (!entry || entry.until < Date.now()) {
-    if (robotsCaches.size > 100) robotsCaches.clear();
-    entry = { cache: new RobotsCache(userAgent, { ...options, retries: 0 }, agent), until: Date.now() + ROBOTS_TTL_MS };
-    robotsCaches.set(userAgent, entry);
-  }
-  return entry.cache;
+function robotsFor(owner: string, options: PageOptions, agent: Agent) {
+  const fetch = { userAgent: options.userAgent, timeoutMs: options.timeoutMs };
+  return (origin: string) => robotsCache.get(owner, options.userAgent, origin, () => loadRobots(origin, fetch, agent));
 }
 
 function agentFor(allow: string[]): Agent {
@@ -43,11 +41,11 @@ function agentFor(allow: string[]): Agent {
   return agent;
 }
 
-export default async function crawlWorker({ index, page, options, allow, robotsTxt, port }: CrawlTask): Promise<void> {
+export default async function crawlWorker({ index, page, options, allow, robots, owner, port }: CrawlTask): Promise<void> {
   const reporter = new UpdateReporter(port, 0);
   try {
     const agent = agentFor(allow);
-    const checkHop = robotsTxt === null ? undefined : robotsHopCheck(page.url, robotsTxt, robotsCacheFor(options.userAgent, options, agent), options.userAgent);
+    const checkHop = robots === null ? undefined : robotsHopCheck(page.url, robots, robotsFor(owner, options, agent));
     const result = await crawlPage(page, options, agent, reporter.signal, checkHop);
     reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
   } finally {

@@ -5,7 +5,8 @@
  *   /tree/ ...        a small subtree for exact page and link sets (see TREE below)
  *   /links.html       every link-normalisation case (crawl it with maxDepth 0: it links off-site)
  *   /scope/           links to /scope/a, <peer>/scope/b and http://localhost:<canary>/scope/c
- *   /robots.txt       Disallow: /private/ (+ Crawl-delay when options.crawlDelay); /robots-test/
+ *   /robots.txt       Disallow: /private/ (+ Crawl-delay when options.crawlDelay), or options.robots; /robots-test/
+ *   /long/<n>/<len>   links to n pages /leaf/<i>/aaa...a (len characters of a each)
  *   /status/<code>    that status; /flaky/<code>/<token>: <code> with Retry-After: 1 once, then 200;
  *                     /drop/<token>: connection destroyed without a response once, then 200
  *   /redirect/<3xx>   -> /leaf/<3xx>; /redirect/chain/<n> (n hops); /redirect/loop/a <-> b;
@@ -30,6 +31,8 @@ export interface FixtureOptions {
   peer?: string;
   /** Crawl-delay (seconds) in robots.txt. */
   crawlDelay?: number;
+  /** Another robots.txt: this status (default 200) and body, or the connection dropped unanswered. */
+  robots?: { status?: number; body?: string; drop?: boolean };
 }
 
 /** What the server managed to send of a big streamed body. */
@@ -124,6 +127,8 @@ function eucKr(text: string): Buffer {
 
 export async function startFixtureSite(options: FixtureOptions = {}): Promise<FixtureSite> {
   const hits = new Map<string, number>();
+  /** /long/ pages, built once (they can be megabytes). */
+  const longPages = new Map<string, Buffer>();
   const requests: FixtureSite['requests'] = [];
   const outcomes: Outcome[] = [];
   let connections = 0;
@@ -190,6 +195,17 @@ export async function startFixtureSite(options: FixtureOptions = {}): Promise<Fi
     if (path === '/pair/') return html(res, 200, page('Pair', '<a href="/pair/1">1</a> <a href="/pair/2">2</a>'));
     if (path === '/robots-test/') return html(res, 200, page('Robots', '<a href="/private/secret.html">s</a> <a href="/public/page.html">p</a>'));
     if (/^\/(leaf|many|scope|pair|public|private)\/./.test(path)) return html(res, 200, page(`Leaf ${path}`, 'leaf'));
+    if (path === '/robots.txt' && options.robots) {
+      const { status = 200, body = '', drop } = options.robots;
+      if (drop) return void req.socket.destroy();
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+      return void res.end(body);
+    }
+    if ((m = path.match(/^\/long\/(\d+)\/(\d+)$/))) {
+      const tail = 'a'.repeat(Number(m[2]));
+      const build = () => Buffer.from(page('Long', Array.from({ length: Number(m![1]) }, (_, i) => `<a href="/leaf/${i}/${tail}">${i}</a>`).join('\n')));
+      return html(res, 200, longPages.get(path) ?? longPages.set(path, build()).get(path)!);
+    }
     if (path === '/robots.txt') {
       const delay = options.crawlDelay ? `Crawl-delay: ${options.crawlDelay}\n` : '';
       res.writeHead(200, { 'content-type': 'text/plain' });
