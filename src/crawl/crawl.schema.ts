@@ -108,7 +108,11 @@ export const crawlResultSchema = z
     title: z.string().nullable().optional(),
     links: z.array(z.string()).optional().describe('absolute, normalised, de-duplicated http(s) links on the page, followed or not'),
     nofollow: z.array(z.string()).optional().describe('the links marked rel=nofollow (not followed)'),
-    truncated: z.boolean().optional().describe('the link list was cut by CRAWL_MAX_LINKS_PER_PAGE or the parse budget'),
+    truncated: z.boolean().optional().describe('the link list was cut by CRAWL_MAX_LINKS_PER_PAGE, the parse budget or maxBytes (see truncatedBy)'),
+    truncatedBy: z
+      .enum(['maxLinks', 'parseBudget', 'maxBytes'])
+      .optional()
+      .describe('what cut the page short: the link cap, CRAWL_PARSE_BUDGET_MS, or the body past maxBytes (read up to exactly maxBytes)'),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   })
   .meta({ id: 'CrawlResult' });
