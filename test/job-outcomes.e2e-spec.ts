@@ -12,7 +12,7 @@ describe('how jobs end', () => {
   beforeAll(async () => {
     site = await startFixtureSite();
     // A page that never finishes outlives TASK_TIMEOUT_MS: its pool task dies.
-    svc = await startApp({ TASK_TIMEOUT_MS: '1000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32' });
+    svc = await startApp({ TASK_TIMEOUT_MS: '1000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
   });
   afterAll(async () => {
     await svc.close();

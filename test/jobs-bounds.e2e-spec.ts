@@ -151,6 +151,7 @@ describe('per-key admission bounds on running work', () => {
     svc = await startApp({
       API_KEYS: `${KEY_A},${KEY_B}`,
       CRAWL_ALLOW_TARGETS: '127.0.0.2/32',
+      CRAWL_ALLOW_IGNORE_ROBOTS: 'true',
       // F(9,000,000) reserves about 3.4 MB (decimal and hex): one fits, two do not.
       MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: '5000000',
       MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: '10',
@@ -218,7 +219,7 @@ describe('MAX_QUEUED_TASKS counts a crawl by its maxPages', () => {
   let site: FixtureSite;
   beforeAll(async () => {
     site = await startFixtureSite();
-    svc = await startApp({ MAX_QUEUED_TASKS: '10', CRAWL_ALLOW_TARGETS: '127.0.0.2/32' });
+    svc = await startApp({ MAX_QUEUED_TASKS: '10', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
   });
   afterAll(async () => {
     await svc.close();
