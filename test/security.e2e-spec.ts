@@ -323,7 +323,10 @@ describe('WebSocket limits', () => {
       const numbers = Array.from({ length: 480_000 }, (_, i) => i % 1000);
       const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers }).expect(202);
       await eventually(async () => (gateway.clients === 1 ? true : undefined), 60_000, 'the slow client to be dropped');
-      // It reads again: what was queued, then the close frame with the reason.
+      // The scenario, not a synchronisation: the reader lags 3 s more before reading again (a
+      // fixed 2-s cut-off would have dropped it without a close frame: 1006). It reads what was
+      // queued, then the close frame with the reason.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       slow.resume();
       const closed = await slow.line((l) => l.event === 'close', 30_000, 'the slow client to see its close');
       expect(closed.code).toBe(1008);
