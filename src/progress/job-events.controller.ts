@@ -4,12 +4,11 @@ import { Owner } from '../auth/auth.guard';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JobsService } from '../jobs/jobs.service';
 import { errorMessage, type WireMessage } from './feed-protocol';
+import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
 
 /** Comment lines keep proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
-/** A stream cut for being slow gets this long to take its last bytes before its socket is destroyed. */
-const CUT_GRACE_MS = 5_000;
 
 const frame = (message: WireMessage) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
 
@@ -43,7 +42,13 @@ export class JobEventsController {
       stop();
       // Behind what is unsent, so a reader that catches up learns why the stream ended.
       res.end(frame(errorMessage('too slow: send buffer over WS_MAX_BUFFERED_BYTES; stream closed')));
-      setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+      // As on the WebSocket: kept while it reads on, dropped after a heartbeat without progress.
+      const unwatch = watchDrain(
+        () => res.writableLength,
+        () => res.destroy(),
+        this.config.WS_HEARTBEAT_MS,
+      );
+      res.once('close', unwatch);
     };
     stop = openFeed(this.jobs, id, owner, {
       send: (message) => {

@@ -8,6 +8,7 @@ import { toView } from '../jobs/job.view';
 import { JobsService } from '../jobs/jobs.service';
 import { ALL_JOBS } from './event-bus';
 import { clientMessage, errorMessage, type WireMessage } from './feed-protocol';
+import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
 
 /** Finished jobs remembered per connection as already sent whole; the oldest are forgotten past it. */
@@ -156,17 +157,12 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     this.forget(peer);
     const { socket } = peer;
     socket.close(code, reason);
-    let unsent = socket.bufferedAmount;
-    const watch = setInterval(() => {
-      const now = socket.bufferedAmount;
-      if (now >= unsent) {
-        clearInterval(watch);
-        socket.terminate();
-      }
-      unsent = now;
-    }, this.config.WS_HEARTBEAT_MS);
-    watch.unref();
-    socket.once('close', () => clearInterval(watch));
+    const stop = watchDrain(
+      () => socket.bufferedAmount,
+      () => socket.terminate(),
+      this.config.WS_HEARTBEAT_MS,
+    );
+    socket.once('close', stop);
   }
 
   /** Drops peers that missed a whole heartbeat; pings the rest. */
