@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { ApiKeys } from './auth/api-keys';
+import { AuthFailures } from './auth/auth-failures';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
@@ -13,6 +14,7 @@ import { httpMetrics } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import type { Env } from './config/config.module';
 import { setupOpenApi } from './openapi/openapi';
+import { FeedConnections } from './progress/feed-connections';
 import { FeedWsAdapter } from './progress/feed-ws.adapter';
 
 export interface AppOptions {
@@ -50,7 +52,15 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   app.use(requestId);
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useWebSocketAdapter(new FeedWsAdapter(app, { keys: app.get(ApiKeys), allowedOrigins: config.WS_ALLOWED_ORIGINS, maxPayload: config.WS_MAX_MESSAGE_BYTES }));
+  app.useWebSocketAdapter(
+    new FeedWsAdapter(app, {
+      keys: app.get(ApiKeys),
+      failures: app.get(AuthFailures),
+      connections: new FeedConnections(config.WS_MAX_CONNECTIONS_PER_KEY, config.WS_MAX_CONNECTIONS_PER_ADDRESS),
+      allowedOrigins: config.WS_ALLOWED_ORIGINS,
+      maxPayload: config.WS_MAX_MESSAGE_BYTES,
+    }),
+  );
   setupOpenApi(app, config);
   serveDashboard(app);
   return app;

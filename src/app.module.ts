@@ -43,7 +43,8 @@ export class AppModule {
         MetricsModule,
       ],
       providers: [
-        // Order matters: authentication first, so the rate limit can count per key.
+        // Order matters: authentication first, so the rate limit can count per key. Failed
+        // authentications never reach the throttler: AuthFailures limits them per address.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         ShutdownService,

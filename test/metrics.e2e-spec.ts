@@ -3,15 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
 import { FeedClient } from './support/ws-client';
 
-/** The value of one sample line (`name{labels} value`); labels given must all match; 0 if absent. */
+/** The value of one sample line (`name{labels} value`); labels given must all match. A missing series fails the test. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  const value = sampleOrUndefined(text, name, labels);
+  if (value === undefined) throw new Error(`no series ${name}${JSON.stringify(labels)} in the scrape`);
+  return value;
+}
+
+function sampleOrUndefined(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
     const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
   }
-  return 0;
+  return undefined;
 }
 
 describe('metrics', () => {
@@ -43,9 +49,10 @@ describe('metrics', () => {
     // The request is recorded when its response ends, which may be just after the client saw it.
     const after = await eventually(async () => {
       const text = await scrape();
-      return sample(text, 'http_request_duration_seconds_count', post) > sample(before, 'http_request_duration_seconds_count', post) ? text : undefined;
+      return (sampleOrUndefined(text, 'http_request_duration_seconds_count', post) ?? 0) > (sampleOrUndefined(before, 'http_request_duration_seconds_count', post) ?? 0) ? text : undefined;
     });
-    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    // A series may first appear with this job (then it counted from 0), but it must be there after.
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - (sampleOrUndefined(before, name, labels) ?? 0);
 
     expect(delta('jobs_total', { ...fib, status: 'completed' })).toBe(1);
     expect(delta('job_duration_seconds_count', { ...fib, status: 'completed' })).toBe(1);
@@ -66,7 +73,7 @@ describe('metrics', () => {
     await request(svc.url).get('/no/such/route').expect(404);
     const text = await eventually(async () => {
       const t = await scrape();
-      return sample(t, 'http_request_duration_seconds_count', { route: 'unmatched', status: '404' }) > 0 ? t : undefined;
+      return (sampleOrUndefined(t, 'http_request_duration_seconds_count', { route: 'unmatched', status: '404' }) ?? 0) > 0 ? t : undefined;
     });
     expect(sample(text, 'http_request_duration_seconds_count', { method: 'GET', route: '/jobs/:id', status: '200' })).toBe(1);
     expect(text).not.toContain(job.id);
@@ -107,6 +114,48 @@ describe('metrics', () => {
       expect(sample(await scrape(), 'jobs_total', { kind: 'fibonacci', status: 'completed' })).toBeGreaterThanOrEqual(1);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('metrics access', () => {
+  const KEY = 'key-a-0123456789abcdef';
+  const TOKEN = 'scrape-token-0123456789';
+
+  it('with API keys on and no METRICS_TOKEN, refuses /metrics with a clear message, even to a valid key', async () => {
+    const svc = await startApp({ API_KEYS: KEY });
+    try {
+      const res = await request(svc.url).get('/metrics').set('Authorization', `Bearer ${KEY}`).expect(403);
+      expect(res.body.message).toMatch(/API_KEYS is set and METRICS_TOKEN is not/);
+      await request(svc.url).get('/metrics').expect(403);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('with METRICS_TOKEN, serves /metrics to that token only (an API key is not enough)', async () => {
+    const svc = await startApp({ API_KEYS: KEY, METRICS_TOKEN: TOKEN });
+    try {
+      const ok = await request(svc.url).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+      expect(sample(ok.text, 'pool_max_threads')).toBe(4);
+      const withKey = await request(svc.url).get('/metrics').set('Authorization', `Bearer ${KEY}`).expect(401);
+      expect(withKey.headers['www-authenticate']).toBe('Bearer');
+      expect(withKey.body.message).toMatch(/METRICS_TOKEN/);
+      await request(svc.url).get('/metrics').expect(401);
+      // And the token opens nothing else.
+      await request(svc.url).get('/jobs').set('Authorization', `Bearer ${TOKEN}`).expect(401);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('with METRICS_TOKEN and no API keys, still needs the token', async () => {
+    const svc = await startApp({ METRICS_TOKEN: TOKEN });
+    try {
+      await request(svc.url).get('/metrics').expect(401);
+      await request(svc.url).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+    } finally {
+      await svc.close();
     }
   });
 });

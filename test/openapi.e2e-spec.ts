@@ -62,3 +62,27 @@ describe('OpenAPI', () => {
     }
   });
 });
+
+describe('OpenAPI with API keys on', () => {
+  let svc: RunningApp;
+  beforeAll(async () => {
+    svc = await startApp({ API_KEYS: 'key-a-0123456789abcdef' });
+  });
+  afterAll(() => svc.close());
+
+  it('is public (it holds the API shape and limits, nothing of any tenant) and says which routes need what', async () => {
+    const { body: doc } = await request(svc.url).get('/docs-json').expect(200);
+    await request(svc.url).get('/docs').redirects(1).expect(200);
+    const keyed = ['POST /fibonacci', 'POST /crawl', 'GET /jobs', 'GET /jobs/{id}', 'DELETE /jobs/{id}', 'GET /jobs/{id}/results', 'GET /jobs/{id}/events', 'GET /pool'];
+    for (const route of keyed) {
+      const [method, path] = route.split(' ');
+      const operation = doc.paths[path][method.toLowerCase()];
+      expect(operation.security, route).toEqual([{ bearer: [] }]);
+      expect(Object.keys(operation.responses), route).toEqual(expect.arrayContaining(['401', '429']));
+    }
+    for (const path of ['/health/live', '/health/ready']) expect(doc.paths[path].get.security, path).toEqual([]);
+    expect(doc.paths['/health/ready'].get.responses['200'].content['application/json'].example.info.pool).toEqual({ status: 'up' });
+    expect(doc.paths['/metrics'].get.description).toMatch(/METRICS_TOKEN/);
+    expect(Object.keys(doc.paths['/metrics'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
+  });
+});

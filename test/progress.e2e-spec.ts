@@ -2,7 +2,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fib } from '../src/fibonacci/fib-bigint';
-import { startApp, type RunningApp } from './support/app';
+import { eventually, startApp, type RunningApp } from './support/app';
 import { FeedClient, type Message } from './support/ws-client';
 
 const FINAL = ['job.completed', 'job.failed', 'job.cancelled'];
@@ -62,7 +62,7 @@ describe('progress feed', () => {
   it('a "*" subscriber sees jobs created after it subscribed, start to finish', async () => {
     const client = await connect();
     client.subscribe('*');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await client.barrier();
     const { body: job } = await request(svc.url)
       .post('/fibonacci')
       .send({ range: { from: 0, to: 999 } })
@@ -99,10 +99,29 @@ describe('progress feed', () => {
       .expect(200);
     const client = await connect();
     client.subscribe(job.id);
-    await client.waitFor(isFinalFor(job.id));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(client.messages.map((m) => m.event)).toEqual(['job.snapshot', 'job.completed']);
+    const end = await client.barrier();
+    expect(client.before(end).map((m) => m.event)).toEqual(['job.snapshot', 'job.completed']);
     expect(client.messages[0].data).toMatchObject({ status: 'completed', tasks: 'ccc' });
+  });
+
+  it('sends a finished job whole once per connection: a re-subscribe gets only the final event', async () => {
+    const { body: job } = await request(svc.url)
+      .post('/fibonacci?wait=10000')
+      .send({ range: { from: 0, to: 999 } })
+      .expect(200);
+    const client = await connect();
+    for (let i = 0; i < 3; i++) client.subscribe(job.id);
+    const end = await client.barrier();
+    const events = client.before(end);
+    expect(events.map((m) => m.event)).toEqual(['job.snapshot', 'job.completed', 'job.completed', 'job.completed']);
+    expect(events[0].data.tasks).toBe('c'.repeat(1000));
+    expect(events[3].data).toMatchObject({ id: job.id, status: 'completed', completed: 1000 });
+    expect(events[3].data.tasks).toBeUndefined();
+    // Another connection has not had it: it gets the snapshot.
+    const other = await connect();
+    other.subscribe(job.id);
+    const otherEnd = await other.barrier();
+    expect(other.before(otherEnd).map((m) => m.event)).toEqual(['job.snapshot', 'job.completed']);
   });
 
   it('tells a subscriber when the job is cancelled', async () => {
@@ -150,9 +169,10 @@ describe('progress feed', () => {
     client.send({ event: 'unsubscribe', data: { jobId: job.id } });
     const ack = await client.waitFor((m) => m.event === 'unsubscribed');
     const count = client.messages.indexOf(ack) + 1;
+    // The cancel's events are published before DELETE answers; the barrier's answer comes after them.
     await request(svc.url).delete(`/jobs/${job.id}`).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(client.messages).toHaveLength(count);
+    const end = await client.barrier();
+    expect(end).toBe(count);
   });
 
   it('serves the same events as Server-Sent Events, ending after the final one', async () => {
@@ -182,5 +202,46 @@ describe('progress feed', () => {
     expect(events[0].event).toBe('job.snapshot');
     expect(events.at(-1)!.event).toBe('job.completed');
     expect(finishedCounts(events, job.id, 2001).every((c) => c === 1)).toBe(true);
+  });
+});
+
+describe('progress feed: slow SSE readers', () => {
+  let svc: RunningApp;
+  beforeAll(async () => {
+    // A long heartbeat: a cut reader that makes no progress is dropped after one, and this
+    // reader stays still until the job is over.
+    svc = await startApp({ WS_MAX_BUFFERED_BYTES: '65536', BODY_LIMIT_BYTES: '8388608', WS_HEARTBEAT_MS: '600000' });
+  });
+  afterAll(() => svc.close());
+
+  it('stops feeding a Server-Sent Events reader that does not read, and ends its stream without the rest of the job', async () => {
+    const numbers = Array.from({ length: 480_000 }, (_, i) => i % 1000);
+    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers }).expect(202);
+    // A reader that keeps its connection open but reads nothing until the job is over.
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${svc.url}/jobs/${job.id}/events`, resolve).on('error', reject));
+    expect(res.statusCode).toBe(200);
+    res.pause();
+    await eventually(
+      async () => {
+        const { body } = await request(svc.url).get(`/jobs/${job.id}`).expect(200);
+        return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+      },
+      120_000,
+      'the job to finish',
+    );
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    const ended = new Promise<void>((resolve) => res.once('end', resolve));
+    res.resume();
+    await ended;
+    expect(text.startsWith('event: job.snapshot')).toBe(true);
+    // Without the cap, the reader would get every update and the final event; with it, the
+    // updates stop and the stream ends with the reason.
+    expect(text).not.toContain('event: job.completed');
+    expect(text.split('event: task.progress').length - 1).toBeGreaterThan(0);
+    const last = text.trimEnd().split('\n\n').at(-1)!;
+    expect(last.split('\n')[0]).toBe('event: error');
+    expect(JSON.parse(last.split('\n')[1].slice('data: '.length))).toEqual({ message: 'too slow: send buffer over WS_MAX_BUFFERED_BYTES; stream closed' });
   });
 });

@@ -1,7 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { RetryableException } from '../common/retryable.exception';
 import { ApiKeys, bearerToken } from './api-keys';
+import { AuthFailures } from './auth-failures';
 
 const PUBLIC = 'auth:public';
 /** Marks a route (health) as open even when API keys are on. */
@@ -22,24 +24,42 @@ export function callerId(req: { owner?: string; ip?: string }): string {
   return req.owner ?? req.ip ?? 'unknown';
 }
 
-/** When API_KEYS is set, every route not marked @Public() needs `Authorization: Bearer <key>`. */
+/**
+ * Checks a bearer token against `keys`, counting failures per address: an address past
+ * AUTH_FAILURES_MAX gets 429 + Retry-After (even with a good token) until its window ends.
+ * Returns the owner id of the token.
+ */
+export function authenticate(keys: ApiKeys, failures: AuthFailures, req: Request, res: Response, what: string): string {
+  const address = req.ip ?? 'unknown';
+  const wait = failures.retryAfter(address);
+  if (wait > 0) throw new RetryableException(429, failures.message, wait);
+  const owner = keys.verify(bearerToken(req.header('authorization')));
+  if (!owner) {
+    failures.record(address);
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    throw new UnauthorizedException(`${what} is required: Authorization: Bearer <${what === 'a valid API key' ? 'key' : 'token'}>`);
+  }
+  return owner;
+}
+
+/**
+ * When API_KEYS is set, every route not marked @Public() needs `Authorization: Bearer <key>`.
+ * It runs before the rate limiter (which counts per key), so failures have their own limit.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeys,
+    private readonly failures: AuthFailures,
     private readonly reflector: Reflector,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.keys.enabled || context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const owner = this.keys.verify(bearerToken(req.header('authorization')));
-    if (!owner) {
-      context.switchToHttp().getResponse().setHeader('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedException('a valid API key is required: Authorization: Bearer <key>');
-    }
-    req.owner = owner;
+    const http = context.switchToHttp();
+    const req = http.getRequest<AuthedRequest>();
+    req.owner = authenticate(this.keys, this.failures, req, http.getResponse<Response>(), 'a valid API key');
     return true;
   }
 }

@@ -1,6 +1,7 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ApiKeys } from './api-keys';
+import { AuthFailures } from './auth-failures';
 
 @Global()
 @Module({
@@ -16,7 +17,15 @@ import { ApiKeys } from './api-keys';
         return keys;
       },
     },
+    // One count for HTTP and the WebSocket upgrade, so switching transports buys no extra guesses.
+    { provide: AuthFailures, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new AuthFailures(config.AUTH_FAILURES_MAX, config.RATE_LIMIT_WINDOW_MS) },
   ],
-  exports: [ApiKeys],
+  exports: [ApiKeys, AuthFailures],
 })
-export class AuthModule {}
+export class AuthModule implements OnApplicationShutdown {
+  constructor(private readonly failures: AuthFailures) {}
+
+  onApplicationShutdown(): void {
+    this.failures.close();
+  }
+}

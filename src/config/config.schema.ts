@@ -63,6 +63,13 @@ export const configSchema = z.object({
   /** Requests per window per API key (or client address when keys are off). */
   RATE_LIMIT_MAX: int(1, 10_000_000, 600),
   RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000),
+  /** Failed authentications (HTTP and WebSocket upgrade) per address per RATE_LIMIT_WINDOW_MS; past it every keyed request from that address gets 429, so guessing stops paying. */
+  AUTH_FAILURES_MAX: int(1, 1_000_000, 20),
+  /** Bearer token for GET /metrics; needed when set, and when API_KEYS is set (no token then: /metrics refused), since metrics show every tenant's totals. */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })
+    .optional(),
   /** Unfinished jobs one key (or address) may have at once; more get 429. */
   MAX_JOBS_IN_FLIGHT_PER_KEY: int(1, 1_000_000, 100),
   /** Result bytes one key's unfinished jobs may reserve together (429): job count alone allowed 100 x FIB_MAX_RESULT_BYTES. */
@@ -78,11 +85,16 @@ export const configSchema = z.object({
   WS_MAX_MESSAGE_BYTES: int(64, 1_048_576, 4_096),
   /** Ping interval; a peer that misses a pong for a whole interval is dropped. */
   WS_HEARTBEAT_MS: int(1_000, 600_000, 30_000),
-  /** Origins allowed to open the feed; empty allows any (API keys still apply). */
+  /** Browser origins allowed to open the feed besides the page's own (same host); clients without Origin are not browsers and pass (API keys still apply). */
   WS_ALLOWED_ORIGINS: list(origin),
-  /** Bytes queued for one client before it is judged too slow and closed. */
+  /** Bytes queued for one feed client (WebSocket or SSE) before it is judged too slow and closed. */
   WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
+  /** Open feed connections per API key, and per client address: more are refused at the upgrade (429), so one caller cannot hold every socket. */
+  WS_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 20),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000, 50),
+  /** Messages one connection may send per minute; past it the client gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot). */
+  WS_MAX_MESSAGES_PER_MINUTE: int(1, 1_000_000, 600),
 
   /** CIDRs the crawler may reach despite being private/loopback (tests, intranets); empty by default. */
   CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })),

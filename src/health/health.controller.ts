@@ -2,10 +2,12 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/auth.guard';
-import { JobsService } from '../jobs/jobs.service';
-import { TaskScheduler } from '../pool/task-scheduler';
+import { PoolStatusReader } from './pool-status';
 
-/** Probes for orchestrators; open even when API keys are on, and never rate limited. */
+/**
+ * Probes for orchestrators; open even when API keys are on, and never rate limited. They say
+ * only whether the service is up (and why not): pool figures are behind a key, at GET /pool.
+ */
 @Controller('health')
 @Public()
 @SkipThrottle()
@@ -13,8 +15,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly scheduler: TaskScheduler,
-    private readonly jobs: JobsService,
+    private readonly pool: PoolStatusReader,
   ) {}
 
   /** The process answers. */
@@ -28,14 +29,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.pool()]);
+    return this.health.check([() => this.readiness()]);
   }
 
-  private pool() {
+  private readiness() {
     const check = this.indicators.check('pool');
-    const stats = { ...this.scheduler.stats(), queuedTasks: this.jobs.queuedTasks() };
-    if (this.jobs.draining) return check.down({ reason: 'shutting down', ...stats });
-    if (stats.maxThreads < 1) return check.down({ reason: 'no worker threads', ...stats });
-    return check.up(stats);
+    const { reason } = this.pool.read();
+    return reason ? check.down({ reason }) : check.up();
   }
 }

@@ -1,10 +1,17 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
+import { Public } from '../auth/auth.guard';
 import { MetricsService } from './metrics.service';
+import { MetricsTokenGuard } from './metrics-token.guard';
 
-/** Scrapes are not rate limited: a refused scrape is a gap in every graph. */
+/**
+ * Scrapes are not rate limited: a refused scrape is a gap in every graph. Not an API-key route:
+ * METRICS_TOKEN guards it instead (see MetricsTokenGuard).
+ */
 @SkipThrottle()
+@Public()
+@UseGuards(MetricsTokenGuard)
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

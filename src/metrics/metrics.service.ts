@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { JOB_KINDS } from '../jobs/job.model';
 import { TaskTally } from './task-tally';
+
+const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
 
 /** Pool tasks range from microseconds (small n) to the task timeout; 0.1 ms .. 30 s. */
 export const TASK_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -56,6 +59,14 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Every known kind and final state is exported from the start at 0: a missing series then
+    // means a broken exporter, never "nothing happened yet".
+    for (const kind of JOB_KINDS) {
+      for (const status of FINAL_STATUSES) {
+        this.jobs.inc({ kind, status }, 0);
+        this.taskTally.declare(kind, status);
+      }
+    }
   }
 
   get contentType(): string {

@@ -37,6 +37,12 @@ export class TaskTally {
     } as never);
   }
 
+  /** Shows a series at 0 before its first task, so a query or test can tell "none yet" from "not exported". */
+  declare(kind: string, state: string): void {
+    const key = `${kind}\u0000${state}`;
+    if (!this.finished.has(key)) this.finished.set(key, { kind, state, value: 0 });
+  }
+
   record(kind: string, state: string, ms?: number): void {
     const key = `${kind}\u0000${state}`;
     const counter = this.finished.get(key);

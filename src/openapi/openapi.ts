@@ -50,6 +50,8 @@ export function setupOpenApi(app: INestApplication, config: AppConfig): void {
   SwaggerModule.setup('docs', app, buildOpenApi(app, config), { jsonDocumentUrl: 'docs-json' });
 }
 
+const failedAuth = { description: 'too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
+
 function render(op: Operation, keysOn: boolean) {
   const parameters = [
     ...(op.pathParams ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
@@ -60,8 +62,10 @@ function render(op: Operation, keysOn: boolean) {
       schema,
     })),
   ];
+  // Every keyed route shares the failed-authentication limit of its caller's address.
+  const all = op.public || !keysOn || op.responses[429] ? op.responses : { ...op.responses, 429: failedAuth };
   const responses = Object.fromEntries(
-    Object.entries(op.responses).map(([status, r]) => [
+    Object.entries(all).map(([status, r]) => [
       status,
       {
         description: r.description,

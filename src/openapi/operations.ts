@@ -47,7 +47,11 @@ const badRequest = {
 };
 const notFound = { description: 'no such job (or it belongs to another API key)', ref: 'Error', example: error(404, 'Not Found', `job ${ID} not found`) };
 const unauthorized = { description: 'API keys are on and the request has no valid key', ref: 'Error', example: error(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>') };
-const limited = { description: 'rate limit or jobs-in-flight limit; see Retry-After', ref: 'Error', example: error(429, 'Too Many Requests', 'rate limit exceeded') };
+const limited = {
+  description: 'rate limit, jobs-in-flight limit, or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After',
+  ref: 'Error',
+  example: error(429, 'Too Many Requests', 'rate limit exceeded'),
+};
 
 /** Every route's documentation, keyed `METHOD /path` as Nest's scan names it. */
 export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.ZodType; waitQuery: z.ZodType; listQuery: z.ZodType; resultsQuery: z.ZodType }): Record<string, Operation> {
@@ -156,11 +160,37 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
         404: notFound,
       },
     },
+    'GET /pool': {
+      tag: 'health',
+      summary: 'Worker pool figures: threads, tasks running and queued (the dashboard reads them)',
+      description: 'Needs an API key when API_KEYS is set. `status` is what /health/ready decides; `queuedTasks` counts unfinished tasks across all jobs (what MAX_QUEUED_TASKS bounds).',
+      responses: {
+        200: {
+          description: 'the pool',
+          example: { status: 'up', threads: 4, maxThreads: 4, running: 1, queued: 0, utilization: 0.12, completed: 1830, queuedTasks: 12 },
+        },
+        401: unauthorized,
+        429: { ...limited, description: 'too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After' },
+      },
+    },
     'GET /metrics': {
       tag: 'metrics',
       summary: 'Prometheus metrics of this instance (jobs, tasks, pool, WebSocket clients, HTTP, process)',
-      description: 'Needs an API key when API_KEYS is set, like every route but health.',
-      responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain', example: 'jobs_total{kind="fibonacci",status="completed"} 3\n' }, 401: unauthorized },
+      description:
+        'They cover every tenant, so an API key does not open them: with METRICS_TOKEN set, scrape with `Authorization: Bearer <METRICS_TOKEN>`; with API_KEYS set and no METRICS_TOKEN they are refused (403); with neither they are open.',
+      responses: {
+        200: { description: 'Prometheus text exposition format', contentType: 'text/plain', example: 'jobs_total{kind="fibonacci",status="completed"} 3\n' },
+        401: {
+          description: 'METRICS_TOKEN is set and the request does not carry it',
+          ref: 'Error',
+          example: error(401, 'Unauthorized', 'a valid METRICS_TOKEN is required: Authorization: Bearer <token>'),
+        },
+        403: {
+          description: 'API_KEYS is set and METRICS_TOKEN is not',
+          ref: 'Error',
+          example: error(403, 'Forbidden', 'metrics are off: API_KEYS is set and METRICS_TOKEN is not (set it and scrape with Authorization: Bearer <METRICS_TOKEN>)'),
+        },
+      },
     },
     'GET /health/live': {
       tag: 'health',
@@ -172,9 +202,14 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
       tag: 'health',
       public: true,
       summary: 'Readiness: the pool is up and the service is not shutting down',
+      description: 'Status only, no figures (those are at GET /pool, behind a key).',
       responses: {
-        200: { description: 'ready', example: { status: 'ok', info: { pool: { status: 'up', threads: 2, maxThreads: 2, queued: 0 } }, error: {}, details: {} } },
-        503: { description: 'not ready (shutting down)', ref: 'Error' },
+        200: { description: 'ready', example: { status: 'ok', info: { pool: { status: 'up' } }, error: {}, details: { pool: { status: 'up' } } } },
+        503: {
+          description: 'not ready, with the reason',
+          ref: 'Error',
+          example: error(503, 'Service Unavailable', 'Service Unavailable Exception', { status: 'error', info: {}, details: { pool: { status: 'down', reason: 'shutting down' } } }),
+        },
       },
     },
   };

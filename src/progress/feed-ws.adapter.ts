@@ -2,10 +2,14 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeys, bearerToken, keyFromProtocols } from '../auth/api-keys';
+import type { AuthFailures } from '../auth/auth-failures';
+import type { FeedConnections } from './feed-connections';
 
 export interface FeedSocketOptions {
   keys: ApiKeys;
-  /** Empty: any origin. */
+  failures: AuthFailures;
+  connections: FeedConnections;
+  /** Browser origins allowed besides the page's own host. */
   allowedOrigins: readonly string[];
   maxPayload: number;
 }
@@ -14,8 +18,9 @@ type VerifyCallback = (ok: boolean, code?: number, message?: string, headers?: R
 
 /**
  * The ws adapter with the feed's admission rules applied at the upgrade, before a socket
- * exists: Origin allowlist, API key (Authorization header or `bearer, <key>` subprotocols),
- * and a cap on message size (ws closes an oversized frame's socket with 1009).
+ * exists: failed-auth limit per address (429), Origin (403), API key (401, header or
+ * `bearer, <key>` subprotocols), connection caps per key and per address (429), and a cap on
+ * message size (ws closes an oversized frame's socket with 1009).
  */
 export class FeedWsAdapter extends WsAdapter {
   constructor(
@@ -34,17 +39,47 @@ export class FeedWsAdapter extends WsAdapter {
     });
   }
 
+  /**
+   * The gateway reads its sockets' messages itself (every bad one gets an `error` event); Nest's
+   * own per-message parse and rxjs pipeline would only double the cost of a flood for nothing.
+   */
+  override bindMessageHandlers(client: unknown, handlers: unknown[], transform: (data: unknown) => unknown): void {
+    if (handlers.length > 0) super.bindMessageHandlers(client, handlers as Parameters<WsAdapter['bindMessageHandlers']>[1], transform as Parameters<WsAdapter['bindMessageHandlers']>[2]);
+  }
+
   private verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback): void {
-    const { allowedOrigins, keys } = this.feed;
-    if (allowedOrigins.length > 0 && (!origin || !allowedOrigins.includes(origin))) {
+    const { allowedOrigins, keys, failures, connections } = this.feed;
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = failures.retryAfter(address);
+    if (wait > 0) return done(false, 429, failures.message, { 'Retry-After': String(wait) });
+    if (origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
+      failures.record(address);
       return done(false, 403, 'Origin not allowed');
     }
     if (keys.enabled) {
       const key = bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol']);
       const owner = keys.verify(key);
-      if (!owner) return done(false, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      if (!owner) {
+        failures.record(address);
+        return done(false, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      }
       req.owner = owner;
     }
+    const slot = connections.take(req.owner, address);
+    if ('refused' in slot) return done(false, 429, slot.refused, { 'Retry-After': '1' });
+    // The TCP socket closes whichever way the WebSocket ends (or the handshake fails).
+    req.socket.once('close', slot.release);
     done(true);
+  }
+}
+
+/** Whether a browser's Origin is the page the feed is served from (same host and port). */
+function sameHost(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    const from = new URL(origin);
+    return new URL(`${from.protocol}//${host}`).host === from.host;
+  } catch {
+    return false;
   }
 }

@@ -3,10 +3,17 @@ import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isFinal } from '../jobs/job.model';
+import { toView } from '../jobs/job.view';
 import { JobsService } from '../jobs/jobs.service';
 import { ALL_JOBS } from './event-bus';
 import { clientMessage, errorMessage, type WireMessage } from './feed-protocol';
+import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
+
+/** Finished jobs remembered per connection as already sent whole; the oldest are forgotten past it. */
+const SENT_WHOLE_LIMIT = 10_000;
+const MESSAGE_WINDOW_MS = 60_000;
 
 /** One connected feed client. */
 interface Peer {
@@ -14,12 +21,18 @@ interface Peer {
   owner?: string;
   feeds: Map<string, () => void>;
   alive: boolean;
+  /** Finished jobs whose snapshot this connection already got: a re-subscribe gets only the final event. */
+  sentWhole: Set<string>;
+  messages: { count: number; resetAt: number };
+  /** Cut off (slow, or flooding): nothing more is read or sent. */
+  cut: boolean;
 }
 
 /**
  * The progress feed over plain WebSocket at /ws. Messages are handled here rather than through
  * @SubscribeMessage so that every bad message gets an `error` event instead of silence.
- * Admission (origin, API key, frame size) happens earlier, at the upgrade: see FeedWsAdapter.
+ * Admission (failed-auth limit, origin, API key, connection caps, frame size) happens earlier,
+ * at the upgrade: see FeedWsAdapter.
  */
 @WebSocketGateway({ path: '/ws' })
 export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
@@ -41,7 +54,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
   }
 
   handleConnection(socket: WebSocket, req?: IncomingMessage & { owner?: string }): void {
-    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true };
+    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (raw: RawData) => this.onMessage(peer, raw));
@@ -61,6 +74,12 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
   }
 
   private onMessage(peer: Peer, raw: RawData): void {
+    if (peer.cut) return;
+    if (this.overRate(peer)) {
+      const limit = this.config.WS_MAX_MESSAGES_PER_MINUTE;
+      this.send(peer, errorMessage(`too many messages: over WS_MAX_MESSAGES_PER_MINUTE (${limit}); closing`));
+      return this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
+    }
     let json: unknown;
     try {
       json = JSON.parse(raw.toString());
@@ -80,35 +99,70 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
       return this.send(peer, errorMessage(`too many subscriptions on this connection (limit WS_MAX_SUBSCRIPTIONS ${this.config.WS_MAX_SUBSCRIPTIONS})`, { jobId }));
     }
     try {
-      let ended = false;
-      const stop = openFeed(this.jobs, jobId, peer.owner, {
-        send: (message) => this.send(peer, message),
-        end: () => {
-          ended = true;
-          peer.feeds.delete(jobId);
-        },
-      });
-      if (!ended) peer.feeds.set(jobId, stop);
+      this.subscribe(peer, jobId);
     } catch (err) {
       this.send(peer, errorMessage(err instanceof Error ? err.message : String(err), { jobId: jobId === ALL_JOBS ? undefined : jobId }));
     }
   }
 
+  private subscribe(peer: Peer, jobId: string): void {
+    if (jobId !== ALL_JOBS) {
+      const job = this.jobs.get(jobId, peer.owner); // 404 for unknown jobs and other keys' jobs
+      if (isFinal(job.status)) {
+        // A finished job never changes: its snapshot goes out once per connection, so a client
+        // re-subscribing in a loop costs one small message each time, not the whole task map.
+        if (peer.sentWhole.has(job.id)) return this.send(peer, { event: `job.${job.status}`, data: toView(job) });
+        peer.sentWhole.add(job.id);
+        if (peer.sentWhole.size > SENT_WHOLE_LIMIT) peer.sentWhole.delete(peer.sentWhole.values().next().value as string);
+      }
+    }
+    let ended = false;
+    const stop = openFeed(this.jobs, jobId, peer.owner, {
+      send: (message) => this.send(peer, message),
+      end: () => {
+        ended = true;
+        peer.feeds.delete(jobId);
+      },
+    });
+    if (!ended) peer.feeds.set(jobId, stop);
+  }
+
+  /** Fixed one-minute windows per connection. */
+  private overRate(peer: Peer, now = Date.now()): boolean {
+    if (peer.messages.resetAt <= now) peer.messages = { count: 0, resetAt: now + MESSAGE_WINDOW_MS };
+    return ++peer.messages.count > this.config.WS_MAX_MESSAGES_PER_MINUTE;
+  }
+
   /**
    * A client that stops reading would make the server queue its messages without end; past
-   * the cap it is closed with a reason (and cut off if it does not even read the close).
+   * the cap it is closed with a reason.
    */
   private send(peer: Peer, message: WireMessage): void {
     const { socket } = peer;
-    if (socket.readyState !== socket.OPEN) return;
+    if (peer.cut || socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.config.WS_MAX_BUFFERED_BYTES) {
       this.logger.warn(`closing a slow feed client: ${socket.bufferedAmount} bytes unsent`);
-      this.forget(peer);
-      socket.close(1008, 'too slow: send buffer over WS_MAX_BUFFERED_BYTES');
-      setTimeout(() => socket.terminate(), 2_000).unref();
-      return;
+      return this.cutOff(peer, 1008, 'too slow: send buffer over WS_MAX_BUFFERED_BYTES');
     }
     socket.send(JSON.stringify(message));
+  }
+
+  /**
+   * Stops feeding a peer and closes it with a reason. The close frame queues behind what is
+   * unsent, so a client that reads on gets it; one that makes no progress for a whole heartbeat
+   * is cut off (ws itself gives up on the closing handshake after 30 s).
+   */
+  private cutOff(peer: Peer, code: number, reason: string): void {
+    peer.cut = true;
+    this.forget(peer);
+    const { socket } = peer;
+    socket.close(code, reason);
+    const stop = watchDrain(
+      () => socket.bufferedAmount,
+      () => socket.terminate(),
+      this.config.WS_HEARTBEAT_MS,
+    );
+    socket.once('close', stop);
   }
 
   /** Drops peers that missed a whole heartbeat; pings the rest. */

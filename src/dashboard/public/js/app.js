@@ -533,8 +533,16 @@ $('results-limit').addEventListener('change', () => {
 
 // ---------------------------------------------------------------- feed
 
+/**
+ * Task maps of finished jobs this connection received in a snapshot. The server sends a finished
+ * job's snapshot once per connection; a later subscribe gets only its final event, so reopening
+ * the job takes the map from here.
+ */
+const finishedMaps = new Map();
+
 function onOpen() {
   gen++;
+  finishedMaps.clear();
   feed.send('subscribe', { jobId: '*' });
   if (current) {
     current.synced = false;
@@ -547,6 +555,7 @@ function onMessage({ event, data }) {
   switch (event) {
     case 'job.snapshot': {
       const { tasks, progress, ...view } = data;
+      if (FINAL.has(view.status)) finishedMaps.set(view.id, { tasks, progress });
       upsert(view, true);
       if (current?.id === view.id) syncCurrent(view, tasks, progress);
       break;
@@ -558,7 +567,11 @@ function onMessage({ event, data }) {
     case 'job.cancelled':
       if (event === 'job.created' && !jobs.has(data.id)) jobsTotal++;
       upsert(data, true);
-      if (current?.id === data.id) updateCurrent(data);
+      if (current?.id === data.id) {
+        const map = current.synced ? undefined : finishedMaps.get(data.id);
+        if (map) syncCurrent(data, map.tasks, map.progress);
+        updateCurrent(data);
+      }
       break;
     case 'task.progress':
       onProgress(data);
@@ -772,13 +785,15 @@ function showPool(pool, state) {
   $('pool-completed').textContent = pool?.completed !== undefined ? fmt(pool.completed) : '–';
 }
 
+/** GET /pool needs the key when keys are on: no polling while the page waits for one (each 401 counts as a failed login). */
 async function pollPool() {
-  try {
-    const body = await api('/health/ready');
-    showPool(body.info?.pool, 'up');
-  } catch (err) {
-    const pool = err instanceof ApiError ? (err.body?.details?.pool ?? err.body?.info?.pool) : undefined;
-    showPool(pool, err instanceof ApiError ? (pool?.reason ?? 'down') : 'unreachable');
+  if (!needKey) {
+    try {
+      const pool = await api('/pool');
+      showPool(pool, pool.status === 'up' ? 'up' : (pool.reason ?? 'down'));
+    } catch (err) {
+      showPool(undefined, err instanceof ApiError ? (err.status === 401 ? 'locked' : 'down') : 'unreachable');
+    }
   }
   setTimeout(pollPool, document.hidden ? 5000 : 1000);
 }
@@ -806,5 +821,5 @@ async function boot() {
   feed.start();
 }
 
-pollPool();
-boot();
+// After the first REST call: if it asked for a key, the pool panel waits for it too.
+boot().finally(pollPool);
