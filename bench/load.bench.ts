@@ -84,8 +84,9 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   const memory: Memory[] = [];
   try {
-    const ready = (await (await fetch(`${service.baseUrl}/health/ready`)).json()) as { info: { pool: { threads: number } } };
-    console.log(`service pid ${pid} at ${service.baseUrl}, ${ready.info.pool.threads} worker threads, env ${JSON.stringify(SERVICE_ENV)}`);
+    // Pool figures live at GET /pool (readiness shows only a verdict).
+    const pool = (await (await fetch(`${service.baseUrl}/pool`)).json()) as { threads: number };
+    console.log(`service pid ${pid} at ${service.baseUrl}, ${pool.threads} worker threads, env ${JSON.stringify(SERVICE_ENV)}`);
     await checkVariants(service.baseUrl);
     memory.push(await readMemory('idle, after start', service.baseUrl, pid));
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler, type WorkerName } from '../pool/task-scheduler';
@@ -87,7 +88,10 @@ export class JobsService implements OnApplicationShutdown {
     const job = new JobRecord<I, R>(randomUUID(), kind.name, inputs, owner, params);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const live: LiveJob = { kind, reservation, controller: new AbortController(), pending: new Map(), done, settle };
+    const controller = new AbortController();
+    // Every running task of the job listens for its cancel (a crawl runs up to `concurrency` at once).
+    setMaxListeners(0, controller.signal);
+    const live: LiveJob = { kind, reservation, controller, pending: new Map(), done, settle };
     this.store.add(job);
     this.live.set(job.id, live);
     this.logger.debug({ jobId: job.id, msg: 'job accepted', kind: kind.name, total: job.total });

@@ -38,6 +38,7 @@ const page = {
     { index: 0, n: 0, state: 'completed', value: '0', digits: 1, ms: 0.01 },
     { index: 2, n: 90, state: 'completed', value: '2880067194370816120', digits: 19, ms: 0.01 },
   ],
+  nextOffset: null,
 };
 const error = (statusCode: number, error: string, message: string, extra = {}) => ({ statusCode, error, message, ...extra, requestId: 'b7e0c6f2-6a41-4c55-8d0e-1f2a3b4c5d6e' });
 const badRequest = {

@@ -504,7 +504,9 @@ async function loadResults() {
     $('results-info').textContent = page.total ? `${fmt(page.offset + 1)}–${fmt(to)} of ${fmt(page.total)}` : 'no results';
     $('results').dataset.offset = String(page.offset);
     $('results-prev').disabled = page.offset === 0;
-    $('results-next').disabled = page.offset + limit >= page.total;
+    // A page may stop early at the server's byte bound: the next one starts where it says.
+    c.nextOffset = page.nextOffset ?? page.offset + page.items.length;
+    $('results-next').disabled = page.nextOffset === null || c.nextOffset >= page.total;
     $('results-note').textContent = FINAL.has(page.status) ? '' : 'The job is still running: this page shows what is done so far (Refresh for more).';
   } catch (err) {
     if (seq !== resultsSeq) return;
@@ -520,7 +522,7 @@ $('results-prev').addEventListener('click', () => {
 });
 $('results-next').addEventListener('click', () => {
   if (!current) return;
-  current.offset += Number($('results-limit').value);
+  current.offset = current.nextOffset ?? current.offset + Number($('results-limit').value);
   loadResults();
 });
 $('results-refresh').addEventListener('click', loadResults);
