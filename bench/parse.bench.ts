@@ -25,6 +25,7 @@ import { generateSite } from './lib/crawl-site';
 import { batchToFill, fmtSpread, median } from './lib/stats';
 import { busyNote, CpuNeighbours } from './lib/contention';
 import { markdownTable, plainTable, type Row } from './lib/table';
+import type { Node } from '../src/crawl/extract-links';
 
 const TYPICAL = { bytes: 12_000, links: 66 };
 const SAMPLE_PAGES = 100;
@@ -33,15 +34,6 @@ const SAMPLE_MS = 100;
 interface Extracted {
   title: string;
   hrefs: string[];
-}
-
-/** The parts of domhandler's nodes the walk reads. */
-interface Node {
-  type: string;
-  name?: string;
-  attribs?: Record<string, string>;
-  data?: string;
-  children?: Node[];
 }
 
 function withSelectors($: ReturnType<typeof load>, decode: (s: string) => string): Extracted {

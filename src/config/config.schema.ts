@@ -76,6 +76,8 @@ export const configSchema = z.object({
   MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: int(1_024, 64 * 1024 ** 3, 1024 ** 3),
   /** Pages (the sum of maxPages) one key's unfinished crawls may reserve together (429). */
   MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: int(1, 100_000_000, 50_000),
+  /** Fetches at once (the sum of concurrency) one key's unfinished crawls may ask for (429): else N crawls multiply CRAWL_MAX_CONCURRENCY. */
+  MAX_CRAWL_CONCURRENCY_PER_KEY: int(1, 1_000_000, 128),
   /** Unfinished tasks across all jobs past which new jobs get 503 (backpressure); a crawl counts as its maxPages. */
   MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000),
   /** On SIGTERM, running jobs get this long to finish before they are cancelled. */

@@ -183,12 +183,13 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   }
 
   /**
-   * Admission counts a crawl as its maxPages (tasks and pages) and reserves 32 KiB of results
+   * Admission counts a crawl as its maxPages (tasks and pages) and its concurrency (fetches at
+   * once, so many crawls of one key cannot multiply CRAWL_MAX_CONCURRENCY), and reserves 32 KiB of results
    * per page (a typical page's result is ~5 KB: 66 links), capped by CRAWL_MAX_RESULT_BYTES,
    * which also stops a crawl whose pages turn out bigger.
    */
   reserve(params: unknown): ReturnType<JobKind['reserve']> {
-    const { maxPages } = params as CrawlRequest;
-    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), crawlPages: maxPages };
+    const { maxPages, concurrency } = params as CrawlRequest;
+    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), crawlPages: maxPages, crawlFetches: concurrency };
   }
 }

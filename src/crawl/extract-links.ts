@@ -20,7 +20,7 @@ export interface ExtractOptions {
 }
 
 /** The parts of domhandler's nodes the walk reads. */
-interface Node {
+export interface Node {
   type: string;
   name?: string;
   attribs?: Record<string, string>;

@@ -3,9 +3,9 @@ import { RetryableException } from '../common/retryable.exception';
 import { Admission } from './admission';
 import type { Reservation } from './job-kind';
 
-const limits = { maxQueuedTasks: 100, maxJobsPerCaller: 3, maxResultBytesPerCaller: 1_000, maxCrawlPagesPerCaller: 50 };
-const fib = (resultBytes: number, tasks = 1): Reservation => ({ tasks, resultBytes, crawlPages: 0 });
-const crawl = (pages: number): Reservation => ({ tasks: pages, resultBytes: pages, crawlPages: pages });
+const limits = { maxQueuedTasks: 100, maxJobsPerCaller: 3, maxResultBytesPerCaller: 1_000, maxCrawlPagesPerCaller: 50, maxCrawlFetchesPerCaller: 40 };
+const fib = (resultBytes: number, tasks = 1): Reservation => ({ tasks, resultBytes, crawlPages: 0, crawlFetches: 0 });
+const crawl = (pages: number, fetches = 1): Reservation => ({ tasks: pages, resultBytes: pages, crawlPages: pages, crawlFetches: fetches });
 
 /** The refusal check() throws, as [status, message, Retry-After]; undefined if admitted. */
 function refusal(admission: Admission, caller: string, wants: Reservation): [number, string, number] | undefined {
@@ -38,7 +38,7 @@ describe('Admission', () => {
     expect(refusal(admission, 'a', fib(300))).toBeUndefined();
     expect(refusal(admission, 'b', fib(900))).toBeUndefined();
     await first.end();
-    expect(admission.heldBy('a')).toEqual({ jobs: 0, resultBytes: 0, crawlPages: 0 });
+    expect(admission.heldBy('a')).toEqual({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
     expect(refusal(admission, 'a', fib(400))).toBeUndefined();
   });
 
@@ -54,6 +54,15 @@ describe('Admission', () => {
     expect(refusal(admission, 'a', crawl(21))?.slice(0, 2)).toEqual([429, expect.stringMatching(/MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY 50/)]);
     expect(refusal(admission, 'a', crawl(20))).toBeUndefined();
     expect(refusal(admission, 'a', fib(10, 40))).toBeUndefined();
+  });
+
+  it('counts crawl fetches at once per caller (the sum of concurrency), so many crawls cannot multiply the per-crawl cap', () => {
+    const admission = new Admission({ ...limits, maxResultBytesPerCaller: 1e9 }, () => 0);
+    admission.track('a', crawl(1, 32), new Promise(() => {}));
+    expect(refusal(admission, 'a', crawl(1, 9))?.slice(0, 2)).toEqual([429, expect.stringMatching(/MAX_CRAWL_CONCURRENCY_PER_KEY 40/)]);
+    expect(refusal(admission, 'a', crawl(1, 8))).toBeUndefined();
+    expect(refusal(admission, 'b', crawl(1, 32))).toBeUndefined();
+    expect(admission.heldBy('a')).toEqual({ jobs: 1, resultBytes: 1, crawlPages: 1, crawlFetches: 32 });
   });
 
   it('refuses with 503 when the queue would pass MAX_QUEUED_TASKS, counting the new job by its tasks', () => {

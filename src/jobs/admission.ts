@@ -10,6 +10,8 @@ export interface AdmissionLimits {
   maxResultBytesPerCaller: number;
   /** Crawl pages one caller's unfinished crawls may reserve together (429). */
   maxCrawlPagesPerCaller: number;
+  /** Fetches at once one caller's unfinished crawls may ask for together (429). */
+  maxCrawlFetchesPerCaller: number;
 }
 
 /** What one caller's unfinished jobs hold. */
@@ -17,12 +19,13 @@ interface Held {
   jobs: number;
   resultBytes: number;
   crawlPages: number;
+  crawlFetches: number;
 }
 
 /**
  * Whether a new job may come in: refused while draining, when the work queue is past its depth
  * (so the service never accepts what it cannot hold), or when the caller's unfinished jobs would
- * pass their count, result bytes or crawl pages. Refusals carry Retry-After and happen before
+ * pass their count, result bytes, crawl pages or crawl fetches at once. Refusals carry Retry-After and happen before
  * anything is held. A caller with nothing in flight is never refused a job for its size alone
  * (that job's own bounds are FIB_MAX_RESULT_BYTES and CRAWL_MAX_*), so no valid job waits forever.
  */
@@ -64,11 +67,18 @@ export class Admission {
         5,
       );
     }
+    if (wants.crawlFetches > 0 && held.crawlFetches + wants.crawlFetches > limits.maxCrawlFetchesPerCaller) {
+      throw new RetryableException(
+        429,
+        `your unfinished crawls run ${held.crawlFetches} fetches at once and this one asks for ${wants.crawlFetches}, over MAX_CRAWL_CONCURRENCY_PER_KEY ${limits.maxCrawlFetchesPerCaller}; lower concurrency or retry when one ends`,
+        5,
+      );
+    }
   }
 
   /** Holds a caller's job and its reservation until `done` settles (the job ended, any way). */
   track(callerId: string, reservation: Reservation, done: Promise<void>): void {
-    const held = this.held.get(callerId) ?? { jobs: 0, resultBytes: 0, crawlPages: 0 };
+    const held = this.held.get(callerId) ?? { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
     this.held.set(callerId, held);
     this.add(held, reservation, 1);
     void done.then(() => {
@@ -79,12 +89,13 @@ export class Admission {
 
   /** What a caller holds right now (for tests and metrics). */
   heldBy(callerId: string): Held {
-    return { ...(this.held.get(callerId) ?? { jobs: 0, resultBytes: 0, crawlPages: 0 }) };
+    return { ...(this.held.get(callerId) ?? { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 }) };
   }
 
   private add(held: Held, reservation: Reservation, sign: 1 | -1): void {
     held.jobs += sign;
     held.resultBytes += sign * reservation.resultBytes;
     held.crawlPages += sign * reservation.crawlPages;
+    held.crawlFetches += sign * reservation.crawlFetches;
   }
 }

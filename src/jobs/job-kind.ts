@@ -31,6 +31,8 @@ export interface Reservation {
   resultBytes: number;
   /** Pages it may fetch (crawls only), counted against MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY. */
   crawlPages: number;
+  /** Fetches it may run at once (crawls only: its concurrency), counted against MAX_CRAWL_CONCURRENCY_PER_KEY. */
+  crawlFetches: number;
 }
 
 /**

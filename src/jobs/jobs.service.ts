@@ -67,6 +67,7 @@ export class JobsService implements OnApplicationShutdown {
         maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY,
         maxResultBytesPerCaller: config.MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY,
         maxCrawlPagesPerCaller: config.MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY,
+        maxCrawlFetchesPerCaller: config.MAX_CRAWL_CONCURRENCY_PER_KEY,
       },
       () => this.queuedTasks(),
     );
