@@ -155,6 +155,7 @@ describe('per-key admission bounds on running work', () => {
       // F(9,000,000) reserves about 3.4 MB (decimal and hex): one fits, two do not.
       MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: '5000000',
       MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: '10',
+      MAX_CRAWL_CONCURRENCY_PER_KEY: '40',
     });
   });
   afterAll(async () => {
@@ -192,6 +193,25 @@ describe('per-key admission bounds on running work', () => {
     await as(KEY_A).del(third.body.id).expect(200);
     await as(KEY_B).del(other.body.id).expect(200);
   }, 90_000);
+
+  it('refuses a key past its crawl fetches at once (the sum of concurrency) with 429, admits another key, releases on cancel', async () => {
+    const crawlAt = (concurrency: number) => ({ ...hangingCrawl(1), concurrency });
+    const first = await as(KEY_A).post('/crawl', crawlAt(30)).expect(202);
+    const refused = await as(KEY_A).post('/crawl', crawlAt(11)).expect(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body.message).toMatch(/MAX_CRAWL_CONCURRENCY_PER_KEY 40/);
+    const fits = await as(KEY_A).post('/crawl', crawlAt(10)).expect(202);
+    const other = await as(KEY_B).post('/crawl', crawlAt(30)).expect(202);
+    await as(KEY_A).del(first.body.id).expect(200);
+    const again = await as(KEY_A).post('/crawl', crawlAt(11)).expect(202);
+    for (const [key, id] of [
+      [KEY_A, fits.body.id],
+      [KEY_A, again.body.id],
+      [KEY_B, other.body.id],
+    ]) {
+      await as(key).del(id).expect(200);
+    }
+  });
 
   it('refuses a key past its crawl pages in flight (the sum of maxPages) with 429, admits another key, releases on cancel', async () => {
     const first = await as(KEY_A).post('/crawl', hangingCrawl(6)).expect(202);
