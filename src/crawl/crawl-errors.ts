@@ -1,16 +1,5 @@
 /** Stable error codes of crawled pages; the message says what happened in words. */
-export const CRAWL_ERROR_CODES = [
-  'blocked_address',
-  'timeout',
-  'too_large',
-  'too_many_redirects',
-  'not_html',
-  'robots_disallowed',
-  'http_error',
-  'network_error',
-  'invalid_url',
-  'parse_budget_exceeded',
-] as const;
+export const CRAWL_ERROR_CODES = ['blocked_address', 'timeout', 'too_many_redirects', 'not_html', 'robots_disallowed', 'http_error', 'network_error', 'invalid_url'] as const;
 export type CrawlErrorCode = (typeof CRAWL_ERROR_CODES)[number];
 
 export interface CrawlError {
@@ -23,8 +12,6 @@ export class CrawlFailure extends Error {
   status?: number;
   contentType?: string | null;
   finalUrl?: string;
-  /** Decoded bytes read before giving up (too_large). */
-  bytesRead?: number;
 
   constructor(
     readonly code: CrawlErrorCode,

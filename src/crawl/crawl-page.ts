@@ -64,7 +64,6 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       finalUrl: err.finalUrl ?? input.url,
       status: err.status ?? null,
       contentType: err.contentType ?? null,
-      bytes: err.bytesRead ?? 0,
       ms: elapsed(started),
       error: err.toJSON(),
     };

@@ -5,9 +5,8 @@
  * are counted while streaming (a gzip bomb is cut at maxBytes), non-HTML bodies are never read,
  * and network errors, 429 and 5xx are retried with exponential backoff, jitter and Retry-After.
  *
- * The body is either held and returned (robots.txt: past maxBytes is an error, too_large), or,
- * given a sink, handed to it chunk by chunk as it arrives (pages): then maxBytes cuts the body
- * there (`cut`), and the sink may stop the reading early.
+ * The body is handed to a sink chunk by chunk as it arrives (a page's parser, robots.txt's
+ * collector): maxBytes cuts it there (`cut`), and the sink may stop the reading early.
  */
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -30,9 +29,7 @@ export interface FetchedPage {
   contentType: string | null;
   /** Decoded bytes read. */
   bytes: number;
-  /** The body, only for HTML, and only without a sink. */
-  body?: Buffer;
-  /** With a sink: reading stopped at maxBytes, the rest of the body was never read. */
+  /** Reading stopped at maxBytes: the rest of the body was never read. */
   cut?: 'maxBytes';
 }
 
@@ -58,7 +55,7 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
 export type HopCheck = (url: string) => Promise<CrawlFailure | undefined>;
 
 /** Fetches `url`, following redirects; throws CrawlFailure with a stable code on failure. */
-export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck, openSink?: OpenSink): Promise<FetchedPage> {
+export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal: AbortSignal | undefined, checkHop: HopCheck | undefined, openSink: OpenSink): Promise<FetchedPage> {
   const chain = new Set<string>();
   let current = url;
   try {
@@ -97,7 +94,7 @@ interface HopResult {
   page?: FetchedPage;
 }
 
-async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal?: AbortSignal, openSink?: OpenSink): Promise<HopResult> {
+async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal: AbortSignal | undefined, openSink: OpenSink): Promise<HopResult> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fetchOnce(url, options, dispatcher, signal, openSink);
@@ -120,7 +117,7 @@ class Retryable extends Error {
   }
 }
 
-async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer?: AbortSignal, openSink?: OpenSink): Promise<HopResult> {
+async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer: AbortSignal | undefined, openSink: OpenSink): Promise<HopResult> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
   let response: Dispatcher.ResponseData;
@@ -157,12 +154,8 @@ async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatc
   }
   try {
     const stream = decoded(body, header('content-encoding'));
-    if (openSink) {
-      const { bytes, cut } = await pump(stream, body, openSink({ finalUrl: url, contentType }), options.maxBytes);
-      return { status, page: { finalUrl: url, status, contentType, bytes, ...(cut ? { cut } : {}) } };
-    }
-    const page = await readBody(stream, body, options.maxBytes);
-    return { status, page: { finalUrl: url, status, contentType, bytes: page.length, body: page } };
+    const { bytes, cut } = await pump(stream, body, openSink({ finalUrl: url, contentType }), options.maxBytes);
+    return { status, page: { finalUrl: url, status, contentType, bytes, ...(cut ? { cut } : {}) } };
   } catch (err) {
     discard(body);
     if (err instanceof CrawlFailure) throw Object.assign(err, { status, contentType });
@@ -199,23 +192,6 @@ async function pump(stream: Readable, body: Readable, sink: BodySink, maxBytes: 
     if (stream !== body) stream.destroy();
     if (!body.readableEnded) discard(body);
   }
-}
-
-async function readBody(stream: Readable, body: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      if (total + (chunk as Buffer).length > maxBytes) {
-        throw Object.assign(new CrawlFailure('too_large', `body larger than maxBytes (${maxBytes} bytes after decoding)`), { bytesRead: total });
-      }
-      total += (chunk as Buffer).length;
-      chunks.push(chunk as Buffer);
-    }
-  } finally {
-    if (stream !== body) stream.destroy();
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** Stops reading a body. The no-op listener matters: destroying emits 'error', which would crash the thread. */
