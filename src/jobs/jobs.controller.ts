@@ -4,6 +4,7 @@ import { Owner } from '../auth/auth.guard';
 import { zodPipe } from '../common/zod-validation';
 import { listQuery, resultsQuery } from './jobs.schemas';
 import { JobsService } from './jobs.service';
+import { writeResultsPage } from './results-stream';
 import type { z } from 'zod';
 
 @Controller('jobs')
@@ -24,7 +25,7 @@ export class JobsController {
   /** Results in input order, as far as they are done; streamed, bounded by RESULTS_MAX_PAGE_BYTES. */
   @Get(':id/results')
   results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
-    return this.jobs.writeResults(res, this.jobs.get(id, owner), query);
+    return writeResultsPage(res, this.jobs.walkResults(this.jobs.get(id, owner), query));
   }
 
   /** Cancels the job; answers once its tasks have stopped. */

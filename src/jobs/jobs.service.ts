@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
-import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -12,8 +11,7 @@ import type { JobContext, JobKind, Reservation, ResultFormat } from './job-kind'
 import { isFinal, JobRecord, type JobKindName } from './job.model';
 import { JobStore } from './job.store';
 import { toSnapshot, toView, type JobView } from './job.view';
-import { pageOfResults, type ResultsPage } from './results-page';
-import { writeResultsPage } from './results-stream';
+import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
 
 /** Task updates per `task.progress` message at most. */
 const MAX_UPDATES_PER_MESSAGE = 1_000;
@@ -187,9 +185,9 @@ export class JobsService implements OnApplicationShutdown {
     return pageOfResults(job, this.kinds.get(job.kind)!, { offset, limit, format, maxChars, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
   }
 
-  /** The same page, written to the response as it is built (see writeResultsPage). */
-  writeResults(res: Response, job: JobRecord, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): Promise<void> {
-    return writeResultsPage(res, job, this.kinds.get(job.kind)!, { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
+  /** The same page as a walk over its items, for a caller that writes them out as they come. */
+  walkResults(job: JobRecord, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): PageWalk {
+    return startPage(job, this.kinds.get(job.kind)!, { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
   }
 
   /**

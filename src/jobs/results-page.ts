@@ -63,13 +63,23 @@ export function* walkPage(job: JobRecord, kind: JobKind<any, any>, request: Page
   return { limit: index < end ? count : limit, nextOffset: index < job.total ? index : null };
 }
 
+/** A page being walked: the fields known before its items, and the walk that yields them. */
+export interface PageWalk {
+  head: Pick<ResultsPage, 'jobId' | 'status' | 'total' | 'offset' | 'format'>;
+  items: Generator<{ item: Record<string, unknown>; json: string }, PageEnd>;
+}
+
+export function startPage(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): PageWalk {
+  return { head: { jobId: job.id, status: job.status, total: job.total, offset: request.offset, format: request.format }, items: walkPage(job, kind, request) };
+}
+
 /** A whole page as an object (the first page a `?wait` submission answers with). */
 export function pageOfResults(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): ResultsPage {
+  const { head, items: walk } = startPage(job, kind, request);
   const items: Record<string, unknown>[] = [];
-  const walk = walkPage(job, kind, request);
   let step = walk.next();
   for (; !step.done; step = walk.next()) items.push(step.value.item);
-  return { jobId: job.id, status: job.status, total: job.total, offset: request.offset, ...step.value, format: request.format, items };
+  return { ...head, ...step.value, items };
 }
 
 /** A finished task as its kind presents it (result or error), else what is known of its input. */

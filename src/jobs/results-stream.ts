@@ -1,9 +1,7 @@
 import type { Response } from 'express';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { JobKind } from './job-kind';
-import type { JobRecord } from './job.model';
-import { type PageRequest, walkPage } from './results-page';
+import type { PageWalk } from './results-page';
 
 /** Bytes of JSON written per turn of the event loop: a few milliseconds of work at most. */
 const CHUNK_CHARS = 64 * 1024;
@@ -14,14 +12,12 @@ const CHUNK_CHARS = 64 * 1024;
  * way one JSON.stringify + ETag pass over it did. `limit` and `nextOffset` are only known at the
  * end, so they come after `items` (JSON objects have no order).
  */
-export async function writeResultsPage(res: Response, job: JobRecord, kind: JobKind<any, any>, request: PageRequest): Promise<void> {
+export async function writeResultsPage(res: Response, { head, items }: PageWalk): Promise<void> {
   res.status(200).type('application/json');
-  const head = { jobId: job.id, status: job.status, total: job.total, offset: request.offset, format: request.format };
   let chunk = `${JSON.stringify(head).slice(0, -1)},"items":[`;
   let first = true;
-  const walk = walkPage(job, kind, request);
-  let step = walk.next();
-  for (; !step.done; step = walk.next()) {
+  let step = items.next();
+  for (; !step.done; step = items.next()) {
     chunk += first ? step.value.json : `,${step.value.json}`;
     first = false;
     if (chunk.length < CHUNK_CHARS) continue;
