@@ -98,6 +98,24 @@ export const configSchema = z.object({
   /** Messages one connection may send per minute; past it the client gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot). */
   WS_MAX_MESSAGES_PER_MINUTE: int(1, 1_000_000, 600),
 
+  /** Cluster mode: Redis that jobs, tasks, results, events and shared limits live in (redis:// or rediss://). Unset: everything stays in this process. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, { error: 'must be a redis:// or rediss:// URL' })
+    .optional(),
+  /** Prefix of every Redis key and BullMQ queue, so several deployments can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 characters of A-Z a-z 0-9 _ -' })
+    .default('pcs'),
+  /** Cluster mode: how long a dead instance's jobs and pool tasks stay with it before the others take them over (lease and BullMQ lock); shorter recovers faster, but a main thread blocked this long loses its work to another instance. */
+  CLUSTER_LEASE_MS: int(1_000, 600_000, 5_000),
+  /** Cluster mode: this instance's name on the dashboard's pool panel and in logs; defaults to host name and process id. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
+    .optional(),
+
   /** CIDRs the crawler may reach despite being private/loopback (tests, intranets); empty by default. */
   CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })),
   /** Concurrent page fetches one I/O worker thread runs. */

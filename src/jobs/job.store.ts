@@ -1,90 +1,82 @@
-import type { JobKindName, JobRecord, JobStatus } from './job.model';
-import { isFinal } from './job.model';
+import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
 
-export interface JobQuery {
-  status?: JobStatus;
-  kind?: JobKindName;
-  owner?: string;
-  offset: number;
-  limit: number;
-}
-
-export interface RetentionPolicy {
-  /** How long a finished job stays readable. */
-  maxAgeMs: number;
-  /** How many finished jobs are kept at most. */
-  maxCount: number;
-  /** How many bytes of results finished jobs may hold together. */
-  maxBytes: number;
-}
+export type { JobQuery, RetentionPolicy } from './job-data';
 
 /**
- * Where jobs live. The embedded store keeps them in this process; the multi-node mode keeps
- * them in Redis behind the same interface.
+ * Where jobs live: the embedded store keeps them in this process (MemoryJobStore), the cluster
+ * mode in Redis (RedisJobStore), behind this one contract (test/contracts/job-store.contract.ts
+ * runs against both). Every method speaks plain data and every write is explicit and atomic:
+ *
+ * - Task updates are idempotent: a finished task never changes again, so a pool task run twice
+ *   (at-least-once execution after a crash) records its results once (exactly-once results).
+ * - Writes to a finished job are ignored.
+ * - Every write that changes a job increments its `seq`; a snapshot is read at one seq, so a
+ *   subscriber that reads a snapshot and then applies the events with a higher seq counts every
+ *   task exactly once.
+ * - Admission figures (per-caller holdings, queue depth) are kept by the store with the jobs, so
+ *   they hold across instances and are released exactly once, when the job ends.
+ * - A lease names the instance running a job's coordinator; a job whose lease lapsed is taken
+ *   over by another instance.
  */
 export abstract class JobStore {
-  abstract add(job: JobRecord): void;
-  abstract get(id: string): JobRecord | undefined;
+  /** What `callerId`'s unfinished jobs hold, the queue depth, and a version of both. */
+  abstract admission(callerId: string): Promise<AdmissionFigures>;
+  /**
+   * Creates the job (status queued, seq 1) with its first tasks and counts its reservation, if
+   * the admission figures are still at `version`; false means another job came in meanwhile:
+   * read the figures again and re-check.
+   */
+  abstract create(job: NewJob, inputs: unknown[], version: string): Promise<boolean>;
+  abstract get(id: string): Promise<JobHeader | undefined>;
   /** Newest first. */
-  abstract list(query: JobQuery): { items: JobRecord[]; total: number };
-  /** Called once when a job reaches a final status; the store may now evict older ones. */
-  abstract finished(job: JobRecord): void;
-  abstract close(): void;
+  abstract list(query: JobQuery): Promise<{ items: JobHeader[]; total: number }>;
+  /** The header, every task's state and progress, all at one seq. */
+  abstract snapshot(id: string): Promise<JobSnapshotData | undefined>;
+  /** Tasks `offset` .. `offset + limit - 1` (fewer past the end), with inputs, results and errors. */
+  abstract tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]>;
+  /** Inputs of tasks `offset` .. `offset + limit - 1`. */
+  abstract inputs(id: string, offset: number, limit: number): Promise<unknown[]>;
+  /**
+   * Appends tasks (status queued) whose key the job has not seen, marking the keys seen, while
+   * the job has fewer than `maxTotal` tasks; returns the appended tasks' indexes and inputs.
+   * Keys past `maxTotal` are still marked seen.
+   */
+  abstract appendTasks(id: string, tasks: NewTask[], maxTotal: number): Promise<{ index: number; input: unknown }[]>;
+  /** Marks keys seen without tasks (a redirect's target); returns how many keys the job has seen. */
+  abstract markSeen(id: string, keys: string[]): Promise<number>;
+  /** queued -> running (seq + 1); undefined if the job was not queued. */
+  abstract start(id: string, now: number): Promise<JobHeader | undefined>;
+  /** Applies task updates in order; see the class comment for which take effect. */
+  abstract apply(id: string, updates: StoredUpdate[]): Promise<Applied>;
+  /** Marks every unfinished task cancelled (the job is ending); returns what changed, inputs included. */
+  abstract settle(id: string): Promise<Applied>;
+  abstract setSummary(id: string, summary: Record<string, number>): Promise<void>;
+  /** Records a cancel for the job's runner, wherever it runs; undefined if the job is unknown. */
+  abstract requestCancel(id: string, reason: string): Promise<JobHeader | undefined>;
+  /**
+   * Ends the job with its final status (seq + 1), releases its admission holdings and applies
+   * retention (the oldest finished jobs may be evicted); undefined if it had already ended.
+   */
+  abstract finish(id: string, status: 'completed' | 'failed' | 'cancelled', reason: string | undefined, now: number): Promise<JobHeader | undefined>;
+  /** Ids of every unfinished job. */
+  abstract unfinished(): Promise<string[]>;
+  /** Takes the job's lease for `holder` if nobody holds it (or `holder` already does). */
+  abstract claim(id: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Extends `holder`'s lease; false if it lapsed and somebody else took it (stop running the job). */
+  abstract renew(id: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up (a graceful shutdown hands the job to another instance at once). */
+  abstract release(id: string, holder: string): Promise<void>;
+  /** Unfinished jobs whose lease nobody holds: their runner died or handed them back. */
+  abstract unclaimed(): Promise<string[]>;
+  /** Whether the store answers (readiness); rejects quickly when it does not. */
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
 }
 
-/** In-process store with bounded retention of finished jobs. */
-export class MemoryJobStore extends JobStore {
-  private readonly jobs = new Map<string, JobRecord>();
-  /** Finished jobs, oldest first (Map keeps insertion order). */
-  private readonly finishedOrder = new Map<string, JobRecord>();
-  private finishedBytes = 0;
-  private readonly sweeper: NodeJS.Timeout;
-
-  constructor(private readonly retention: RetentionPolicy) {
-    super();
-    this.sweeper = setInterval(() => this.evict(), Math.min(retention.maxAgeMs, 60_000));
-    this.sweeper.unref();
-  }
-
-  add(job: JobRecord): void {
-    this.jobs.set(job.id, job);
-  }
-
-  get(id: string): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  list({ status, kind, owner, offset, limit }: JobQuery): { items: JobRecord[]; total: number } {
-    const matches: JobRecord[] = [];
-    for (const job of this.jobs.values()) {
-      if ((status && job.status !== status) || (kind && job.kind !== kind) || (owner !== undefined && job.owner !== owner)) continue;
-      matches.push(job);
-    }
-    matches.reverse();
-    return { items: matches.slice(offset, offset + limit), total: matches.length };
-  }
-
-  finished(job: JobRecord): void {
-    if (!isFinal(job.status) || this.finishedOrder.has(job.id)) return;
-    this.finishedOrder.set(job.id, job);
-    this.finishedBytes += job.resultBytes;
-    this.evict();
-  }
-
-  close(): void {
-    clearInterval(this.sweeper);
-  }
-
-  /** Drops the oldest finished jobs until every retention bound holds again. */
-  private evict(now = Date.now()): void {
-    for (const job of this.finishedOrder.values()) {
-      const expired = now - (job.finishedAt ?? now) >= this.retention.maxAgeMs;
-      const overCount = this.finishedOrder.size > this.retention.maxCount;
-      const overBytes = this.finishedBytes > this.retention.maxBytes;
-      if (!expired && !overCount && !overBytes) break;
-      this.finishedOrder.delete(job.id);
-      this.jobs.delete(job.id);
-      this.finishedBytes -= job.resultBytes;
-    }
+/** Thrown by a store that cannot reach its backend: the service answers 503 and retries later. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`job store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'StoreUnavailableError';
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * Fan-out of job events to whoever watches them (WebSocket clients, SSE streams, waiters) and of
+ * control messages to every instance. In-process by default (MemoryEventBus); the cluster mode
+ * carries the same messages over Redis pub/sub (RedisEventBus), behind this one contract
+ * (test/contracts/event-bus.contract.ts runs against both).
+ */
+export const EVENT_NAMES = ['job.created', 'job.started', 'job.snapshot', 'task.progress', 'job.completed', 'job.failed', 'job.cancelled'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** What goes on the wire: `{"event": ..., "seq": ..., "data": ...}`, over WebSocket and SSE alike. */
+export interface JobEvent {
+  event: EventName;
+  jobId: string;
+  /** The job's owner, so a feed never shows one key's jobs to another. */
+  owner?: string;
+  /** The job's seq after the change this event reports (see JobStore): snapshot + later seqs = every change once. */
+  seq: number;
+  data: unknown;
+}
+
+export type EventListener = (event: JobEvent) => void;
+
+/** Sent to every instance: a job was cancelled (stop its tasks wherever they run). */
+export interface ControlMessage {
+  type: 'cancel';
+  jobId: string;
+  reason: string;
+}
+
+/** Topic `*` receives the events of every job. */
+export const ALL_JOBS = '*';
+
+export abstract class EventBus {
+  /** Delivers to every subscriber of the job's topic and of `*`, on every instance; one publisher's events keep their order. */
+  abstract publish(event: JobEvent): void;
+  /** Resolves once subscribed: every event published after that reaches `listener`. Returns the unsubscribe. */
+  abstract subscribe(topic: string, listener: EventListener): Promise<() => void>;
+  /** False only when nobody anywhere can receive the job's events (so building them can be skipped). */
+  abstract mayHaveSubscribers(jobId: string): boolean;
+  /** Sends a control message to every instance, this one included. */
+  abstract signal(message: ControlMessage): Promise<void>;
+  abstract onSignal(listener: (message: ControlMessage) => void): () => void;
+  abstract close(): Promise<void>;
+}
+
+export class MemoryEventBus extends EventBus {
+  private readonly topics = new Map<string, Set<EventListener>>();
+  private readonly controls = new Set<(message: ControlMessage) => void>();
+
+  publish(event: JobEvent): void {
+    this.deliver(event.jobId, event);
+    this.deliver(ALL_JOBS, event);
+  }
+
+  async subscribe(topic: string, listener: EventListener): Promise<() => void> {
+    return this.subscribeNow(topic, listener);
+  }
+
+  /** The synchronous form, for callers in this process that must not miss an event between a read and the subscription. */
+  subscribeNow(topic: string, listener: EventListener): () => void {
+    let listeners = this.topics.get(topic);
+    if (!listeners) this.topics.set(topic, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.topics.get(topic) === listeners) this.topics.delete(topic);
+    };
+  }
+
+  mayHaveSubscribers(jobId: string): boolean {
+    return this.topics.has(jobId) || this.topics.has(ALL_JOBS);
+  }
+
+  async signal(message: ControlMessage): Promise<void> {
+    for (const listener of [...this.controls]) listener(message);
+  }
+
+  onSignal(listener: (message: ControlMessage) => void): () => void {
+    this.controls.add(listener);
+    return () => this.controls.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.topics.clear();
+    this.controls.clear();
+  }
+
+  private deliver(topic: string, event: JobEvent): void {
+    const listeners = this.topics.get(topic);
+    if (!listeners) return;
+    // A copy: a listener may unsubscribe itself (a final event ends an SSE stream).
+    for (const listener of [...listeners]) listener(event);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The job model as plain, serialisable data: what every job store keeps and hands out. Nothing
+ * here is a live object; a change to a job is an explicit, async store write (see JobStore).
+ */
+import type { TaskState, TaskUpdate } from '../pool/task-protocol';
+import type { Reservation } from './job-kind';
+import type { JobKindName, JobStatus } from './job.model';
+
+/** What a store keeps about a job besides its tasks. */
+export interface JobHeader {
+  id: string;
+  kind: JobKindName;
+  /** The API key that created the job, if keys are on. */
+  owner?: string;
+  /** Who admission counts the job against (owner, or the client address when keys are off). */
+  callerId: string;
+  /** The request's options, for kinds whose tasks are not all known upfront (a crawl). */
+  params?: unknown;
+  /** What admission holds for the job until it ends. */
+  reservation: Reservation;
+  status: JobStatus;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Why the job ended failed or cancelled. */
+  reason?: string;
+  /** Set by a cancel (from any instance) until the job's runner has stopped it. */
+  cancelRequested?: string;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Bytes the stored results take, for retention limits. */
+  resultBytes: number;
+  /** Sequence number of the job's last state change: every event carries the seq it made. */
+  seq: number;
+  /** Kind-specific running totals (a crawl's pages, links and bytes). */
+  summary?: Record<string, number>;
+}
+
+/** A job as a new submission creates it. */
+export type NewJob = Pick<JobHeader, 'id' | 'kind' | 'owner' | 'callerId' | 'params' | 'reservation' | 'createdAt'>;
+
+/** The header plus every task's state, read at one point of the job's history (header.seq). */
+export interface JobSnapshotData {
+  header: JobHeader;
+  /** One letter per task (STATE_CODES). */
+  tasks: string;
+  /** Progress 0..1 of running tasks that report it, by index. */
+  progress: Record<number, number>;
+}
+
+/** One task as the results endpoint reads it. */
+export interface TaskRecord<I = unknown, R = unknown> {
+  index: number;
+  input: I;
+  state: TaskState;
+  result?: R;
+  error?: string;
+}
+
+/** A task update to store: the worker's update plus the result's size (for retention). */
+export interface StoredUpdate<R = unknown> extends TaskUpdate<R> {
+  bytes?: number;
+}
+
+/** What a write changed: the updates that took effect (finished tasks never change again). */
+export interface Applied {
+  /** The job's seq after the write (unchanged when nothing took effect). */
+  seq: number;
+  /** The updates that took effect, in order; `input` is set for tasks settled by the store itself. */
+  changed: (StoredUpdate & { input?: unknown })[];
+  header: Pick<JobHeader, 'status' | 'total' | 'completed' | 'failed' | 'cancelled' | 'resultBytes' | 'summary'>;
+}
+
+/** What one caller's unfinished jobs hold, as admission counts it. */
+export interface Held {
+  jobs: number;
+  resultBytes: number;
+  crawlPages: number;
+  crawlFetches: number;
+}
+
+/** Admission's inputs, read together; `version` changes whenever any caller's holdings grow. */
+export interface AdmissionFigures {
+  held: Held;
+  /** Unfinished tasks across every unfinished job, a crawl counting its maxPages. */
+  queued: number;
+  version: string;
+}
+
+/** A task to append unless its key was seen in the job before (a crawl's normalised URL). */
+export interface NewTask<I = unknown> {
+  key?: string;
+  input: I;
+}
+
+export interface JobQuery {
+  status?: JobStatus;
+  kind?: JobKindName;
+  owner?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface RetentionPolicy {
+  /** How long a finished job stays readable. */
+  maxAgeMs: number;
+  /** How many finished jobs are kept at most. */
+  maxCount: number;
+  /** How many bytes of results finished jobs may hold together. */
+  maxBytes: number;
+}

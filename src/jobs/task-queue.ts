@@ -1,0 +1,37 @@
+import type { WorkerName } from '../pool/task-scheduler';
+
+/** One pool task: the unit a worker thread runs, covering one or more of a job's tasks. */
+export interface PoolTask {
+  /** Stable across a takeover (the same chunk or page gets the same key), so a re-queue de-duplicates. */
+  key: string;
+  jobId: string;
+  worker: WorkerName;
+  payload: object;
+  /** The job tasks it works on, and their inputs (for the progress events it makes). */
+  indexes: number[];
+  inputs: unknown[];
+  /** See RunOptions.stream. */
+  stream?: boolean;
+}
+
+/** Why a pool task did not run to its end here: its job was cancelled, or this instance is leaving. */
+export class HandedBack extends Error {
+  constructor() {
+    super('handed back: this instance is shutting down');
+    this.name = 'HandedBack';
+  }
+}
+
+/**
+ * Where a job's runner sends pool tasks. Embedded (LocalTaskQueue): run them on this process's
+ * pool. Cluster (BullTaskQueue): as BullMQ jobs that every instance's workers take and run on
+ * their own pools; a task whose instance died is taken again by another (at-least-once), and
+ * the store records its results once. Either way the task's updates are stored by the instance
+ * that ran it before `run` resolves.
+ */
+export abstract class TaskQueue {
+  /** Resolves when the task has ended (its updates stored), however it ended; `signal` cancels it. */
+  abstract run(task: PoolTask, signal: AbortSignal): Promise<void>;
+  /** Stops taking tasks; unfinished ones are handed back to other instances (cluster) or cancelled (embedded). */
+  abstract close(): Promise<void>;
+}
