@@ -25,6 +25,8 @@ const ENV = {
 const MID_N = 2_000_000;
 /** A single F(n) that runs for several seconds: something to cancel while it runs. */
 const LONG_N = 100_000_000;
+/** REDIS_PREFIX of the pair that proves the shared limits, apart from the others. */
+const LIMITS_PREFIX = 'limits';
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 /** Decimal digits of F(n), n >= 2 (Binet). */
@@ -259,7 +261,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     const RATE_KEY = 'rate-limited-key-0001';
     const CAP_KEY = 'in-flight-capped-key-0002';
     // Their own pair and prefix: these limits would trip the other tests.
-    const limits = { REDIS_PREFIX: 'e2e-limits:', API_KEYS: `${RATE_KEY},${CAP_KEY}`, RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '60000', MAX_JOBS_IN_FLIGHT_PER_KEY: '2' };
+    const limits = { REDIS_PREFIX: LIMITS_PREFIX, API_KEYS: `${RATE_KEY},${CAP_KEY}`, RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '60000', MAX_JOBS_IN_FLIGHT_PER_KEY: '2' };
     const [c, d] = await Promise.all([cluster.startInstance('limits-c', limits), cluster.startInstance('limits-d', limits)]);
     try {
       const answers: Answer[] = [];
@@ -344,6 +346,6 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
   it('every key the instances wrote to Redis carries the configured prefix', async () => {
     const keys = await cluster.redis.client().keys('*');
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.filter((key) => !key.startsWith(PREFIX) && !key.startsWith('e2e-limits:'))).toEqual([]);
+    expect(keys.filter((key) => !key.startsWith(PREFIX) && !key.startsWith(LIMITS_PREFIX))).toEqual([]);
   });
 });

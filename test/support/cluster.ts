@@ -7,7 +7,8 @@ import { killLeftovers, ROOT, type ServiceProcess, startService } from './servic
  * named (INSTANCE_ID), can be killed -9, stopped with SIGTERM and started fresh; every wait is a
  * bounded poll, never a fixed sleep.
  */
-export const PREFIX = 'e2e:';
+/** REDIS_PREFIX of the instances (letters, digits, _ and - only). */
+export const PREFIX = 'e2e';
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'];
 
 export interface ClusterOptions {
