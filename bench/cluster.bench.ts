@@ -185,6 +185,8 @@ async function crawlOnce(baseUrl: string, site: Site, settings: CrawlSettings): 
   }
 }
 
+const fmtSignedMs = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
+
 const values = (items: readonly ResultItem[]) => items.map((item) => item.value ?? '');
 
 function report(line: Line): void {
@@ -224,7 +226,7 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       undisturbed !== undefined
         ? fmtSpread(
             recoveries.map((r) => r.jobMs - undisturbed - t.leaseMs),
-            fmtMs,
+            fmtSignedMs,
           )
         : 'n/a',
       '-',
