@@ -114,9 +114,6 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     await cluster?.close();
   });
 
-  /** Filled by the first test: a finished job that must survive everything after it, Redis restarts included. */
-  let keeper: { id: string; numbers: number[] } | undefined;
-
   it('GET /pool on one instance lists every instance, with its figures', async () => {
     const listed = await waitUntil(
       async () => {
@@ -157,6 +154,14 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(events[0].event).toBe('job.snapshot');
     expect(events.filter((e) => FINAL_EVENTS.includes(e.event)).map((e) => e.event)).toEqual(['job.completed']);
     expect(events.at(-1)?.event).toBe('job.completed');
+    // SSE carries the seq as the event id: the same exactly-once count holds there.
+    const sseTally = tallyTasks(
+      events.map((e) => ({ event: e.event, data: e.data, seq: e.id === undefined ? undefined : Number(e.id) })),
+      job.id,
+      numbers.length,
+    );
+    expect(sseTally.problems).toEqual([]);
+    expect(notOnce(sseTally.counts)).toBe('none');
 
     const view = await call<JobView>(b, 'GET', `/jobs/${job.id}`);
     expect(view.status).toBe(200);
@@ -172,8 +177,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(waited.status, JSON.stringify(waited.body).slice(0, 300)).toBe(200);
     expect(waited.body).toMatchObject({ status: 'completed', completed: 500 });
     expect(waited.body.results.items[300]).toMatchObject({ index: 300, n: 300, value: fib(300).toString() });
-    keeper = { id: job.id, numbers };
-  });
+  }, 90_000);
 
   it('a crawl spread over two instances fetches no page twice and keeps maxPages and per-host concurrency 1', async () => {
     const s = await site(20);
@@ -191,7 +195,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     const after = await Promise.all([poolOf(a), poolOf(b)]);
     expect(after[0]!.completed, `${a.id} ran none of the crawl's tasks`).toBeGreaterThan(before[0]!.completed);
     expect(after[1]!.completed, `${b.id} ran none of the crawl's tasks`).toBeGreaterThan(before[1]!.completed);
-  });
+  }, 90_000);
 
   it('kill -9 of the instance that accepted a job: the survivor finishes it, every task once, within 15 s', async () => {
     const numbers = range(MID_N, 24);
@@ -282,7 +286,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     } finally {
       await Promise.all([cluster.kill(c.id), cluster.kill(d.id)]);
     }
-  });
+  }, 90_000);
 
   it('total loss: every instance killed mid-job, a fresh one started later finishes the fib batch and the crawl', async () => {
     const s = await site(100);
@@ -309,10 +313,12 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(s.peakInFlight).toBe(1);
     const items = await allResults(fresh, pages.id);
     expect(new Set(items.map((item) => item.url)).size).toBe(40);
-  });
+  }, 180_000);
 
   it('Redis down: submissions fail fast with 503, readiness fails; both recover when it returns, and AOF kept the jobs', async () => {
-    expect(keeper, 'the first routing test ran').toBeDefined();
+    const keptNumbers = range(0, 300);
+    const kept = await call<JobView>(a, 'POST', '/fibonacci?wait=30000', { numbers: keptNumbers });
+    expect(kept.body).toMatchObject({ status: 'completed' });
     await cluster.redis.kill('SIGKILL');
     try {
       const refused = await call(a, 'POST', '/fibonacci', { numbers: [1, 2, 3] });
@@ -337,11 +343,14 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     for (const instance of [a, b]) {
       await waitUntil(async () => ((await call(instance, 'GET', '/health/ready')).status === 200 ? true : undefined), 10_000, `${instance.id} ready again`);
     }
+    expect(
+      [a, b].map((instance) => instance.child.exitCode),
+      'instances alive through the outage',
+    ).toEqual([null, null]);
     // The job finished before the outage is still there, results and all (appendonly, fsync always).
-    const kept = await cluster.waitForJob(a, keeper!.id);
-    expect(kept.status).toBe('completed');
-    await expectFibResultsOnce(a, keeper!.id, keeper!.numbers);
-  });
+    expect(await cluster.waitForJob(b, kept.body.id)).toMatchObject({ status: 'completed', completed: keptNumbers.length });
+    await expectFibResultsOnce(b, kept.body.id, keptNumbers);
+  }, 120_000);
 
   it('every key the instances wrote to Redis carries the configured prefix', async () => {
     const keys = await cluster.redis.client().keys('*');
