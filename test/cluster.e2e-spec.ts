@@ -140,8 +140,8 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     watcher.subscribe(job.id);
     const sse = readSse(`${b.url}/jobs/${job.id}/events`);
 
-    await watcher.waitFor(isFinalFor(job.id), 30_000);
-    await all.waitFor(isFinalFor(job.id), 10_000);
+    await watcher.waitFor(isFinalFor(job.id), 0, 30_000);
+    await all.waitFor(isFinalFor(job.id), 0, 10_000);
     expectFeedExactlyOnce(watcher, job.id, numbers.length);
     expect(watcher.messages.find((m) => jobIdOf(m) === job.id)?.event).toBe('job.snapshot');
     // `*`: created and started on A, seen on B, every task once, one final event.
@@ -208,10 +208,10 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     const watcher = await feed(b);
     const job = await submit(a, '/fibonacci', { numbers });
     watcher.subscribe(job.id);
-    await watcher.waitFor(hasFinished(job.id), 20_000);
+    await watcher.waitFor(hasFinished(job.id), 0, 20_000);
     const killedAt = await cluster.kill(a.id);
 
-    await watcher.waitFor(isFinalFor(job.id), RECOVERY_MS + 5_000);
+    await watcher.waitFor(isFinalFor(job.id), 0, RECOVERY_MS + 5_000);
     const finalAt = Date.now();
     const done = await cluster.waitForJob(b, job.id);
     expect(done).toMatchObject({ status: 'completed', completed: numbers.length, failed: 0, cancelled: 0 });
@@ -229,7 +229,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     await waitUntil(async () => ((await poolOf(b))!.running > 0 ? true : undefined), 20_000, `${b.id} to run a task`);
     const killedAt = await cluster.kill(b.id);
 
-    await watcher.waitFor(isFinalFor(job.id), RECOVERY_MS + 5_000);
+    await watcher.waitFor(isFinalFor(job.id), 0, RECOVERY_MS + 5_000);
     const finalAt = Date.now();
     const done = await cluster.waitForJob(a, job.id);
     expect(done).toMatchObject({ status: 'completed', completed: numbers.length, failed: 0, cancelled: 0 });
@@ -260,7 +260,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     const exit = await cluster.stop(b.id, 'SIGTERM');
     expect(exit.code, 'exit code after SIGTERM').toBe(0);
 
-    await watcher.waitFor(isFinalFor(job.id), 30_000);
+    await watcher.waitFor(isFinalFor(job.id), 0, 30_000);
     const done = await cluster.waitForJob(a, job.id);
     expect(done).toMatchObject({ status: 'completed', completed: numbers.length, failed: 0, cancelled: 0 });
     expectFeedExactlyOnce(watcher, job.id, numbers.length);
@@ -301,7 +301,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     const batch = await submit(a, '/fibonacci', { numbers });
     const pages = await submit(b, '/crawl', crawl(s, 40));
     watcher.subscribe(batch.id);
-    await watcher.waitFor(hasFinished(batch.id), 20_000);
+    await watcher.waitFor(hasFinished(batch.id), 0, 20_000);
     await waitUntil(() => (pagesFetched(s).length >= 5 ? true : undefined), 20_000, 'the crawl to fetch 5 pages');
     await cluster.killAll();
     expect(cluster.instances.size, 'instances left after the total loss').toBe(0);
