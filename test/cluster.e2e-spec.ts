@@ -267,11 +267,19 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     await expectFibResultsOnce(a, job.id, numbers);
   });
 
-  it('rate limit and in-flight cap per key hold across instances (shared counters)', async () => {
+  it('rate limit, in-flight cap per key and queue depth hold across instances (shared counters)', async () => {
     const RATE_KEY = 'rate-limited-key-0001';
     const CAP_KEY = 'in-flight-capped-key-0002';
+    const QUEUE_KEY = 'queue-depth-key-0003';
     // Their own pair and prefix: these limits would trip the other tests.
-    const limits = { REDIS_PREFIX: LIMITS_PREFIX, API_KEYS: `${RATE_KEY},${CAP_KEY}`, RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '60000', MAX_JOBS_IN_FLIGHT_PER_KEY: '2' };
+    const limits = {
+      REDIS_PREFIX: LIMITS_PREFIX,
+      API_KEYS: `${RATE_KEY},${CAP_KEY},${QUEUE_KEY}`,
+      RATE_LIMIT_MAX: '6',
+      RATE_LIMIT_WINDOW_MS: '60000',
+      MAX_JOBS_IN_FLIGHT_PER_KEY: '2',
+      MAX_QUEUED_TASKS: '3',
+    };
     const [c, d] = await Promise.all([cluster.startInstance('limits-c', limits), cluster.startInstance('limits-d', limits)]);
     try {
       const answers: Answer[] = [];
@@ -287,6 +295,11 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
       const third = await call(c, 'POST', '/fibonacci', { numbers: [1] }, CAP_KEY);
       expect(third.status, JSON.stringify(third.body)).toBe(429);
       expect(third.body.message).toMatch(/MAX_JOBS_IN_FLIGHT_PER_KEY/);
+      // Two unfinished tasks in the cluster (one submitted on each instance) + two more > MAX_QUEUED_TASKS 3, for any key.
+      const full = await call(d, 'POST', '/fibonacci', { numbers: [1, 2] }, QUEUE_KEY);
+      expect(full.status, JSON.stringify(full.body)).toBe(503);
+      expect(full.body.message).toMatch(/MAX_QUEUED_TASKS/);
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await call(d, 'DELETE', `/jobs/${first.id}`, undefined, CAP_KEY)).status).toBe(200);
       expect((await call(c, 'DELETE', `/jobs/${second.id}`, undefined, CAP_KEY)).status).toBe(200);
     } finally {
