@@ -125,7 +125,8 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
       `GET /pool on ${a.id} to list ${a.id} and ${b.id}`,
     );
     for (const instance of listed.filter((i: { id: string }) => [a.id, b.id].includes(i.id))) {
-      expect(instance).toMatchObject({ threads: expect.any(Number), running: expect.any(Number), utilization: expect.any(Number) });
+      expect(instance).toMatchObject({ host: expect.any(String), pid: expect.any(Number), self: instance.id === a.id });
+      expect(instance.stats).toMatchObject({ maxThreads: expect.any(Number), running: expect.any(Number), utilization: expect.any(Number) });
     }
   });
 

@@ -178,13 +178,14 @@ export async function waitUntil<T>(check: () => Promise<T | undefined> | T | und
 }
 
 /**
- * One instance's pool figures as GET /pool on `via` reports them: in the cluster mode the answer
- * lists every instance (`instances: [{id, threads, running, ...}]`); the instance's own answer
- * is its own figures at the top level too.
+ * One instance's pool figures as GET /pool on `via` reports them: its own figures at the top level
+ * (live), every live instance of the cluster in `instances: [{id, host, pid, startedAt, stats, self}]`
+ * (another instance's figures are those of its last heartbeat).
  */
 export async function poolOf(via: Instance, id = via.id): Promise<Record<string, any> | undefined> {
   const { status, body } = await call(via, 'GET', '/pool');
   if (status !== 200) throw new Error(`GET /pool on ${via.id}: ${status} ${JSON.stringify(body).slice(0, 300)}`);
+  if (id === via.id) return body;
   const listed = Array.isArray(body.instances) ? body.instances.find((i: { id?: string }) => i.id === id) : undefined;
-  return listed ?? (id === via.id ? body : undefined);
+  return listed ? { id, ...listed.stats } : undefined;
 }
