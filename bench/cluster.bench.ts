@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     await warmUp(t);
 
     const lines: Line[] = [];
+    const shareBefore = await tasksByInstance(t);
     const heavy = randomInts(HEAVY.count, HEAVY.from, HEAVY.to, HEAVY.seed);
     let heavyReference: string[] | undefined;
     const heavyRun = (baseUrl: string, what: string) => async (): Promise<Timed<number>> => {
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
     const c = await measureRounds({ embedded: () => crawlOnce(t.embedded.baseUrl, site, settings), cluster: () => crawlOnce(t.a.baseUrl, site, settings) }, args.runs);
     lines.push({ workload: `crawl: ${site.paths.length} pages, concurrency ${args.concurrency}`, ...c, maxRatio: CRAWL_MAX_RATIO });
     report(lines.at(-1)!);
+
+    const share = difference(await tasksByInstance(t), shareBefore);
+    console.log(`pool tasks run by each cluster instance during the measurements (GET /pool on A): ${share}\n`);
 
     const recoveries: Recovery[] = [];
     for (let run = 1; run <= args.runs; run++) {
@@ -183,6 +187,18 @@ async function crawlOnce(baseUrl: string, site: Site, settings: CrawlSettings): 
   } finally {
     await running.close();
   }
+}
+
+/** Pool tasks each cluster instance has completed, by instance id, as A's GET /pool lists them. */
+async function tasksByInstance(t: Topologies): Promise<Map<string, number>> {
+  const res = await fetch(`${t.a.baseUrl}/pool`);
+  const body = (await res.json()) as { instances?: { id: string; stats?: { completed?: number } }[] };
+  return new Map((body.instances ?? []).map((i) => [i.id, i.stats?.completed ?? 0]));
+}
+
+function difference(after: Map<string, number>, before: Map<string, number>): string {
+  const parts = [...after].map(([id, n]) => `${id} ${(n - (before.get(id) ?? 0)).toLocaleString('en-US')}`);
+  return parts.length ? parts.join(', ') : 'n/a (GET /pool lists no instances)';
 }
 
 const fmtSignedMs = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
