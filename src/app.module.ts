@@ -5,6 +5,7 @@ import { AuthGuard, callerId } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { FixedWindowStorage } from './common/fixed-window.storage';
+import { RedisModule } from './cluster/redis.module';
 import { ConfigModule, type Env } from './config/config.module';
 import { CrawlModule } from './crawl/crawl.module';
 import { FibonacciModule } from './fibonacci/fibonacci.module';
@@ -23,6 +24,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
+        RedisModule,
         AuthModule,
         ThrottlerModule.forRootAsync({
           inject: [APP_CONFIG],

@@ -12,7 +12,7 @@ export class PoolController {
   constructor(private readonly pool: PoolStatusReader) {}
 
   @Get()
-  status(): PoolStatus {
+  status(): Promise<PoolStatus> {
     return this.pool.read();
   }
 }
