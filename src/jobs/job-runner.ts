@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventBus, type EventName } from './event-bus';
@@ -32,7 +32,7 @@ class LeaseLost extends Error {}
  * claims them first, and their kind carries on from the stored state.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
+export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly runs = new Map<string, Run>();
   readonly instanceId: string;
@@ -67,7 +67,8 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     void this.takeOver();
   }
 
-  onModuleDestroy(): void {
+  /** Not onModuleDestroy: that comes before the drain (beforeApplicationShutdown), which still cancels through the bus. */
+  onApplicationShutdown(): void {
     clearInterval(this.sweeper);
     this.unlisten();
   }
@@ -189,8 +190,15 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
       signal,
       snapshot: async () => (await this.store.snapshot(id))!,
       inputs: (offset, limit) => this.store.inputs(id, offset, limit),
-      task: async (index) => (await this.store.tasks(id, index, 1))[0],
-      tasks: (offset, limit) => this.store.tasks(id, offset, limit),
+      // Updates recorded here may still wait for their coalescing window: store them first.
+      task: async (index) => {
+        await this.recorder.flush(id);
+        return (await this.store.tasks(id, index, 1))[0];
+      },
+      tasks: async (offset, limit) => {
+        await this.recorder.flush(id);
+        return this.store.tasks(id, offset, limit);
+      },
       runTask: async (request) => {
         if (signal.aborted) return;
         try {

@@ -22,5 +22,3 @@ export const STATE_CODES: Record<TaskState, string> = {
   failed: 'f',
   cancelled: 'x',
 };
-
-export const STATE_OF_CODE: Record<string, TaskState> = Object.fromEntries(Object.entries(STATE_CODES).map(([state, code]) => [code, state as TaskState]));

@@ -1,7 +1,7 @@
 import type { AdmissionFigures, Applied, Held, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from './job-data';
 import { STATE_CODES } from './job.model';
 import { JobStore } from './job.store';
-import { copyData, copyHeader, isFinishedCode, NOTHING_APPLIED, STATE_OF_CODE } from './job-store.shared';
+import { copyHeader, isFinishedCode, NOTHING_APPLIED, STATE_OF_CODE } from './job-store.shared';
 
 /** A job as this store keeps it: flat arrays so 100k-task jobs stay cheap to update. */
 interface Entry {
@@ -21,7 +21,9 @@ const noHoldings = (): Held => ({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlF
 /**
  * The embedded mode's store: every job in this process, with bounded retention of finished jobs
  * (maxAgeMs on a periodic sweep, maxCount and maxBytes whenever a job finishes). Hands out
- * copies only, so it behaves like the Redis store for callers.
+ * copies of every mutable record (headers, params), so it behaves like the Redis store for
+ * callers. Task inputs and results are shared, not copied: they are written once and nobody
+ * changes them, and copying 100k results per page or per write would cost more than the job.
  */
 export class MemoryJobStore extends JobStore {
   /** Every job, in creation order (Map keeps insertion order). */
@@ -59,7 +61,7 @@ export class MemoryJobStore extends JobStore {
     });
     this.jobs.set(job.id, {
       header,
-      inputs: inputs.map(copyData),
+      inputs: inputs.slice(),
       codes: new Array<string>(inputs.length).fill(STATE_CODES.queued),
       results: [],
       errors: new Map(),
@@ -103,8 +105,8 @@ export class MemoryJobStore extends JobStore {
     const records: TaskRecord[] = [];
     const end = Math.min(entry.header.total, offset + limit);
     for (let index = Math.max(0, offset); index < end; index++) {
-      const record: TaskRecord = { index, input: copyData(entry.inputs[index]), state: STATE_OF_CODE[entry.codes[index]] };
-      if (entry.results[index] !== undefined) record.result = copyData(entry.results[index]);
+      const record: TaskRecord = { index, input: entry.inputs[index], state: STATE_OF_CODE[entry.codes[index]] };
+      if (entry.results[index] !== undefined) record.result = entry.results[index];
       const error = entry.errors.get(index);
       if (error !== undefined) record.error = error;
       records.push(record);
@@ -115,7 +117,7 @@ export class MemoryJobStore extends JobStore {
   async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {
     const entry = this.jobs.get(id);
     if (!entry) return [];
-    return entry.inputs.slice(Math.max(0, offset), Math.min(entry.header.total, offset + limit)).map(copyData);
+    return entry.inputs.slice(Math.max(0, offset), Math.min(entry.header.total, offset + limit));
   }
 
   async appendTasks(id: string, tasks: NewTask[], maxTotal: number): Promise<{ index: number; input: unknown }[]> {
@@ -129,9 +131,9 @@ export class MemoryJobStore extends JobStore {
       }
       if (entry.header.total >= maxTotal) continue;
       const index = entry.header.total++;
-      entry.inputs.push(copyData(task.input));
+      entry.inputs.push(task.input);
       entry.codes.push(STATE_CODES.queued);
-      appended.push({ index, input: copyData(task.input) });
+      appended.push({ index, input: task.input });
     }
     if (appended.length > 0) entry.header.seq++;
     return appended;
@@ -172,7 +174,7 @@ export class MemoryJobStore extends JobStore {
       for (let index = 0; index < entry.codes.length; index++) {
         if (isFinishedCode(entry.codes[index])) continue;
         this.applyOne(entry, { index, state: 'cancelled' });
-        changed.push({ index, state: 'cancelled', input: copyData(entry.inputs[index]) });
+        changed.push({ index, state: 'cancelled', input: entry.inputs[index] });
       }
       if (changed.length > 0) entry.header.seq++;
     }
@@ -279,7 +281,7 @@ export class MemoryJobStore extends JobStore {
     }
     if (next === STATE_CODES.running && update.progress !== undefined) entry.progress.set(index, update.progress);
     else entry.progress.delete(index);
-    if (update.result !== undefined) entry.results[index] = copyData(update.result);
+    if (update.result !== undefined) entry.results[index] = update.result;
     if (update.bytes) header.resultBytes += update.bytes;
     if (update.error !== undefined) entry.errors.set(index, update.error);
     return true;
@@ -317,7 +319,7 @@ function isFinalStatus(header: JobHeader): boolean {
 
 function copyUpdate(update: StoredUpdate): StoredUpdate {
   const copy: StoredUpdate = { ...update };
-  if (update.result !== undefined) copy.result = copyData(update.result);
+  if (update.result !== undefined) copy.result = update.result;
   return copy;
 }
 

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { setMaxListeners } from 'node:events';
 import type { TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler } from '../pool/task-scheduler';
@@ -15,25 +16,34 @@ import { TaskRecorder } from './task-recorder';
  * the tasks of a job here from any instance, through the bus.
  */
 @Injectable()
-export class TaskExecutor implements OnModuleDestroy {
+export class TaskExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger(TaskExecutor.name);
   /** Running tasks by job, to stop them when the job is cancelled anywhere. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly unlisten: () => void;
+  /**
+   * Cluster mode: a task is done only once its updates are stored (its BullMQ job completes
+   * after that, and another instance's runner reads them). Embedded: updates may wait for the
+   * coalescing window; the runner flushes before it reads a result or ends a job.
+   */
+  private readonly storeBeforeDone: boolean;
 
   constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly store: JobStore,
     private readonly recorder: TaskRecorder,
     private readonly scheduler: TaskScheduler,
     bus: EventBus,
   ) {
+    this.storeBeforeDone = config.REDIS_URL !== undefined;
     this.unlisten = bus.onSignal((message) => {
       if (message.type !== 'cancel') return;
       for (const controller of this.running.get(message.jobId) ?? []) controller.abort(new Error(message.reason));
     });
   }
 
-  onModuleDestroy(): void {
+  /** Not onModuleDestroy: that comes before the drain (beforeApplicationShutdown), which still cancels through the bus. */
+  onApplicationShutdown(): void {
     this.unlisten();
   }
 
@@ -80,6 +90,6 @@ export class TaskExecutor implements OnModuleDestroy {
       tasks.delete(controller);
       if (tasks.size === 0 && this.running.get(task.jobId) === tasks) this.running.delete(task.jobId);
     }
-    await this.recorder.flush(task.jobId);
+    if (this.storeBeforeDone) await this.recorder.flush(task.jobId);
   }
 }

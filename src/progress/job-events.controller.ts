@@ -10,7 +10,8 @@ import { openFeed } from './feed';
 /** Comment lines keep proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
 
-const frame = (message: WireMessage) => `event: ${message.event}\n${message.seq !== undefined ? `id: ${message.seq}\n` : ''}data: ${JSON.stringify(message.data)}\n\n`;
+/** The job's seq goes in the standard `id` field (EventSource's lastEventId). */
+const frame = (message: WireMessage) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n${message.seq !== undefined ? `id: ${message.seq}\n` : ''}\n`;
 
 /** The progress feed as Server-Sent Events, for curl and EventSource. */
 @Controller('jobs')

@@ -26,6 +26,8 @@ interface Peer {
   messages: { count: number; resetAt: number };
   /** Cut off (slow, or flooding): nothing more is read or sent. */
   cut: boolean;
+  /** Messages are handled one after the other (a subscribe reads the store), so answers keep the order of requests. */
+  handling: Promise<void>;
 }
 
 /**
@@ -54,7 +56,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
   }
 
   handleConnection(socket: WebSocket, req?: IncomingMessage & { owner?: string }): void {
-    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false };
+    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false, handling: Promise.resolve() };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (raw: RawData) => this.onMessage(peer, raw));
@@ -73,13 +75,20 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     clearInterval(this.heartbeat);
   }
 
+  /** Counted at once (a flood is cut however fast it comes), handled in order. */
   private onMessage(peer: Peer, raw: RawData): void {
-    if (peer.cut) return;
-    if (this.overRate(peer)) {
+    if (peer.cut || peer.messages.count > this.config.WS_MAX_MESSAGES_PER_MINUTE) return;
+    const over = this.overRate(peer);
+    peer.handling = peer.handling.then(() => {
+      if (peer.cut) return;
+      if (!over) return this.handle(peer, raw);
       const limit = this.config.WS_MAX_MESSAGES_PER_MINUTE;
       this.send(peer, errorMessage(`too many messages: over WS_MAX_MESSAGES_PER_MINUTE (${limit}); closing`));
-      return this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
-    }
+      this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
+    });
+  }
+
+  private async handle(peer: Peer, raw: RawData): Promise<void> {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString());
@@ -98,7 +107,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     if (peer.feeds.size >= this.config.WS_MAX_SUBSCRIPTIONS) {
       return this.send(peer, errorMessage(`too many subscriptions on this connection (limit WS_MAX_SUBSCRIPTIONS ${this.config.WS_MAX_SUBSCRIPTIONS})`, { jobId }));
     }
-    this.subscribe(peer, jobId).catch((err) => {
+    await this.subscribe(peer, jobId).catch((err) => {
       this.send(peer, errorMessage(err instanceof Error ? err.message : String(err), { jobId: jobId === ALL_JOBS ? undefined : jobId }));
     });
   }
