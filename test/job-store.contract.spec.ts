@@ -7,6 +7,15 @@ import { jobStoreContract } from './contracts/job-store.contract';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 import { freePort } from './support/service-process';
 
+/** Waits for a condition with a bounded poll. */
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+}
+
 jobStoreContract('MemoryJobStore', async (retention) => {
   const store = new MemoryJobStore(retention);
   // One process holds one memory store: a second handle on the same backend is the same store.
@@ -40,6 +49,44 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
         for (const client of clients) client.disconnect();
       },
     };
+  });
+
+  it('answers an apply of 5,000 updates and a page of 1,000 tasks in one round trip each', async () => {
+    const client = connectRedis(server.url, { name: 'round-trips' });
+    await whenReady(client);
+    const store = new RedisJobStore(client, { prefix: 'trips', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    try {
+      const inputs = Array.from({ length: 10_000 }, (_, i) => i);
+      const { version } = await store.admission('alice');
+      const reservation = { tasks: inputs.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, inputs, version);
+      // Load the scripts first: a script's very first call may be EVALSHA, then EVAL.
+      await store.apply('j', [{ index: 0, state: 'running' }]);
+      await store.tasks('j', 0, 1);
+
+      const sent: string[] = [];
+      const monitor = await server.client().monitor();
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua') sent.push(args[0].toLowerCase() === 'echo' ? `echo ${args[1]}` : args[0].toLowerCase());
+      });
+      const mark = async (name: string) => {
+        await client.echo(name);
+        await until(() => sent.includes(`echo ${name}`));
+      };
+      const between = (from: string, to: string) => sent.slice(sent.indexOf(`echo ${from}`) + 1, sent.indexOf(`echo ${to}`));
+
+      await mark('start');
+      const updates = Array.from({ length: 5_000 }, (_, i) => ({ index: i, state: 'completed' as const, result: `r${i}`, bytes: 3 }));
+      expect((await store.apply('j', updates)).changed).toHaveLength(5_000);
+      await mark('applied');
+      expect(await store.tasks('j', 4_500, 1_000)).toHaveLength(1_000);
+      await mark('read');
+      expect(between('start', 'applied')).toEqual(['evalsha']);
+      expect(between('applied', 'read')).toEqual(['evalsha']);
+      monitor.disconnect();
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('rejects with StoreUnavailableError at once when Redis does not answer', async () => {

@@ -66,23 +66,23 @@ export function parseHeader(hash: Map<string, string>): JobHeader {
 }
 
 /**
- * Six arguments per update (index, state code, progress, result JSON, error JSON, bytes), ''
- * for what is absent: results travel as separate arguments, never decoded by Lua.
+ * The apply script's arguments: every update's small fields packed in one string, then the
+ * result and error JSON of the updates that have them, each its own argument (never decoded by Lua).
  */
 export function applyArgs(updates: StoredUpdate[]): string[] {
-  const args: string[] = [];
+  let packed = '';
+  const payloads: string[] = [];
   for (const update of updates) {
-    const code = STATE_CODES[update.state] ?? '';
-    args.push(
-      Number.isInteger(update.index) ? String(update.index) : '-1',
-      code,
-      update.progress === undefined ? '' : String(update.progress),
-      update.result === undefined ? '' : (JSON.stringify(update.result) ?? ''),
-      update.error === undefined ? '' : JSON.stringify(update.error),
-      String(update.bytes ?? 0),
-    );
+    const result = update.result === undefined ? undefined : JSON.stringify(update.result);
+    const error = update.error === undefined ? undefined : JSON.stringify(update.error);
+    const index = Number.isInteger(update.index) ? update.index : -1;
+    const progress = typeof update.progress === 'number' && Number.isFinite(update.progress) ? update.progress : '';
+    const bytes = Number.isFinite(update.bytes) ? update.bytes : 0;
+    packed += `${index},${STATE_CODES[update.state] ?? ''},${progress},${bytes},${result === undefined ? 0 : 1},${error === undefined ? 0 : 1};`;
+    if (result !== undefined) payloads.push(result);
+    if (error !== undefined) payloads.push(error);
   }
-  return args;
+  return [packed, ...payloads];
 }
 
 /** The apply/settle reply: {seq, changed, status, total, completed, failed, cancelled, resultBytes, summary JSON or ''}. */

@@ -56,21 +56,29 @@ function script(body: string): string {
   return PRELUDE + body;
 }
 
-/** ARGV: p, id, version, callerId, rTasks, rBytes, rPages, rFetches, nFields, field/value pairs..., inputs... */
+/**
+ * ARGV: p, id, version, callerId, rTasks, rBytes, rPages, rFetches, nFields, field/value pairs...,
+ * then every input's JSON joined by newlines (JSON has none of its own): one argument, not 100k.
+ */
 const create = script(`
 if (redis.call('GET', P .. ':admission') or '0') ~= ARGV[3] then return 0 end
 if redis.call('EXISTS', JK) == 1 then return 0 end
 redis.call('INCR', P .. ':admission')
 local order = redis.call('INCR', P .. ':jobs:order')
-local nFields = tonumber(ARGV[9])
-local fieldsEnd = 9 + 2 * nFields
+local fieldsEnd = 9 + 2 * tonumber(ARGV[9])
 each('HSET', JK, ARGV, 10, fieldsEnd)
-local total = #ARGV - fieldsEnd
-redis.call('HSET', JK, 'order', order, 'total', total)
-if total > 0 then
-  each('RPUSH', key(ID, 'in'), ARGV, fieldsEnd + 1, #ARGV)
-  redis.call('SET', key(ID, 'st'), string.rep('q', total))
+local inputs, total, batch = key(ID, 'in'), 0, {}
+for input in string.gmatch(ARGV[fieldsEnd + 1], '[^\\n]+') do
+  total = total + 1
+  batch[#batch + 1] = input
+  if #batch == 1000 then
+    redis.call('RPUSH', inputs, unpack(batch))
+    batch = {}
+  end
 end
+if #batch > 0 then redis.call('RPUSH', inputs, unpack(batch)) end
+if total > 0 then redis.call('SET', key(ID, 'st'), string.rep('q', total)) end
+redis.call('HSET', JK, 'order', order, 'total', total)
 redis.call('ZADD', P .. ':jobs', order, ID)
 redis.call('SADD', P .. ':unfinished', ID)
 local held = P .. ':held:' .. ARGV[4]
@@ -83,9 +91,11 @@ return 1
 `);
 
 /**
- * ARGV: p, id, then 6 per update: index, state code, progress ('' none), result JSON ('' none),
- * error JSON ('' none), bytes. Returns {seq, positions that took effect, status, total,
- * completed, failed, cancelled, resultBytes, summary JSON or ''}; {} for an unknown job.
+ * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError;"
+ * per update: one argument instead of six, which is most of the cost of a 5,000-update call),
+ * then the result and error JSON of the updates that have them, in update order (never decoded
+ * here). Returns {seq, positions that took effect, status, total, completed, failed, cancelled,
+ * resultBytes, summary JSON or ''}; {} for an unknown job.
  */
 const apply = script(`
 local h = redis.call('HMGET', JK, 'status', 'total', 'completed', 'failed', 'cancelled', 'resultBytes', 'seq', 'rTasks', 'summary')
@@ -95,34 +105,54 @@ local counts = {c = tonumber(h[3]), f = tonumber(h[4]), x = tonumber(h[5])}
 local resultBytes = tonumber(h[6])
 local changed = {}
 if not isFinal(status) then
-  local st, res, err, prog = key(ID, 'st'), key(ID, 'res'), key(ID, 'err'), key(ID, 'prog')
-  local released = 0
-  for i = 0, (#ARGV - 2) / 6 - 1 do
-    local b = 3 + i * 6
-    local index, code, progress, result, error, bytes = tonumber(ARGV[b]), ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], tonumber(ARGV[b + 5])
+  local st, prog = key(ID, 'st'), key(ID, 'prog')
+  local states = redis.call('GET', st) or ''
+  -- Codes written by this call, by index: later updates in the batch see them.
+  local written = {}
+  local results, errors = {}, {}
+  -- Each touched task's last progress (false: dropped), written once at the end.
+  local progressOf, progressTouched = {}, {}
+  local function setProgress(index, value)
+    if progressOf[index] == nil then progressTouched[#progressTouched + 1] = index end
+    progressOf[index] = value
+  end
+  local released, nextArg, position = 0, 4, -1
+  for index, code, progress, bytes, hasResult, hasError in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d);') do
+    position = position + 1
+    local result, error
+    if hasResult == '1' then result = ARGV[nextArg]; nextArg = nextArg + 1 end
+    if hasError == '1' then error = ARGV[nextArg]; nextArg = nextArg + 1 end
+    index = tonumber(index)
     if index >= 0 and index < total and code ~= '' then
-      local current = redis.call('GETRANGE', st, index, index)
+      local current = written[index] or string.sub(states, index + 1, index + 1)
       if not FINISHED[current] then
         local took = false
         if code == current then
           if code == 'r' and progress ~= '' then
-            redis.call('HSET', prog, index, progress)
+            setProgress(index, progress)
             took = true
           end
         else
           took = true
+          written[index] = code
           redis.call('SETRANGE', st, index, code)
           if FINISHED[code] then
             counts[code] = counts[code] + 1
             -- A job's share of the queue depth is its reservation; tasks past it never counted.
             if counts.c + counts.f + counts.x <= rTasks then released = released + 1 end
           end
-          if code == 'r' and progress ~= '' then redis.call('HSET', prog, index, progress) else redis.call('HDEL', prog, index) end
-          if result ~= '' then redis.call('HSET', res, index, result) end
-          if error ~= '' then redis.call('HSET', err, index, error) end
-          resultBytes = resultBytes + bytes
+          setProgress(index, code == 'r' and progress ~= '' and progress)
+          if result then
+            results[#results + 1] = index
+            results[#results + 1] = result
+          end
+          if error then
+            errors[#errors + 1] = index
+            errors[#errors + 1] = error
+          end
+          resultBytes = resultBytes + tonumber(bytes)
         end
-        if took then changed[#changed + 1] = i end
+        if took then changed[#changed + 1] = position end
       end
     end
   end
@@ -130,6 +160,19 @@ if not isFinal(status) then
     seq = seq + 1
     redis.call('HSET', JK, 'completed', counts.c, 'failed', counts.f, 'cancelled', counts.x, 'resultBytes', resultBytes, 'seq', seq)
     if released > 0 then redis.call('DECRBY', P .. ':queued', released) end
+    local progressSet, progressDropped = {}, {}
+    for _, index in ipairs(progressTouched) do
+      if progressOf[index] then
+        progressSet[#progressSet + 1] = index
+        progressSet[#progressSet + 1] = progressOf[index]
+      else
+        progressDropped[#progressDropped + 1] = index
+      end
+    end
+    each('HSET', prog, progressSet, 1, #progressSet)
+    each('HDEL', prog, progressDropped, 1, #progressDropped)
+    each('HSET', key(ID, 'res'), results, 1, #results)
+    each('HSET', key(ID, 'err'), errors, 1, #errors)
   end
 end
 return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or ''}

@@ -48,7 +48,8 @@ export class RedisJobStore extends JobStore {
   async create(job: NewJob, inputs: unknown[], version: string): Promise<boolean> {
     const { reservation } = job;
     const fields = headerFields(job);
-    const encoded = inputs.map((input) => JSON.stringify(input) ?? 'null');
+    // One argument for all inputs (JSON never holds a raw newline): 100k arguments would cost far more.
+    const encoded = inputs.map((input) => JSON.stringify(input) ?? 'null').join('\n');
     const created = await this.run('create', job.id, [
       version,
       job.callerId,
@@ -58,7 +59,7 @@ export class RedisJobStore extends JobStore {
       reservation.crawlFetches,
       fields.length / 2,
       ...fields,
-      ...encoded,
+      encoded,
     ]);
     return created === 1;
   }

@@ -210,6 +210,20 @@ export function jobStoreContract(name: string, make: MakeStore): void {
         expect((await store.snapshot('j'))?.progress).not.toHaveProperty('0');
       });
 
+      it('keeps the last progress of a task that moved several times in one call', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2]);
+        await store.apply('j', [
+          { index: 0, state: 'running', progress: 0.5 },
+          { index: 0, state: 'queued' },
+          { index: 0, state: 'running', progress: 0.7 },
+          { index: 1, state: 'running', progress: 0.2 },
+          { index: 1, state: 'queued' },
+        ]);
+        expect(await store.snapshot('j')).toMatchObject({ tasks: 'rq', progress: { 0: 0.7 } });
+        expect((await store.snapshot('j'))?.progress).not.toHaveProperty('1');
+      });
+
       it('counts each task once when the same updates arrive twice (a pool task run again)', async () => {
         const store = await open();
         await create(store, 'j', [1, 2, 3]);
