@@ -102,4 +102,24 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       redis.disconnect();
     }
   });
+  // Last in the file: it restarts the shared server (without AOF, so its data is gone).
+  it('fails fast while Redis is down and works again by itself when it is back', async () => {
+    const client = connectRedis(server.url, { name: 'outage' });
+    await whenReady(client);
+    const store = new RedisJobStore(client, { prefix: 'outage', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1_000 } });
+    try {
+      await store.ping();
+      await server.kill('SIGKILL');
+      await expect(store.get('j')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.finish('j', 'completed', undefined, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await server.restart();
+      await until(() => client.status === 'ready');
+      const { version } = await store.admission('alice');
+      const reservation = { tasks: 1, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      expect(await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, [1], version)).toBe(true);
+      expect((await store.get('j'))?.status).toBe('queued');
+    } finally {
+      client.disconnect();
+    }
+  });
 });
