@@ -125,11 +125,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const done = new Promise<void>((resolve) => (settle = resolve));
     const run: Run = { cancel: new AbortController(), stop: new AbortController(), done };
     this.runs.set(id, run);
-    setImmediate(() =>
-      void this.run(id, run).finally(() => {
-        this.runs.delete(id);
-        settle();
-      }),
+    setImmediate(
+      () =>
+        void this.run(id, run).finally(() => {
+          this.runs.delete(id);
+          settle();
+        }),
     );
   }
 

@@ -1,7 +1,9 @@
-import type { AdmissionFigures, Applied, Held, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from './job-data';
-import { STATE_CODES } from './job.model';
+import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from './job-data';
+import { isFinal, STATE_CODES } from './job.model';
 import { JobStore } from './job.store';
 import { copyHeader, isFinishedCode, NOTHING_APPLIED, STATE_OF_CODE } from './job-store.shared';
+import { AdmissionLedger } from './memory-admission';
+import { FinishedJobs } from './memory-retention';
 
 /** A job as this store keeps it: flat arrays so 100k-task jobs stay cheap to update. */
 interface Entry {
@@ -16,39 +18,31 @@ interface Entry {
   lease?: { holder: string; until: number };
 }
 
-const noHoldings = (): Held => ({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
-
 /**
  * The embedded mode's store: every job in this process, with bounded retention of finished jobs
  * (maxAgeMs on a periodic sweep, maxCount and maxBytes whenever a job finishes). Hands out
- * copies of every mutable record (headers, params), so it behaves like the Redis store for
- * callers. Task inputs and results are shared, not copied: they are written once and nobody
- * changes them, and copying 100k results per page or per write would cost more than the job.
+ * copies only, so it behaves like the Redis store for callers.
  */
 export class MemoryJobStore extends JobStore {
   /** Every job, in creation order (Map keeps insertion order). */
   private readonly jobs = new Map<string, Entry>();
-  /** Finished jobs, oldest finish first. */
-  private readonly finishedOrder = new Map<string, Entry>();
-  private finishedBytes = 0;
-  private readonly held = new Map<string, Held>();
-  private queued = 0;
-  private version = 0;
+  private readonly finished: FinishedJobs;
+  private readonly ledger = new AdmissionLedger();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly retention: RetentionPolicy) {
+  constructor(retention: RetentionPolicy) {
     super();
+    this.finished = new FinishedJobs(retention);
     this.sweeper = setInterval(() => this.evict(), Math.max(1, Math.min(retention.maxAgeMs, 60_000)));
     this.sweeper.unref();
   }
 
   async admission(callerId: string): Promise<AdmissionFigures> {
-    return { held: { ...(this.held.get(callerId) ?? noHoldings()) }, queued: this.queued, version: String(this.version) };
+    return this.ledger.figures(callerId);
   }
 
   async create(job: NewJob, inputs: unknown[], version: string): Promise<boolean> {
-    if (version !== String(this.version) || this.jobs.has(job.id)) return false;
-    this.version++;
+    if (!this.ledger.isCurrent(version) || this.jobs.has(job.id)) return false;
     const header: JobHeader = copyHeader({
       ...job,
       status: 'queued',
@@ -63,18 +57,13 @@ export class MemoryJobStore extends JobStore {
       header,
       inputs: inputs.slice(),
       codes: new Array<string>(inputs.length).fill(STATE_CODES.queued),
-      results: [],
+      // Packed (filled) arrays: writes at any index stay fast, even for 100k tasks.
+      results: new Array(inputs.length).fill(undefined),
       errors: new Map(),
       progress: new Map(),
       seen: new Set(),
     });
-    const held = this.held.get(job.callerId) ?? noHoldings();
-    held.jobs++;
-    held.resultBytes += job.reservation.resultBytes;
-    held.crawlPages += job.reservation.crawlPages;
-    held.crawlFetches += job.reservation.crawlFetches;
-    this.held.set(job.callerId, held);
-    this.queued += job.reservation.tasks;
+    this.ledger.hold(job.callerId, job.reservation);
     return true;
   }
 
@@ -133,6 +122,7 @@ export class MemoryJobStore extends JobStore {
       const index = entry.header.total++;
       entry.inputs.push(task.input);
       entry.codes.push(STATE_CODES.queued);
+      entry.results.push(undefined);
       appended.push({ index, input: task.input });
     }
     if (appended.length > 0) entry.header.seq++;
@@ -203,10 +193,9 @@ export class MemoryJobStore extends JobStore {
     header.startedAt ??= now;
     header.seq++;
     entry.lease = undefined;
-    this.releaseHoldings(header);
+    this.ledger.release(header.callerId, header.reservation, header.completed + header.failed + header.cancelled);
     const result = copyHeader(header);
-    this.finishedOrder.set(id, entry);
-    this.finishedBytes += header.resultBytes;
+    this.finished.add(id, now, header.resultBytes);
     this.evict();
     return result;
   }
@@ -277,7 +266,7 @@ export class MemoryJobStore extends JobStore {
     if (isFinishedCode(next)) {
       header[update.state as 'completed' | 'failed' | 'cancelled']++;
       // A job's share of the queue depth is its reservation, finished tasks past it never counted.
-      if (header.completed + header.failed + header.cancelled <= header.reservation.tasks) this.queued--;
+      if (header.completed + header.failed + header.cancelled <= header.reservation.tasks) this.ledger.taskDone();
     }
     if (next === STATE_CODES.running && update.progress !== undefined) entry.progress.set(index, update.progress);
     else entry.progress.delete(index);
@@ -287,34 +276,14 @@ export class MemoryJobStore extends JobStore {
     return true;
   }
 
-  /** A finished job gives back what admission held for it (finish runs once per job). */
-  private releaseHoldings(header: JobHeader): void {
-    const { reservation } = header;
-    this.queued -= Math.max(0, reservation.tasks - (header.completed + header.failed + header.cancelled));
-    const held = this.held.get(header.callerId);
-    if (!held) return;
-    held.jobs--;
-    held.resultBytes -= reservation.resultBytes;
-    held.crawlPages -= reservation.crawlPages;
-    held.crawlFetches -= reservation.crawlFetches;
-    if (held.jobs <= 0) this.held.delete(header.callerId);
-  }
-
   /** Drops the oldest finished jobs until every retention bound holds again. */
-  private evict(now = Date.now()): void {
-    const { maxAgeMs, maxCount, maxBytes } = this.retention;
-    for (const [id, entry] of this.finishedOrder) {
-      const expired = now - (entry.header.finishedAt ?? now) >= maxAgeMs;
-      if (!expired && this.finishedOrder.size <= maxCount && this.finishedBytes <= maxBytes) break;
-      this.finishedOrder.delete(id);
-      this.jobs.delete(id);
-      this.finishedBytes -= entry.header.resultBytes;
-    }
+  private evict(): void {
+    for (const id of this.finished.evict(Date.now())) this.jobs.delete(id);
   }
 }
 
 function isFinalStatus(header: JobHeader): boolean {
-  return header.status === 'completed' || header.status === 'failed' || header.status === 'cancelled';
+  return isFinal(header.status);
 }
 
 function copyUpdate(update: StoredUpdate): StoredUpdate {
