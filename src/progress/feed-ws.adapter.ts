@@ -34,7 +34,13 @@ export class FeedWsAdapter extends WsAdapter {
     return super.create(port, {
       ...options,
       maxPayload: this.feed.maxPayload,
-      verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) => this.verify(info, done),
+      verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) => {
+        // The failed-auth count may be a Redis round trip; its outage refuses the upgrade (503), never hangs it.
+        this.verify(info, done).catch((error: unknown) => {
+          const status = (error as { status?: number }).status === 503 ? 503 : 500;
+          done(false, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error', status === 503 ? { 'Retry-After': '1' } : undefined);
+        });
+      },
       handleProtocols: (protocols: Set<string>) => (protocols.has('bearer') ? 'bearer' : false),
     });
   }
@@ -47,24 +53,27 @@ export class FeedWsAdapter extends WsAdapter {
     if (handlers.length > 0) super.bindMessageHandlers(client, handlers as Parameters<WsAdapter['bindMessageHandlers']>[1], transform as Parameters<WsAdapter['bindMessageHandlers']>[2]);
   }
 
-  private verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback): void {
+  private async verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback): Promise<void> {
     const { allowedOrigins, keys, failures, connections } = this.feed;
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = failures.retryAfter(address);
+    const wait = await failures.retryAfter(address);
     if (wait > 0) return done(false, 429, failures.message, { 'Retry-After': String(wait) });
     if (origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
-      failures.record(address);
+      await failures.record(address);
       return done(false, 403, 'Origin not allowed');
     }
     if (keys.enabled) {
       const key = bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol']);
       const owner = keys.verify(key);
       if (!owner) {
-        failures.record(address);
+        await failures.record(address);
         return done(false, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
       }
       req.owner = owner;
     }
+    // The client may have gone while the count was read: its socket's 'close' has fired already,
+    // so a slot taken now would never be released.
+    if (req.socket.destroyed) return done(false, 400, 'Client went away');
     const slot = connections.take(req.owner, address);
     if ('refused' in slot) return done(false, 429, slot.refused, { 'Retry-After': '1' });
     // The TCP socket closes whichever way the WebSocket ends (or the handshake fails).
