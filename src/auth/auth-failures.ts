@@ -1,7 +1,12 @@
 /**
- * Failed authentications per client address, in fixed windows. Once an address passes the limit,
- * every request of it that needs a key is refused until its window ends, a correct key included:
- * refusing only bad keys would still let a guesser learn which guess was right.
+ * Failed authentications per client address, in fixed windows. Once an address reaches the
+ * limit, every request of it that needs a key is refused until its window ends, a correct key
+ * included: refusing only bad keys would still let a guesser learn which guess was right.
+ *
+ * Callers check the credential first (constant time, local) and then make one call: `fail()` for
+ * a bad one, `retryAfter()` for a good one. So the shared count sees each request in the order it
+ * was judged: a good guess sent together with a burst of bad ones is refused once the bad ones
+ * ahead of it reach the limit, as in a single process.
  *
  * The port (an abstract class, so it is also the injection token): MemoryAuthFailures counts in
  * this process, RedisAuthFailures (src/cluster) across the cluster, so that spreading guesses
@@ -16,8 +21,11 @@ export abstract class AuthFailures {
   /** Seconds until the address may try again, or 0 when it is not blocked. */
   abstract retryAfter(address: string): Promise<number>;
 
-  /** Counts one failed authentication of the address. */
-  abstract record(address: string): Promise<void>;
+  /**
+   * A failed authentication: counted, unless the address is blocked already (then it is answered
+   * 429, not counted). Returns the seconds it is blocked for, or 0 when this failure was counted.
+   */
+  abstract fail(address: string): Promise<number>;
 
   get message(): string {
     return `too many failed authentications from this address (AUTH_FAILURES_MAX ${this.max} per ${this.windowMs} ms)`;
@@ -42,21 +50,27 @@ export class MemoryAuthFailures extends AuthFailures {
   }
 
   async retryAfter(address: string): Promise<number> {
-    const now = Date.now();
-    const window = this.windows.get(address);
-    if (!window || window.resetAt <= now || window.failures < this.max) return 0;
-    return secondsLeft(window.resetAt - now);
+    return this.blockedFor(address, Date.now());
   }
 
-  async record(address: string): Promise<void> {
+  async fail(address: string): Promise<number> {
     const now = Date.now();
+    const wait = this.blockedFor(address, now);
+    if (wait > 0) return wait;
     let window = this.windows.get(address);
     if (!window || window.resetAt <= now) this.windows.set(address, (window = { failures: 0, resetAt: now + this.windowMs }));
     window.failures++;
+    return 0;
   }
 
   override close(): void {
     clearInterval(this.sweeper);
+  }
+
+  private blockedFor(address: string, now: number): number {
+    const window = this.windows.get(address);
+    if (!window || window.resetAt <= now || window.failures < this.max) return 0;
+    return secondsLeft(window.resetAt - now);
   }
 
   private sweep(now = Date.now()): void {

@@ -31,11 +31,11 @@ export function callerId(req: { owner?: string; ip?: string }): string {
  */
 export async function authenticate(keys: ApiKeys, failures: AuthFailures, req: Request, res: Response, what: string): Promise<string> {
   const address = req.ip ?? 'unknown';
-  const wait = await failures.retryAfter(address);
-  if (wait > 0) throw new RetryableException(429, failures.message, wait);
+  // The token first (constant time), then one step on the count: see AuthFailures.
   const owner = keys.verify(bearerToken(req.header('authorization')));
+  const wait = owner ? await failures.retryAfter(address) : await failures.fail(address);
+  if (wait > 0) throw new RetryableException(429, failures.message, wait);
   if (!owner) {
-    await failures.record(address);
     res.setHeader('WWW-Authenticate', 'Bearer');
     throw new UnauthorizedException(`${what} is required: Authorization: Bearer <${what === 'a valid API key' ? 'key' : 'token'}>`);
   }

@@ -60,21 +60,15 @@ export class FeedWsAdapter extends WsAdapter {
   private async verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }): Promise<Verdict> {
     const { allowedOrigins, keys, failures, connections } = this.feed;
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = await failures.retryAfter(address);
+    // Origin and key are judged first (locally), then one step on the count: see AuthFailures.
+    const badOrigin = origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin);
+    const owner = keys.enabled ? keys.verify(bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol'])) : undefined;
+    const failed = badOrigin || (keys.enabled && !owner);
+    const wait = failed ? await failures.fail(address) : await failures.retryAfter(address);
     if (wait > 0) return refuse(429, failures.message, { 'Retry-After': String(wait) });
-    if (origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
-      await failures.record(address);
-      return refuse(403, 'Origin not allowed');
-    }
-    if (keys.enabled) {
-      const key = bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol']);
-      const owner = keys.verify(key);
-      if (!owner) {
-        await failures.record(address);
-        return refuse(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
-      }
-      req.owner = owner;
-    }
+    if (badOrigin) return refuse(403, 'Origin not allowed');
+    if (keys.enabled && !owner) return refuse(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
+    req.owner = owner;
     // The client may have gone while the count was read: its socket's 'close' has fired already,
     // so a slot taken now would never be released.
     if (req.socket.destroyed) return refuse(400, 'Client went away');

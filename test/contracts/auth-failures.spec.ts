@@ -40,18 +40,18 @@ describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
 
   it('shares the count between instances: failures spread over two instances block the address on both', async () => {
     const [a, b] = [new RedisAuthFailures(await connect(), 'pcs', 4, 60_000), new RedisAuthFailures(await connect(), 'pcs', 4, 60_000)];
-    await a.record('192.0.2.7');
-    await b.record('192.0.2.7');
-    await a.record('192.0.2.7');
+    await a.fail('192.0.2.7');
+    await b.fail('192.0.2.7');
+    await a.fail('192.0.2.7');
     expect(await a.retryAfter('192.0.2.7')).toBe(0);
-    await b.record('192.0.2.7');
+    await b.fail('192.0.2.7');
     expect(await a.retryAfter('192.0.2.7')).toBeGreaterThan(0);
     expect(await b.retryAfter('192.0.2.7')).toBeGreaterThan(0);
   });
 
   it('keeps one expiring counter per address under the prefix', async () => {
     const redis = connections[0];
-    await new RedisAuthFailures(redis, 'tenant-x', 5, 60_000).record('2001:db8::1');
+    await new RedisAuthFailures(redis, 'tenant-x', 5, 60_000).fail('2001:db8::1');
     expect(await redis.keys('tenant-x:*')).toEqual(['tenant-x:auth-failures:2001:db8::1']);
     expect(await redis.pttl('tenant-x:auth-failures:2001:db8::1')).toBeGreaterThan(0);
   });
@@ -60,7 +60,7 @@ describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
     const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
     connections.push(dead);
     const counter = new RedisAuthFailures(dead, 'pcs', 5, 60_000);
-    for (const call of [counter.retryAfter('192.0.2.9'), counter.record('192.0.2.9')]) {
+    for (const call of [counter.retryAfter('192.0.2.9'), counter.fail('192.0.2.9')]) {
       expect(await call.catch((error: unknown) => error)).toMatchObject({ status: 503, retryAfterSeconds: 1 });
     }
   });
