@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { hostname } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { instanceId } from '../health/instance-registry';
 import { EventBus, type EventName } from './event-bus';
 import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
@@ -50,7 +50,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly recorder: TaskRecorder,
     private readonly observers: JobObservers,
   ) {
-    this.instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+    this.instanceId = instanceId(config.INSTANCE_ID);
     // The embedded mode has nobody to hand a job to: its lease never needs to lapse.
     this.leaseMs = config.REDIS_URL ? config.CLUSTER_LEASE_MS : 24 * 3_600_000;
     this.unlisten = bus.onSignal((message) => {
