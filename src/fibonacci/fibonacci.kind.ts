@@ -13,7 +13,10 @@ const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE
 export class FibonacciKind implements JobKind<number, FibValue> {
   readonly name = 'fibonacci' as const;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, kinds: JobKinds) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    kinds: JobKinds,
+  ) {
     kinds.register(this);
   }
 
