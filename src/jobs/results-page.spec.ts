@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config';
 import type { FibValue } from '../fibonacci/fib-chunk';
 import { FibonacciKind } from '../fibonacci/fibonacci.kind';
-import type { JobHeader } from './job-data';
+import type { JobHeader, TaskRecord } from './job-data';
 import { JobKinds } from './job-kinds';
 import { MemoryJobStore } from './memory-job.store';
 import { type PageRequest, pageOfResults } from './results-page';
@@ -10,13 +10,24 @@ import { type PageRequest, pageOfResults } from './results-page';
 const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, new JobKinds());
 const stores: MemoryJobStore[] = [];
 
+/** The memory store, counting what the page reads from it. */
+class CountingStore extends MemoryJobStore {
+  reads: number[] = [];
+
+  override async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
+    const records = await super.tasks(id, offset, limit);
+    this.reads.push(records.length);
+    return records;
+  }
+}
+
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
 
 /** A finished job in a fresh store whose task i holds a value of sizes[i] digits (no worker needed to page it). */
-async function jobOf(sizes: number[]): Promise<{ store: MemoryJobStore; job: JobHeader }> {
-  const store = new MemoryJobStore({ maxAgeMs: 3_600_000, maxCount: 100, maxBytes: 1e9 });
+async function jobOf(sizes: number[]): Promise<{ store: CountingStore; job: JobHeader }> {
+  const store = new CountingStore({ maxAgeMs: 3_600_000, maxCount: 100, maxBytes: 1e9 });
   stores.push(store);
   const { version } = await store.admission('caller');
   const reservation = { tasks: sizes.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
@@ -35,7 +46,7 @@ async function jobOf(sizes: number[]): Promise<{ store: MemoryJobStore; job: Job
   return { store, job };
 }
 
-const page = ({ store, job }: { store: MemoryJobStore; job: JobHeader }, request: PageRequest) => pageOfResults(store, job, kind, request);
+const page = ({ store, job }: { store: CountingStore; job: JobHeader }, request: PageRequest) => pageOfResults(store, job, kind, request);
 const bytesOf = (value: object) => Buffer.byteLength(JSON.stringify(value));
 
 describe('pageOfResults', () => {
@@ -77,5 +88,16 @@ describe('pageOfResults', () => {
     const hex = await page(stored, { offset: 0, limit: 50, format: 'hex', maxChars: 21, maxBytes: 8_000 });
     expect(hex.items.length).toBeLessThan(5);
     expect(hex.items[0].value).toMatch(/^[0-9a-f]{10}…[0-9a-f]{10}$/);
+  });
+
+  it('reads tasks from the store in batches sized by what the page has left', async () => {
+    const huge = await jobOf(Array.from({ length: 100 }, () => 3_000));
+    const few = await page(huge, { offset: 0, limit: 100, format: 'decimal', maxBytes: 8_000 });
+    expect(few.items).toHaveLength(2);
+    expect(huge.store.reads.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(8); // not the 100 asked for
+    const tiny = await jobOf(Array.from({ length: 1_000 }, () => 5));
+    const many = await page(tiny, { offset: 0, limit: 1_000, format: 'decimal', maxBytes: 1_000_000 });
+    expect(many.items).toHaveLength(1_000);
+    expect(tiny.store.reads.length).toBeLessThanOrEqual(5); // growing batches, not one read per item
   });
 });
