@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BullTaskQueue } from '../src/cluster/bull-task-queue';
+import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
+import type { PoolTask, TaskQueue } from '../src/jobs/task-queue';
+import { until } from './contracts/event-bus.contract';
+import { task, taskQueueContract } from './contracts/task-queue.contract';
+import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
+
+const LEASE_MS = 5_000;
+
+function harness(make: (execute: Execute, concurrency: number) => Promise<TaskQueue>, cluster: boolean) {
+  const open: TaskQueue[] = [];
+  return {
+    cluster,
+    async instance(execute: Execute, options: { concurrency?: number } = {}) {
+      const queue = await make(execute, options.concurrency ?? 2);
+      open.push(queue);
+      return queue;
+    },
+    async cleanup() {
+      await Promise.all(open.splice(0).map((queue) => queue.close()));
+    },
+  };
+}
+
+taskQueueContract(
+  'LocalTaskQueue',
+  harness(async (execute) => new LocalTaskQueue(execute), false),
+);
+
+describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
+  let redis: RedisServer;
+  let round = 0;
+  let prefix = '';
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  async function bull(execute: Execute, concurrency: number, instanceId?: string): Promise<BullTaskQueue> {
+    const queue = new BullTaskQueue({ url: redis.url, prefix, leaseMs: LEASE_MS, concurrency: { cpu: concurrency, io: concurrency }, instanceId }, execute);
+    await queue.ready();
+    return queue;
+  }
+
+  const instances = harness((execute, concurrency) => bull(execute, concurrency), true);
+  taskQueueContract('BullTaskQueue (instances on one Redis)', {
+    ...instances,
+    async instance(execute, options) {
+      // A fresh prefix per test (set when its first instance starts): no task of another test is in the queues.
+      if (!prefix || (instances as { fresh?: boolean }).fresh !== false) {
+        prefix = `t${++round}`;
+        (instances as { fresh?: boolean }).fresh = false;
+      }
+      return instances.instance(execute, options);
+    },
+    async cleanup() {
+      (instances as { fresh?: boolean }).fresh = true;
+      await instances.cleanup();
+    },
+  });
+
+  it(`runs the task of a SIGKILLed instance on another within two leases (${LEASE_MS} ms lease)`, async () => {
+    prefix = `crash${++round}`;
+    const t = task('crash');
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'support/bull-task-child.ts'), redis.url, prefix, String(LEASE_MS), JSON.stringify(t)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const exited = new Promise((done) => child.once('exit', done));
+    try {
+      await until(() => out.includes(`running ${t.key}`), 30_000);
+      child.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      const ranHere: PoolTask[] = [];
+      let ranAt = 0;
+      const survivor = await bull(async (running) => {
+        ranHere.push(running);
+        ranAt = Date.now();
+      }, 1);
+      await until(() => ranHere.length === 1, 4 * LEASE_MS);
+      expect(ranHere[0]).toEqual(t);
+      expect(ranAt - killedAt).toBeLessThan(2 * LEASE_MS);
+      await survivor.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('counts waiting and active tasks over the cluster', async () => {
+    prefix = `counts${++round}`;
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    let started = 0;
+    const queue = await bull(async () => {
+      started++;
+      await held;
+    }, 1);
+    const runs = [task(), task(), task()].map((t) => queue.run(t, new AbortController().signal));
+    await until(() => started === 1);
+    await until(() => false || true);
+    expect(await queue.counts()).toEqual({ waiting: 2, active: 1 });
+    release();
+    await Promise.all(runs);
+    expect(await queue.counts()).toEqual({ waiting: 0, active: 0 });
+    await queue.close();
+  });
+
+  it('rejects run at once while Redis is down, and runs tasks again once it is back', async () => {
+    prefix = `outage${++round}`;
+    let runs = 0;
+    const queue = await bull(async () => void runs++, 2);
+    await redis.kill();
+    const startedAt = Date.now();
+    await expect(queue.run(task(), new AbortController().signal)).rejects.toThrow();
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    await redis.restart();
+    await until(() => false || true);
+    // The producer reconnects in the background: a run succeeds again within a bounded time.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await queue.run(task(), new AbortController().signal);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((wake) => setTimeout(wake, 100));
+      }
+    }
+    expect(runs).toBe(1);
+    await queue.close();
+  });
+});
