@@ -160,6 +160,9 @@ export class BullTaskQueue extends TaskQueue {
       connection: this.producer,
       prefix,
       skipWaitingForReady: true,
+      // Room for a few seconds of events at thousands of tasks per second, so that a reader that
+      // lags behind still finds them (the sweep covers what it misses anyway).
+      streams: { events: { maxLen: 50_000 } },
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 500 } },
     });
     queue.on('error', () => {});
