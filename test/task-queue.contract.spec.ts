@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullTaskQueue } from '../src/cluster/bull-task-queue';
 import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
-import type { PoolTask, TaskQueue } from '../src/jobs/task-queue';
+import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
 import { until } from './contracts/event-bus.contract';
-import { task, taskQueueContract } from './contracts/task-queue.contract';
+import { task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 
 const LEASE_MS = 5_000;
@@ -130,5 +130,26 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     }
     expect(runs).toBe(1);
     await queue.close();
+  });
+
+  it('closes within a bound while Redis is down (its tasks are freed by the stall check)', async () => {
+    prefix = `down${++round}`;
+    const started: string[] = [];
+    const queue = await bull(async (t, signal) => {
+      started.push(t.key);
+      await untilAborted(signal);
+    }, 1);
+    const run = queue.run(task(), new AbortController().signal);
+    run.catch(() => {});
+    await until(() => started.length === 1);
+    await redis.kill();
+    try {
+      const closing = Date.now();
+      await queue.close();
+      expect(Date.now() - closing).toBeLessThan(LEASE_MS + 5_000);
+      await expect(run).rejects.toBeInstanceOf(HandedBack);
+    } finally {
+      await redis.restart();
+    }
   });
 });

@@ -136,14 +136,19 @@ export class BullTaskQueue extends TaskQueue {
     if (this.producer.status === 'ready' && this.consumer.status === 'ready') await this.started.catch(() => {});
     const lanes = Object.values(this.lanes);
     // Stop fetching first, so nothing new starts while the running tasks are handed back.
-    const workersClosed = lanes.map((lane) => lane.worker.close());
+    const workersClosed = Promise.allSettled(lanes.map((lane) => lane.worker.close()));
     for (const controller of this.running) controller.abort(new HandedBack());
-    await Promise.allSettled(workersClosed);
+    // With Redis down a task cannot be handed back (the stall check will free it) and BullMQ's
+    // close waits for Redis: bounded waits, then closing our connections ends BullMQ's too.
+    const reachable = () => this.consumer.status === 'ready' && this.producer.status === 'ready';
+    await within(workersClosed, reachable() ? this.options.leaseMs : 0);
     // Runs started here wait for tasks that now belong to others: this instance's runner is leaving too.
     for (const lane of lanes) lane.waiters.rejectAll(() => new HandedBack());
-    await Promise.allSettled(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
+    const rest = Promise.allSettled(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
+    await within(rest, reachable() ? 2_000 : 0);
     this.producer.disconnect();
     this.consumer.disconnect();
+    await within(Promise.all([workersClosed, rest]), 2_000);
   }
 
   private async lane(profile: WorkerProfile): Promise<Lane> {
@@ -233,4 +238,11 @@ export function bullJobId(key: string): string {
 function untilReady(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((wake) => (timer = setTimeout(wake, ms)))]);
+  clearTimeout(timer);
 }
