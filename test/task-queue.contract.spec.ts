@@ -6,6 +6,7 @@ import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
 import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
 import { until } from './contracts/event-bus.contract';
 import { task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';
+import { freePort } from './support/service-process';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 
 const LEASE_MS = 5_000;
@@ -130,6 +131,15 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     }
     expect(runs).toBe(1);
     await queue.close();
+  });
+
+  it('rejects run at once and closes at once when Redis was never reachable', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const queue = new BullTaskQueue({ url: nowhere, prefix: 'nowhere', leaseMs: LEASE_MS, concurrency: { cpu: 1, io: 1 } }, async () => {});
+    const startedAt = Date.now();
+    await expect(queue.run(task(), new AbortController().signal)).rejects.toThrow(/unreachable/);
+    await queue.close();
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
   it('closes within a bound while Redis is down (its tasks are freed by the stall check)', async () => {

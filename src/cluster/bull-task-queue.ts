@@ -53,6 +53,7 @@ export class BullTaskQueue extends TaskQueue {
   private readonly started: Promise<void>;
   private readonly sweeper: NodeJS.Timeout;
   private leaving = false;
+  private isStarted = false;
   private closing?: Promise<void>;
 
   constructor(
@@ -85,8 +86,12 @@ export class BullTaskQueue extends TaskQueue {
   async run(task: PoolTask, signal: AbortSignal): Promise<void> {
     if (this.leaving) throw new HandedBack();
     if (signal.aborted) return;
-    await this.started;
-    if (signal.aborted) return;
+    if (!this.isStarted) {
+      // Not made yet because Redis has not been reachable since start-up: fail fast like the producer does.
+      if (this.producer.status !== 'ready') throw new Error(`Redis is unreachable (${this.producer.status})`);
+      await this.started;
+      if (signal.aborted) return;
+    }
     const lane = this.lanes[WORKER_PROFILES[task.worker]];
     const id = bullJobId(task.key);
     // Waiting before adding: the job may end before add() returns.
@@ -212,6 +217,7 @@ export class BullTaskQueue extends TaskQueue {
     const lanes = {} as Record<WorkerProfile, Lane>;
     for (const profile of ['cpu', 'io'] as const) lanes[profile] = await this.lane(profile);
     this.lanes = lanes;
+    this.isStarted = true;
   }
 
   private async sweep(): Promise<void> {
