@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullTaskQueue } from '../src/cluster/bull-task-queue';
+import { BullTaskQueue, bullJobId } from '../src/cluster/bull-task-queue';
 import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
 import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
 import { until } from './contracts/event-bus.contract';
@@ -131,6 +131,33 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     }
     expect(runs).toBe(1);
     await queue.close();
+  });
+
+  it('resolves a run whose task ended unreported (no completion event) within two leases', async () => {
+    prefix = `lost${++round}`;
+    const lease = 1_000;
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    let started = 0;
+    const queue = new BullTaskQueue({ url: redis.url, prefix, leaseMs: lease, concurrency: { cpu: 1, io: 1 } }, async () => {
+      started++;
+      await held;
+    });
+    await queue.ready();
+    try {
+      const t = task();
+      const run = queue.run(t, new AbortController().signal);
+      await until(() => started === 1);
+      // The job disappears without an event, as if its end was trimmed from the stream before it was read.
+      await redis.client().del(`${prefix}:tasks-cpu:${bullJobId(t.key)}`);
+      release();
+      const waitingSince = Date.now();
+      await run;
+      expect(Date.now() - waitingSince).toBeLessThan(2 * lease + 1_000);
+    } finally {
+      release();
+      await queue.close();
+    }
   });
 
   it('rejects run at once and closes at once when Redis was never reachable', async () => {
