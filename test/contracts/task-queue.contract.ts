@@ -54,11 +54,12 @@ export function taskQueueContract(name: string, harness: TaskQueueHarness): void
       expect(seen).toEqual([t]);
     });
 
-    it('runs many tasks at once', async () => {
-      let runs = 0;
-      const queue = await harness.instance(async () => void runs++, { concurrency: 8 });
-      await Promise.all(Array.from({ length: 200 }, () => queue.run(task(), new AbortController().signal)));
-      expect(runs).toBe(200);
+    it('runs many CPU and I/O tasks at once', async () => {
+      const runs = { fibonacci: 0, crawl: 0 };
+      const queue = await harness.instance(async (t) => void runs[t.worker]++, { concurrency: 8 });
+      const tasks = Array.from({ length: 200 }, (_, i): PoolTask => ({ ...task(), worker: i % 2 ? 'crawl' : 'fibonacci' }));
+      await Promise.all(tasks.map((t) => queue.run(t, new AbortController().signal)));
+      expect(runs).toEqual({ fibonacci: 100, crawl: 100 });
     });
 
     it('rejects run when execute keeps failing', async () => {
@@ -138,19 +139,25 @@ export function taskQueueContract(name: string, harness: TaskQueueHarness): void
       expect(ranBy.filter((who) => who === 'busy').length).toBeLessThanOrEqual(1);
     });
 
-    it('attaches a second run of the same key to the task already queued', async () => {
+    it('attaches a second run of the same key, from any instance, to the task already queued', async () => {
       const held = gate();
+      const t = task();
       let runs = 0;
-      const queue = await harness.instance(async () => {
+      const execute = async (running: PoolTask) => {
+        if (running.key !== t.key) return;
         runs++;
         await held.opened;
-      });
-      const t = task();
-      const first = queue.run(t, new AbortController().signal);
+      };
+      const first = await harness.instance(execute);
+      const second = await harness.instance(execute);
+      const runs1 = first.run(t, new AbortController().signal);
       await until(() => runs === 1);
-      const second = queue.run({ ...t }, new AbortController().signal);
+      const runs2 = first.run({ ...t }, new AbortController().signal);
+      const runs3 = second.run({ ...t }, new AbortController().signal);
+      // A run queued after them through the same instances: once they end, both were added while the task held.
+      await Promise.all([first.run(task('witness'), new AbortController().signal), second.run(task('witness'), new AbortController().signal)]);
       held.open();
-      await Promise.all([first, second]);
+      await Promise.all([runs1, runs2, runs3]);
       expect(runs).toBe(1);
     });
 
