@@ -15,24 +15,20 @@ interface Waiter {
 export class TaskWaiters {
   private readonly byId = new Map<string, Set<Waiter>>();
 
-  get size(): number {
-    return this.byId.size;
-  }
-
-  /** Registers a waiter; `cancel` forgets it without settling (the caller settles by itself). */
-  wait(id: string): { done: Promise<void>; cancel: (settle?: () => void) => void } {
+  /** Registers a waiter; `cancel` forgets it and resolves it (the caller stopped waiting). */
+  wait(id: string): { done: Promise<void>; cancel: () => void } {
     let waiter!: Waiter;
     const done = new Promise<void>((resolve, reject) => (waiter = { resolve, reject, since: Date.now() }));
     let waiters = this.byId.get(id);
     if (!waiters) this.byId.set(id, (waiters = new Set()));
     waiters.add(waiter);
-    const cancel = (settle?: () => void) => {
+    const cancel = () => {
       const current = this.byId.get(id);
       if (!current?.delete(waiter)) return;
       if (current.size === 0) this.byId.delete(id);
-      settle?.();
+      waiter.resolve();
     };
-    return { done, cancel: (settle) => cancel(settle ?? waiter.resolve) };
+    return { done, cancel };
   }
 
   completed(id: string): void {
