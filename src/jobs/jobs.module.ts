@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { BullTaskQueue } from '../cluster/bull-task-queue';
+import { RedisEventBus } from '../cluster/redis-event-bus';
+import { RedisJobStore } from '../cluster/redis-job.store';
 import { REDIS } from '../cluster/redis.module';
+import { instanceId } from '../health/instance-registry';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventBus, MemoryEventBus } from './event-bus';
 import type { RetentionPolicy } from './job-data';
@@ -32,19 +36,27 @@ const retention = (config: AppConfig): RetentionPolicy => ({
     {
       provide: JobStore,
       inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null): JobStore => (redis ? clusterStore(config, redis) : new MemoryJobStore(retention(config))),
+      useFactory: (config: AppConfig, redis: Redis | null): JobStore =>
+        redis ? new RedisJobStore(redis, { prefix: config.REDIS_PREFIX, retention: retention(config) }) : new MemoryJobStore(retention(config)),
     },
     {
       provide: EventBus,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): EventBus => (config.REDIS_URL ? clusterBus(config) : new MemoryEventBus()),
+      useFactory: async (config: AppConfig): Promise<EventBus> => {
+        if (!config.REDIS_URL) return new MemoryEventBus();
+        // Redis down at boot: the instance still starts (readiness reports it); the bus subscribes once it is back.
+        return RedisEventBus.connect(config.REDIS_URL, config.REDIS_PREFIX);
+      },
     },
     {
       provide: TaskQueue,
       inject: [APP_CONFIG, TaskExecutor],
       useFactory: (config: AppConfig, executor: TaskExecutor): TaskQueue => {
         const execute = executor.execute.bind(executor);
-        return config.REDIS_URL ? clusterQueue(config, execute) : new LocalTaskQueue(execute);
+        if (!config.REDIS_URL) return new LocalTaskQueue(execute);
+        // As many tasks taken at once as this instance's pools run: CPU tasks one per thread, I/O tasks many.
+        const concurrency = { cpu: config.POOL_SIZE, io: config.POOL_SIZE * config.CRAWL_TASKS_PER_WORKER };
+        return new BullTaskQueue({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, leaseMs: config.CLUSTER_LEASE_MS, concurrency, instanceId: instanceId(config.INSTANCE_ID) }, execute);
       },
     },
     JobKinds,
@@ -59,16 +71,3 @@ const retention = (config: AppConfig): RetentionPolicy => ({
   exports: [JobsService, JobKinds, JobStore],
 })
 export class JobsModule {}
-
-// biome-ignore lint/correctness/noUnusedFunctionParameters: wired when the cluster implementations land
-function clusterStore(config: AppConfig, redis: Redis): JobStore {
-  throw new Error('cluster store not wired yet');
-}
-// biome-ignore lint/correctness/noUnusedFunctionParameters: wired when the cluster implementations land
-function clusterBus(config: AppConfig): EventBus {
-  throw new Error('cluster bus not wired yet');
-}
-// biome-ignore lint/correctness/noUnusedFunctionParameters: wired when the cluster implementations land
-function clusterQueue(config: AppConfig, execute: unknown): TaskQueue {
-  throw new Error('cluster queue not wired yet');
-}

@@ -1,35 +1,33 @@
 import { HandedBack, type PoolTask, TaskQueue } from './task-queue';
 
-type Execute = (task: PoolTask, signal: AbortSignal) => Promise<void>;
+export type Execute = (task: PoolTask, signal: AbortSignal) => Promise<void>;
 
-/** The embedded mode's queue: a pool task runs at once on this process's pool (Piscina queues it). */
+/**
+ * The embedded mode's task queue: nothing to share, so `run` hands the task straight to
+ * `execute` (the local pool queues it). close() aborts what still runs, with a HandedBack
+ * reason so the executor can tell "this instance is leaving" from a cancelled job, and waits
+ * for those tasks to settle.
+ */
 export class LocalTaskQueue extends TaskQueue {
-  private readonly running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  private readonly leaving = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly execute: Execute) {
     super();
   }
 
-  async run(task: PoolTask, signal: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const forward = () => controller.abort(signal.reason);
-    if (signal.aborted) forward();
-    signal.addEventListener('abort', forward, { once: true });
-    const done = this.execute(task, controller.signal);
-    const entry = { controller, done: done.catch(() => {}) };
-    this.running.add(entry);
-    try {
-      await done;
-    } finally {
-      signal.removeEventListener('abort', forward);
-      this.running.delete(entry);
-    }
+  run(task: PoolTask, signal: AbortSignal): Promise<void> {
+    if (this.leaving.signal.aborted) return Promise.reject(new HandedBack());
+    if (signal.aborted) return Promise.resolve();
+    const run = this.execute(task, AbortSignal.any([signal, this.leaving.signal]));
+    const settled = run.catch(() => {});
+    this.running.add(settled);
+    settled.finally(() => this.running.delete(settled));
+    return run;
   }
 
-  /** Nobody to hand tasks to: they stop (and the runner ends their jobs cancelled). */
   async close(): Promise<void> {
-    const entries = [...this.running];
-    for (const { controller } of entries) controller.abort(new HandedBack());
-    await Promise.all(entries.map((entry) => entry.done));
+    this.leaving.abort(new HandedBack());
+    await Promise.all(this.running);
   }
 }
