@@ -50,6 +50,8 @@ export class BullTaskQueue extends TaskQueue {
   private lanes = {} as Record<WorkerProfile, Lane>;
   /** This instance's running tasks, so close() can hand them back. */
   private readonly running = new Set<AbortController>();
+  /** Tasks this instance gave up while leaving, to put back to waiting once its workers stopped. */
+  private readonly handedBack: { job: Job<PoolTask>; token: string | undefined }[] = [];
   private readonly started: Promise<void>;
   private readonly sweeper: NodeJS.Timeout;
   private leaving = false;
@@ -143,10 +145,12 @@ export class BullTaskQueue extends TaskQueue {
     // Stop fetching first, so nothing new starts while the running tasks are handed back.
     const workersClosed = Promise.allSettled(lanes.map((lane) => lane.worker.close()));
     for (const controller of this.running) controller.abort(new HandedBack());
-    // With Redis down a task cannot be handed back (the stall check will free it) and BullMQ's
-    // close waits for Redis: bounded waits, then closing our connections ends BullMQ's too.
+    // Bounded: with Redis down BullMQ's close waits for Redis (the stall check frees the tasks then).
+    // Half a lease, so that the locks of the tasks handed back are still ours to release.
     const reachable = () => this.consumer.status === 'ready' && this.producer.status === 'ready';
-    await within(workersClosed, reachable() ? this.options.leaseMs : 0);
+    await within(workersClosed, reachable() ? this.options.leaseMs / 2 : 0);
+    // At the head of the queue, not counted as an attempt or a stall.
+    await within(Promise.allSettled(this.handedBack.splice(0).map(({ job, token }) => job.moveToWait(token))), reachable() ? 2_000 : 0);
     // Runs started here wait for tasks that now belong to others: this instance's runner is leaving too.
     for (const lane of lanes) lane.waiters.rejectAll(() => new HandedBack());
     const rest = Promise.allSettled(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
@@ -202,8 +206,10 @@ export class BullTaskQueue extends TaskQueue {
     } finally {
       this.running.delete(controller);
     }
-    // Handed back: waiting again at the head of the queue, not counted as an attempt or a stall.
-    await job.moveToWait(token);
+    // Handed back. Moved to waiting by close() once this worker has stopped fetching: moved now,
+    // this worker's last fetch (still blocked on the queue) could take it straight back. Until
+    // then its lock keeps it from the stall check.
+    this.handedBack.push({ job, token });
     throw new WaitingError();
   }
 
