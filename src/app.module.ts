@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { AuthGuard, callerId } from './auth/auth.guard';
+import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
-import { APP_CONFIG, type AppConfig } from './config/app-config';
-import { FixedWindowStorage } from './common/fixed-window.storage';
+import { REDIS, RedisModule } from './cluster/redis.module';
+import { rateLimitOptions } from './common/rate-limit';
+import { APP_CONFIG } from './config/app-config';
 import { ConfigModule, type Env } from './config/config.module';
 import { CrawlModule } from './crawl/crawl.module';
 import { FibonacciModule } from './fibonacci/fibonacci.module';
@@ -23,17 +24,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
+        RedisModule,
         AuthModule,
-        ThrottlerModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({
-            throttlers: [{ ttl: config.RATE_LIMIT_WINDOW_MS, limit: config.RATE_LIMIT_MAX }],
-            storage: new FixedWindowStorage(),
-            // Per API key when keys are on (the guard before this one sets it), else per address.
-            getTracker: (req: Record<string, unknown>) => callerId(req as { owner?: string; ip?: string }),
-            errorMessage: `rate limit exceeded (RATE_LIMIT_MAX ${config.RATE_LIMIT_MAX} per ${config.RATE_LIMIT_WINDOW_MS} ms)`,
-          }),
-        }),
+        ThrottlerModule.forRootAsync({ inject: [APP_CONFIG, REDIS], useFactory: rateLimitOptions }),
         PoolModule,
         JobsModule,
         FibonacciModule,

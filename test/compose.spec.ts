@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // js-yaml comes with @nestjs/swagger (a production dependency, which pins it).
-import { load } from 'js-yaml';
+import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { configSchema, loadConfig } from '../src/config/config.schema';
 import { ROOT } from './support/service-process';
@@ -13,6 +13,15 @@ import { ROOT } from './support/service-process';
 const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 
 interface Service {
+  profiles?: string[];
+  image?: string;
+  build?: string;
+  command?: string[];
+  volumes?: string[];
+  user?: string;
+  deploy?: { replicas?: number };
+  depends_on?: Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] };
   ports?: string[];
   environment?: Record<string, string>;
   init?: boolean;
@@ -25,9 +34,11 @@ interface Service {
   pids_limit?: number;
   cpus?: number | string;
 }
-const compose = load(text) as { services: Record<string, Service> };
+// Compose resolves YAML merge keys (`<<: *anchor`); js-yaml 5 does once asked to.
+const compose = load(text, { schema: CORE_SCHEMA.withTags(mergeTag) }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const service = compose.services?.compute ?? {};
 const environment = service.environment ?? {};
+const cluster = { redis: compose.services?.redis ?? {}, replicas: compose.services?.['compute-cluster'] ?? {}, lb: compose.services?.lb ?? {} };
 
 /** A key that satisfies the API_KEYS rule, standing in for the operator's. */
 const OPERATOR_KEY = 'operator-key-0123456789';
@@ -41,7 +52,25 @@ function interpolate(value: string, given: Record<string, string>): string {
     return op === '-' ? (arg ?? '') : '';
   });
 }
-const settingsWith = (given: Record<string, string>) => Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, interpolate(String(value), given)]));
+const settingsWith = (given: Record<string, string>, env: Record<string, string> = environment) =>
+  Object.fromEntries(Object.entries(env).map(([name, value]) => [name, interpolate(String(value), given)]));
+
+function expectLockedDown(container: Service): void {
+  expect(container.read_only).toBe(true);
+  expect(container.cap_drop).toEqual(['ALL']);
+  expect(container.security_opt).toContain('no-new-privileges:true');
+  const tmp = (container.tmpfs ?? []).find((entry) => entry.startsWith('/tmp:'));
+  expect(tmp).toMatch(/size=\d+[km]/);
+  expect(tmp).toMatch(/noexec/);
+  expect(container.pids_limit).toBeGreaterThan(0);
+  expect(container.mem_limit).toBeDefined();
+  expect(container.cpus).toBeDefined();
+}
+
+function expectLoopbackOnly(ports: string[]): void {
+  expect(ports.length).toBeGreaterThan(0);
+  for (const port of ports) expect(String(port)).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+:\d+$/);
+}
 
 /** "1m30s", "15s", "500ms" -> milliseconds. */
 function durationMs(value: string): number {
@@ -62,7 +91,8 @@ describe('docker-compose.yml', () => {
   it('parses as YAML, and every variable it sets, interpolates or suggests in a comment is a setting of config.schema.ts', () => {
     const settings = new Set(Object.keys(configSchema.shape));
     const suggested = [...text.matchAll(/^\s*#\s*([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
-    const used = [...Object.keys(environment), ...interpolations.map((i) => i.name), ...suggested];
+    const everyEnvironment = Object.values(compose.services).flatMap((s) => Object.keys(s.environment ?? {}));
+    const used = [...everyEnvironment, ...interpolations.map((i) => i.name), ...suggested];
     expect(Object.keys(environment).length).toBeGreaterThan(0);
     expect(suggested.length).toBeGreaterThan(0);
     expect(used.filter((name) => !settings.has(name))).toEqual([]);
@@ -77,18 +107,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the port on loopback only', () => {
-    const ports = service.ports ?? [];
-    expect(ports.length).toBeGreaterThan(0);
-    for (const port of ports) expect(String(port)).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+:\d+$/);
+    expectLoopbackOnly(service.ports ?? []);
   });
 
   it('locks the container down: read-only root, no capabilities, no new privileges, a small noexec /tmp, and the image`s tini as the only init', () => {
-    expect(service.read_only).toBe(true);
-    expect(service.cap_drop).toEqual(['ALL']);
-    expect(service.security_opt).toContain('no-new-privileges:true');
-    const tmp = (service.tmpfs ?? []).find((entry) => entry.startsWith('/tmp:'));
-    expect(tmp).toMatch(/size=\d+[km]/);
-    expect(tmp).toMatch(/noexec/);
+    expectLockedDown(service);
     // The Dockerfile's ENTRYPOINT is tini; compose's init would put a second one in front of it.
     expect(service.init).toBeUndefined();
   });
@@ -114,5 +137,94 @@ describe('docker-compose.yml', () => {
     expect(config.JOB_RETENTION_BYTES + Math.max(config.FIB_MAX_RESULT_BYTES, config.CRAWL_MAX_RESULT_BYTES)).toBeLessThanOrEqual(mainHeap);
     // ...and the main heap plus every worker's heap cap (two pools of POOL_SIZE threads) in the limit.
     expect(mainHeap + 2 * config.POOL_SIZE * config.WORKER_MAX_OLD_GEN_MB * 1024 ** 2).toBeLessThanOrEqual(limit);
+  });
+});
+
+describe('docker-compose.yml cluster profile', () => {
+  const nginxMount = (cluster.lb.volumes ?? []).find((volume) => volume.includes(':/etc/nginx/'));
+  const nginx = nginxMount ? readFileSync(join(ROOT, nginxMount.split(':')[0]), 'utf8').replace(/#.*$/gm, '') : '';
+  const replicaEnvironment = cluster.replicas.environment ?? {};
+  const replicaConfig = () => loadConfig(settingsWith({ API_KEYS: OPERATOR_KEY }, replicaEnvironment));
+  /** `--flag value` of the Redis command line. */
+  const redisFlag = (flag: string) => {
+    const command = cluster.redis.command ?? [];
+    const at = command.indexOf(`--${flag}`);
+    return at >= 0 ? String(command[at + 1]) : undefined;
+  };
+
+  it('is a profile of its own: Redis, replicas and the load balancer start only when asked, the embedded service always', () => {
+    expect(service.profiles).toBeUndefined();
+    expect(service.environment?.REDIS_URL).toBeUndefined();
+    for (const [name, container] of Object.entries(cluster)) expect(container.profiles, name).toEqual(['cluster']);
+  });
+
+  it('runs Redis so that nothing accepted is lost: AOF on a named volume, noeviction under a memory cap, not published', () => {
+    expect(cluster.redis.image).toMatch(/^redis:7(\.|$)/);
+    expect(cluster.redis.command?.[0]).toBe('redis-server');
+    expect(redisFlag('appendonly')).toBe('yes');
+    expect(['everysec', 'always']).toContain(redisFlag('appendfsync'));
+    expect(redisFlag('maxmemory-policy')).toBe('noeviction');
+    expect(redisFlag('maxmemory')).toMatch(/^\d+[kmg]b$/);
+    const data = (cluster.redis.volumes ?? []).find((volume) => volume.endsWith(':/data'));
+    expect(data, 'the AOF must live on a volume, not in the container').toBeDefined();
+    expect(Object.keys(compose.volumes ?? {})).toContain(data!.split(':')[0]);
+    expect(cluster.redis.ports).toBeUndefined();
+    expect(cluster.redis.healthcheck?.test).toContain('ping');
+  });
+
+  it('runs two or more replicas of the service on that Redis, with the embedded service`s settings and none published', () => {
+    expect(cluster.replicas.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(cluster.replicas.image).toBe(service.image);
+    expect(replicaEnvironment.REDIS_URL).toBe('redis://redis:6379');
+    expect(cluster.replicas.depends_on?.redis?.condition).toBe('service_healthy');
+    // The same settings as the embedded service, plus the cluster's own.
+    for (const [name, value] of Object.entries(environment)) expect(replicaEnvironment[name], name).toBe(value);
+    const config = replicaConfig();
+    expect(config.REDIS_URL).toBe('redis://redis:6379');
+    expect(config.NODE_ENV).toBe('production');
+    expect(() => settingsWith({}, replicaEnvironment)).toThrow(/API_KEYS/);
+    expect(cluster.replicas.ports).toBeUndefined();
+  });
+
+  it('locks every cluster container down like the embedded one, and lets the replicas drain', () => {
+    for (const [name, container] of Object.entries(cluster)) {
+      expect(container.read_only, name).toBe(true);
+      expectLockedDown(container);
+    }
+    expect(cluster.redis.user, 'Redis runs as its image`s user, not root').toMatch(/^[1-9]\d*(:\d+)?$/);
+    for (const key of ['cpus', 'mem_limit', 'pids_limit', 'stop_grace_period', 'tmpfs', 'cap_drop', 'security_opt'] as const) {
+      expect(cluster.replicas[key], key).toEqual(service[key]);
+    }
+  });
+
+  it('publishes only the load balancer, on loopback, and it listens where it is published', () => {
+    expectLoopbackOnly(cluster.lb.ports ?? []);
+    const published = Object.entries(compose.services).filter(([, container]) => container.ports !== undefined);
+    expect(published.map(([name]) => name).sort()).toEqual(['compute', 'lb']);
+    const containerPort = String(cluster.lb.ports![0]).split(':').at(-1);
+    expect(nginx).toMatch(new RegExp(`listen\\s+${containerPort};`));
+    expect(cluster.lb.depends_on?.['compute-cluster']?.condition).toBe('service_healthy');
+  });
+
+  it('balances over every replica and passes WebSocket upgrades and SSE unbuffered', () => {
+    expect(nginxMount).toMatch(/:ro$/);
+    // Every replica, re-resolved as they restart or scale.
+    const port = replicaConfig().PORT;
+    expect(nginx).toMatch(new RegExp(`server\\s+compute-cluster:${port}\\s+resolve;`));
+    expect(nginx).toMatch(/resolver\s+127\.0\.0\.11\b/);
+    // WebSocket: HTTP/1.1 and the hop-by-hop upgrade headers passed on.
+    expect(nginx).toMatch(/proxy_http_version\s+1\.1;/);
+    expect(nginx).toMatch(/proxy_set_header\s+Upgrade\s+\$http_upgrade;/);
+    expect(nginx).toMatch(/proxy_set_header\s+Connection\s+\$connection_upgrade;/);
+    expect(nginx).toMatch(/map\s+\$http_upgrade\s+\$connection_upgrade\s*\{[^}]*default\s+upgrade;/);
+    // SSE: streamed as written.
+    expect(nginx).toMatch(/proxy_buffering\s+off;/);
+    // Idle feeds outlive the service's heartbeat; bodies up to the service's own limit get through.
+    const seconds = /proxy_read_timeout\s+(\d+)([smh]);/.exec(nginx);
+    expect(seconds).not.toBeNull();
+    expect(Number(seconds![1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[seconds![2] as 's' | 'm' | 'h']).toBeGreaterThan(2 * replicaConfig().WS_HEARTBEAT_MS);
+    const body = /client_max_body_size\s+(\d+)([km]);/.exec(nginx);
+    expect(body).not.toBeNull();
+    expect(Number(body![1]) * 1024 ** (body![2] === 'm' ? 2 : 1)).toBeGreaterThan(replicaConfig().BODY_LIMIT_BYTES);
   });
 });

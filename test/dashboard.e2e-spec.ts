@@ -82,6 +82,13 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
       .filter({ hasText: /^0 running on 4 threads$/ })
       .waitFor({ timeout: WAIT });
     expect(await page.getAttribute('#pool-util', 'aria-valuetext')).toBe('0 running on 4 threads');
+    // Embedded mode: the instances table has one row, this instance, marked as the one answering.
+    const instances = page.locator('#pool-instances-list tr');
+    await instances.first().waitFor({ timeout: WAIT });
+    expect(await instances.count()).toBe(1);
+    expect(await instances.first().getAttribute('aria-current')).toBe('true');
+    expect(await instances.first().locator('td').first().innerText()).toMatch(/ \(this one\)$/);
+    expect(await instances.first().locator('td').nth(1).innerText()).toMatch(/^\d+ \/ 4$/);
 
     await page.fill('#fib-numbers', '5, -1, x');
     await page.click('#fib-submit');

@@ -1,40 +1,76 @@
 /**
- * Failed authentications per client address, in fixed windows. Once an address passes the limit,
- * every request of it that needs a key is refused until its window ends, a correct key included:
- * refusing only bad keys would still let a guesser learn which guess was right.
+ * Failed authentications per client address, in fixed windows. Once an address reaches the
+ * limit, every request of it that needs a key is refused until its window ends, a correct key
+ * included: refusing only bad keys would still let a guesser learn which guess was right.
+ *
+ * Callers check the credential first (constant time, local) and then make one call: `fail()` for
+ * a bad one, `retryAfter()` for a good one. So the shared count sees each request in the order it
+ * was judged: a good guess sent together with a burst of bad ones is refused once the bad ones
+ * ahead of it reach the limit, as in a single process.
+ *
+ * The port (an abstract class, so it is also the injection token): MemoryAuthFailures counts in
+ * this process, RedisAuthFailures (src/cluster) across the cluster, so that spreading guesses
+ * over the instances buys nothing. Async, since the shared count is a round trip.
  */
-export class AuthFailures {
-  private readonly windows = new Map<string, { failures: number; resetAt: number }>();
-  private readonly sweeper: NodeJS.Timeout;
-
+export abstract class AuthFailures {
   constructor(
     readonly max: number,
     readonly windowMs: number,
-  ) {
-    // Ended windows are dropped now and then, so one-off addresses do not pile up.
-    this.sweeper = setInterval(() => this.sweep(), Math.max(windowMs, 10_000));
-    this.sweeper.unref();
-  }
+  ) {}
 
   /** Seconds until the address may try again, or 0 when it is not blocked. */
-  retryAfter(address: string, now = Date.now()): number {
-    const window = this.windows.get(address);
-    if (!window || window.resetAt <= now || window.failures < this.max) return 0;
-    return Math.max(1, Math.ceil((window.resetAt - now) / 1000));
-  }
+  abstract retryAfter(address: string): Promise<number>;
 
-  record(address: string, now = Date.now()): void {
-    let window = this.windows.get(address);
-    if (!window || window.resetAt <= now) this.windows.set(address, (window = { failures: 0, resetAt: now + this.windowMs }));
-    window.failures++;
-  }
+  /**
+   * A failed authentication: counted, unless the address is blocked already (then it is answered
+   * 429, not counted). Returns the seconds it is blocked for, or 0 when this failure was counted.
+   */
+  abstract fail(address: string): Promise<number>;
 
   get message(): string {
     return `too many failed authentications from this address (AUTH_FAILURES_MAX ${this.max} per ${this.windowMs} ms)`;
   }
 
-  close(): void {
+  close(): void {}
+}
+
+/** Whole seconds, at least 1, of what remains of a window. */
+export const secondsLeft = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/** This instance's counts only: the embedded mode. */
+export class MemoryAuthFailures extends AuthFailures {
+  private readonly windows = new Map<string, { failures: number; resetAt: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(max: number, windowMs: number) {
+    super(max, windowMs);
+    // Ended windows are dropped now and then, so one-off addresses do not pile up.
+    this.sweeper = setInterval(() => this.sweep(), Math.max(windowMs, 10_000));
+    this.sweeper.unref();
+  }
+
+  async retryAfter(address: string): Promise<number> {
+    return this.blockedFor(address, Date.now());
+  }
+
+  async fail(address: string): Promise<number> {
+    const now = Date.now();
+    const wait = this.blockedFor(address, now);
+    if (wait > 0) return wait;
+    let window = this.windows.get(address);
+    if (!window || window.resetAt <= now) this.windows.set(address, (window = { failures: 0, resetAt: now + this.windowMs }));
+    window.failures++;
+    return 0;
+  }
+
+  override close(): void {
     clearInterval(this.sweeper);
+  }
+
+  private blockedFor(address: string, now: number): number {
+    const window = this.windows.get(address);
+    if (!window || window.resetAt <= now || window.failures < this.max) return 0;
+    return secondsLeft(window.resetAt - now);
   }
 
   private sweep(now = Date.now()): void {

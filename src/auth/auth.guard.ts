@@ -29,13 +29,13 @@ export function callerId(req: { owner?: string; ip?: string }): string {
  * AUTH_FAILURES_MAX gets 429 + Retry-After (even with a good token) until its window ends.
  * Returns the owner id of the token.
  */
-export function authenticate(keys: ApiKeys, failures: AuthFailures, req: Request, res: Response, what: string): string {
+export async function authenticate(keys: ApiKeys, failures: AuthFailures, req: Request, res: Response, what: string): Promise<string> {
   const address = req.ip ?? 'unknown';
-  const wait = failures.retryAfter(address);
-  if (wait > 0) throw new RetryableException(429, failures.message, wait);
+  // The token first (constant time), then one step on the count: see AuthFailures.
   const owner = keys.verify(bearerToken(req.header('authorization')));
+  const wait = owner ? await failures.retryAfter(address) : await failures.fail(address);
+  if (wait > 0) throw new RetryableException(429, failures.message, wait);
   if (!owner) {
-    failures.record(address);
     res.setHeader('WWW-Authenticate', 'Bearer');
     throw new UnauthorizedException(`${what} is required: Authorization: Bearer <${what === 'a valid API key' ? 'key' : 'token'}>`);
   }
@@ -54,12 +54,12 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.keys.enabled || context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<AuthedRequest>();
-    req.owner = authenticate(this.keys, this.failures, req, http.getResponse<Response>(), 'a valid API key');
+    req.owner = await authenticate(this.keys, this.failures, req, http.getResponse<Response>(), 'a valid API key');
     return true;
   }
 }

@@ -1,7 +1,9 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { connectRedis } from './redis-connection';
+import { connectRedis, whenReady } from './redis-connection';
+
+const BOOT_WAIT_MS = 5_000;
 
 /**
  * The cluster mode's shared command connection: a Redis client when REDIS_URL is set, null in
@@ -23,7 +25,14 @@ class RedisCloser implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis | null => (config.REDIS_URL ? connectRedis(config.REDIS_URL, { name: 'commands' }) : null),
+      useFactory: async (config: AppConfig): Promise<Redis | null> => {
+        if (!config.REDIS_URL) return null;
+        const redis = connectRedis(config.REDIS_URL, { name: 'commands' });
+        // Boot waits a little for Redis, so the first requests do not get 503 for nothing; an
+        // instance started while Redis is down still boots (readiness says why it takes no work).
+        await whenReady(redis, BOOT_WAIT_MS).catch((err: Error) => new Logger('Redis').warn(`${err.message}; starting anyway, readiness stays 503 until it answers`));
+        return redis;
+      },
     },
     RedisCloser,
   ],

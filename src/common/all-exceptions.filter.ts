@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isRedisDown, redisUnavailable } from '../cluster/redis-unavailable';
 import { errorBody, type ErrorBody } from './error-envelope';
 import { requestIdOf } from './request-id';
 import { RetryableException } from './retryable.exception';
@@ -9,8 +10,10 @@ import { RetryableException } from './retryable.exception';
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
+    // Redis (cluster mode) out of reach: a fast 503 with Retry-After, not a 500.
+    const exception = isRedisDown(thrown) ? redisUnavailable(thrown) : thrown;
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isAllowedAddress, parseCidrs } from './address-policy';
 import { decodeHtml } from './decode-html';
 import { extractLinks } from './extract-links';
-import { Frontier } from './frontier';
 import { ScopeFilter } from './scope';
-import { ALLOW_ALL } from './robots-rules';
 import { normalizeUrl } from './url-normalize';
 import { UrlPatterns } from './url-patterns';
 
@@ -92,46 +90,6 @@ describe('ScopeFilter', () => {
     // The full URL, not the path: a pattern may name the scheme and host.
     expect(allows('any', 'https://docs.example.co.uk/x', ['^https://docs\\.'])).toBe(true);
     expect(allows('any', 'http://docs.example.co.uk/x', ['^https://docs\\.'])).toBe(false);
-  });
-});
-
-describe('Frontier', () => {
-  const make = (limits: Partial<{ maxDepth: number; maxPages: number; perHost: number; delayMs: number }> = {}) => {
-    const pages: { url: string; depth: number }[] = [];
-    const frontier = new Frontier(
-      new ScopeFilter(['http://a.test/'], { scope: 'any', include: new UrlPatterns([]), exclude: new UrlPatterns([]) }),
-      { maxDepth: 5, maxPages: 100, perHost: 2, delayMs: 0, maxDelayMs: 60_000, maxRobotsBytes: 1 << 20, maxRobotsLoads: 4, ...limits },
-      (page) => pages.push(page) - 1,
-      (_origin, setRules) => setRules(ALLOW_ALL),
-    );
-    return { frontier, pages };
-  };
-
-  it('de-duplicates, limits depth and pages, and dispatches the shallowest page first', () => {
-    const { frontier, pages } = make({ maxDepth: 2, maxPages: 4, perHost: 10 });
-    expect(frontier.offer('http://a.test/', 0, null)).toBe(0);
-    expect(frontier.offer('http://a.test/', 1, 'x')).toBeUndefined();
-    frontier.offer('http://a.test/deep', 3, 'x'); // too deep
-    frontier.offer('http://b.test/two', 2, 'x');
-    frontier.offer('http://a.test/one', 1, 'x');
-    frontier.offer('http://a.test/two', 2, 'x');
-    frontier.offer('http://a.test/three', 2, 'x'); // over maxPages
-    expect(pages.map((p) => p.url)).toEqual(['http://a.test/', 'http://b.test/two', 'http://a.test/one', 'http://a.test/two']);
-    const order: number[] = [];
-    for (let next = frontier.next(0); 'index' in next; next = frontier.next(0)) order.push(next.index);
-    expect(order).toEqual([0, 2, 1, 3]);
-    expect(frontier.discovered).toBe(6);
-  });
-
-  it('holds a host to its concurrency and delay', () => {
-    const { frontier } = make({ perHost: 1, delayMs: 1_000 });
-    for (const path of ['a', 'b', 'c']) frontier.offer(`http://a.test/${path}`, 0, null);
-    const first = frontier.next(0);
-    expect('index' in first).toBe(true);
-    expect('index' in frontier.next(0)).toBe(false); // one at a time
-    frontier.release((first as { host: string }).host);
-    expect(frontier.next(500)).toEqual({ wakeAt: 1_000 }); // the delay is not over
-    expect('index' in frontier.next(1_000)).toBe(true);
   });
 });
 

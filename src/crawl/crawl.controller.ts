@@ -2,6 +2,7 @@ import { Body, Controller, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CallerOf } from '../auth/auth.guard';
 import { JobsService, type Caller } from '../jobs/jobs.service';
+import { answerSubmission } from '../jobs/submission-response';
 import { WaitQueryPipe } from '../jobs/wait-query.pipe';
 import { CrawlBodyPipe } from './crawl-body.pipe';
 import type { CrawlRequest } from './crawl.schema';
@@ -17,8 +18,6 @@ export class CrawlController {
   /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
   @Post()
   async submit(@Body(CrawlBodyPipe) request: CrawlRequest, @Query(WaitQueryPipe) query: { wait: number; limit: number }, @CallerOf() caller: Caller, @Res({ passthrough: true }) res: Response) {
-    const submission = await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request });
-    res.status(submission.finished ? 200 : 202).location(submission.location);
-    return submission.body;
+    return answerSubmission(res, await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request }));
   }
 }

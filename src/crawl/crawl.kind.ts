@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { TaskRecord } from '../jobs/job-data';
 import type { JobContext, JobKind } from '../jobs/job-kind';
+import { JobKinds } from '../jobs/job-kinds';
+import { SummaryWriter } from '../jobs/summary-writer';
 import { MetricsService } from '../metrics/metrics.service';
 import { parseCidrs } from './address-policy';
 import type { PageInput, PageOptions, PageResult } from './crawl-page';
@@ -15,6 +18,16 @@ import { UrlPatterns } from './url-patterns';
 
 /** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
 const LINK_SLICE_MS = 10;
+/** Pages read at once when a job is taken over. */
+const RESUME_BATCH = 500;
+
+/** A crawl's running figures (its summary). */
+interface Tally {
+  ok: number;
+  failed: number;
+  bytes: number;
+  resultBytes: number;
+}
 
 /**
  * How crawl jobs run. The coordinator (frontier, robots.txt, politeness) lives here on the main
@@ -30,8 +43,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    kinds: JobKinds,
   ) {
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
+    kinds.register(this);
   }
 
   async execute(context: JobContext<PageInput, PageResult>): Promise<void> {
@@ -47,8 +62,6 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
       domMaxBytes: this.config.CRAWL_DOM_MAX_BYTES,
     };
-    const summary = { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 };
-    job.summary = summary;
     let wake: () => void = () => {};
     const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
     const frontier = new Frontier(
@@ -62,7 +75,6 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         maxRobotsBytes: this.config.CRAWL_MAX_ROBOTS_BYTES,
         maxRobotsLoads: request.concurrency,
       },
-      (page) => context.addTask(page),
       (origin, setRules) => {
         if (!request.respectRobotsTxt) return setRules(ALLOW_ALL);
         loadRobots(origin, robotsFetch, this.robotsAgent, signal).then(
@@ -74,44 +86,64 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         );
       },
     );
+    /** Waiting and running pages by task index (the frontier orders indexes). */
+    const pages = new Map<number, PageInput>();
+    const tally = await this.resume(context, frontier, pages);
+    const summary = new SummaryWriter(context, () => ({
+      pagesOk: tally.ok,
+      pagesFailed: tally.failed,
+      linksDiscovered: frontier.discovered,
+      bytesFetched: tally.bytes,
+      queued: frontier.queued,
+      discovered: frontier.total,
+    }));
     const allow = this.config.CRAWL_ALLOW_TARGETS;
     const running = new Set<Promise<void>>();
-    const refresh = () => Object.assign(summary, { pagesOk: job.completed, pagesFailed: job.failed, queued: frontier.queued, discovered: job.total, linksDiscovered: frontier.discovered });
 
     const start = (index: number, host: string, rules: RobotsRules) => {
-      const page = job.inputs[index];
+      const page = pages.get(index)!;
       if (!isAllowed(rules, page.url)) {
         const message = rules.unreachable ?? 'disallowed by robots.txt';
-        context.report([
-          {
-            index,
-            state: 'failed',
-            result: { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } },
-            error: `robots_disallowed: ${message}`,
-          },
-        ]);
-        this.metrics.recordCrawlPage('robots_disallowed');
-        frontier.release(host);
+        const result: PageResult = { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } };
+        const task = context.report([{ index, state: 'failed', result, error: `robots_disallowed: ${message}` }], [page]).then(() => {
+          tally.failed++;
+          this.metrics.recordCrawlPage('robots_disallowed');
+          frontier.release(host);
+          pages.delete(index);
+          running.delete(task);
+          wake();
+        });
+        running.add(task);
         return;
       }
       const payload = { index, page, options, allow, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
-      const task = context.runTask('crawl', payload, [index]).then(() => {
-        frontier.release(host);
-        this.afterPage(job.results[index], frontier, summary);
-        if (job.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
-        running.delete(task);
-        wake();
-      });
+      const task = context
+        .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
+        .then(() => (signal.aborted ? undefined : context.task(index)))
+        .then((record) => {
+          frontier.release(host);
+          pages.delete(index);
+          if (record) this.afterPage(record, frontier, tally);
+          if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
+          running.delete(task);
+          wake();
+        });
       running.add(task);
     };
 
-    frontier.offerLater(
-      request.urls.map((url) => normalizeUrl(url) ?? url),
-      0,
-      null,
-    );
     while (!signal.aborted) {
       const morePending = frontier.drain(LINK_SLICE_MS);
+      const candidates = frontier.takeCandidates();
+      if (candidates.length > 0) {
+        const added = await context.addTasks(
+          candidates.map((page) => ({ key: page.url, input: page })),
+          request.maxPages,
+        );
+        for (const { index, input } of added) {
+          pages.set(index, input);
+          frontier.add(index, input, true);
+        }
+      }
       let waitMs: number | undefined;
       while (running.size < request.concurrency) {
         const next = frontier.next(Date.now());
@@ -121,7 +153,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         }
         start(next.index, next.host, next.rules);
       }
-      refresh();
+      await summary.write();
       if (running.size === 0 && frontier.queued === 0 && !morePending) break;
       if (morePending) waitMs = 1; // let I/O and other requests in between slices
       // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
@@ -139,7 +171,37 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       });
     }
     await Promise.all(running);
-    refresh();
+    if (!signal.aborted) await summary.write(true);
+  }
+
+  /**
+   * The crawl as the store has it: nothing yet (a new job: its seeds are offered), or the pages of
+   * a job taken over from a runner that died: waiting and running ones go back in the frontier
+   * (a running page's pool task, still queued or running elsewhere, is joined by its key), and
+   * the links of fetched pages are offered again (the store's seen set drops those already had).
+   */
+  private async resume(context: JobContext<PageInput, PageResult>, frontier: Frontier, pages: Map<number, PageInput>): Promise<Tally> {
+    const tally: Tally = { ok: 0, failed: 0, bytes: 0, resultBytes: 0 };
+    const { header } = await context.snapshot();
+    const request = context.job.params as CrawlRequest;
+    if (header.total === 0) {
+      frontier.offerLater(
+        request.urls.map((url) => normalizeUrl(url) ?? url),
+        0,
+        null,
+      );
+      return tally;
+    }
+    for (let offset = 0; offset < header.total; offset += RESUME_BATCH) {
+      for (const record of await context.tasks(offset, RESUME_BATCH)) {
+        const waiting = record.state === 'queued' || record.state === 'running';
+        frontier.add(record.index, record.input, waiting);
+        if (waiting) pages.set(record.index, record.input);
+        else if (record.result) this.afterPage(record, frontier, tally, false);
+        else if (record.state === 'failed') tally.failed++;
+      }
+    }
+    return tally;
   }
 
   summarize(page: PageInput, result: PageResult | undefined): Record<string, unknown> {
@@ -158,12 +220,16 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     return 300 + result.url.length * 2 + result.links.reduce((sum, link) => sum + link.length + 16, 0);
   }
 
-  /** Feeds a finished page's links back into the frontier and its figures into the summary. */
-  private afterPage(result: PageResult | undefined, frontier: Frontier, summary: Record<string, number>): void {
+  /** Feeds a finished page's links back into the frontier and its figures into the tally. */
+  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live = true): void {
+    const result = record.result;
+    if (record.state === 'completed') tally.ok++;
+    else if (record.state === 'failed') tally.failed++;
     if (!result) return; // cancelled or the worker died: nothing to follow
     const outcome = result.error?.code ?? 'ok';
-    this.metrics.recordCrawlPage(outcome, result.bytes);
-    summary.bytesFetched += result.bytes;
+    if (live) this.metrics.recordCrawlPage(outcome, result.bytes);
+    tally.bytes += result.bytes;
+    tally.resultBytes += this.sizeOf(result);
     if (result.error) return;
     frontier.markSeen(result.finalUrl);
     const nofollow = new Set(result.nofollow ?? []);

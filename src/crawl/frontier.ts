@@ -1,5 +1,8 @@
 /**
- * The crawl frontier: which page to fetch next. Breadth-first: the shallowest waiting page goes
+ * The crawl frontier: which page to fetch next, as seen by the job's runner. The job's pages
+ * and the set of URLs seen live in the job store (the store appends a page only for a URL the
+ * job has not seen, up to maxPages, so takeovers and retries never add one twice); the frontier
+ * decides which links are worth offering (scope, depth, patterns) and orders the waiting pages. Breadth-first: the shallowest waiting page goes
  * first (then the earliest discovered), whichever origin it is on; de-duplicated across the job on
  * normalised URLs, within scope, depth and page limits, and polite per origin: at most
  * `perHost` fetches at once and a minimum interval between starts (delayMs or Crawl-delay).
@@ -45,11 +48,13 @@ export interface FrontierLimits {
 export type RulesLoader = (origin: string, set: (rules: RobotsRules) => void) => void;
 
 export class Frontier {
-  /** Every URL seen as a link or a redirect target, in scope or not. */
+  /** Every URL seen here as a link or a redirect target, in scope or not (the store holds the job's whole set). */
   private readonly seen = new Set<string>();
   private readonly origins = new Map<string, OriginState>();
   /** Links waiting to be considered, page by page in completion order (see offerLater). */
   private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null }[] = [];
+  /** Links that passed, waiting to be appended to the job (in the store) by the caller. */
+  private candidates: PageInput[] = [];
   private pages = 0;
   private waiting = 0;
   private loads = 0;
@@ -61,7 +66,6 @@ export class Frontier {
   constructor(
     private readonly scope: ScopeFilter,
     private readonly limits: FrontierLimits,
-    private readonly enqueue: (page: PageInput) => number,
     private readonly loadRules: RulesLoader,
   ) {}
 
@@ -73,6 +77,11 @@ export class Frontier {
     return this.waiting;
   }
 
+  /** Pages of the job (fetched, waiting or running). */
+  get total(): number {
+    return this.pages;
+  }
+
   /** Memory of the robots rules held now, and how many origins hold some. */
   get robots(): { bytes: number; origins: number } {
     let origins = 0;
@@ -80,18 +89,30 @@ export class Frontier {
     return { bytes: this.heldBytes, origins };
   }
 
-  /** Considers a URL found at `depth`; returns the new task's index if it will be fetched. */
-  offer(url: string, depth: number, parent: string | null): number | undefined {
-    if (this.seen.has(url)) return undefined;
+  /** Considers a URL found at `depth`: a candidate page if it is new here, in scope and within the limits. */
+  offer(url: string, depth: number, parent: string | null): void {
+    if (this.seen.has(url)) return;
     this.seen.add(url);
-    if (this.closed || depth > this.limits.maxDepth || this.pages >= this.limits.maxPages || !this.scope.allows(url)) return undefined;
-    const index = this.enqueue({ url, depth, parent });
+    if (this.closed || depth > this.limits.maxDepth || this.pages + this.candidates.length >= this.limits.maxPages || !this.scope.allows(url)) return;
+    this.candidates.push({ url, depth, parent });
+  }
+
+  /** The candidates found since the last call, to append to the job. */
+  takeCandidates(): PageInput[] {
+    const taken = this.candidates;
+    this.candidates = [];
+    return taken;
+  }
+
+  /** A page of the job: waiting (to be fetched) or already done (only counted). */
+  add(index: number, page: PageInput, waiting: boolean): void {
+    this.seen.add(page.url);
     this.pages++;
+    if (!waiting) return;
     this.waiting++;
-    const state = this.origin(url);
+    const state = this.origin(page.url);
     state.waiting++;
-    (state.queues[depth] ??= []).push(index);
-    return index;
+    (state.queues[page.depth] ??= []).push(index);
   }
 
   /**

@@ -2,6 +2,7 @@ import { Body, Controller, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CallerOf } from '../auth/auth.guard';
 import { JobsService, type Caller } from '../jobs/jobs.service';
+import { answerSubmission } from '../jobs/submission-response';
 import { WaitQueryPipe } from '../jobs/wait-query.pipe';
 import { FibonacciBodyPipe } from './fibonacci-body.pipe';
 import { FibonacciKind } from './fibonacci.kind';
@@ -16,8 +17,6 @@ export class FibonacciController {
   /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
   @Post()
   async submit(@Body(FibonacciBodyPipe) numbers: number[], @Query(WaitQueryPipe) query: { wait: number; limit: number }, @CallerOf() caller: Caller, @Res({ passthrough: true }) res: Response) {
-    const submission = await this.jobs.accept(this.fibonacci, numbers, { caller, waitMs: query.wait, limit: query.limit });
-    res.status(submission.finished ? 200 : 202).location(submission.location);
-    return submission.body;
+    return answerSubmission(res, await this.jobs.accept(this.fibonacci, numbers, { caller, waitMs: query.wait, limit: query.limit }));
   }
 }

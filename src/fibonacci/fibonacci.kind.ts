@@ -1,33 +1,52 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { JobContext, JobKind, Reservation, ResultFormat } from '../jobs/job-kind';
+import { JobKinds } from '../jobs/job-kinds';
+import { STATE_CODES } from '../jobs/job.model';
 import { PROGRESS_MIN_N, type FibValue } from './fib-chunk';
 import { estimateResultBytes, planChunks } from './fibonacci.planner';
+
+const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE_CODES.cancelled]);
 
 /** How Fibonacci jobs run: a batch of n, chunked onto the pool, one task per number. */
 @Injectable()
 export class FibonacciKind implements JobKind<number, FibValue> {
   readonly name = 'fibonacci' as const;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    kinds: JobKinds,
+  ) {
+    kinds.register(this);
+  }
 
-  async execute({ job, signal, runTask }: JobContext<number, FibValue>): Promise<void> {
-    const chunks = planChunks(job.inputs, this.config.POOL_SIZE);
+  /**
+   * Plans the batch into chunks and runs those with an unfinished number. The plan depends only
+   * on the numbers and POOL_SIZE, so a runner that takes the job over after a crash gives the
+   * same chunk the same key: one still queued or running is joined, not run twice.
+   */
+  async execute({ job, signal, runTask, snapshot, inputs }: JobContext<number, FibValue>): Promise<void> {
+    const [numbers, { tasks }] = await Promise.all([inputs(0, job.total), snapshot()]);
+    const chunks = planChunks(numbers, this.config.POOL_SIZE)
+      .map((chunk, k) => ({ chunk, key: `${job.id}:c${k}` }))
+      .filter(({ chunk }) => chunk.some((item) => !FINISHED_CODES.has(tasks[item.index])));
     // A bounded window of chunks in flight per job keeps the pool's queue short, so that
     // several jobs share the workers and a cancel has little queued work to discard.
     const window = this.config.POOL_SIZE * 2;
     let next = 0;
     const lane = async () => {
       while (next < chunks.length && !signal.aborted) {
-        const chunk = chunks[next++];
+        const { chunk, key } = chunks[next++];
         // Chunks without a big number take milliseconds: no streaming, no progress to report.
         const stream = chunk.some((item) => item.n >= PROGRESS_MIN_N);
-        await runTask(
-          'fibonacci',
-          { items: chunk },
-          chunk.map((item) => item.index),
-          { stream },
-        );
+        await runTask({
+          key,
+          worker: 'fibonacci',
+          payload: { items: chunk },
+          indexes: chunk.map((item) => item.index),
+          inputs: chunk.map((item) => item.n),
+          stream,
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, chunks.length) }, lane));

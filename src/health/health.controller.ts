@@ -32,9 +32,9 @@ export class HealthController {
     return this.health.check([() => this.readiness()]);
   }
 
-  private readiness() {
+  private async readiness() {
     const check = this.indicators.check('pool');
-    const { reason } = this.pool.read();
+    const reason = await this.pool.verdict();
     return reason ? check.down({ reason }) : check.up();
   }
 }

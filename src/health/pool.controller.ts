@@ -1,18 +1,26 @@
 import { Controller, Get } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
+import { InstanceRegistry, type InstanceView } from './instance-registry';
 import { type PoolStatus, PoolStatusReader } from './pool-status';
+
+/** This instance's figures as before, plus every instance of the deployment (one in embedded mode). */
+export type PoolPanel = PoolStatus & { instance: string; instances: InstanceView[] };
 
 /**
  * The pool's figures for the dashboard's pool panel; needs an API key when keys are on.
- * Not rate limited: it is O(1) like the probes and the dashboard polls it every second.
+ * Not rate limited: it is cheap like the probes (one Redis script in cluster mode) and the
+ * dashboard polls it every second.
  */
 @Controller('pool')
 @SkipThrottle()
 export class PoolController {
-  constructor(private readonly pool: PoolStatusReader) {}
+  constructor(
+    private readonly pool: PoolStatusReader,
+    private readonly instances: InstanceRegistry,
+  ) {}
 
   @Get()
-  status(): PoolStatus {
-    return this.pool.read();
+  async status(): Promise<PoolPanel> {
+    return { ...(await this.pool.read()), instance: this.instances.local.id, instances: await this.instances.list() };
   }
 }

@@ -1,16 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { RetryableException } from '../common/retryable.exception';
-import { Admission } from './admission';
+import { checkAdmission } from './admission';
+import type { AdmissionFigures, Held } from './job-data';
 import type { Reservation } from './job-kind';
+
+// Holding and releasing (the figures growing at create and dropping at finish) is the store's job
+// now: see "queue depth and holdings" in test/contracts/job-store.contract.ts. Draining is refused
+// in JobsService.accept (test/lifecycle.e2e-spec.ts). Here: the decision over given figures.
 
 const limits = { maxQueuedTasks: 100, maxJobsPerCaller: 3, maxResultBytesPerCaller: 1_000, maxCrawlPagesPerCaller: 50, maxCrawlFetchesPerCaller: 40 };
 const fib = (resultBytes: number, tasks = 1): Reservation => ({ tasks, resultBytes, crawlPages: 0, crawlFetches: 0 });
 const crawl = (pages: number, fetches = 1): Reservation => ({ tasks: pages, resultBytes: pages, crawlPages: pages, crawlFetches: fetches });
+const nothing: Held = { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
 
-/** The refusal check() throws, as [status, message, Retry-After]; undefined if admitted. */
-function refusal(admission: Admission, caller: string, wants: Reservation): [number, string, number] | undefined {
+/** Figures for a caller holding `held` (one job's worth unless told), with `queued` tasks waiting. */
+function figures(held: Partial<Held> = {}, queued = 0): AdmissionFigures {
+  return { held: { ...nothing, jobs: 1, ...held }, queued, version: '1' };
+}
+
+/** The refusal checkAdmission throws, as [status, message, Retry-After]; undefined if admitted. */
+function refusal(given: AdmissionFigures, wants: Reservation, bounds = limits): [number, string, number] | undefined {
   try {
-    admission.check(caller, wants);
+    checkAdmission(given, wants, bounds);
     return undefined;
   } catch (err) {
     if (!(err instanceof RetryableException)) throw err;
@@ -18,67 +29,45 @@ function refusal(admission: Admission, caller: string, wants: Reservation): [num
   }
 }
 
-function job(): { done: Promise<void>; end(): Promise<void> } {
-  let end!: () => void;
-  const done = new Promise<void>((resolve) => (end = resolve));
-  const finish = async () => {
-    end();
-    await done;
-    await Promise.resolve(); // track() releases in a then() on `done`
-  };
-  return { done, end: finish };
-}
-
-describe('Admission', () => {
-  it('refuses a caller past its result bytes with 429 naming the setting, admits another caller, releases when the job ends', async () => {
-    const admission = new Admission(limits, () => 0);
-    const first = job();
-    admission.track('a', fib(700), first.done);
-    expect(refusal(admission, 'a', fib(400))).toEqual([429, expect.stringMatching(/MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY 1000/), 5]);
-    expect(refusal(admission, 'a', fib(300))).toBeUndefined();
-    expect(refusal(admission, 'b', fib(900))).toBeUndefined();
-    await first.end();
-    expect(admission.heldBy('a')).toEqual({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
-    expect(refusal(admission, 'a', fib(400))).toBeUndefined();
+describe('checkAdmission', () => {
+  it('refuses a caller past its result bytes with 429 naming the setting and Retry-After, admits up to the bound', () => {
+    const holding700 = figures({ resultBytes: 700 });
+    expect(refusal(holding700, fib(400))).toEqual([429, expect.stringMatching(/MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY 1000/), 5]);
+    expect(refusal(holding700, fib(300))).toBeUndefined();
+    // Another caller (or this one once its job ended) holds nothing and is admitted.
+    expect(refusal({ held: nothing, queued: 0, version: '1' }, fib(400))).toBeUndefined();
   });
 
   it('admits a job bigger than the bound when the caller holds nothing, so it can run alone', () => {
-    const admission = new Admission(limits, () => 0);
-    expect(refusal(admission, 'a', fib(5_000))).toBeUndefined();
-    expect(refusal(admission, 'a', crawl(80))).toBeUndefined();
+    const empty: AdmissionFigures = { held: nothing, queued: 0, version: '1' };
+    expect(refusal(empty, fib(5_000))).toBeUndefined();
+    expect(refusal(empty, crawl(80, 400))).toBeUndefined();
   });
 
   it('counts crawl pages per caller (the sum of maxPages) and only for crawls', () => {
-    const admission = new Admission({ ...limits, maxResultBytesPerCaller: 1e9 }, () => 0);
-    admission.track('a', crawl(30), new Promise(() => {}));
-    expect(refusal(admission, 'a', crawl(21))?.slice(0, 2)).toEqual([429, expect.stringMatching(/MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY 50/)]);
-    expect(refusal(admission, 'a', crawl(20))).toBeUndefined();
-    expect(refusal(admission, 'a', fib(10, 40))).toBeUndefined();
+    const bounds = { ...limits, maxResultBytesPerCaller: 1e9 };
+    const holding30 = figures({ resultBytes: 30, crawlPages: 30, crawlFetches: 1 });
+    expect(refusal(holding30, crawl(21), bounds)).toEqual([429, expect.stringMatching(/MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY 50/), 5]);
+    expect(refusal(holding30, crawl(20), bounds)).toBeUndefined();
+    expect(refusal(figures({ crawlPages: 50 }), fib(10, 40), bounds)).toBeUndefined();
   });
 
   it('counts crawl fetches at once per caller (the sum of concurrency), so many crawls cannot multiply the per-crawl cap', () => {
-    const admission = new Admission({ ...limits, maxResultBytesPerCaller: 1e9 }, () => 0);
-    admission.track('a', crawl(1, 32), new Promise(() => {}));
-    expect(refusal(admission, 'a', crawl(1, 9))?.slice(0, 2)).toEqual([429, expect.stringMatching(/MAX_CRAWL_CONCURRENCY_PER_KEY 40/)]);
-    expect(refusal(admission, 'a', crawl(1, 8))).toBeUndefined();
-    expect(refusal(admission, 'b', crawl(1, 32))).toBeUndefined();
-    expect(admission.heldBy('a')).toEqual({ jobs: 1, resultBytes: 1, crawlPages: 1, crawlFetches: 32 });
+    const bounds = { ...limits, maxResultBytesPerCaller: 1e9 };
+    const holding32 = figures({ resultBytes: 1, crawlPages: 1, crawlFetches: 32 });
+    expect(refusal(holding32, crawl(1, 9), bounds)).toEqual([429, expect.stringMatching(/MAX_CRAWL_CONCURRENCY_PER_KEY 40/), 5]);
+    expect(refusal(holding32, crawl(1, 8), bounds)).toBeUndefined();
+    expect(refusal(figures({ crawlFetches: 40 }), fib(10), bounds)).toBeUndefined();
   });
 
   it('refuses with 503 when the queue would pass MAX_QUEUED_TASKS, counting the new job by its tasks', () => {
-    let queued = 0;
-    const admission = new Admission(limits, () => queued);
-    expect(refusal(admission, 'a', crawl(500))).toBeUndefined(); // an empty queue takes any one job
-    queued = 60;
-    expect(refusal(admission, 'a', crawl(41))?.slice(0, 2)).toEqual([503, expect.stringMatching(/MAX_QUEUED_TASKS 100/)]);
-    expect(refusal(admission, 'a', crawl(40))).toBeUndefined();
+    expect(refusal({ held: nothing, queued: 0, version: '1' }, crawl(500))).toBeUndefined(); // an empty queue takes any one job
+    expect(refusal({ held: nothing, queued: 60, version: '1' }, crawl(41))).toEqual([503, expect.stringMatching(/MAX_QUEUED_TASKS 100/), 2]);
+    expect(refusal({ held: nothing, queued: 60, version: '1' }, crawl(40))).toBeUndefined();
   });
 
-  it('refuses past MAX_JOBS_IN_FLIGHT_PER_KEY and everything while draining', () => {
-    const admission = new Admission(limits, () => 0);
-    for (let i = 0; i < 3; i++) admission.track('a', fib(1), new Promise(() => {}));
-    expect(refusal(admission, 'a', fib(1))?.[0]).toBe(429);
-    admission.draining = true;
-    expect(refusal(admission, 'b', fib(1))?.[0]).toBe(503);
+  it('refuses past MAX_JOBS_IN_FLIGHT_PER_KEY with 429 naming the setting', () => {
+    expect(refusal(figures({ jobs: 3, resultBytes: 3 }), fib(1))).toEqual([429, expect.stringMatching(/MAX_JOBS_IN_FLIGHT_PER_KEY 3/), 1]);
+    expect(refusal(figures({ jobs: 2, resultBytes: 2 }), fib(1))).toBeUndefined();
   });
 });

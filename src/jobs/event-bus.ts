@@ -31,8 +31,12 @@ export interface ControlMessage {
 export const ALL_JOBS = '*';
 
 export abstract class EventBus {
-  /** Delivers to every subscriber of the job's topic and of `*`, on every instance; one publisher's events keep their order. */
-  abstract publish(event: JobEvent): void;
+  /**
+   * Delivers to every subscriber of the job's topic and of `*`, on every instance; one publisher's
+   * events keep their order. Resolves once the event is on its way (never rejects: a lost event is
+   * logged; subscribers recover from the next snapshot).
+   */
+  abstract publish(event: JobEvent): Promise<void>;
   /** Resolves once subscribed: every event published after that reaches `listener`. Returns the unsubscribe. */
   abstract subscribe(topic: string, listener: EventListener): Promise<() => void>;
   /** False only when nobody anywhere can receive the job's events (so building them can be skipped). */
@@ -47,7 +51,7 @@ export class MemoryEventBus extends EventBus {
   private readonly topics = new Map<string, Set<EventListener>>();
   private readonly controls = new Set<(message: ControlMessage) => void>();
 
-  publish(event: JobEvent): void {
+  async publish(event: JobEvent): Promise<void> {
     this.deliver(event.jobId, event);
     this.deliver(ALL_JOBS, event);
   }

@@ -1,23 +1,43 @@
-import type { TaskUpdate } from '../pool/task-protocol';
-import type { WorkerName } from '../pool/task-scheduler';
-import type { JobKindName, JobRecord } from './job.model';
+import type { TaskRecord, JobHeader, JobSnapshotData, NewTask, StoredUpdate } from './job-data';
+import type { JobKindName } from './job.model';
+import type { PoolTask } from './task-queue';
 
 export type ResultFormat = 'decimal' | 'hex';
 
-/** What a job kind gets from the jobs service while its job runs. */
+/** A pool task as a kind asks for it; the runner adds the job's id, kind and owner. */
+export type TaskRequest = Omit<PoolTask, 'jobId' | 'kind' | 'owner'>;
+
+/**
+ * What a job kind gets from the runner while it coordinates a job. Everything the job is lives in
+ * the store; a kind reads it through here and changes it only through these calls, so a runner
+ * on another instance can take the job over after a crash and carry on from the stored state.
+ */
 export interface JobContext<TInput, TResult> {
-  readonly job: JobRecord<TInput, TResult>;
-  /** Aborted when the job is cancelled. */
+  /** The job as the runner took it (params, owner, counts at that moment). */
+  readonly job: JobHeader;
+  /** Aborted when this runner stops coordinating: the job was cancelled, or it is handed to another instance. */
   readonly signal: AbortSignal;
+  /** Every task's state now: a kind resuming a job skips what is finished. */
+  snapshot(): Promise<JobSnapshotData>;
+  inputs(offset: number, limit: number): Promise<TInput[]>;
+  /** One task with its result, once its pool task ended. */
+  task(index: number): Promise<TaskRecord<TInput, TResult>>;
+  /** Tasks `offset` .. `offset + limit - 1` with their results (a kind resuming a job). */
+  tasks(offset: number, limit: number): Promise<TaskRecord<TInput, TResult>[]>;
   /**
-   * Runs one pool task that works on the given task indexes. Never throws: if the task dies
-   * (crash, out of memory, timeout, cancel) its unfinished indexes are marked failed or cancelled.
+   * Runs one pool task (on this instance or another) and resolves when it ended, its updates
+   * stored. Never throws: if it dies (crash, out of memory, timeout, cancel) its unfinished tasks
+   * are marked failed or cancelled.
    */
-  runTask(worker: WorkerName, payload: object, indexes: readonly number[], options?: { stream?: boolean }): Promise<void>;
-  /** Adds a task while the job runs (a crawl discovers pages); subscribers see it queued. */
-  addTask(input: TInput): number;
+  runTask(task: TaskRequest): Promise<void>;
+  /** Adds tasks while the job runs, each once per key (a crawl's pages), up to `maxTotal`. */
+  addTasks(tasks: NewTask<TInput>[], maxTotal: number): Promise<{ index: number; input: TInput }[]>;
+  /** Marks keys seen without tasks (a redirect target); returns how many the job has seen. */
+  markSeen(keys: string[]): Promise<number>;
   /** Settles tasks decided without a worker (a page robots.txt forbids). */
-  report(updates: TaskUpdate<TResult>[]): void;
+  report(updates: StoredUpdate<TResult>[], inputs: TInput[]): Promise<void>;
+  /** Kind-specific totals shown with the job (a crawl's pages, links, bytes). */
+  setSummary(summary: Record<string, number>): Promise<void>;
 }
 
 /**
@@ -36,8 +56,10 @@ export interface Reservation {
 }
 
 /**
- * One kind of work (Fibonacci, crawl). The jobs service owns the lifecycle, the store and the
- * events; a kind decides how tasks map onto pool tasks and how its results look.
+ * One kind of work (Fibonacci, crawl), registered at start-up (JobKinds). The jobs core owns the
+ * lifecycle, the store and the events; a kind decides how tasks map onto pool tasks and how its
+ * results look. `execute` must be resumable: called again for a job taken over from a dead
+ * instance, it carries on from the stored state.
  */
 export interface JobKind<TInput = unknown, TResult = unknown> {
   readonly name: JobKindName;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JOB_KINDS, JOB_STATUSES, type JobRecord } from './job.model';
+import type { JobHeader, JobSnapshotData } from './job-data';
+import { JOB_KINDS, JOB_STATUSES } from './job.model';
 
 /** A job as the API shows it (GET /jobs/:id, the 202 of a submission, event payloads). */
 export const jobViewSchema = z
@@ -33,7 +34,7 @@ export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
 
 const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
 
-export function toView(job: JobRecord): JobView {
+export function toView(job: JobHeader): JobView {
   const self = `/jobs/${job.id}`;
   const end = job.finishedAt ?? (job.startedAt !== undefined ? Date.now() : undefined);
   return {
@@ -54,6 +55,6 @@ export function toView(job: JobRecord): JobView {
   };
 }
 
-export function toSnapshot(job: JobRecord): JobSnapshot {
-  return { ...toView(job), tasks: job.taskMap(), progress: Object.fromEntries(job.progress) };
+export function toSnapshot({ header, tasks, progress }: JobSnapshotData): JobSnapshot {
+  return { ...toView(header), tasks, progress: Object.fromEntries(Object.entries(progress)) };
 }

@@ -13,8 +13,8 @@ export class JobsController {
 
   /** Recent jobs, newest first. */
   @Get()
-  list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>, @Owner() owner?: string) {
-    return { ...this.jobs.list({ ...query, owner }), offset: query.offset, limit: query.limit };
+  async list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>, @Owner() owner?: string) {
+    return { ...(await this.jobs.list({ ...query, owner })), offset: query.offset, limit: query.limit };
   }
 
   @Get(':id')
@@ -24,13 +24,13 @@ export class JobsController {
 
   /** Results in input order, as far as they are done; streamed, bounded by RESULTS_MAX_PAGE_BYTES. */
   @Get(':id/results')
-  results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
-    return writeResultsPage(res, this.jobs.walkResults(this.jobs.get(id, owner), query));
+  async results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
+    return writeResultsPage(res, await this.jobs.walkResults(id, owner, query));
   }
 
   /** Cancels the job; answers once its tasks have stopped. */
   @Delete(':id')
   cancel(@Param('id') id: string, @Owner() owner?: string) {
-    return this.jobs.cancel(this.jobs.get(id, owner));
+    return this.jobs.cancel(id, owner);
   }
 }

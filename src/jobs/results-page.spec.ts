@@ -1,59 +1,103 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config';
 import type { FibValue } from '../fibonacci/fib-chunk';
 import { FibonacciKind } from '../fibonacci/fibonacci.kind';
-import { JobRecord } from './job.model';
-import { pageOfResults } from './results-page';
+import type { JobHeader, TaskRecord } from './job-data';
+import { JobKinds } from './job-kinds';
+import { MemoryJobStore } from './memory-job.store';
+import { type PageRequest, pageOfResults } from './results-page';
 
-const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig);
+const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, new JobKinds());
+const stores: MemoryJobStore[] = [];
 
-/** A finished job whose task i holds a value of sizes[i] digits (no worker needed to page it). */
-function jobOf(sizes: number[]): JobRecord<number, FibValue> {
-  const job = new JobRecord<number, FibValue>(
-    'job',
-    'fibonacci',
-    sizes.map((_, i) => i),
-  );
-  sizes.forEach((digits, i) => {
-    job.transition(i, 'completed');
-    job.results[i] = { n: i, value: '7'.repeat(digits), digits, ms: 0 };
-  });
-  return job;
+/** The memory store, counting what the page reads from it. */
+class CountingStore extends MemoryJobStore {
+  reads: number[] = [];
+
+  override async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
+    const records = await super.tasks(id, offset, limit);
+    this.reads.push(records.length);
+    return records;
+  }
 }
 
-const bytesOf = (page: object) => Buffer.byteLength(JSON.stringify(page));
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+/** A finished job in a fresh store whose task i holds a value of sizes[i] digits (no worker needed to page it). */
+async function jobOf(sizes: number[]): Promise<{ store: CountingStore; job: JobHeader }> {
+  const store = new CountingStore({ maxAgeMs: 3_600_000, maxCount: 100, maxBytes: 1e9 });
+  stores.push(store);
+  const { version } = await store.admission('caller');
+  const reservation = { tasks: sizes.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+  const inputs = sizes.map((_, i) => i);
+  expect(await store.create({ id: 'job', kind: 'fibonacci', callerId: 'caller', reservation, createdAt: Date.now() }, inputs, version)).toBe(true);
+  await store.start('job', Date.now());
+  await store.apply(
+    'job',
+    sizes.map((digits, i) => {
+      const result: FibValue = { n: i, value: '7'.repeat(digits), digits, ms: 0 };
+      return { index: i, state: 'completed' as const, result, bytes: digits };
+    }),
+  );
+  const job = await store.finish('job', 'completed', undefined, Date.now());
+  if (!job) throw new Error('the job did not finish');
+  return { store, job };
+}
+
+const page = ({ store, job }: { store: CountingStore; job: JobHeader }, request: PageRequest) => pageOfResults(store, job, kind, request);
+const bytesOf = (value: object) => Buffer.byteLength(JSON.stringify(value));
 
 describe('pageOfResults', () => {
-  it('ends before the item that would pass maxBytes, says where the next page starts, and pages through every item once', () => {
+  it('ends before the item that would pass maxBytes, says where the next page starts, and pages through every item once', async () => {
     const sizes = [10, 3_000, 3_000, 10, 3_000, 9_000, 10, 10, 3_000];
-    const job = jobOf(sizes);
+    const stored = await jobOf(sizes);
     const seen: number[] = [];
     let offset: number | null = 0;
     while (offset !== null) {
-      const page = pageOfResults(job, kind, { offset, limit: 100, format: 'decimal', maxBytes: 8_000 });
-      expect(page.items.length).toBeGreaterThan(0);
-      if (page.items.length > 1) expect(bytesOf(page)).toBeLessThanOrEqual(8_000);
-      seen.push(...page.items.map((item) => item.index as number));
-      if (page.nextOffset !== null) expect(page.limit).toBe(page.items.length);
-      offset = page.nextOffset;
+      const current = await page(stored, { offset, limit: 100, format: 'decimal', maxBytes: 8_000 });
+      expect(current.items.length).toBeGreaterThan(0);
+      if (current.items.length > 1) expect(bytesOf(current)).toBeLessThanOrEqual(8_000);
+      seen.push(...current.items.map((item) => item.index as number));
+      if (current.nextOffset !== null) expect(current.limit).toBe(current.items.length);
+      offset = current.nextOffset;
     }
     expect(seen).toEqual(sizes.map((_, i) => i));
   });
 
-  it('always holds one item, even one bigger than the bound', () => {
-    const page = pageOfResults(jobOf([20_000, 10]), kind, { offset: 0, limit: 10, format: 'decimal', maxBytes: 1_024 });
-    expect(page.items).toHaveLength(1);
-    expect(page).toMatchObject({ limit: 1, nextOffset: 1 });
+  it('always holds one item, even one bigger than the bound', async () => {
+    const current = await page(await jobOf([20_000, 10]), { offset: 0, limit: 10, format: 'decimal', maxBytes: 1_024 });
+    expect(current.items).toHaveLength(1);
+    expect(current).toMatchObject({ jobId: 'job', status: 'completed', total: 2, offset: 0, limit: 1, nextOffset: 1 });
   });
 
-  it('measures previews, not the values they shorten, and counts hex converted here against the budget', () => {
-    const job = jobOf(Array.from({ length: 50 }, () => 2_000));
-    const previews = pageOfResults(job, kind, { offset: 0, limit: 50, format: 'decimal', maxChars: 21, maxBytes: 8_000 });
+  it('answers the limit asked for and no next page when the page reaches the last result', async () => {
+    const current = await page(await jobOf([10, 10, 10]), { offset: 1, limit: 10, format: 'decimal', maxBytes: 8_000 });
+    expect(current.items.map((item) => item.index)).toEqual([1, 2]);
+    expect(current).toMatchObject({ limit: 10, nextOffset: null });
+    expect(current.items[0]).toEqual({ index: 1, state: 'completed', n: 1, value: '7'.repeat(10), digits: 10, ms: 0 });
+  });
+
+  it('measures previews, not the values they shorten, and counts hex converted here against the budget', async () => {
+    const stored = await jobOf(Array.from({ length: 50 }, () => 2_000));
+    const previews = await page(stored, { offset: 0, limit: 50, format: 'decimal', maxChars: 21, maxBytes: 8_000 });
     expect(previews.items).toHaveLength(50);
     expect(previews.nextOffset).toBeNull();
     // No stored hex: each value is converted on this thread, 2,000 digits of work per item.
-    const hex = pageOfResults(job, kind, { offset: 0, limit: 50, format: 'hex', maxChars: 21, maxBytes: 8_000 });
+    const hex = await page(stored, { offset: 0, limit: 50, format: 'hex', maxChars: 21, maxBytes: 8_000 });
     expect(hex.items.length).toBeLessThan(5);
     expect(hex.items[0].value).toMatch(/^[0-9a-f]{10}…[0-9a-f]{10}$/);
+  });
+
+  it('reads tasks from the store in batches sized by what the page has left', async () => {
+    const huge = await jobOf(Array.from({ length: 100 }, () => 3_000));
+    const few = await page(huge, { offset: 0, limit: 100, format: 'decimal', maxBytes: 8_000 });
+    expect(few.items).toHaveLength(2);
+    expect(huge.store.reads.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(8); // not the 100 asked for
+    const tiny = await jobOf(Array.from({ length: 1_000 }, () => 5));
+    const many = await page(tiny, { offset: 0, limit: 1_000, format: 'decimal', maxBytes: 1_000_000 });
+    expect(many.items).toHaveLength(1_000);
+    expect(tiny.store.reads.length).toBeLessThanOrEqual(5); // growing batches, not one read per item
   });
 });

@@ -1,5 +1,7 @@
+import type { JobHeader, TaskRecord } from './job-data';
 import type { JobKind, ResultFormat } from './job-kind';
-import type { JobRecord, JobStatus } from './job.model';
+import type { JobStatus } from './job.model';
+import type { JobStore } from './job.store';
 
 export interface ResultsPage {
   jobId: string;
@@ -26,11 +28,22 @@ export interface PageRequest {
 
 /** Room kept for the page's own fields around `items` (ids, counts, status: under 200 bytes). */
 const ENVELOPE_BYTES = 256;
+/** Tasks read from the store at once: few while their size is unknown, more once it is known to be small. */
+const FIRST_READ = 8;
+const MAX_READ = 512;
 
 /** How a page ended: `limit` and `nextOffset` as ResultsPage has them. */
 export interface PageEnd {
   limit: number;
   nextOffset: number | null;
+}
+
+export type PageItems = AsyncGenerator<{ item: Record<string, unknown>; json: string }, PageEnd>;
+
+/** A page being walked: the fields known before its items, and the walk that yields them. */
+export interface PageWalk {
+  head: Pick<ResultsPage, 'jobId' | 'status' | 'total' | 'offset' | 'format'>;
+  items: PageItems;
 }
 
 /**
@@ -39,55 +52,56 @@ export interface PageEnd {
  * and returns where the next page starts. Each item is measured as the JSON it becomes (and is
  * yielded with it, so nobody serialises it twice), so forty 2 MB values never make an 84 MB
  * page; presentation work (a hex conversion on this thread) counts against the same budget.
+ * Tasks are read from the store in batches sized by what the page has left, so a page of huge
+ * values never reads far past its budget.
  */
-export function* walkPage(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): Generator<{ item: Record<string, unknown>; json: string }, PageEnd> {
+export function startPage(store: JobStore, job: JobHeader, kind: JobKind<any, any>, request: PageRequest): PageWalk {
+  return { head: { jobId: job.id, status: job.status, total: job.total, offset: request.offset, format: request.format }, items: walkPage(store, job, kind, request) };
+}
+
+async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any>, request: PageRequest): PageItems {
   const { offset, limit, format, maxChars } = request;
   const budget = Math.max(0, request.maxBytes - ENVELOPE_BYTES);
   const end = Math.min(job.total, offset + limit);
   let bytes = 0;
   let count = 0;
   let index = offset;
-  for (; index < end; index++) {
-    const result = job.results[index];
-    const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;
-    if (count > 0 && bytes + work > budget) break;
-    const item = presentItem(job, kind, index, format, maxChars);
-    const json = JSON.stringify(item);
-    // +1 for the comma between items; UTF-8 bytes, as they go out.
-    const size = work + Buffer.byteLength(json) + 1;
-    if (count > 0 && bytes + size > budget) break;
-    bytes += size;
-    count++;
-    yield { item, json };
+  let read = FIRST_READ;
+  outer: while (index < end) {
+    const records = await store.tasks(job.id, index, Math.min(read, end - index));
+    if (records.length === 0) break;
+    for (const record of records) {
+      const result = record.result;
+      const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;
+      if (count > 0 && bytes + work > budget) break outer;
+      const item = presentItem(record, kind, format, maxChars);
+      const json = JSON.stringify(item);
+      // +1 for the comma between items; UTF-8 bytes, as they go out.
+      const size = work + Buffer.byteLength(json) + 1;
+      if (count > 0 && bytes + size > budget) break outer;
+      bytes += size;
+      count++;
+      index++;
+      yield { item, json };
+    }
+    const average = bytes / Math.max(1, count);
+    read = Math.max(1, Math.min(MAX_READ, Math.floor((budget - bytes) / Math.max(1, average))));
   }
   return { limit: index < end ? count : limit, nextOffset: index < job.total ? index : null };
 }
 
-/** A page being walked: the fields known before its items, and the walk that yields them. */
-export interface PageWalk {
-  head: Pick<ResultsPage, 'jobId' | 'status' | 'total' | 'offset' | 'format'>;
-  items: Generator<{ item: Record<string, unknown>; json: string }, PageEnd>;
-}
-
-export function startPage(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): PageWalk {
-  return { head: { jobId: job.id, status: job.status, total: job.total, offset: request.offset, format: request.format }, items: walkPage(job, kind, request) };
-}
-
 /** A whole page as an object (the first page a `?wait` submission answers with). */
-export function pageOfResults(job: JobRecord, kind: JobKind<any, any>, request: PageRequest): ResultsPage {
-  const { head, items: walk } = startPage(job, kind, request);
+export async function pageOfResults(store: JobStore, job: JobHeader, kind: JobKind<any, any>, request: PageRequest): Promise<ResultsPage> {
+  const { head, items: walk } = startPage(store, job, kind, request);
   const items: Record<string, unknown>[] = [];
-  let step = walk.next();
-  for (; !step.done; step = walk.next()) items.push(step.value.item);
+  let step = await walk.next();
+  for (; !step.done; step = await walk.next()) items.push(step.value.item);
   return { ...head, ...step.value, items };
 }
 
 /** A finished task as its kind presents it (result or error), else what is known of its input. */
-function presentItem(job: JobRecord, kind: JobKind<any, any>, index: number, format: ResultFormat, maxChars?: number): Record<string, unknown> {
-  const input = job.inputs[index];
-  const result = job.results[index];
-  const error = job.errors[index];
-  const item: Record<string, unknown> = { index, state: job.states[index] };
+function presentItem({ index, input, state, result, error }: TaskRecord, kind: JobKind<any, any>, format: ResultFormat, maxChars?: number): Record<string, unknown> {
+  const item: Record<string, unknown> = { index, state };
   if (result !== undefined) Object.assign(item, kind.present(input, result, format));
   else Object.assign(item, kind.summarize(input, undefined), error !== undefined ? kind.presentError(input, error) : {});
   // A kind may present its own structured error with the result (a crawl's {code, message}).

@@ -16,8 +16,8 @@ export async function writeResultsPage(res: Response, { head, items }: PageWalk)
   res.status(200).type('application/json');
   let chunk = `${JSON.stringify(head).slice(0, -1)},"items":[`;
   let first = true;
-  let step = items.next();
-  for (; !step.done; step = items.next()) {
+  let step = await items.next();
+  for (; !step.done; step = await items.next()) {
     chunk += first ? step.value.json : `,${step.value.json}`;
     first = false;
     if (chunk.length < CHUNK_CHARS) continue;

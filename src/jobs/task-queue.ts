@@ -1,10 +1,14 @@
 import type { WorkerName } from '../pool/task-scheduler';
+import type { JobKindName } from './job.model';
 
 /** One pool task: the unit a worker thread runs, covering one or more of a job's tasks. */
 export interface PoolTask {
   /** Stable across a takeover (the same chunk or page gets the same key), so a re-queue de-duplicates. */
   key: string;
   jobId: string;
+  /** The job's kind and owner, for the progress events its updates make wherever it runs. */
+  kind: JobKindName;
+  owner?: string;
   worker: WorkerName;
   payload: object;
   /** The job tasks it works on, and their inputs (for the progress events it makes). */

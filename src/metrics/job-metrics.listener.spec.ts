@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import type { JobObserver } from '../jobs/job-observer';
+import type { JobObserver } from '../jobs/job-observers';
 import type { JobView } from '../jobs/job.view';
 import type { JobsService } from '../jobs/jobs.service';
 import { JobMetricsListener } from './job-metrics.listener';

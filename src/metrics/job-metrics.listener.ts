@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { JobObserver } from '../jobs/job-observer';
+import type { JobObserver } from '../jobs/job-observers';
 import type { JobView } from '../jobs/job.view';
 import { JobsService } from '../jobs/jobs.service';
 import { MetricsService } from './metrics.service';

@@ -21,13 +21,13 @@ export class MetricsTokenGuard implements CanActivate {
     this.token = new ApiKeys(config.METRICS_TOKEN ? [config.METRICS_TOKEN] : []);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (!this.token.enabled) {
       if (!this.keys.enabled) return true;
       throw new ForbiddenException('metrics are off: API_KEYS is set and METRICS_TOKEN is not (set it and scrape with Authorization: Bearer <METRICS_TOKEN>)');
     }
     const http = context.switchToHttp();
-    authenticate(this.token, this.failures, http.getRequest<Request>(), http.getResponse<Response>(), 'a valid METRICS_TOKEN');
+    await authenticate(this.token, this.failures, http.getRequest<Request>(), http.getResponse<Response>(), 'a valid METRICS_TOKEN');
     return true;
   }
 }

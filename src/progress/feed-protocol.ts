@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { JobEvent } from './event-bus';
+import type { JobEvent } from '../jobs/event-bus';
 
 /**
  * The one event protocol, shared by the WebSocket feed and SSE:
- * server -> client `{"event": name, "data": payload}`;
+ * server -> client `{"event": name, "seq": n, "data": payload}` (seq: the job's sequence number
+ * after the change the event reports; a snapshot's seq covers every change up to it);
  * client -> server `{"event": "subscribe" | "unsubscribe", "data": {"jobId": "<id>" | "*"}}`.
  */
 export const clientMessage = z.strictObject({
@@ -14,13 +15,14 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 
 export interface WireMessage {
   event: string;
+  seq?: number;
   data: unknown;
 }
 
 export const FINAL_EVENTS = new Set(['job.completed', 'job.failed', 'job.cancelled']);
 
 export function toWire(event: JobEvent): WireMessage {
-  return { event: event.event, data: event.data };
+  return { event: event.event, seq: event.seq, data: event.data };
 }
 
 export function errorMessage(message: string, extra: Record<string, unknown> = {}): WireMessage {

@@ -15,6 +15,9 @@ export interface FeedSocketOptions {
 }
 
 type VerifyCallback = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
+/** The upgrade's verdict: accepted, or refused with a status (ws answers it and closes the socket). */
+type Verdict = { ok: true } | { ok: false; code: number; message: string; headers?: Record<string, string> };
+const refuse = (code: number, message: string, headers?: Record<string, string>): Verdict => ({ ok: false, code, message, headers });
 
 /**
  * The ws adapter with the feed's admission rules applied at the upgrade, before a socket
@@ -34,7 +37,14 @@ export class FeedWsAdapter extends WsAdapter {
     return super.create(port, {
       ...options,
       maxPayload: this.feed.maxPayload,
-      verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) => this.verify(info, done),
+      // The failed-auth count may be a Redis round trip: the verdict is async, and an outage of the
+      // shared count refuses the upgrade (503), never hangs it. `done` is called once, outside the
+      // verdict's own error handling.
+      verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) =>
+        void this.verify(info).then(
+          (verdict) => (verdict.ok ? done(true) : done(false, verdict.code, verdict.message, verdict.headers)),
+          (error: unknown) => ((error as { status?: number }).status === 503 ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
+        ),
       handleProtocols: (protocols: Set<string>) => (protocols.has('bearer') ? 'bearer' : false),
     });
   }
@@ -47,29 +57,26 @@ export class FeedWsAdapter extends WsAdapter {
     if (handlers.length > 0) super.bindMessageHandlers(client, handlers as Parameters<WsAdapter['bindMessageHandlers']>[1], transform as Parameters<WsAdapter['bindMessageHandlers']>[2]);
   }
 
-  private verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback): void {
+  private async verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }): Promise<Verdict> {
     const { allowedOrigins, keys, failures, connections } = this.feed;
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = failures.retryAfter(address);
-    if (wait > 0) return done(false, 429, failures.message, { 'Retry-After': String(wait) });
-    if (origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin)) {
-      failures.record(address);
-      return done(false, 403, 'Origin not allowed');
-    }
-    if (keys.enabled) {
-      const key = bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol']);
-      const owner = keys.verify(key);
-      if (!owner) {
-        failures.record(address);
-        return done(false, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
-      }
-      req.owner = owner;
-    }
+    // Origin and key are judged first (locally), then one step on the count: see AuthFailures.
+    const badOrigin = origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin);
+    const owner = keys.enabled ? keys.verify(bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol'])) : undefined;
+    const failed = badOrigin || (keys.enabled && !owner);
+    const wait = failed ? await failures.fail(address) : await failures.retryAfter(address);
+    if (wait > 0) return refuse(429, failures.message, { 'Retry-After': String(wait) });
+    if (badOrigin) return refuse(403, 'Origin not allowed');
+    if (keys.enabled && !owner) return refuse(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
+    req.owner = owner;
+    // The client may have gone while the count was read: its socket's 'close' has fired already,
+    // so a slot taken now would never be released.
+    if (req.socket.destroyed) return refuse(400, 'Client went away');
     const slot = connections.take(req.owner, address);
-    if ('refused' in slot) return done(false, 429, slot.refused, { 'Retry-After': '1' });
+    if ('refused' in slot) return refuse(429, slot.refused, { 'Retry-After': '1' });
     // The TCP socket closes whichever way the WebSocket ends (or the handshake fails).
     req.socket.once('close', slot.release);
-    done(true);
+    return { ok: true };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { JobsService } from '../jobs/jobs.service';
-import { ALL_JOBS } from './event-bus';
+import { ALL_JOBS } from '../jobs/event-bus';
 import { FINAL_EVENTS, toWire, type WireMessage } from './feed-protocol';
 
 export interface FeedSink {
@@ -12,10 +12,10 @@ export interface FeedSink {
  * Connects one subscriber to a job's events: snapshot first, then updates, then the final event,
  * after which the feed closes itself. Throws 404 (before sending anything) for an unknown job.
  */
-export function openFeed(jobs: JobsService, topic: string, owner: string | undefined, sink: FeedSink): () => void {
+export async function openFeed(jobs: JobsService, topic: string, owner: string | undefined, sink: FeedSink): Promise<() => void> {
   let ended = false;
   let stop: (() => void) | undefined;
-  stop = jobs.watch(topic, owner, (event) => {
+  stop = await jobs.watch(topic, owner, (event) => {
     if (ended) return;
     sink.send(toWire(event));
     if (topic !== ALL_JOBS && FINAL_EVENTS.has(event.event)) {
@@ -24,7 +24,7 @@ export function openFeed(jobs: JobsService, topic: string, owner: string | undef
       sink.end();
     }
   });
-  // The final event may have come synchronously, before `stop` existed.
+  // The final event may have come before `stop` existed.
   if (ended) stop();
   return () => {
     ended = true;

@@ -10,7 +10,8 @@ import { openFeed } from './feed';
 /** Comment lines keep proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
 
-const frame = (message: WireMessage) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+/** The job's seq goes in the standard `id` field (EventSource's lastEventId). */
+const frame = (message: WireMessage) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n${message.seq !== undefined ? `id: ${message.seq}\n` : ''}\n`;
 
 /** The progress feed as Server-Sent Events, for curl and EventSource. */
 @Controller('jobs')
@@ -23,8 +24,8 @@ export class JobEventsController {
   ) {}
 
   @Get(':id/events')
-  events(@Param('id') id: string, @Owner() owner: string | undefined, @Req() req: Request, @Res() res: Response): void {
-    this.jobs.get(id, owner); // 404 before any stream headers go out
+  async events(@Param('id') id: string, @Owner() owner: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.jobs.get(id, owner); // 404 before any stream headers go out
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -50,7 +51,13 @@ export class JobEventsController {
       );
       res.once('close', unwatch);
     };
-    stop = openFeed(this.jobs, id, owner, {
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+      clearInterval(keepalive);
+      stop();
+    });
+    const opened = await openFeed(this.jobs, id, owner, {
       send: (message) => {
         if (cut) return;
         // Same cap as the WebSocket: a reader that stops reading must not make the server
@@ -62,10 +69,13 @@ export class JobEventsController {
         clearInterval(keepalive);
         res.end();
       },
-    });
-    req.on('close', () => {
+    }).catch((err) => {
+      // The job went away between the check and the feed (evicted): say so on the stream.
       clearInterval(keepalive);
-      stop();
+      res.end(frame(errorMessage(err instanceof Error ? err.message : String(err))));
+      return () => {};
     });
+    if (closed) opened();
+    else stop = opened;
   }
 }

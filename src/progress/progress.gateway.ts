@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinal } from '../jobs/job.model';
 import { toView } from '../jobs/job.view';
 import { JobsService } from '../jobs/jobs.service';
-import { ALL_JOBS } from './event-bus';
+import { ALL_JOBS } from '../jobs/event-bus';
 import { clientMessage, errorMessage, type WireMessage } from './feed-protocol';
 import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
@@ -26,6 +26,8 @@ interface Peer {
   messages: { count: number; resetAt: number };
   /** Cut off (slow, or flooding): nothing more is read or sent. */
   cut: boolean;
+  /** Messages are handled one after the other (a subscribe reads the store), so answers keep the order of requests. */
+  handling: Promise<void>;
 }
 
 /**
@@ -54,7 +56,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
   }
 
   handleConnection(socket: WebSocket, req?: IncomingMessage & { owner?: string }): void {
-    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false };
+    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false, handling: Promise.resolve() };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (raw: RawData) => this.onMessage(peer, raw));
@@ -73,13 +75,20 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     clearInterval(this.heartbeat);
   }
 
+  /** Counted at once (a flood is cut however fast it comes), handled in order. */
   private onMessage(peer: Peer, raw: RawData): void {
-    if (peer.cut) return;
-    if (this.overRate(peer)) {
+    if (peer.cut || peer.messages.count > this.config.WS_MAX_MESSAGES_PER_MINUTE) return;
+    const over = this.overRate(peer);
+    peer.handling = peer.handling.then(() => {
+      if (peer.cut) return;
+      if (!over) return this.handle(peer, raw);
       const limit = this.config.WS_MAX_MESSAGES_PER_MINUTE;
       this.send(peer, errorMessage(`too many messages: over WS_MAX_MESSAGES_PER_MINUTE (${limit}); closing`));
-      return this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
-    }
+      this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
+    });
+  }
+
+  private async handle(peer: Peer, raw: RawData): Promise<void> {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString());
@@ -98,33 +107,47 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     if (peer.feeds.size >= this.config.WS_MAX_SUBSCRIPTIONS) {
       return this.send(peer, errorMessage(`too many subscriptions on this connection (limit WS_MAX_SUBSCRIPTIONS ${this.config.WS_MAX_SUBSCRIPTIONS})`, { jobId }));
     }
-    try {
-      this.subscribe(peer, jobId);
-    } catch (err) {
+    await this.subscribe(peer, jobId).catch((err) => {
       this.send(peer, errorMessage(err instanceof Error ? err.message : String(err), { jobId: jobId === ALL_JOBS ? undefined : jobId }));
-    }
+    });
   }
 
-  private subscribe(peer: Peer, jobId: string): void {
+  private async subscribe(peer: Peer, jobId: string): Promise<void> {
+    // Held while the feed opens (a store read away), so a second subscribe or an unsubscribe meanwhile wins.
+    const opening = () => {};
+    peer.feeds.set(jobId, opening);
     if (jobId !== ALL_JOBS) {
-      const job = this.jobs.get(jobId, peer.owner); // 404 for unknown jobs and other keys' jobs
+      const job = await this.jobs.get(jobId, peer.owner).catch((err) => {
+        if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
+        throw err; // 404 for unknown jobs and other keys' jobs
+      });
+      if (peer.feeds.get(jobId) !== opening) return;
       if (isFinal(job.status)) {
         // A finished job never changes: its snapshot goes out once per connection, so a client
         // re-subscribing in a loop costs one small message each time, not the whole task map.
-        if (peer.sentWhole.has(job.id)) return this.send(peer, { event: `job.${job.status}`, data: toView(job) });
+        if (peer.sentWhole.has(job.id)) {
+          peer.feeds.delete(jobId);
+          return this.send(peer, { event: `job.${job.status}`, seq: job.seq, data: toView(job) });
+        }
         peer.sentWhole.add(job.id);
         if (peer.sentWhole.size > SENT_WHOLE_LIMIT) peer.sentWhole.delete(peer.sentWhole.values().next().value as string);
       }
     }
     let ended = false;
-    const stop = openFeed(this.jobs, jobId, peer.owner, {
+    const stop = await openFeed(this.jobs, jobId, peer.owner, {
       send: (message) => this.send(peer, message),
       end: () => {
         ended = true;
-        peer.feeds.delete(jobId);
+        if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
       },
+    }).catch((err) => {
+      if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
+      throw err;
     });
-    if (!ended) peer.feeds.set(jobId, stop);
+    // Unsubscribed, re-subscribed or disconnected while it opened: this feed is not wanted any more.
+    if (peer.feeds.get(jobId) !== opening || !this.peers.has(peer)) return stop();
+    if (ended) peer.feeds.delete(jobId);
+    else peer.feeds.set(jobId, stop);
   }
 
   /** Fixed one-minute windows per connection. */

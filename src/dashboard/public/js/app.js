@@ -785,6 +785,30 @@ function showPool(pool, state) {
   $('pool-queued').textContent = pool ? fmt(pool.queued) : '–';
   $('pool-queued-tasks').textContent = pool?.queuedTasks !== undefined ? fmt(pool.queuedTasks) : '–';
   $('pool-completed').textContent = pool?.completed !== undefined ? fmt(pool.completed) : '–';
+  showInstances(pool?.instances ?? []);
+}
+
+/**
+ * One row per live instance (one in embedded mode, every replica in cluster mode), the one that
+ * answered first and marked: its figures above are that row's, the others' are at most ~1 s old.
+ */
+function showInstances(instances) {
+  $('pool-instance-count').textContent = instances.length > 0 ? `(${instances.length})` : '';
+  const rows = instances.map((instance) => {
+    const { threads, maxThreads, utilization, running } = instance.stats ?? {};
+    const row = document.createElement('tr');
+    row.dataset.instance = instance.id;
+    if (instance.self) row.setAttribute('aria-current', 'true');
+    const cells = [instance.self ? `${instance.id} (this one)` : instance.id, `${fmt(threads)} / ${fmt(maxThreads)}`, `${Math.round((utilization ?? 0) * 100)}%`, fmt(running)];
+    for (const text of cells) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.title = `${instance.host}, pid ${instance.pid}, started ${instance.startedAt}`;
+    return row;
+  });
+  $('pool-instances-list').replaceChildren(...rows);
 }
 
 /** GET /pool needs the key when keys are on: no polling while the page waits for one (each 401 counts as a failed login). */

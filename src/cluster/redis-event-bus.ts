@@ -1,0 +1,165 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../jobs/event-bus';
+import { connectRedis, whenReady } from './redis-connection';
+
+/** One Redis subscription shared by this instance's local listeners of a topic. */
+interface Topic {
+  listeners: Set<EventListener>;
+  /** Settles once Redis acknowledged the SUBSCRIBE (or PSUBSCRIBE). */
+  subscribed: Promise<unknown>;
+}
+
+/**
+ * The event bus of the cluster mode, on Redis pub/sub. A job's events go to `{p}:ev:{jobId}`;
+ * `*` is a PSUBSCRIBE on `{p}:ev:*` rather than a second PUBLISH to an "all" channel: every
+ * event then costs one command whether or not anybody watches `*`, and matching one pattern
+ * per watching instance is cheap for Redis. Each instance holds one Redis subscription per
+ * topic and fans out locally. Control messages go to `{p}:control`, which every instance
+ * (this one included) subscribes to from the start.
+ *
+ * The publisher is a fail-fast connection (publishing while Redis is down drops the event and
+ * logs once per outage; subscribers re-read a snapshot when they reconnect), the subscriber a
+ * dedicated connection that ioredis re-subscribes by itself after an outage. Both are owned by
+ * the bus: close() disconnects them.
+ */
+export class RedisEventBus extends EventBus {
+  private readonly logger = new Logger(RedisEventBus.name);
+  private readonly topics = new Map<string, Topic>();
+  private readonly controls = new Set<(message: ControlMessage) => void>();
+  private readonly controlChannel: string;
+  private readonly allPattern: string;
+  private readonly controlSubscribed: Promise<unknown>;
+  private outage = false;
+
+  /**
+   * Opens a fail-fast publisher and a blocking subscriber; resolves once the control channel is
+   * subscribed, or after `waitMs` (Redis down at boot: the subscription completes when it is back).
+   */
+  static async connect(url: string, prefix: string, waitMs = 5_000): Promise<RedisEventBus> {
+    const bus = new RedisEventBus(connectRedis(url, { name: 'events-pub' }), connectRedis(url, { blocking: true, name: 'events-sub' }), prefix);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([bus.controlSubscribed, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return bus;
+  }
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+  ) {
+    super();
+    this.controlChannel = `${prefix}:control`;
+    this.allPattern = `${escapeGlob(prefix)}:ev:*`;
+    subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    subscriber.on('pmessage', (pattern: string, _channel: string, message: string) => {
+      if (pattern === this.allPattern) this.deliver(ALL_JOBS, message);
+    });
+    publisher.on('ready', () => (this.outage = false));
+    this.controlSubscribed = subscriber.subscribe(this.controlChannel);
+    // A failure here shows again in signal(); an unawaited rejection must not crash the process.
+    this.controlSubscribed.catch(() => {});
+  }
+
+  async publish(event: JobEvent): Promise<void> {
+    const wire: JobEvent = { event: event.event, jobId: event.jobId, owner: event.owner, seq: event.seq, data: event.data };
+    await this.publisher.publish(this.jobChannel(event.jobId), JSON.stringify(wire)).catch((error: Error) => this.reportOutage(error));
+  }
+
+  async subscribe(topic: string, listener: EventListener): Promise<() => void> {
+    let entry = this.topics.get(topic);
+    if (!entry) {
+      const subscribed = topic === ALL_JOBS ? this.subscriber.psubscribe(this.allPattern) : this.subscriber.subscribe(this.jobChannel(topic));
+      entry = { listeners: new Set(), subscribed };
+      this.topics.set(topic, entry);
+    }
+    const current = entry;
+    current.listeners.add(listener);
+    try {
+      await current.subscribed;
+    } catch (error) {
+      this.release(topic, current, listener);
+      throw error;
+    }
+    return () => this.release(topic, current, listener);
+  }
+
+  mayHaveSubscribers(): boolean {
+    // Subscribers on other instances are invisible from here.
+    return true;
+  }
+
+  async signal(message: ControlMessage): Promise<void> {
+    await this.controlSubscribed;
+    await this.publisher.publish(this.controlChannel, JSON.stringify(message));
+  }
+
+  onSignal(listener: (message: ControlMessage) => void): () => void {
+    this.controls.add(listener);
+    return () => this.controls.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.topics.clear();
+    this.controls.clear();
+    this.subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+
+  /** Resolves when both connections are ready (tests, readiness). */
+  async ready(ms?: number): Promise<void> {
+    await Promise.all([whenReady(this.publisher, ms), whenReady(this.subscriber, ms)]);
+  }
+
+  private release(topic: string, entry: Topic, listener: EventListener): void {
+    entry.listeners.delete(listener);
+    if (entry.listeners.size > 0 || this.topics.get(topic) !== entry) return;
+    this.topics.delete(topic);
+    // Commands on one connection run in order: a later SUBSCRIBE of the same topic lands after this.
+    const done = topic === ALL_JOBS ? this.subscriber.punsubscribe(this.allPattern) : this.subscriber.unsubscribe(this.jobChannel(topic));
+    done.catch(() => {});
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.controlChannel) {
+      const control = parse<ControlMessage>(message);
+      if (control) for (const listener of [...this.controls]) listener(control);
+      return;
+    }
+    const jobId = channel.slice(this.prefix.length + ':ev:'.length);
+    this.deliver(jobId, message);
+  }
+
+  private deliver(topic: string, message: string): void {
+    const entry = this.topics.get(topic);
+    if (!entry) return;
+    const event = parse<JobEvent>(message);
+    if (!event) return;
+    // A copy: a listener may unsubscribe itself (a final event ends an SSE stream).
+    for (const listener of [...entry.listeners]) listener(event);
+  }
+
+  private reportOutage(error: Error): void {
+    if (this.outage) return;
+    this.outage = true;
+    this.logger.warn(`events are not published while Redis is unreachable: ${error.message}`);
+  }
+
+  private jobChannel(jobId: string): string {
+    return `${this.prefix}:ev:${jobId}`;
+  }
+}
+
+function parse<T>(message: string): T | undefined {
+  try {
+    return JSON.parse(message) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A prefix is literal text: its glob characters must not widen the `*` pattern. */
+function escapeGlob(text: string): string {
+  return text.replace(/[\\*?[\]]/g, '\\$&');
+}

@@ -1,0 +1,94 @@
+/** How RedisJobStore turns plain job data into script arguments and script replies back. */
+import type { Applied, JobHeader, NewJob, StoredUpdate } from '../jobs/job-data';
+import { STATE_CODES } from '../jobs/job.model';
+
+/** A new job's header as hash field/value pairs (the counters and `total` are the script's). */
+export function headerFields(job: NewJob): string[] {
+  const fields = [
+    'id',
+    job.id,
+    'kind',
+    job.kind,
+    'callerId',
+    job.callerId,
+    'createdAt',
+    String(job.createdAt),
+    'rTasks',
+    String(job.reservation.tasks),
+    'rBytes',
+    String(job.reservation.resultBytes),
+    'rPages',
+    String(job.reservation.crawlPages),
+    'rFetches',
+    String(job.reservation.crawlFetches),
+    'status',
+    'queued',
+    'completed',
+    '0',
+    'failed',
+    '0',
+    'cancelled',
+    '0',
+    'resultBytes',
+    '0',
+    'seq',
+    '1',
+  ];
+  if (job.owner !== undefined) fields.push('owner', job.owner);
+  if (job.params !== undefined) fields.push('params', JSON.stringify(job.params));
+  return fields;
+}
+
+export function parseHeader(hash: Map<string, string>): JobHeader {
+  const number = (name: string) => Number(hash.get(name) ?? 0);
+  const header: JobHeader = {
+    id: hash.get('id') as string,
+    kind: hash.get('kind') as JobHeader['kind'],
+    callerId: hash.get('callerId') as string,
+    reservation: { tasks: number('rTasks'), resultBytes: number('rBytes'), crawlPages: number('rPages'), crawlFetches: number('rFetches') },
+    status: hash.get('status') as JobHeader['status'],
+    createdAt: number('createdAt'),
+    total: number('total'),
+    completed: number('completed'),
+    failed: number('failed'),
+    cancelled: number('cancelled'),
+    resultBytes: number('resultBytes'),
+    seq: number('seq'),
+  };
+  if (hash.has('owner')) header.owner = hash.get('owner');
+  if (hash.has('params')) header.params = JSON.parse(hash.get('params') as string);
+  if (hash.has('startedAt')) header.startedAt = number('startedAt');
+  if (hash.has('finishedAt')) header.finishedAt = number('finishedAt');
+  if (hash.has('reason')) header.reason = hash.get('reason');
+  if (hash.has('cancelRequested')) header.cancelRequested = hash.get('cancelRequested');
+  if (hash.has('summary')) header.summary = JSON.parse(hash.get('summary') as string);
+  return header;
+}
+
+/**
+ * The apply script's arguments: every update's small fields packed in one string, then the
+ * result and error JSON of the updates that have them, each its own argument (never decoded by Lua).
+ */
+export function applyArgs(updates: StoredUpdate[]): string[] {
+  let packed = '';
+  const payloads: string[] = [];
+  for (const update of updates) {
+    const result = update.result === undefined ? undefined : JSON.stringify(update.result);
+    const error = update.error === undefined ? undefined : JSON.stringify(update.error);
+    const index = Number.isInteger(update.index) ? update.index : -1;
+    const progress = typeof update.progress === 'number' && Number.isFinite(update.progress) ? update.progress : '';
+    const bytes = Number.isFinite(update.bytes) ? update.bytes : 0;
+    packed += `${index},${STATE_CODES[update.state] ?? ''},${progress},${bytes},${result === undefined ? 0 : 1},${error === undefined ? 0 : 1};`;
+    if (result !== undefined) payloads.push(result);
+    if (error !== undefined) payloads.push(error);
+  }
+  return [packed, ...payloads];
+}
+
+/** The apply/settle reply: {seq, changed, status, total, completed, failed, cancelled, resultBytes, summary JSON or ''}. */
+export function parseApplied(reply: unknown[]): Applied {
+  const [seq, , status, total, completed, failed, cancelled, resultBytes, summary] = reply as [number, unknown, JobHeader['status'], number, number, number, number, number, string];
+  const header: Applied['header'] = { status, total, completed, failed, cancelled, resultBytes };
+  if (summary) header.summary = JSON.parse(summary);
+  return { seq, changed: [], header };
+}

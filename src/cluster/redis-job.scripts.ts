@@ -1,0 +1,181 @@
+/** The RedisJobStore's scripts for jobs as a whole: admission, create, lifecycle, reads, leases. */
+import { script } from './redis-job.lua';
+import { TASK_SCRIPTS } from './redis-job.task-scripts';
+
+/**
+ * ARGV: p, id, version, callerId, rTasks, rBytes, rPages, rFetches, nFields, field/value pairs...,
+ * then every input's JSON joined by newlines (JSON has none of its own): one argument, not 100k.
+ */
+const create = script(`
+if (redis.call('GET', P .. ':admission') or '0') ~= ARGV[3] then return 0 end
+if redis.call('EXISTS', JK) == 1 then return 0 end
+redis.call('INCR', P .. ':admission')
+local order = redis.call('INCR', P .. ':jobs:order')
+local fieldsEnd = 9 + 2 * tonumber(ARGV[9])
+each('HSET', JK, ARGV, 10, fieldsEnd)
+local inputs, total, batch = key(ID, 'in'), 0, {}
+for input in string.gmatch(ARGV[fieldsEnd + 1], '[^\\n]+') do
+  total = total + 1
+  batch[#batch + 1] = input
+  if #batch == 1000 then
+    redis.call('RPUSH', inputs, unpack(batch))
+    batch = {}
+  end
+end
+if #batch > 0 then redis.call('RPUSH', inputs, unpack(batch)) end
+if total > 0 then redis.call('SET', key(ID, 'st'), string.rep('q', total)) end
+redis.call('HSET', JK, 'order', order, 'total', total)
+redis.call('ZADD', P .. ':jobs', order, ID)
+redis.call('SADD', P .. ':unfinished', ID)
+local held = P .. ':held:' .. ARGV[4]
+redis.call('HINCRBY', held, 'jobs', 1)
+redis.call('HINCRBY', held, 'resultBytes', ARGV[6])
+redis.call('HINCRBY', held, 'crawlPages', ARGV[7])
+redis.call('HINCRBY', held, 'crawlFetches', ARGV[8])
+redis.call('INCRBY', P .. ':queued', ARGV[5])
+return 1
+`);
+
+/** ARGV: p, id, now. Returns the header hash, or nil if the job was not queued. */
+const start = script(`
+if redis.call('HGET', JK, 'status') ~= 'queued' then return nil end
+redis.call('HSET', JK, 'status', 'running', 'startedAt', ARGV[3])
+redis.call('HINCRBY', JK, 'seq', 1)
+return redis.call('HGETALL', JK)
+`);
+
+/** ARGV: p, id, summary JSON. */
+const setSummary = script(`
+local status = redis.call('HGET', JK, 'status')
+if status and not isFinal(status) then redis.call('HSET', JK, 'summary', ARGV[3]) end
+return 1
+`);
+
+/** ARGV: p, id, reason. Returns the header hash; nil for an unknown job. */
+const requestCancel = script(`
+local status = redis.call('HGET', JK, 'status')
+if not status then return nil end
+if not isFinal(status) then redis.call('HSETNX', JK, 'cancelRequested', ARGV[3]) end
+return redis.call('HGETALL', JK)
+`);
+
+/**
+ * ARGV: p, id, status, reason ('' none), now, maxAgeMs, maxCount, maxBytes. Ends the job, releases
+ * its holdings and queue depth, starts its expiry and evicts finished jobs past the bounds.
+ * Returns the header hash as it was written (before eviction), or nil if it had ended already.
+ */
+const finish = script(`
+local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rPages', 'rFetches', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt')
+if not h[1] or isFinal(h[1]) then return nil end
+local now, maxAgeMs, maxCount, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+redis.call('HSET', JK, 'status', ARGV[3], 'finishedAt', ARGV[5])
+if ARGV[4] ~= '' then redis.call('HSET', JK, 'reason', ARGV[4]) end
+if not h[11] then redis.call('HSET', JK, 'startedAt', ARGV[5]) end
+redis.call('HINCRBY', JK, 'seq', 1)
+redis.call('SREM', P .. ':unfinished', ID)
+redis.call('DEL', P .. ':lease:' .. ID)
+local finishedTasks = tonumber(h[7]) + tonumber(h[8]) + tonumber(h[9])
+local remainder = tonumber(h[3]) - finishedTasks
+if remainder > 0 then redis.call('DECRBY', P .. ':queued', remainder) end
+local held = P .. ':held:' .. h[2]
+redis.call('HINCRBY', held, 'resultBytes', 0 - tonumber(h[4]))
+redis.call('HINCRBY', held, 'crawlPages', 0 - tonumber(h[5]))
+redis.call('HINCRBY', held, 'crawlFetches', 0 - tonumber(h[6]))
+if redis.call('HINCRBY', held, 'jobs', -1) <= 0 then redis.call('DEL', held) end
+local header = redis.call('HGETALL', JK)
+-- Retention: every key of a finished job expires on its own after maxAgeMs...
+redis.call('PEXPIRE', JK, maxAgeMs)
+for _, part in ipairs(PARTS) do redis.call('PEXPIRE', key(ID, part), maxAgeMs) end
+redis.call('ZADD', P .. ':finished', now, ID)
+redis.call('HSET', P .. ':fbytes', ID, h[10])
+redis.call('INCRBY', P .. ':fbytes:total', h[10])
+-- ...and the oldest finished jobs go at once when there are too many or they hold too many bytes.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. ':finished', '-inf', now - maxAgeMs)) do dropJob(id) end
+while redis.call('ZCARD', P .. ':finished') > maxCount or tonumber(redis.call('GET', P .. ':fbytes:total') or '0') > maxBytes do
+  local oldest = redis.call('ZRANGE', P .. ':finished', 0, 0)[1]
+  if not oldest then break end
+  dropJob(oldest)
+end
+return header
+`);
+
+/** ARGV: p, '', status, kind, owner given ('1'/'0'), owner, offset, limit. Returns {total, header hashes...}. */
+const list = script(`
+local status, kind, hasOwner, owner = ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]
+local first, last = tonumber(ARGV[7]), tonumber(ARGV[7]) + tonumber(ARGV[8]) - 1
+local total, items = 0, {0}
+for _, id in ipairs(redis.call('ZREVRANGE', P .. ':jobs', 0, -1)) do
+  local h = redis.call('HMGET', key(id), 'status', 'kind', 'owner')
+  -- A job whose keys expired (retention) still has its zset entry until the next finish.
+  if h[1] and (status == '' or h[1] == status) and (kind == '' or h[2] == kind) and (not hasOwner or h[3] == owner) then
+    if total >= first and total <= last then items[#items + 1] = redis.call('HGETALL', key(id)) end
+    total = total + 1
+  end
+end
+items[1] = total
+return items
+`);
+
+/** ARGV: p, id. Returns {header hash, states, progress hash} at one seq, or {} if unknown. */
+const snapshot = script(`
+local header = redis.call('HGETALL', JK)
+if #header == 0 then return {} end
+return {header, redis.call('GET', key(ID, 'st')) or '', redis.call('HGETALL', key(ID, 'prog'))}
+`);
+
+/** ARGV: p, id, holder, ttlMs. */
+const claim = script(`
+if redis.call('SISMEMBER', P .. ':unfinished', ID) == 0 then return 0 end
+local lease = P .. ':lease:' .. ID
+local holder = redis.call('GET', lease)
+if holder and holder ~= ARGV[3] then return 0 end
+redis.call('SET', lease, ARGV[3], 'PX', ARGV[4])
+return 1
+`);
+
+/** ARGV: p, id, holder, ttlMs. */
+const renew = script(`
+local lease = P .. ':lease:' .. ID
+if redis.call('SISMEMBER', P .. ':unfinished', ID) == 0 or redis.call('GET', lease) ~= ARGV[3] then return 0 end
+redis.call('PEXPIRE', lease, ARGV[4])
+return 1
+`);
+
+/** ARGV: p, id, holder. */
+const release = script(`
+local lease = P .. ':lease:' .. ID
+if redis.call('GET', lease) == ARGV[3] then redis.call('DEL', lease) end
+return 1
+`);
+
+/** ARGV: p, ''. */
+const unclaimed = script(`
+local ids = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. ':unfinished')) do
+  if redis.call('EXISTS', P .. ':lease:' .. id) == 0 then ids[#ids + 1] = id end
+end
+return ids
+`);
+
+/** ARGV: p, callerId. Returns {held hash, queued, version}. */
+const admission = script(`
+return {redis.call('HGETALL', P .. ':held:' .. ID), redis.call('GET', P .. ':queued') or '0', redis.call('GET', P .. ':admission') or '0'}
+`);
+
+export const JOB_STORE_SCRIPTS = {
+  ...TASK_SCRIPTS,
+  admission,
+  create,
+  start,
+  setSummary,
+  requestCancel,
+  finish,
+  list,
+  snapshot,
+  claim,
+  renew,
+  release,
+  unclaimed,
+} as const;
+
+export type JobStoreScript = keyof typeof JOB_STORE_SCRIPTS;

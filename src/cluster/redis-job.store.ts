@@ -1,0 +1,221 @@
+import { type Redis, ReplyError } from 'ioredis';
+import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../jobs/job-data';
+import { JobStore, StoreUnavailableError } from '../jobs/job.store';
+import { NOTHING_APPLIED, STATE_OF_CODE } from '../jobs/job-store.shared';
+import { applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
+import { JOB_STORE_SCRIPTS, type JobStoreScript } from './redis-job.scripts';
+
+export interface RedisJobStoreOptions {
+  /** Every key starts with it (REDIS_PREFIX), so instances of one service share and others don't. */
+  prefix: string;
+  retention: RetentionPolicy;
+}
+
+/**
+ * The cluster mode's store: every job in Redis, shared by all instances. Each write is one Lua
+ * script (atomic, one round trip); see redis-job.scripts.ts for the key layout. The connection
+ * should fail fast (connectRedis without `blocking`): a command Redis cannot take rejects with
+ * StoreUnavailableError, which the service turns into 503. The connection belongs to the caller
+ * (the REDIS provider): close() does not quit it.
+ */
+export class RedisJobStore extends JobStore {
+  private readonly prefix: string;
+  private readonly retention: RetentionPolicy;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisJobStoreOptions,
+  ) {
+    super();
+    this.prefix = options.prefix;
+    this.retention = options.retention;
+    for (const [name, lua] of Object.entries(JOB_STORE_SCRIPTS)) {
+      redis.defineCommand(commandName(name as JobStoreScript), { lua, numberOfKeys: 0 });
+    }
+  }
+
+  async admission(callerId: string): Promise<AdmissionFigures> {
+    const [held, queued, version] = (await this.run('admission', callerId)) as [string[], string, string];
+    const fields = pairs(held);
+    const count = (name: string) => Number(fields.get(name) ?? 0);
+    return {
+      held: { jobs: count('jobs'), resultBytes: count('resultBytes'), crawlPages: count('crawlPages'), crawlFetches: count('crawlFetches') },
+      queued: Number(queued),
+      version,
+    };
+  }
+
+  async create(job: NewJob, inputs: unknown[], version: string): Promise<boolean> {
+    const { reservation } = job;
+    const fields = headerFields(job);
+    // One argument for all inputs (JSON never holds a raw newline): 100k arguments would cost far more.
+    const encoded = inputs.map((input) => JSON.stringify(input) ?? 'null').join('\n');
+    const created = await this.run('create', job.id, [
+      version,
+      job.callerId,
+      reservation.tasks,
+      reservation.resultBytes,
+      reservation.crawlPages,
+      reservation.crawlFetches,
+      fields.length / 2,
+      ...fields,
+      encoded,
+    ]);
+    return created === 1;
+  }
+
+  async get(id: string): Promise<JobHeader | undefined> {
+    const hash = await this.guard(this.redis.hgetall(this.key(id)));
+    return Object.keys(hash).length > 0 ? parseHeader(new Map(Object.entries(hash))) : undefined;
+  }
+
+  async list({ status, kind, owner, offset, limit }: JobQuery): Promise<{ items: JobHeader[]; total: number }> {
+    const [total, ...hashes] = (await this.run('list', '', [status ?? '', kind ?? '', owner === undefined ? '0' : '1', owner ?? '', Math.max(0, offset), Math.max(0, limit)])) as [
+      number,
+      ...string[][],
+    ];
+    return { items: hashes.map((hash) => parseHeader(pairs(hash))), total };
+  }
+
+  async snapshot(id: string): Promise<JobSnapshotData | undefined> {
+    const reply = (await this.run('snapshot', id)) as [string[], string, string[]] | [];
+    if (reply.length === 0) return undefined;
+    const [header, tasks, progress] = reply;
+    return { header: parseHeader(pairs(header)), tasks, progress: Object.fromEntries([...pairs(progress)].map(([index, value]) => [Number(index), Number(value)])) };
+  }
+
+  async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
+    if (limit <= 0) return [];
+    const reply = (await this.run('tasks', id, [offset, limit])) as [number, string[], string, (string | null)[], (string | null)[]] | [];
+    if (reply.length === 0) return [];
+    const [first, inputs, states, results, errors] = reply;
+    return inputs.map((input, i) => {
+      const record: TaskRecord = { index: first + i, input: JSON.parse(input), state: STATE_OF_CODE[states[i]] };
+      if (results[i] !== null) record.result = JSON.parse(results[i]);
+      if (errors[i] !== null) record.error = JSON.parse(errors[i]);
+      return record;
+    });
+  }
+
+  async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {
+    if (limit <= 0) return [];
+    const start = Math.max(0, offset);
+    // The input list holds exactly `total` entries, so LRANGE clips to the total by itself.
+    const inputs = await this.guard(this.redis.lrange(this.key(id, 'in'), start, offset + limit - 1));
+    return inputs.map((input) => JSON.parse(input));
+  }
+
+  async appendTasks(id: string, tasks: NewTask[], maxTotal: number): Promise<{ index: number; input: unknown }[]> {
+    if (tasks.length === 0) return [];
+    const args = tasks.flatMap((task) => [task.key === undefined ? '0' : '1', task.key ?? '', JSON.stringify(task.input) ?? 'null']);
+    const reply = (await this.run('appendTasks', id, [maxTotal, ...args])) as number[];
+    const appended: { index: number; input: unknown }[] = [];
+    for (let i = 0; i < reply.length; i += 2) appended.push({ index: reply[i + 1], input: JSON.parse(args[reply[i] * 3 + 2]) });
+    return appended;
+  }
+
+  async markSeen(id: string, keys: string[]): Promise<number> {
+    return (await this.run('markSeen', id, keys)) as number;
+  }
+
+  async start(id: string, now: number): Promise<JobHeader | undefined> {
+    const hash = (await this.run('start', id, [now])) as string[] | null;
+    return hash ? parseHeader(pairs(hash)) : undefined;
+  }
+
+  async apply(id: string, updates: StoredUpdate[]): Promise<Applied> {
+    const reply = (await this.run('apply', id, applyArgs(updates))) as unknown[];
+    if (reply.length === 0) return NOTHING_APPLIED();
+    const applied = parseApplied(reply);
+    applied.changed = (reply[1] as number[]).map((position) => ({ ...updates[position] }));
+    return applied;
+  }
+
+  async settle(id: string): Promise<Applied> {
+    const reply = (await this.run('settle', id)) as unknown[];
+    if (reply.length === 0) return NOTHING_APPLIED();
+    const applied = parseApplied(reply);
+    const inputs = reply[9] as string[];
+    applied.changed = (reply[1] as number[]).map((index, i) => ({ index, state: 'cancelled', input: JSON.parse(inputs[i]) }));
+    return applied;
+  }
+
+  async setSummary(id: string, summary: Record<string, number>): Promise<void> {
+    await this.run('setSummary', id, [JSON.stringify(summary)]);
+  }
+
+  async requestCancel(id: string, reason: string): Promise<JobHeader | undefined> {
+    const hash = (await this.run('requestCancel', id, [reason])) as string[] | null;
+    return hash ? parseHeader(pairs(hash)) : undefined;
+  }
+
+  async finish(id: string, status: 'completed' | 'failed' | 'cancelled', reason: string | undefined, now: number): Promise<JobHeader | undefined> {
+    const { maxAgeMs, maxCount, maxBytes } = this.retention;
+    const hash = (await this.run('finish', id, [status, reason ?? '', now, Math.max(1, Math.round(maxAgeMs)), maxCount, maxBytes])) as string[] | null;
+    return hash ? parseHeader(pairs(hash)) : undefined;
+  }
+
+  async unfinished(): Promise<string[]> {
+    return this.guard(this.redis.smembers(`${this.prefix}:unfinished`));
+  }
+
+  async claim(id: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.run('claim', id, [holder, Math.max(1, Math.round(ttlMs))])) === 1;
+  }
+
+  async renew(id: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.run('renew', id, [holder, Math.max(1, Math.round(ttlMs))])) === 1;
+  }
+
+  async release(id: string, holder: string): Promise<void> {
+    await this.run('release', id, [holder]);
+  }
+
+  async unclaimed(): Promise<string[]> {
+    return (await this.run('unclaimed', '')) as string[];
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(this.redis.ping());
+  }
+
+  async close(): Promise<void> {}
+
+  private key(id: string, part?: string): string {
+    return part ? `${this.prefix}:job:${id}:${part}` : `${this.prefix}:job:${id}`;
+  }
+
+  /** Runs one of the store's scripts with the prefix and the id (or caller) as its first arguments. */
+  private run(name: JobStoreScript, id: string, args: (string | number)[] = []): Promise<unknown> {
+    const command = (this.redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>)[commandName(name)];
+    // One array argument (ioredis flattens it): a 100k-input create would overflow a spread call.
+    return this.guard(command.call(this.redis, [this.prefix, id, ...args]));
+  }
+
+  /** Connection trouble becomes StoreUnavailableError (503, retry later); a script bug stays what it is. */
+  private async guard<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+    }
+  }
+}
+
+function commandName(name: JobStoreScript): string {
+  return `jobStore_${name}`;
+}
+
+/** Redis answers these while it cannot serve (starting, out of memory, a script stuck, a replica). */
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/;
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof ReplyError) return UNAVAILABLE_REPLIES.test((error as Error).message);
+  return true;
+}
+
+function pairs(flat: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+  return map;
+}

@@ -1,0 +1,181 @@
+/** The RedisJobStore's scripts for a job's tasks: updates, settle, appends, seen keys, a page of tasks. */
+import { script } from './redis-job.lua';
+
+/**
+ * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError;"
+ * per update: one argument instead of six, which is most of the cost of a 5,000-update call),
+ * then the result and error JSON of the updates that have them, in update order (never decoded
+ * here). Returns {seq, positions that took effect, status, total, completed, failed, cancelled,
+ * resultBytes, summary JSON or ''}; {} for an unknown job.
+ */
+const apply = script(`
+local h = redis.call('HMGET', JK, 'status', 'total', 'completed', 'failed', 'cancelled', 'resultBytes', 'seq', 'rTasks', 'summary')
+if not h[1] then return {} end
+local status, total, seq, rTasks = h[1], tonumber(h[2]), tonumber(h[7]), tonumber(h[8])
+local counts = {c = tonumber(h[3]), f = tonumber(h[4]), x = tonumber(h[5])}
+local resultBytes = tonumber(h[6])
+local changed = {}
+if not isFinal(status) then
+  local st, prog = key(ID, 'st'), key(ID, 'prog')
+  local states = redis.call('GET', st) or ''
+  -- Codes written by this call, by index: later updates in the batch see them.
+  local written = {}
+  local results, errors = {}, {}
+  -- Each touched task's last progress (false: dropped), written once at the end.
+  local progressOf, progressTouched = {}, {}
+  local function setProgress(index, value)
+    if progressOf[index] == nil then progressTouched[#progressTouched + 1] = index end
+    progressOf[index] = value
+  end
+  local released, nextArg, position = 0, 4, -1
+  for index, code, progress, bytes, hasResult, hasError in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d);') do
+    position = position + 1
+    local result, error
+    if hasResult == '1' then result = ARGV[nextArg]; nextArg = nextArg + 1 end
+    if hasError == '1' then error = ARGV[nextArg]; nextArg = nextArg + 1 end
+    index = tonumber(index)
+    if index >= 0 and index < total and code ~= '' then
+      local current = written[index] or string.sub(states, index + 1, index + 1)
+      if not FINISHED[current] then
+        local took = false
+        if code == current then
+          if code == 'r' and progress ~= '' then
+            setProgress(index, progress)
+            took = true
+          end
+        else
+          took = true
+          written[index] = code
+          redis.call('SETRANGE', st, index, code)
+          if FINISHED[code] then
+            counts[code] = counts[code] + 1
+            -- A job's share of the queue depth is its reservation; tasks past it never counted.
+            if counts.c + counts.f + counts.x <= rTasks then released = released + 1 end
+          end
+          setProgress(index, code == 'r' and progress ~= '' and progress)
+          if result then
+            results[#results + 1] = index
+            results[#results + 1] = result
+          end
+          if error then
+            errors[#errors + 1] = index
+            errors[#errors + 1] = error
+          end
+          resultBytes = resultBytes + tonumber(bytes)
+        end
+        if took then changed[#changed + 1] = position end
+      end
+    end
+  end
+  if #changed > 0 then
+    seq = seq + 1
+    redis.call('HSET', JK, 'completed', counts.c, 'failed', counts.f, 'cancelled', counts.x, 'resultBytes', resultBytes, 'seq', seq)
+    if released > 0 then redis.call('DECRBY', P .. ':queued', released) end
+    local progressSet, progressDropped = {}, {}
+    for _, index in ipairs(progressTouched) do
+      if progressOf[index] then
+        progressSet[#progressSet + 1] = index
+        progressSet[#progressSet + 1] = progressOf[index]
+      else
+        progressDropped[#progressDropped + 1] = index
+      end
+    end
+    each('HSET', prog, progressSet, 1, #progressSet)
+    each('HDEL', prog, progressDropped, 1, #progressDropped)
+    each('HSET', key(ID, 'res'), results, 1, #results)
+    each('HSET', key(ID, 'err'), errors, 1, #errors)
+  end
+end
+return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or ''}
+`);
+
+/** ARGV: p, id. Cancels every unfinished task; returns like apply, with indexes and input JSON instead of positions. */
+const settle = script(`
+local h = redis.call('HMGET', JK, 'status', 'total', 'completed', 'failed', 'cancelled', 'resultBytes', 'seq', 'rTasks', 'summary')
+if not h[1] then return {} end
+local status, total, seq, rTasks = h[1], tonumber(h[2]), tonumber(h[7]), tonumber(h[8])
+local completed, failed, cancelled = tonumber(h[3]), tonumber(h[4]), tonumber(h[5])
+local changed, inputs = {}, {}
+if not isFinal(status) then
+  local states = redis.call('GET', key(ID, 'st')) or ''
+  for i = 1, #states do
+    local code = string.sub(states, i, i)
+    if code == 'q' or code == 'r' then changed[#changed + 1] = i - 1 end
+  end
+  if #changed > 0 then
+    local before = completed + failed + cancelled
+    cancelled = cancelled + #changed
+    local released = math.min(before + #changed, rTasks) - math.min(before, rTasks)
+    if released > 0 then redis.call('DECRBY', P .. ':queued', released) end
+    redis.call('SET', key(ID, 'st'), (string.gsub(states, '[qr]', 'x')))
+    redis.call('DEL', key(ID, 'prog'))
+    seq = seq + 1
+    redis.call('HSET', JK, 'cancelled', cancelled, 'seq', seq)
+    if #changed > 64 then
+      local all = redis.call('LRANGE', key(ID, 'in'), 0, -1)
+      for n, index in ipairs(changed) do inputs[n] = all[index + 1] end
+    else
+      for n, index in ipairs(changed) do inputs[n] = redis.call('LINDEX', key(ID, 'in'), index) end
+    end
+  end
+end
+return {seq, changed, status, total, completed, failed, cancelled, tonumber(h[6]), h[9] or '', inputs}
+`);
+
+/** ARGV: p, id, maxTotal, then 3 per task: has key ('1'/'0'), key, input JSON. Returns {position, index} pairs. */
+const appendTasks = script(`
+local h = redis.call('HMGET', JK, 'status', 'total')
+if not h[1] or isFinal(h[1]) then return {} end
+local total, maxTotal = tonumber(h[2]), tonumber(ARGV[3])
+local seen, inputs = key(ID, 'seen'), key(ID, 'in')
+local appended, codes = {}, {}
+for i = 0, (#ARGV - 3) / 3 - 1 do
+  local b = 4 + i * 3
+  if ARGV[b] == '0' or redis.call('SADD', seen, ARGV[b + 1]) == 1 then
+    if total < maxTotal then
+      redis.call('RPUSH', inputs, ARGV[b + 2])
+      appended[#appended + 1] = i
+      appended[#appended + 1] = total
+      codes[#codes + 1] = 'q'
+      total = total + 1
+    end
+  end
+end
+if #codes > 0 then
+  redis.call('APPEND', key(ID, 'st'), table.concat(codes))
+  redis.call('HSET', JK, 'total', total)
+  redis.call('HINCRBY', JK, 'seq', 1)
+end
+return appended
+`);
+
+/** ARGV: p, id, keys... Returns how many keys the job has seen (0 for an unknown job). */
+const markSeen = script(`
+local status = redis.call('HGET', JK, 'status')
+if not status then return 0 end
+if not isFinal(status) and #ARGV > 2 then each('SADD', key(ID, 'seen'), ARGV, 3, #ARGV) end
+return redis.call('SCARD', key(ID, 'seen'))
+`);
+
+/** ARGV: p, id, offset, limit. Returns {first index, inputs, states, results, errors} or {}. */
+const tasks = script(`
+local total = tonumber(redis.call('HGET', JK, 'total') or '0')
+local first = math.max(0, tonumber(ARGV[3]))
+local last = math.min(total, first + tonumber(ARGV[4])) - 1
+if last < first then return {} end
+local fields = {}
+for i = first, last do fields[#fields + 1] = i end
+local function readHash(k)
+  local values = {}
+  local i = 1
+  while i <= #fields do
+    local j = math.min(i + 999, #fields)
+    for _, v in ipairs(redis.call('HMGET', k, unpack(fields, i, j))) do values[#values + 1] = v end
+    i = j + 1
+  end
+  return values
+end
+return {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last), readHash(key(ID, 'res')), readHash(key(ID, 'err'))}
+`);
+
+export const TASK_SCRIPTS = { apply, settle, appendTasks, markSeen, tasks } as const;

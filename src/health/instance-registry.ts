@@ -1,0 +1,54 @@
+import { hostname } from 'node:os';
+import type { PoolStats } from '../pool/task-scheduler';
+
+/** One instance as the pool panel shows it: plain data, the same in memory and in Redis. */
+export interface InstanceInfo {
+  id: string;
+  host: string;
+  pid: number;
+  /** ISO 8601. */
+  startedAt: string;
+  stats: PoolStats;
+}
+
+/** An entry of GET /pool's `instances`: `self` marks the instance that answered. */
+export type InstanceView = InstanceInfo & { self: boolean };
+
+/** INSTANCE_ID, or host name and process id (unique on one host, readable on the panel). */
+export function instanceId(configured: string | undefined): string {
+  return configured ?? `${hostname()}-${process.pid}`;
+}
+
+/** This instance: who it is, fixed at start-up, and its pool figures read when asked. */
+export class LocalInstance {
+  readonly host = hostname();
+  readonly pid = process.pid;
+  readonly startedAt = new Date().toISOString();
+
+  constructor(
+    readonly id: string,
+    private readonly stats: () => PoolStats,
+  ) {}
+
+  snapshot(): InstanceInfo {
+    return { id: this.id, host: this.host, pid: this.pid, startedAt: this.startedAt, stats: this.stats() };
+  }
+}
+
+/**
+ * The instances serving this deployment, for the pool panel. The memory implementation knows
+ * only this one; RedisInstanceRegistry (src/cluster) lists every live instance of the cluster.
+ */
+export abstract class InstanceRegistry {
+  constructor(readonly local: LocalInstance) {}
+
+  /** Every live instance, this one first (with its figures of now), then the others by id. */
+  abstract list(): Promise<InstanceView[]>;
+}
+
+/** The embedded mode: one instance, nothing shared. */
+export class MemoryInstanceRegistry extends InstanceRegistry {
+  async list(): Promise<InstanceView[]> {
+    return [{ ...this.local.snapshot(), self: true }];
+  }
+}

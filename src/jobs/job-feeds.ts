@@ -1,0 +1,89 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ALL_JOBS, EventBus, type EventName, type JobEvent } from './event-bus';
+import { isFinal } from './job.model';
+import { JobStore } from './job.store';
+import { toSnapshot, toView } from './job.view';
+
+const FINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+
+/**
+ * Watching jobs, from any instance: a snapshot read from the store, then the events published
+ * after it, through the bus. Subscribing comes first and the snapshot second; events the snapshot
+ * already contains (seq not above the snapshot's) are dropped, so every task is counted once.
+ */
+@Injectable()
+export class JobFeeds {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+  ) {}
+
+  /**
+   * Sends a snapshot, then every later event of the job (or of every job, for `*`) to `send`.
+   * Throws 404 (before sending anything) for a job the caller may not see. Returns the stop.
+   */
+  async watch(jobId: string, owner: string | undefined, send: (event: JobEvent) => void): Promise<() => void> {
+    let early: JobEvent[] | undefined = [];
+    /** Per job: events up to this seq are in the snapshot sent. */
+    const seen = new Map<string, number>();
+    const visible = (event: JobEvent) => owner === undefined || event.owner === owner;
+    const deliver = (event: JobEvent) => {
+      const upTo = seen.get(event.jobId);
+      if (upTo === undefined || event.seq > upTo) send(event);
+    };
+    const stop = await this.bus.subscribe(jobId, (event) => {
+      if (!visible(event)) return;
+      if (early) early.push(event);
+      else deliver(event);
+    });
+    try {
+      const ids = jobId === ALL_JOBS ? await this.store.unfinished() : [jobId];
+      for (const id of ids) {
+        const snapshot = await this.store.snapshot(id);
+        const header = snapshot?.header;
+        if (!snapshot || !header || (owner !== undefined && header.owner !== owner)) {
+          if (jobId === ALL_JOBS) continue;
+          throw new NotFoundException(`job ${id} not found`);
+        }
+        seen.set(id, header.seq);
+        send({ event: 'job.snapshot', jobId: id, owner: header.owner, seq: header.seq, data: toSnapshot(snapshot) });
+        if (jobId !== ALL_JOBS && isFinal(header.status)) {
+          send({ event: `job.${header.status}` as EventName, jobId: id, owner: header.owner, seq: header.seq, data: toView(header) });
+          stop();
+          return () => {};
+        }
+      }
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    const waiting = early;
+    early = undefined;
+    for (const event of waiting) deliver(event);
+    return stop;
+  }
+
+  /** Resolves true once the job is final (false if `ms` passes first, or the job is unknown: true). */
+  async waitFor(jobId: string, ms: number): Promise<boolean> {
+    let finished!: () => void;
+    const final = new Promise<true>((resolve) => (finished = () => resolve(true)));
+    const stop = await this.bus.subscribe(jobId, (event) => FINAL_EVENTS.has(event.event) && finished());
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      const check = async () => {
+        const job = await this.store.get(jobId).catch(() => undefined);
+        if (!job || isFinal(job.status)) finished();
+      };
+      await check();
+      // Across instances a final event is lost only if its publisher died in between; a slow poll covers that.
+      if (this.config.REDIS_URL) timers.push(setInterval(() => void check(), 1_000));
+      const timeout = new Promise<false>((resolve) => timers.push(setTimeout(() => resolve(false), ms)));
+      return await Promise.race([final, timeout]);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      stop();
+    }
+  }
+}

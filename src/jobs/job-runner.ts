@@ -1,0 +1,267 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { instanceId } from '../health/instance-registry';
+import { EventBus, type EventName } from './event-bus';
+import type { JobHeader } from './job-data';
+import type { JobContext } from './job-kind';
+import { JobKinds } from './job-kinds';
+import { JobObservers } from './job-observers';
+import { isFinal } from './job.model';
+import { JobStore } from './job.store';
+import { toView } from './job.view';
+import { HandedBack, TaskQueue } from './task-queue';
+import { TaskRecorder } from './task-recorder';
+
+/** A job this instance coordinates. */
+interface Run {
+  /** Aborted when the job is cancelled (its tasks stop everywhere). */
+  cancel: AbortController;
+  /** Aborted when this instance stops coordinating it (shutdown hand-back, lost lease): tasks go on. */
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+/** This runner's lease lapsed and another instance took the job. */
+class LeaseLost extends Error {}
+
+/**
+ * Coordinates jobs: takes a job's lease, starts it, lets its kind plan and run its pool tasks,
+ * and ends it (leftover tasks cancelled, final status, admission released, final event). The
+ * lease is renewed while the job runs; in the cluster mode, jobs whose lease lapsed (their
+ * runner's instance died) or was given back (it shut down) are taken over by whichever instance
+ * claims them first, and their kind carries on from the stored state.
+ */
+@Injectable()
+export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobRunner.name);
+  private readonly runs = new Map<string, Run>();
+  readonly instanceId: string;
+  private readonly leaseMs: number;
+  private sweeper?: NodeJS.Timeout;
+  private readonly unlisten: () => void;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+    private readonly queue: TaskQueue,
+    private readonly kinds: JobKinds,
+    private readonly recorder: TaskRecorder,
+    private readonly observers: JobObservers,
+  ) {
+    this.instanceId = instanceId(config.INSTANCE_ID);
+    // The embedded mode has nobody to hand a job to: its lease never needs to lapse.
+    this.leaseMs = config.REDIS_URL ? config.CLUSTER_LEASE_MS : 24 * 3_600_000;
+    this.unlisten = bus.onSignal((message) => {
+      if (message.type === 'cancel') this.runs.get(message.jobId)?.cancel.abort(new Error(message.reason));
+    });
+  }
+
+  /** Cluster mode: look for orphaned jobs now and then (and at once: jobs left by a previous instance). */
+  onApplicationBootstrap(): void {
+    if (!this.config.REDIS_URL) return;
+    const every = Math.max(250, Math.floor(this.leaseMs / 4));
+    this.sweeper = setInterval(() => void this.takeOver(), every);
+    this.sweeper.unref();
+    void this.takeOver();
+  }
+
+  /** Not onModuleDestroy: that comes before the drain (beforeApplicationShutdown), which still cancels through the bus. */
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+    this.unlisten();
+  }
+
+  /** Jobs this instance coordinates right now. */
+  get running(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  /** Starts coordinating a job just created here (its lease is taken first). */
+  async begin(id: string): Promise<void> {
+    if (await this.store.claim(id, this.instanceId, this.leaseMs)) this.launch(id);
+  }
+
+  /** Resolves once this instance stopped coordinating the job (or at once if it does not). */
+  settled(id: string): Promise<void> {
+    return this.runs.get(id)?.done ?? Promise.resolve();
+  }
+
+  /** Stops the job's tasks if it runs here (a cancel from another instance arrives as a bus signal). */
+  abortLocal(id: string, reason: string): void {
+    this.runs.get(id)?.cancel.abort(new Error(reason));
+  }
+
+  /**
+   * Shutdown in the cluster mode: stop coordinating every job and give its lease back, so another
+   * instance takes it over at once; nothing is cancelled.
+   */
+  async handBack(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweeper);
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.stop.abort(new HandedBack());
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  private async takeOver(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      for (const id of await this.store.unclaimed()) {
+        if (this.stopped || this.runs.has(id)) continue;
+        if (await this.store.claim(id, this.instanceId, this.leaseMs)) {
+          this.logger.log({ jobId: id, msg: 'taking over a job whose runner is gone' });
+          this.launch(id);
+        }
+      }
+    } catch (err) {
+      this.logger.warn(`looking for orphaned jobs failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private launch(id: string): void {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const run: Run = { cancel: new AbortController(), stop: new AbortController(), done };
+    this.runs.set(id, run);
+    setImmediate(
+      () =>
+        void this.run(id, run).finally(() => {
+          this.runs.delete(id);
+          settle();
+        }),
+    );
+  }
+
+  private async run(id: string, run: Run): Promise<void> {
+    const renewal = setInterval(() => void this.renew(id, run), Math.max(100, Math.floor(this.leaseMs / 3)));
+    renewal.unref();
+    const handedOver = () => run.stop.signal.aborted && !run.cancel.signal.aborted;
+    try {
+      let job = await this.store.get(id);
+      if (!job || isFinal(job.status)) return;
+      if (job.cancelRequested) run.cancel.abort(new Error(job.cancelRequested));
+      if (job.status === 'queued') {
+        const started = await this.store.start(id, Date.now());
+        if (started) {
+          job = started;
+          await this.bus.publish({ event: 'job.started', jobId: id, owner: job.owner, seq: job.seq, data: toView(job) });
+        }
+      }
+      const kind = this.kinds.get(job.kind);
+      const signal = AbortSignal.any([run.cancel.signal, run.stop.signal]);
+      if (!signal.aborted) await kind.execute(this.context(job, run, signal));
+      if (handedOver()) return;
+      await this.finish(id, run.cancel.signal.aborted ? 'cancelled' : undefined);
+    } catch (err) {
+      if (handedOver()) return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error({ jobId: id, msg: `job failed: ${message}` });
+      try {
+        await this.finish(id, 'failed', message);
+      } catch (finishErr) {
+        // The store is unreachable: the lease lapses and an instance takes the job over later.
+        this.logger.warn({ jobId: id, msg: `could not end the job: ${finishErr instanceof Error ? finishErr.message : String(finishErr)}` });
+        run.stop.abort(new LeaseLost());
+      }
+    } finally {
+      clearInterval(renewal);
+      if (run.stop.signal.reason instanceof HandedBack) await this.store.release(id, this.instanceId).catch(() => {});
+    }
+  }
+
+  private async renew(id: string, run: Run): Promise<void> {
+    try {
+      if (!(await this.store.renew(id, this.instanceId, this.leaseMs))) {
+        this.logger.warn({ jobId: id, msg: 'lease lost: another instance runs the job now' });
+        run.stop.abort(new LeaseLost());
+      }
+    } catch {
+      // Unreachable store: keep going; if it stays away the lease lapses and another instance takes over.
+    }
+  }
+
+  private context(job: JobHeader, run: Run, signal: AbortSignal): JobContext<any, any> {
+    const { id } = job;
+    const ref = { id, kind: job.kind, owner: job.owner };
+    const stopped = new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    return {
+      job,
+      signal,
+      snapshot: async () => (await this.store.snapshot(id))!,
+      inputs: (offset, limit) => this.store.inputs(id, offset, limit),
+      // Updates recorded here may still wait for their coalescing window: store them first.
+      task: async (index) => {
+        await this.recorder.flush(id);
+        return (await this.store.tasks(id, index, 1))[0];
+      },
+      tasks: async (offset, limit) => {
+        await this.recorder.flush(id);
+        return this.store.tasks(id, offset, limit);
+      },
+      runTask: async (request) => {
+        if (signal.aborted) return;
+        try {
+          await Promise.race([this.queue.run({ ...request, jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal), stopped]);
+        } catch (err) {
+          if (signal.aborted) return;
+          // The queue gave up on it (BullMQ failed it after repeated stalls).
+          const error = `worker failed: ${err instanceof Error ? err.message : String(err)}`;
+          this.recorder.record(
+            ref,
+            request.indexes.map((index) => ({ index, state: 'failed', error })),
+            (index) => request.inputs[request.indexes.indexOf(index)],
+          );
+          await this.recorder.flush(id);
+        }
+      },
+      addTasks: async (tasks, maxTotal) => {
+        const added = await this.store.appendTasks(id, tasks, maxTotal);
+        if (added.length > 0 && this.bus.mayHaveSubscribers(id)) {
+          const kind = this.kinds.get(job.kind);
+          const seq = (await this.store.get(id))?.seq ?? 0;
+          const updates = added.map(({ index, input }) => ({ index, ...kind.summarize(input, undefined), state: 'queued' }));
+          await this.bus.publish({ event: 'task.progress', jobId: id, owner: job.owner, seq, data: { jobId: id, updates } });
+        }
+        return added as never;
+      },
+      markSeen: (keys) => this.store.markSeen(id, keys),
+      report: async (updates, inputs) => {
+        this.recorder.record(ref, updates, (index) => inputs[updates.findIndex((update) => update.index === index)]);
+        await this.recorder.flush(id);
+      },
+      setSummary: (summary) => this.store.setSummary(id, summary),
+    };
+  }
+
+  /** Ends the job: leftovers cancelled, final status, holdings released, the final event. */
+  private async finish(id: string, forced?: 'cancelled' | 'failed', reason?: string): Promise<void> {
+    await this.recorder.flush(id);
+    const current = await this.store.get(id);
+    if (!current || isFinal(current.status)) return;
+    const ref = { id, kind: current.kind, owner: current.owner };
+    await this.recorder.publish(ref, await this.store.settle(id), () => undefined);
+    const settled = (await this.store.get(id))!;
+    const status = forced ?? (settled.failed > 0 && settled.completed === 0 ? 'failed' : 'completed');
+    const why = (status === 'cancelled' ? settled.cancelRequested : undefined) ?? reason ?? (status === 'failed' ? 'every task failed' : undefined);
+    const final = await this.store.finish(id, status, why, Date.now());
+    if (!final) return;
+    const view = toView(final);
+    await this.bus.publish({ event: `job.${final.status}` as EventName, jobId: id, owner: final.owner, seq: final.seq, data: view });
+    this.observers.jobFinished(view);
+    // Routine endings are debug (a line per job costs measurable time under load); others warn.
+    const level = final.status === 'completed' && final.failed === 0 ? 'debug' : 'warn';
+    this.logger[level]({
+      jobId: id,
+      msg: `job ${final.status}`,
+      kind: final.kind,
+      total: final.total,
+      completed: final.completed,
+      failed: final.failed,
+      cancelled: final.cancelled,
+      ms: (final.finishedAt ?? 0) - (final.startedAt ?? 0),
+      ...(final.reason ? { reason: final.reason } : {}),
+    });
+  }
+}

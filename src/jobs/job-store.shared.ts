@@ -1,0 +1,31 @@
+/** Helpers both job stores share, so memory and Redis hand out the same shapes. */
+import type { TaskState } from '../pool/task-protocol';
+import type { Applied, JobHeader } from './job-data';
+import { STATE_CODES } from './job.model';
+
+export const STATE_OF_CODE: Record<string, TaskState> = Object.fromEntries(Object.entries(STATE_CODES).map(([state, code]) => [code, state as TaskState]));
+
+const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE_CODES.cancelled]);
+
+export function isFinishedCode(code: string): boolean {
+  return FINISHED_CODES.has(code);
+}
+
+/** What apply and settle answer for an unknown job: nothing changed, seq 0. */
+export function NOTHING_APPLIED(): Applied {
+  return { seq: 0, changed: [], header: { status: 'cancelled', total: 0, completed: 0, failed: 0, cancelled: 0, resultBytes: 0 } };
+}
+
+/** A copy of plain data (primitives are shared: they cannot change). */
+export function copyData<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+}
+
+/** A header the caller may keep or change without touching the store's own. */
+export function copyHeader(header: JobHeader): JobHeader {
+  const copy: JobHeader = { ...header, reservation: { ...header.reservation } };
+  if (header.params !== undefined) copy.params = copyData(header.params);
+  if (header.summary !== undefined) copy.summary = { ...header.summary };
+  for (const key of Object.keys(copy) as (keyof JobHeader)[]) if (copy[key] === undefined) delete copy[key];
+  return copy;
+}

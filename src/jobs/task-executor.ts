@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { setMaxListeners } from 'node:events';
+import type { TaskUpdate } from '../pool/task-protocol';
+import { TaskScheduler } from '../pool/task-scheduler';
+import { EventBus } from './event-bus';
+import { isFinal } from './job.model';
+import { JobStore } from './job.store';
+import { HandedBack, type PoolTask } from './task-queue';
+import { TaskRecorder } from './task-recorder';
+
+/**
+ * Runs pool tasks on this instance's worker threads, whichever instance's runner asked for them:
+ * the TaskQueue hands each one here. The task's updates are stored (TaskRecorder) before
+ * `execute` resolves, so a task counts as done only once its results are safe. A cancel reaches
+ * the tasks of a job here from any instance, through the bus.
+ */
+@Injectable()
+export class TaskExecutor implements OnApplicationShutdown {
+  private readonly logger = new Logger(TaskExecutor.name);
+  /** Running tasks by job, to stop them when the job is cancelled anywhere. */
+  private readonly running = new Map<string, Set<AbortController>>();
+  private readonly unlisten: () => void;
+  /**
+   * Cluster mode: a task is done only once its updates are stored (its BullMQ job completes
+   * after that, and another instance's runner reads them). Embedded: updates may wait for the
+   * coalescing window; the runner flushes before it reads a result or ends a job.
+   */
+  private readonly storeBeforeDone: boolean;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly store: JobStore,
+    private readonly recorder: TaskRecorder,
+    private readonly scheduler: TaskScheduler,
+    bus: EventBus,
+  ) {
+    this.storeBeforeDone = config.REDIS_URL !== undefined;
+    this.unlisten = bus.onSignal((message) => {
+      if (message.type !== 'cancel') return;
+      for (const controller of this.running.get(message.jobId) ?? []) controller.abort(new Error(message.reason));
+    });
+  }
+
+  /** Not onModuleDestroy: that comes before the drain (beforeApplicationShutdown), which still cancels through the bus. */
+  onApplicationShutdown(): void {
+    this.unlisten();
+  }
+
+  /** Throws HandedBack if `signal` says this instance is leaving (the queue gives the task to another). */
+  async execute(task: PoolTask, signal: AbortSignal): Promise<void> {
+    const inputs = new Map<number, unknown>();
+    task.indexes.forEach((index, i) => inputs.set(index, task.inputs[i]));
+    const inputOf = (index: number) => inputs.get(index);
+    const ref = { id: task.jobId, kind: task.kind, owner: task.owner };
+    const record = (updates: readonly TaskUpdate[]) => this.recorder.record(ref, updates, inputOf);
+    // A task queued before its job was cancelled (or ended) is not worth a thread.
+    const job = await this.store.get(task.jobId);
+    if (!job || isFinal(job.status)) return;
+    if (job.cancelRequested) {
+      record(task.indexes.map((index) => ({ index, state: 'cancelled' })));
+      return this.recorder.flush(task.jobId);
+    }
+    const controller = new AbortController();
+    // Every running task of the job listens for its cancel (a crawl runs up to `concurrency` at once).
+    setMaxListeners(0, controller.signal);
+    const forward = () => controller.abort(signal.reason);
+    if (signal.aborted) forward();
+    signal.addEventListener('abort', forward, { once: true });
+    let tasks = this.running.get(task.jobId);
+    if (!tasks) this.running.set(task.jobId, (tasks = new Set()));
+    tasks.add(controller);
+    try {
+      // A one-task pool task (a page, a huge number) shows as running when a worker takes it;
+      // multi-number chunks report their own (big) numbers, so small ones cost no extra update.
+      const onStart = task.indexes.length === 1 ? () => record([{ index: task.indexes[0], state: 'running' }]) : undefined;
+      await this.scheduler.run(task.worker, task.payload, { signal: controller.signal, onStart, stream: task.stream, onUpdates: record });
+    } catch (err) {
+      if (controller.signal.reason instanceof HandedBack) {
+        await this.recorder.flush(task.jobId); // what finished before is kept
+        throw controller.signal.reason;
+      }
+      const cancelled = controller.signal.aborted;
+      const error = cancelled ? undefined : `worker failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (error) this.logger.warn({ jobId: task.jobId, msg: error, tasks: task.indexes.length });
+      // Tasks that finished before keep their result: the recorder and the store never replace a finished task.
+      record(task.indexes.map((index) => ({ index, state: cancelled ? 'cancelled' : 'failed', error })));
+    } finally {
+      signal.removeEventListener('abort', forward);
+      tasks.delete(controller);
+      if (tasks.size === 0 && this.running.get(task.jobId) === tasks) this.running.delete(task.jobId);
+    }
+    if (this.storeBeforeDone) await this.recorder.flush(task.jobId);
+  }
+}

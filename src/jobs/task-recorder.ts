@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isFinished, type TaskUpdate } from '../pool/task-protocol';
+import type { Applied, StoredUpdate } from './job-data';
+import { JobKinds } from './job-kinds';
+import { JobObservers } from './job-observers';
+import type { JobKindName } from './job.model';
+import { JobStore } from './job.store';
+import { EventBus } from './event-bus';
+
+/** Task updates per `task.progress` message at most (~50 KB: one giant frame would sit whole in a client's send buffer). */
+const MAX_UPDATES_PER_MESSAGE = 1_000;
+/** Buffered updates past which a job's buffer is written at once instead of at the end of the window. */
+const MAX_BUFFERED_UPDATES = 5_000;
+
+/** The job a batch of task updates belongs to. */
+export interface JobRef {
+  id: string;
+  kind: JobKindName;
+  owner?: string;
+}
+
+interface Buffer {
+  job: JobRef;
+  updates: Map<number, StoredUpdate>;
+  inputs: Map<number, unknown>;
+  timer?: NodeJS.Timeout;
+  /** Writes of one job go to the store one after the other, so their events keep the store's order. */
+  writing: Promise<void>;
+}
+
+/**
+ * Stores task updates and publishes them, wherever the task ran. Updates are coalesced per job
+ * for PROGRESS_FLUSH_MS (the newest per task wins; a finished task's update is never replaced),
+ * then written to the store in one call and published as `task.progress` events carrying the
+ * seq that write made: one store round trip and one message per window, however many updates.
+ */
+@Injectable()
+export class TaskRecorder {
+  private readonly buffers = new Map<string, Buffer>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+    private readonly kinds: JobKinds,
+    private readonly observers: JobObservers,
+  ) {}
+
+  /** Buffers updates of `job`; `inputOf` gives a task's input (for the summary in events). */
+  record(job: JobRef, updates: readonly TaskUpdate[], inputOf: (index: number) => unknown): void {
+    let buffer = this.buffers.get(job.id);
+    if (!buffer) this.buffers.set(job.id, (buffer = { job, updates: new Map(), inputs: new Map(), writing: Promise.resolve() }));
+    const kind = this.kinds.get(job.kind);
+    for (const update of updates) {
+      const held = buffer.updates.get(update.index);
+      if (held && isFinished(held.state)) continue;
+      // A progress tick without a number adds nothing to a running task's update.
+      if (held && update.state === 'running' && held.state === 'running' && update.progress === undefined) continue;
+      const stored: StoredUpdate = update.result !== undefined ? { ...update, bytes: kind.sizeOf(update.result) } : update;
+      buffer.updates.set(update.index, stored);
+      if (!buffer.inputs.has(update.index)) buffer.inputs.set(update.index, inputOf(update.index));
+    }
+    if (buffer.updates.size >= MAX_BUFFERED_UPDATES) void this.flush(job.id).catch(() => {});
+    else if (!buffer.timer) buffer.timer = setTimeout(() => void this.flush(job.id).catch(() => {}), this.config.PROGRESS_FLUSH_MS);
+  }
+
+  /**
+   * Writes the job's buffered updates now and publishes them; resolves once stored and sent.
+   * Rejects if the store is unreachable (the updates stay buffered for the next attempt).
+   */
+  flush(jobId: string): Promise<void> {
+    const buffer = this.buffers.get(jobId);
+    if (!buffer) return Promise.resolve();
+    const write = buffer.writing.then(() => this.write(buffer));
+    buffer.writing = write.catch(() => {});
+    return write;
+  }
+
+  /** Publishes what a store write changed (the runner's own writes: settling leftovers). */
+  async publish(job: JobRef, applied: Applied, inputOf: (index: number) => unknown): Promise<void> {
+    const kind = this.kinds.get(job.kind);
+    if (this.observers.any) {
+      for (const change of applied.changed) if (isFinished(change.state)) this.observers.taskFinished(job.kind, change.state as 'completed', change.result);
+    }
+    if (applied.changed.length === 0 || !this.bus.mayHaveSubscribers(job.id)) return;
+    const updates: Record<string, unknown>[] = [];
+    for (const { index, state, progress, result, error, input } of applied.changed) {
+      // Built with plain assignments: this runs once per task update, hundreds of thousands per job.
+      const update: Record<string, unknown> = { index, ...kind.summarize(input !== undefined ? input : inputOf(index), result) };
+      update.state = state;
+      if (progress !== undefined && state === 'running') update.progress = progress;
+      if (error !== undefined) update.error = error;
+      updates.push(update);
+    }
+    const { summary } = applied.header;
+    for (let from = 0; from < updates.length; from += MAX_UPDATES_PER_MESSAGE) {
+      const slice = updates.slice(from, from + MAX_UPDATES_PER_MESSAGE);
+      await this.bus.publish({ event: 'task.progress', jobId: job.id, owner: job.owner, seq: applied.seq, data: { jobId: job.id, updates: slice, ...(summary ? { summary } : {}) } });
+    }
+  }
+
+  private async write(buffer: Buffer): Promise<void> {
+    clearTimeout(buffer.timer);
+    buffer.timer = undefined;
+    const { job } = buffer;
+    if (buffer.updates.size === 0) return this.forgetIfIdle(buffer);
+    const updates = [...buffer.updates.values()];
+    const inputs = buffer.inputs;
+    buffer.updates = new Map();
+    buffer.inputs = new Map();
+    let applied: Applied;
+    try {
+      applied = await this.store.apply(job.id, updates);
+    } catch (err) {
+      // Put them back (newer ones recorded meanwhile win) for the next flush.
+      for (const update of updates) if (!buffer.updates.has(update.index)) buffer.updates.set(update.index, update);
+      for (const [index, input] of inputs) if (!buffer.inputs.has(index)) buffer.inputs.set(index, input);
+      throw err;
+    }
+    await this.publish(job, applied, (index) => inputs.get(index));
+    this.forgetIfIdle(buffer);
+  }
+
+  /** A buffer is dropped only once idle, so one job's writes and events never run side by side. */
+  private forgetIfIdle(buffer: Buffer): void {
+    if (buffer.updates.size === 0 && !buffer.timer && this.buffers.get(buffer.job.id) === buffer) this.buffers.delete(buffer.job.id);
+  }
+}

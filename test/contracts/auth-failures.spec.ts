@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthFailures, MemoryAuthFailures } from '../../src/auth/auth-failures';
+import { RedisAuthFailures } from '../../src/cluster/redis-auth-failures';
+import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
+import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
+import { authFailuresContract } from './auth-failures.contract';
+
+const opened: AuthFailures[] = [];
+afterAll(() => {
+  for (const counter of opened.splice(0)) counter.close();
+});
+
+authFailuresContract('MemoryAuthFailures', (max, windowMs) => {
+  const counter = new MemoryAuthFailures(max, windowMs);
+  opened.push(counter);
+  return counter;
+});
+
+describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
+  let server: RedisServer;
+  const connections: Redis[] = [];
+  const connect = async () => {
+    const redis = connectRedis(server.url, { name: 'auth-failures-test' });
+    connections.push(redis);
+    await whenReady(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await connect();
+  });
+  afterAll(async () => {
+    for (const redis of connections) redis.disconnect();
+    await server?.stop();
+  });
+
+  authFailuresContract('RedisAuthFailures', (max, windowMs) => new RedisAuthFailures(connections[0], 'pcs', max, windowMs));
+
+  it('shares the count between instances: failures spread over two instances block the address on both', async () => {
+    const [a, b] = [new RedisAuthFailures(await connect(), 'pcs', 4, 60_000), new RedisAuthFailures(await connect(), 'pcs', 4, 60_000)];
+    await a.fail('192.0.2.7');
+    await b.fail('192.0.2.7');
+    await a.fail('192.0.2.7');
+    expect(await a.retryAfter('192.0.2.7')).toBe(0);
+    await b.fail('192.0.2.7');
+    expect(await a.retryAfter('192.0.2.7')).toBeGreaterThan(0);
+    expect(await b.retryAfter('192.0.2.7')).toBeGreaterThan(0);
+  });
+
+  it('keeps one expiring counter per address under the prefix', async () => {
+    const redis = connections[0];
+    await new RedisAuthFailures(redis, 'tenant-x', 5, 60_000).fail('2001:db8::1');
+    expect(await redis.keys('tenant-x:*')).toEqual(['tenant-x:auth-failures:2001:db8::1']);
+    expect(await redis.pttl('tenant-x:auth-failures:2001:db8::1')).toBeGreaterThan(0);
+  });
+
+  it('refuses with 503 and Retry-After at once when Redis is unreachable (a guesser gains nothing from an outage)', async () => {
+    const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
+    connections.push(dead);
+    const counter = new RedisAuthFailures(dead, 'pcs', 5, 60_000);
+    for (const call of [counter.retryAfter('192.0.2.9'), counter.fail('192.0.2.9')]) {
+      expect(await call.catch((error: unknown) => error)).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    }
+  });
+});

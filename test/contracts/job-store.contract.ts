@@ -1,0 +1,615 @@
+/**
+ * The JobStore contract (keyv's test-suite idea): one set of behaviours, run against every store
+ * (test/job-store.contract.spec.ts calls it for the memory and the Redis store).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobHeader, NewJob, RetentionPolicy } from '../../src/jobs/job-data';
+import type { JobStore } from '../../src/jobs/job.store';
+
+export interface StoreUnderTest {
+  store: JobStore;
+  /** A second store on the same backend (another instance): it must see the first one's writes. */
+  peer(): Promise<JobStore>;
+  /** Closes the stores and frees what they hold in the backend. */
+  cleanup(): Promise<void>;
+}
+
+export type MakeStore = (retention: RetentionPolicy) => Promise<StoreUnderTest>;
+
+const roomy: RetentionPolicy = { maxAgeMs: 3_600_000, maxCount: 1_000, maxBytes: 1 << 30 };
+const reservation = { tasks: 3, resultBytes: 100, crawlPages: 0, crawlFetches: 0 };
+
+function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
+  return { id, kind: 'fibonacci', callerId: 'alice', owner: 'alice', reservation, createdAt: Date.now(), ...overrides };
+}
+
+/** Creates a job the way admission does: read the version, then create at it. */
+async function create(store: JobStore, id: string, inputs: unknown[] = [10, 20, 30], overrides: Partial<NewJob> = {}): Promise<void> {
+  const { version } = await store.admission(overrides.callerId ?? 'alice');
+  expect(await store.create(newJob(id, { reservation: { ...reservation, tasks: inputs.length }, ...overrides }), inputs, version)).toBe(true);
+}
+
+/** Waits for a condition with a bounded poll (for time-based behaviour: lease and age expiry). */
+async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((wake) => setTimeout(wake, 50));
+  }
+}
+
+export function jobStoreContract(name: string, make: MakeStore): void {
+  describe(`JobStore contract: ${name}`, () => {
+    const opened: StoreUnderTest[] = [];
+    async function open(retention: Partial<RetentionPolicy> = {}): Promise<JobStore> {
+      const made = await make({ ...roomy, ...retention });
+      opened.push(made);
+      return made.store;
+    }
+    afterEach(async () => {
+      for (const made of opened.splice(0)) await made.cleanup();
+    });
+    const ids = async (store: JobStore) => (await store.list({ offset: 0, limit: 1_000 })).items.map((job) => job.id);
+
+    describe('create', () => {
+      it('stores a queued job at seq 1 with every task queued', async () => {
+        const store = await open();
+        const createdAt = Date.now();
+        await create(store, 'j', [1, 2, 3], { params: { depth: 2, nested: { a: [1] } }, createdAt, kind: 'crawl' });
+        const header = await store.get('j');
+        expect(header).toEqual({
+          id: 'j',
+          kind: 'crawl',
+          owner: 'alice',
+          callerId: 'alice',
+          params: { depth: 2, nested: { a: [1] } },
+          reservation: { ...reservation, tasks: 3 },
+          status: 'queued',
+          createdAt,
+          total: 3,
+          completed: 0,
+          failed: 0,
+          cancelled: 0,
+          resultBytes: 0,
+          seq: 1,
+        } satisfies JobHeader);
+        expect(await store.snapshot('j')).toEqual({ header, tasks: 'qqq', progress: {} });
+        expect(await store.inputs('j', 0, 10)).toEqual([1, 2, 3]);
+        expect(await store.unfinished()).toEqual(['j']);
+      });
+
+      it('keeps a job without owner or params without those fields', async () => {
+        const store = await open();
+        await create(store, 'j', [1], { owner: undefined, callerId: '10.0.0.1' });
+        const header = await store.get('j');
+        expect(header).not.toHaveProperty('owner');
+        expect(header).not.toHaveProperty('params');
+        expect(header?.callerId).toBe('10.0.0.1');
+      });
+
+      it('counts the reservation in the caller holdings and the queue depth, changing the version', async () => {
+        const store = await open();
+        const before = await store.admission('alice');
+        expect(before.held).toEqual({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
+        expect(before.queued).toBe(0);
+        const wants = { tasks: 50, resultBytes: 1_000, crawlPages: 50, crawlFetches: 4 };
+        expect(await store.create(newJob('a', { reservation: wants, kind: 'crawl' }), ['http://x/'], before.version)).toBe(true);
+        const after = await store.admission('alice');
+        expect(after.held).toEqual({ jobs: 1, resultBytes: 1_000, crawlPages: 50, crawlFetches: 4 });
+        expect(after.queued).toBe(50);
+        expect(after.version).not.toBe(before.version);
+        // Another caller holds nothing but sees the shared queue depth.
+        expect(await store.admission('bob')).toMatchObject({ held: { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 }, queued: 50 });
+        expect(await store.create(newJob('b', { reservation: wants }), [1], after.version)).toBe(true);
+        expect((await store.admission('alice')).held).toEqual({ jobs: 2, resultBytes: 2_000, crawlPages: 100, crawlFetches: 8 });
+      });
+
+      it('refuses a create at a stale version without writing anything', async () => {
+        const store = await open();
+        const { version } = await store.admission('alice');
+        await create(store, 'first');
+        const figures = await store.admission('alice');
+        expect(await store.create(newJob('late'), [1, 2], version)).toBe(false);
+        expect(await store.get('late')).toBeUndefined();
+        expect(await store.admission('alice')).toEqual(figures);
+        expect(await ids(store)).toEqual(['first']);
+      });
+
+      it('lets exactly one of two creates racing at one version through', async () => {
+        const store = await open();
+        const { version } = await store.admission('alice');
+        const results = await Promise.all([store.create(newJob('x'), [1], version), store.create(newJob('y'), [1], version)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.admission('alice')).held.jobs).toBe(1);
+      });
+
+      it('holds a 100k-task job and answers a snapshot and a page of it', async () => {
+        const store = await open();
+        const inputs = Array.from({ length: 100_000 }, (_, i) => i);
+        await create(store, 'big', inputs);
+        const updates = Array.from({ length: 5_000 }, (_, i) => ({ index: i * 20, state: 'completed' as const, result: `r${i}`, bytes: 2 }));
+        const applied = await store.apply('big', updates);
+        expect(applied.changed).toHaveLength(5_000);
+        expect(applied.header).toMatchObject({ completed: 5_000, resultBytes: 10_000, total: 100_000 });
+        const snapshot = await store.snapshot('big');
+        expect(snapshot?.tasks).toHaveLength(100_000);
+        expect(snapshot?.tasks.slice(0, 21)).toBe(`c${'q'.repeat(19)}c`);
+        const page = await store.tasks('big', 99_000, 1_000);
+        expect(page).toHaveLength(1_000);
+        expect(page[0]).toEqual({ index: 99_000, input: 99_000, state: 'completed', result: 'r4950' });
+        expect(page[1]).toEqual({ index: 99_001, input: 99_001, state: 'queued' });
+        expect(page[20]).toEqual({ index: 99_020, input: 99_020, state: 'completed', result: 'r4951' });
+      });
+    });
+
+    describe('apply', () => {
+      it('applies transitions in order, counting finished tasks and storing results and errors', async () => {
+        const store = await open();
+        await create(store, 'j', ['a', 'b', 'c', 'd']);
+        const applied = await store.apply('j', [
+          { index: 0, state: 'running' },
+          { index: 0, state: 'completed', result: { value: 'A' }, bytes: 7 },
+          { index: 1, state: 'failed', error: 'boom' },
+          { index: 2, state: 'running', progress: 0.25 },
+        ]);
+        expect(applied.seq).toBe(2);
+        expect(applied.changed).toEqual([
+          { index: 0, state: 'running' },
+          { index: 0, state: 'completed', result: { value: 'A' }, bytes: 7 },
+          { index: 1, state: 'failed', error: 'boom' },
+          { index: 2, state: 'running', progress: 0.25 },
+        ]);
+        expect(applied.header).toEqual({ status: 'queued', total: 4, completed: 1, failed: 1, cancelled: 0, resultBytes: 7 });
+        expect(await store.snapshot('j')).toMatchObject({ header: { seq: 2, completed: 1, failed: 1 }, tasks: 'cfrq', progress: { 2: 0.25 } });
+        expect(await store.tasks('j', 0, 4)).toEqual([
+          { index: 0, input: 'a', state: 'completed', result: { value: 'A' } },
+          { index: 1, input: 'b', state: 'failed', error: 'boom' },
+          { index: 2, input: 'c', state: 'running' },
+          { index: 3, input: 'd', state: 'queued' },
+        ]);
+      });
+
+      it('ignores updates that do not change anything, and never changes a finished task', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2, 3]);
+        await store.apply('j', [
+          { index: 0, state: 'completed', result: 'first', bytes: 5 },
+          { index: 1, state: 'running' },
+        ]);
+        const applied = await store.apply('j', [
+          { index: -1, state: 'completed' },
+          { index: 3, state: 'completed' },
+          { index: 0, state: 'completed', result: 'again', bytes: 5 },
+          { index: 0, state: 'failed', error: 'late crash' },
+          { index: 0, state: 'running' },
+          { index: 1, state: 'running' },
+          { index: 2, state: 'queued' },
+        ]);
+        expect(applied).toEqual({ seq: 2, changed: [], header: { status: 'queued', total: 3, completed: 1, failed: 0, cancelled: 0, resultBytes: 5 } });
+        expect(await store.tasks('j', 0, 3)).toEqual([
+          { index: 0, input: 1, state: 'completed', result: 'first' },
+          { index: 1, input: 2, state: 'running' },
+          { index: 2, input: 3, state: 'queued' },
+        ]);
+        expect((await store.get('j'))?.seq).toBe(2);
+      });
+
+      it('records progress of a running task and drops it when the task finishes', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2]);
+        await store.apply('j', [{ index: 0, state: 'running', progress: 0.1 }]);
+        const applied = await store.apply('j', [
+          { index: 0, state: 'running', progress: 0.5 },
+          { index: 1, state: 'running', progress: 0.9 },
+        ]);
+        expect(applied.seq).toBe(3);
+        expect(applied.changed).toHaveLength(2);
+        expect((await store.snapshot('j'))?.progress).toEqual({ 0: 0.5, 1: 0.9 });
+        await store.apply('j', [{ index: 0, state: 'completed', result: 1 }]);
+        expect(await store.snapshot('j')).toMatchObject({ tasks: 'cr', progress: { 1: 0.9 } });
+        expect((await store.snapshot('j'))?.progress).not.toHaveProperty('0');
+      });
+
+      it('keeps the last progress of a task that moved several times in one call', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2]);
+        await store.apply('j', [
+          { index: 0, state: 'running', progress: 0.5 },
+          { index: 0, state: 'queued' },
+          { index: 0, state: 'running', progress: 0.7 },
+          { index: 1, state: 'running', progress: 0.2 },
+          { index: 1, state: 'queued' },
+        ]);
+        expect(await store.snapshot('j')).toMatchObject({ tasks: 'rq', progress: { 0: 0.7 } });
+        expect((await store.snapshot('j'))?.progress).not.toHaveProperty('1');
+      });
+
+      it('counts each task once when the same updates arrive twice (a pool task run again)', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2, 3]);
+        const run = [
+          { index: 0, state: 'completed' as const, result: 'x', bytes: 1 },
+          { index: 1, state: 'failed' as const, error: 'e' },
+          { index: 2, state: 'cancelled' as const },
+        ];
+        await store.apply('j', run);
+        const again = await store.apply('j', run);
+        expect(again.changed).toEqual([]);
+        expect(again.header).toMatchObject({ completed: 1, failed: 1, cancelled: 1, resultBytes: 1 });
+      });
+
+      it('has no effect on an unknown job or a finished one', async () => {
+        const store = await open();
+        expect((await store.apply('nope', [{ index: 0, state: 'completed' }])).changed).toEqual([]);
+        await create(store, 'j', [1, 2]);
+        const done = await store.finish('j', 'failed', 'gave up', Date.now());
+        const applied = await store.apply('j', [{ index: 0, state: 'completed', result: 'r', bytes: 3 }]);
+        expect(applied.changed).toEqual([]);
+        expect(applied.seq).toBe(done?.seq);
+        expect(await store.tasks('j', 0, 2)).toEqual([
+          { index: 0, input: 1, state: 'queued' },
+          { index: 1, input: 2, state: 'queued' },
+        ]);
+        expect((await store.get('j'))?.resultBytes).toBe(0);
+      });
+
+      it('reports the summary set by setSummary in later writes', async () => {
+        const store = await open();
+        await create(store, 'j', [1]);
+        await store.setSummary('j', { pages: 1, bytes: 2_000 });
+        expect((await store.get('j'))?.summary).toEqual({ pages: 1, bytes: 2_000 });
+        expect((await store.apply('j', [{ index: 0, state: 'running' }])).header.summary).toEqual({ pages: 1, bytes: 2_000 });
+      });
+
+      it('keeps snapshots consistent with their seq while writes race', async () => {
+        const store = await open();
+        const n = 200;
+        await create(
+          store,
+          'j',
+          Array.from({ length: n }, (_, i) => i),
+        );
+        const writes = Array.from({ length: n }, (_, i) => store.apply('j', [{ index: i, state: 'completed', result: i }]));
+        const reads = Array.from({ length: 20 }, () => store.snapshot('j'));
+        await Promise.all(writes);
+        for (const snapshot of await Promise.all(reads)) {
+          const done = [...(snapshot?.tasks ?? '')].filter((code) => code === 'c').length;
+          expect(snapshot?.header.completed).toBe(done);
+          expect(snapshot?.header.seq).toBe(1 + done);
+        }
+        expect((await store.get('j'))?.seq).toBe(1 + n);
+      });
+    });
+
+    describe('queue depth and holdings', () => {
+      it('lowers the depth per finished task and releases the rest and the holdings at finish, once', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2, 3, 4]);
+        await create(store, 'other', [1], { callerId: 'bob', owner: 'bob' });
+        expect((await store.admission('alice')).queued).toBe(5);
+        await store.apply('j', [
+          { index: 0, state: 'running' },
+          { index: 1, state: 'completed' },
+          { index: 2, state: 'failed' },
+        ]);
+        expect((await store.admission('alice')).queued).toBe(3);
+        await store.apply('j', [{ index: 1, state: 'completed' }]);
+        expect((await store.admission('alice')).queued).toBe(3);
+        const finished = await store.finish('j', 'completed', undefined, Date.now());
+        expect(finished?.status).toBe('completed');
+        expect(await store.admission('alice')).toMatchObject({ held: { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 }, queued: 1 });
+        expect(await store.finish('j', 'failed', 'again', Date.now())).toBeUndefined();
+        expect(await store.admission('alice')).toMatchObject({ held: { jobs: 0 }, queued: 1 });
+        expect((await store.admission('bob')).held.jobs).toBe(1);
+      });
+
+      it('never counts a job for more than its reservation (a crawl past its maxPages)', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2, 3], { reservation: { ...reservation, tasks: 2 } });
+        expect((await store.admission('alice')).queued).toBe(2);
+        await store.apply(
+          'j',
+          [0, 1, 2].map((index) => ({ index, state: 'completed' as const })),
+        );
+        expect((await store.admission('alice')).queued).toBe(0);
+        await store.finish('j', 'completed', undefined, Date.now());
+        expect((await store.admission('alice')).queued).toBe(0);
+      });
+
+      it('lowers the depth for tasks settled by the store', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2, 3]);
+        await store.settle('j');
+        expect((await store.admission('alice')).queued).toBe(0);
+        await store.finish('j', 'cancelled', 'stop', Date.now());
+        expect((await store.admission('alice')).queued).toBe(0);
+      });
+    });
+
+    describe('settle', () => {
+      it('cancels every unfinished task, inputs included, in one seq', async () => {
+        const store = await open();
+        await create(store, 'j', ['a', 'b', 'c', 'd']);
+        await store.apply('j', [
+          { index: 0, state: 'completed', result: 1 },
+          { index: 2, state: 'running', progress: 0.5 },
+        ]);
+        const settled = await store.settle('j');
+        expect(settled.seq).toBe(3);
+        expect(settled.changed).toEqual([
+          { index: 1, state: 'cancelled', input: 'b' },
+          { index: 2, state: 'cancelled', input: 'c' },
+          { index: 3, state: 'cancelled', input: 'd' },
+        ]);
+        expect(settled.header).toEqual({ status: 'queued', total: 4, completed: 1, failed: 0, cancelled: 3, resultBytes: 0 });
+        expect(await store.snapshot('j')).toMatchObject({ tasks: 'cxxx', progress: {} });
+        expect(await store.settle('j')).toEqual({ ...settled, changed: [] });
+      });
+    });
+
+    describe('appendTasks and markSeen', () => {
+      it('appends unseen keys while under maxTotal, still marking the rest seen', async () => {
+        const store = await open();
+        await create(store, 'c', ['http://x/'], { kind: 'crawl' });
+        expect(await store.markSeen('c', ['http://x/'])).toBe(1);
+        const appended = await store.appendTasks(
+          'c',
+          [
+            { key: 'http://x/', input: 'dup' },
+            { key: 'http://x/a', input: 'a' },
+            { key: 'http://x/a', input: 'a again' },
+            { input: 'no key' },
+            { key: 'http://x/b', input: 'b' },
+            { key: 'http://x/c', input: 'c' },
+          ],
+          4,
+        );
+        expect(appended).toEqual([
+          { index: 1, input: 'a' },
+          { index: 2, input: 'no key' },
+          { index: 3, input: 'b' },
+        ]);
+        const header = await store.get('c');
+        expect(header).toMatchObject({ total: 4, seq: 2 });
+        expect((await store.snapshot('c'))?.tasks).toBe('qqqq');
+        expect(await store.inputs('c', 1, 10)).toEqual(['a', 'no key', 'b']);
+        // http://x/c came past maxTotal: not appended, but seen.
+        expect(await store.markSeen('c', ['http://x/c', 'http://x/d'])).toBe(5);
+        expect(await store.appendTasks('c', [{ key: 'http://x/e', input: 'e' }], 4)).toEqual([]);
+        expect((await store.get('c'))?.seq).toBe(2);
+        expect(await store.markSeen('c', [])).toBe(6);
+      });
+
+      it('appends nothing to an unknown or finished job', async () => {
+        const store = await open();
+        expect(await store.appendTasks('nope', [{ input: 1 }], 10)).toEqual([]);
+        await create(store, 'c', [1], { kind: 'crawl' });
+        await store.finish('c', 'completed', undefined, Date.now());
+        expect(await store.appendTasks('c', [{ key: 'k', input: 2 }], 10)).toEqual([]);
+        expect((await store.get('c'))?.total).toBe(1);
+      });
+    });
+
+    describe('start, requestCancel, finish', () => {
+      it('starts a queued job once', async () => {
+        const store = await open();
+        await create(store, 'j');
+        expect(await store.start('j', 1234)).toMatchObject({ status: 'running', startedAt: 1234, seq: 2 });
+        expect(await store.start('j', 5678)).toBeUndefined();
+        expect(await store.get('j')).toMatchObject({ startedAt: 1234, seq: 2 });
+        expect(await store.start('nope', 1)).toBeUndefined();
+      });
+
+      it('records the first cancel reason of an unfinished job', async () => {
+        const store = await open();
+        await create(store, 'j');
+        expect(await store.requestCancel('j', 'user')).toMatchObject({ id: 'j', cancelRequested: 'user' });
+        expect(await store.requestCancel('j', 'shutdown')).toMatchObject({ cancelRequested: 'user' });
+        expect(await store.requestCancel('nope', 'user')).toBeUndefined();
+        await create(store, 'done');
+        await store.finish('done', 'completed', undefined, Date.now());
+        expect(await store.requestCancel('done', 'late')).not.toHaveProperty('cancelRequested');
+      });
+
+      it('ends the job once: status, reason, times, seq, unfinished, lease, later writes ignored', async () => {
+        const store = await open();
+        await create(store, 'j', [1, 2]);
+        await create(store, 'k', [1]);
+        expect(await store.claim('j', 'node-a', 60_000)).toBe(true);
+        const now = Date.now();
+        const finished = await store.finish('j', 'failed', 'worker died', now);
+        expect(finished).toMatchObject({ status: 'failed', reason: 'worker died', finishedAt: now, startedAt: now, seq: 2 });
+        expect(await store.get('j')).toEqual(finished);
+        expect(await store.unfinished()).toEqual(['k']);
+        expect(await store.unclaimed()).toEqual(['k']);
+        expect(await store.claim('j', 'node-b', 60_000)).toBe(false);
+        expect(await store.finish('j', 'completed', undefined, Date.now())).toBeUndefined();
+        expect(await store.start('j', 1)).toBeUndefined();
+        await store.setSummary('j', { pages: 9 });
+        expect(await store.get('j')).toEqual(finished);
+      });
+
+      it('keeps startedAt and the reason unset when not given', async () => {
+        const store = await open();
+        await create(store, 'j');
+        const now = Date.now();
+        await store.start('j', now - 100);
+        const finished = await store.finish('j', 'completed', undefined, now);
+        expect(finished).toMatchObject({ startedAt: now - 100, finishedAt: now, seq: 3 });
+        expect(finished).not.toHaveProperty('reason');
+        expect(await store.finish('nope', 'completed', undefined, 1)).toBeUndefined();
+      });
+    });
+
+    describe('reads', () => {
+      it('lists newest first, filtered, paged, total counting every match', async () => {
+        const store = await open();
+        const statuses = ['queued', 'running', 'completed', 'failed', 'cancelled', 'completed'] as const;
+        for (const [i, status] of statuses.entries()) {
+          const owner = i % 2 ? 'alice' : 'bob';
+          await create(store, `j${i}`, [1], { owner, callerId: owner, kind: i === 4 ? 'crawl' : 'fibonacci' });
+          if (status === 'running') await store.start(`j${i}`, 1);
+          if (status !== 'queued' && status !== 'running') await store.finish(`j${i}`, status, undefined, Date.now());
+        }
+        expect(await ids(store)).toEqual(['j5', 'j4', 'j3', 'j2', 'j1', 'j0']);
+        const page = await store.list({ offset: 2, limit: 3 });
+        expect([page.items.map((job) => job.id), page.total]).toEqual([['j3', 'j2', 'j1'], 6]);
+        expect(page.items[0]).toEqual(await store.get('j3'));
+        expect(await store.list({ offset: 10, limit: 3 })).toEqual({ items: [], total: 6 });
+        const find = async (query: object) => {
+          const found = await store.list({ offset: 0, limit: 10, ...query });
+          return [found.items.map((job) => job.id), found.total];
+        };
+        expect(await find({ status: 'completed' })).toEqual([['j5', 'j2'], 2]);
+        expect(await find({ status: 'running' })).toEqual([['j1'], 1]);
+        expect(await find({ kind: 'crawl' })).toEqual([['j4'], 1]);
+        expect(await find({ owner: 'alice' })).toEqual([['j5', 'j3', 'j1'], 3]);
+        expect(await find({ owner: 'alice', status: 'completed' })).toEqual([['j5'], 1]);
+        expect(await find({ owner: 'carol' })).toEqual([[], 0]);
+        // An empty owner is a real owner, not "no filter".
+        expect(await find({ owner: '' })).toEqual([[], 0]);
+      });
+
+      it('reads task and input slices in index order, clipped to the total', async () => {
+        const store = await open();
+        await create(store, 'j', [{ n: 0 }, { n: 1 }, { n: 2 }]);
+        await store.apply('j', [{ index: 2, state: 'completed', result: [1, 2] }]);
+        expect(await store.tasks('j', 1, 10)).toEqual([
+          { index: 1, input: { n: 1 }, state: 'queued' },
+          { index: 2, input: { n: 2 }, state: 'completed', result: [1, 2] },
+        ]);
+        expect(await store.tasks('j', 3, 10)).toEqual([]);
+        expect(await store.inputs('j', 0, 2)).toEqual([{ n: 0 }, { n: 1 }]);
+        expect(await store.inputs('j', 2, 5)).toEqual([{ n: 2 }]);
+        expect(await store.tasks('nope', 0, 10)).toEqual([]);
+        expect(await store.inputs('nope', 0, 10)).toEqual([]);
+        expect(await store.snapshot('nope')).toBeUndefined();
+        expect(await store.get('nope')).toBeUndefined();
+      });
+
+      // Inputs and results are written once and never changed by anyone, so the memory store
+      // shares them rather than copying 100k results per page; headers and params are copies.
+      it('hands out copies of headers and params: changing what it returned changes nothing stored', async () => {
+        const store = await open();
+        const params = { depth: 1 };
+        await create(store, 'j', [{ url: 'http://x/' }], { params });
+        params.depth = 99;
+        const header = (await store.get('j')) as JobHeader;
+        header.reservation.tasks = 99;
+        (header.params as { depth: number }).depth = 42;
+        const snapshot = await store.snapshot('j');
+        snapshot!.header.status = 'failed';
+        expect(await store.get('j')).toMatchObject({ status: 'queued', params: { depth: 1 }, reservation: { tasks: 1 } });
+      });
+    });
+
+    describe('leases', () => {
+      it('claims a free lease, renews and releases it only by its holder', async () => {
+        const store = await open();
+        await create(store, 'j');
+        await create(store, 'k');
+        expect(await store.unclaimed()).toEqual(expect.arrayContaining(['j', 'k']));
+        expect(await store.claim('j', 'a', 60_000)).toBe(true);
+        expect(await store.claim('j', 'a', 60_000)).toBe(true);
+        expect(await store.claim('j', 'b', 60_000)).toBe(false);
+        expect(await store.unclaimed()).toEqual(['k']);
+        expect(await store.renew('j', 'a', 60_000)).toBe(true);
+        expect(await store.renew('j', 'b', 60_000)).toBe(false);
+        await store.release('j', 'b');
+        expect(await store.claim('j', 'b', 60_000)).toBe(false);
+        await store.release('j', 'a');
+        expect((await store.unclaimed()).sort()).toEqual(['j', 'k']);
+        expect(await store.renew('j', 'a', 60_000)).toBe(false);
+        expect(await store.claim('j', 'b', 60_000)).toBe(true);
+        expect(await store.claim('nope', 'a', 60_000)).toBe(false);
+      });
+
+      it('lets another holder take a lapsed lease, after which the old holder cannot renew', async () => {
+        const store = await open();
+        await create(store, 'j');
+        expect(await store.claim('j', 'a', 300)).toBe(true);
+        await until(async () => (await store.unclaimed()).includes('j'));
+        expect(await store.claim('j', 'b', 60_000)).toBe(true);
+        expect(await store.renew('j', 'a', 60_000)).toBe(false);
+        expect(await store.unclaimed()).toEqual([]);
+      });
+    });
+
+    describe('two stores on one backend', () => {
+      it('see each other: jobs, task writes, admission and leases', async () => {
+        const one = await open();
+        const made = opened[opened.length - 1];
+        const two = await made.peer();
+        await create(one, 'j', [1, 2]);
+        expect(await two.get('j')).toEqual(await one.get('j'));
+        await two.apply('j', [{ index: 1, state: 'completed', result: 'from two', bytes: 8 }]);
+        expect(await one.tasks('j', 1, 1)).toEqual([{ index: 1, input: 2, state: 'completed', result: 'from two' }]);
+        expect(await one.admission('alice')).toEqual(await two.admission('alice'));
+        const { version } = await one.admission('alice');
+        await create(two, 'k', [1]);
+        expect(await one.create(newJob('stale'), [1], version)).toBe(false);
+        expect(await one.claim('j', 'node-1', 60_000)).toBe(true);
+        expect(await two.claim('j', 'node-2', 60_000)).toBe(false);
+        await two.requestCancel('j', 'from two');
+        expect((await one.get('j'))?.cancelRequested).toBe('from two');
+        await one.finish('j', 'cancelled', 'from two', Date.now());
+        expect(await two.unfinished()).toEqual(['k']);
+        expect((await two.list({ offset: 0, limit: 10 })).items.map((job) => job.id)).toEqual(['k', 'j']);
+      });
+    });
+
+    describe('retention', () => {
+      it('evicts the oldest finished jobs past maxCount, never unfinished ones', async () => {
+        const store = await open({ maxCount: 2 });
+        await create(store, 'running');
+        await store.start('running', 1);
+        for (const id of ['a', 'b', 'c', 'd']) {
+          await create(store, id);
+          await store.finish(id, 'completed', undefined, Date.now());
+        }
+        expect(await ids(store)).toEqual(['d', 'c', 'running']);
+        expect(await store.get('a')).toBeUndefined();
+        expect(await store.tasks('a', 0, 10)).toEqual([]);
+      });
+
+      it('evicts by total result bytes of finished jobs, oldest first', async () => {
+        const store = await open({ maxBytes: 1_000 });
+        const finishWith = async (id: string, bytes: number) => {
+          await store.apply(id, [{ index: 0, state: 'completed', result: 'x', bytes }]);
+          await store.finish(id, 'completed', undefined, Date.now());
+        };
+        for (const id of ['a', 'b', 'c', 'big']) await create(store, id, [1]);
+        await finishWith('a', 400);
+        await finishWith('b', 400);
+        expect(await ids(store)).toEqual(['big', 'c', 'b', 'a']);
+        await finishWith('c', 400); // 1200 > 1000: a goes, 800 stays
+        expect(await ids(store)).toEqual(['big', 'c', 'b']);
+        // A single job over the whole budget cannot be kept either.
+        await finishWith('big', 5_000);
+        expect(await ids(store)).toEqual([]);
+      });
+
+      it('evicts finished jobs past maxAgeMs, keeping unfinished ones', async () => {
+        const store = await open({ maxAgeMs: 1_000 });
+        await create(store, 'running');
+        await store.start('running', 1);
+        await create(store, 'old');
+        await store.finish('old', 'cancelled', 'stop', Date.now());
+        expect(await store.get('old')).toBeDefined();
+        await until(async () => (await store.get('old')) === undefined);
+        expect(await ids(store)).toEqual(['running']);
+        expect((await store.get('running'))?.status).toBe('running');
+      });
+
+      it('counts a job once in retention however often finish is called', async () => {
+        const store = await open({ maxCount: 1 });
+        await create(store, 'a');
+        await create(store, 'b');
+        await store.start('a', 1);
+        await store.finish('b', 'completed', undefined, Date.now());
+        await store.finish('b', 'completed', undefined, Date.now());
+        expect(await ids(store)).toEqual(['b', 'a']);
+      });
+    });
+  });
+}

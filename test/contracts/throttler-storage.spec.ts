@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
+import { RedisThrottlerStorage } from '../../src/cluster/redis-throttler.storage';
+import { FixedWindowStorage } from '../../src/common/fixed-window.storage';
+import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
+import { throttlerStorageContract } from './throttler-storage.contract';
+
+throttlerStorageContract('FixedWindowStorage (memory)', () => new FixedWindowStorage());
+
+describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', () => {
+  let server: RedisServer;
+  const connections: Redis[] = [];
+  const connect = async () => {
+    const redis = connectRedis(server.url, { name: 'throttler-test' });
+    connections.push(redis);
+    await whenReady(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await connect();
+  });
+  afterAll(async () => {
+    for (const redis of connections) redis.disconnect();
+    await server?.stop();
+  });
+
+  throttlerStorageContract('RedisThrottlerStorage', () => new RedisThrottlerStorage(connections[0], 'pcs'));
+
+  it('shares one window between instances: two storages on two connections count the same caller together', async () => {
+    const [a, b] = [new RedisThrottlerStorage(await connect(), 'pcs'), new RedisThrottlerStorage(await connect(), 'pcs')];
+    const hits = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).increment('shared-caller', 60_000, 15, 0, 'default')));
+    expect(Math.max(...hits.map((h) => h.totalHits))).toBe(20);
+    expect(hits.filter((h) => h.isBlocked)).toHaveLength(5);
+  });
+
+  it('keeps its counters under the prefix, each with an expiry, and separates prefixes', async () => {
+    const redis = connections[0];
+    await new RedisThrottlerStorage(redis, 'tenant-a').increment('k', 60_000, 5, 0, 'default');
+    expect((await new RedisThrottlerStorage(redis, 'tenant-b').increment('k', 60_000, 5, 0, 'default')).totalHits).toBe(1);
+    const keys = await redis.keys('tenant-a:*');
+    expect(keys).toEqual(['tenant-a:throttle:default:k']);
+    const ttl = await redis.pttl(keys[0]);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('answers 503 with Retry-After at once when Redis is unreachable, instead of letting the request through', async () => {
+    const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
+    connections.push(dead);
+    const failure = await new RedisThrottlerStorage(dead, 'pcs').increment('k', 60_000, 5, 0, 'default').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+  });
+});

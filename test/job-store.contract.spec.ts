@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, whenReady } from '../src/cluster/redis-connection';
+import { RedisJobStore } from '../src/cluster/redis-job.store';
+import { StoreUnavailableError } from '../src/jobs/job.store';
+import { MemoryJobStore } from '../src/jobs/memory-job.store';
+import { jobStoreContract } from './contracts/job-store.contract';
+import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
+import { freePort } from './support/service-process';
+
+/** Waits for a condition with a bounded poll. */
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+}
+
+jobStoreContract('MemoryJobStore', async (retention) => {
+  const store = new MemoryJobStore(retention);
+  // One process holds one memory store: a second handle on the same backend is the same store.
+  return { store, peer: async () => store, cleanup: () => store.close() };
+});
+
+describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
+  let server: RedisServer;
+  let stores = 0;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  // Each test gets its own prefix on the one server, so tests never see each other's keys.
+  jobStoreContract('RedisJobStore', async (retention) => {
+    const prefix = `test${++stores}`;
+    const clients = [connectRedis(server.url, { name: 'store-test' })];
+    await whenReady(clients[0]);
+    return {
+      store: new RedisJobStore(clients[0], { prefix, retention }),
+      async peer() {
+        const client = connectRedis(server.url, { name: 'store-test-peer' });
+        clients.push(client);
+        await whenReady(client);
+        return new RedisJobStore(client, { prefix, retention });
+      },
+      async cleanup() {
+        for (const client of clients) client.disconnect();
+      },
+    };
+  });
+
+  it('answers an apply of 5,000 updates and a page of 1,000 tasks in one round trip each', async () => {
+    const client = connectRedis(server.url, { name: 'round-trips' });
+    await whenReady(client);
+    const store = new RedisJobStore(client, { prefix: 'trips', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    try {
+      const inputs = Array.from({ length: 10_000 }, (_, i) => i);
+      const { version } = await store.admission('alice');
+      const reservation = { tasks: inputs.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, inputs, version);
+      // Load the scripts first: a script's very first call may be EVALSHA, then EVAL.
+      await store.apply('j', [{ index: 0, state: 'running' }]);
+      await store.tasks('j', 0, 1);
+
+      const sent: string[] = [];
+      const monitor = await server.client().monitor();
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua') sent.push(args[0].toLowerCase() === 'echo' ? `echo ${args[1]}` : args[0].toLowerCase());
+      });
+      const mark = async (name: string) => {
+        await client.echo(name);
+        await until(() => sent.includes(`echo ${name}`));
+      };
+      const between = (from: string, to: string) => sent.slice(sent.indexOf(`echo ${from}`) + 1, sent.indexOf(`echo ${to}`));
+
+      await mark('start');
+      const updates = Array.from({ length: 5_000 }, (_, i) => ({ index: i, state: 'completed' as const, result: `r${i}`, bytes: 3 }));
+      expect((await store.apply('j', updates)).changed).toHaveLength(5_000);
+      await mark('applied');
+      expect(await store.tasks('j', 4_500, 1_000)).toHaveLength(1_000);
+      await mark('read');
+      expect(between('start', 'applied')).toEqual(['evalsha']);
+      expect(between('applied', 'read')).toEqual(['evalsha']);
+      monitor.disconnect();
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('rejects with StoreUnavailableError at once when Redis does not answer', async () => {
+    // A port nobody listens on: the fail-fast connection has no offline queue.
+    const redis = connectRedis(`redis://127.0.0.1:${await freePort()}`);
+    const store = new RedisJobStore(redis, { prefix: 'down', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1_000 } });
+    try {
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.get('j')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.admission('alice')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.apply('j', [{ index: 0, state: 'completed' }])).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      redis.disconnect();
+    }
+  });
+  // Last in the file: it restarts the shared server (without AOF, so its data is gone).
+  it('fails fast while Redis is down and works again by itself when it is back', async () => {
+    const client = connectRedis(server.url, { name: 'outage' });
+    await whenReady(client);
+    const store = new RedisJobStore(client, { prefix: 'outage', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1_000 } });
+    try {
+      await store.ping();
+      await server.kill('SIGKILL');
+      await expect(store.get('j')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.finish('j', 'completed', undefined, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await server.restart();
+      await until(() => client.status === 'ready');
+      const { version } = await store.admission('alice');
+      const reservation = { tasks: 1, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      expect(await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, [1], version)).toBe(true);
+      expect((await store.get('j'))?.status).toBe('queued');
+    } finally {
+      client.disconnect();
+    }
+  });
+});

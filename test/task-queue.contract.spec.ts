@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BullTaskQueue, bullJobId } from '../src/cluster/bull-task-queue';
+import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
+import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
+import { until } from './contracts/event-bus.contract';
+import { task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';
+import { freePort } from './support/service-process';
+import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
+
+const LEASE_MS = 5_000;
+
+function harness(make: (execute: Execute, concurrency: number) => Promise<TaskQueue>, cluster: boolean) {
+  const open: TaskQueue[] = [];
+  return {
+    cluster,
+    async instance(execute: Execute, options: { concurrency?: number } = {}) {
+      const queue = await make(execute, options.concurrency ?? 2);
+      open.push(queue);
+      return queue;
+    },
+    async cleanup() {
+      await Promise.all(open.splice(0).map((queue) => queue.close()));
+    },
+  };
+}
+
+taskQueueContract(
+  'LocalTaskQueue',
+  harness(async (execute) => new LocalTaskQueue(execute), false),
+);
+
+describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
+  let redis: RedisServer;
+  let round = 0;
+  let prefix = '';
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    prefix = `t${++round}`;
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  async function bull(execute: Execute, concurrency: number, instanceId?: string): Promise<BullTaskQueue> {
+    const queue = new BullTaskQueue({ url: redis.url, prefix, leaseMs: LEASE_MS, concurrency: { cpu: concurrency, io: concurrency }, instanceId }, execute);
+    await queue.ready();
+    return queue;
+  }
+
+  const instances = harness((execute, concurrency) => bull(execute, concurrency), true);
+  taskQueueContract('BullTaskQueue (instances on one Redis)', {
+    ...instances,
+    async cleanup() {
+      await instances.cleanup();
+      // A fresh prefix for the next test: no task of this one is left in its queues.
+      prefix = `t${++round}`;
+    },
+  });
+
+  it(`runs the task of a SIGKILLed instance on another within two leases (${LEASE_MS} ms lease)`, async () => {
+    prefix = `crash${++round}`;
+    const t = task('crash');
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'support/bull-task-child.ts'), redis.url, prefix, String(LEASE_MS), JSON.stringify(t)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const exited = new Promise((done) => child.once('exit', done));
+    let survivor: BullTaskQueue | undefined;
+    try {
+      await until(() => out.includes(`running ${t.key}`), 30_000);
+      child.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      const ranHere: PoolTask[] = [];
+      let ranAt = 0;
+      survivor = await bull(async (running) => {
+        ranHere.push(running);
+        ranAt = Date.now();
+      }, 1);
+      await until(() => ranHere.length === 1, 4 * LEASE_MS);
+      console.info(`recovery after kill -9: ${ranAt - killedAt} ms (lease ${LEASE_MS} ms)`);
+      expect(ranHere[0]).toEqual(t);
+      expect(ranAt - killedAt).toBeLessThan(2 * LEASE_MS);
+    } finally {
+      child.kill('SIGKILL');
+      await survivor?.close();
+    }
+  });
+
+  it('counts waiting and active tasks over the cluster', async () => {
+    prefix = `counts${++round}`;
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    let started = 0;
+    const queue = await bull(async () => {
+      started++;
+      await held;
+    }, 1);
+    const runs = [task(), task(), task()].map((t) => queue.run(t, new AbortController().signal));
+    await until(() => started === 1);
+    expect(await queue.counts()).toEqual({ waiting: 2, active: 1 });
+    release();
+    await Promise.all(runs);
+    expect(await queue.counts()).toEqual({ waiting: 0, active: 0 });
+    await queue.close();
+  });
+
+  it('rejects run at once while Redis is down, and runs tasks again once it is back', async () => {
+    prefix = `outage${++round}`;
+    let runs = 0;
+    const queue = await bull(async () => void runs++, 2);
+    await redis.kill();
+    const startedAt = Date.now();
+    await expect(queue.run(task(), new AbortController().signal)).rejects.toThrow();
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    await redis.restart();
+    // The producer reconnects in the background: a run succeeds again within a bounded time.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await queue.run(task(), new AbortController().signal);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((wake) => setTimeout(wake, 100));
+      }
+    }
+    expect(runs).toBe(1);
+    await queue.close();
+  });
+
+  it('resolves a run whose task ended unreported (no completion event) within two leases', async () => {
+    prefix = `lost${++round}`;
+    const lease = 1_000;
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    let started = 0;
+    const queue = new BullTaskQueue({ url: redis.url, prefix, leaseMs: lease, concurrency: { cpu: 1, io: 1 } }, async () => {
+      started++;
+      await held;
+    });
+    await queue.ready();
+    try {
+      const t = task();
+      const run = queue.run(t, new AbortController().signal);
+      await until(() => started === 1);
+      // The job disappears without an event, as if its end was trimmed from the stream before it was read.
+      await redis.client().del(`${prefix}:tasks-cpu:${bullJobId(t.key)}`);
+      release();
+      const waitingSince = Date.now();
+      await run;
+      expect(Date.now() - waitingSince).toBeLessThan(2 * lease + 1_000);
+    } finally {
+      release();
+      await queue.close();
+    }
+  });
+
+  it('rejects run at once and closes at once when Redis was never reachable', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const queue = new BullTaskQueue({ url: nowhere, prefix: 'nowhere', leaseMs: LEASE_MS, concurrency: { cpu: 1, io: 1 } }, async () => {});
+    const startedAt = Date.now();
+    await expect(queue.run(task(), new AbortController().signal)).rejects.toThrow(/unreachable/);
+    await queue.close();
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
+
+  it('closes within a bound while Redis is down (its tasks are freed by the stall check)', async () => {
+    prefix = `down${++round}`;
+    const started: string[] = [];
+    const queue = await bull(async (t, signal) => {
+      started.push(t.key);
+      await untilAborted(signal);
+    }, 1);
+    const run = queue.run(task(), new AbortController().signal);
+    run.catch(() => {});
+    await until(() => started.length === 1);
+    await redis.kill();
+    try {
+      const closing = Date.now();
+      await queue.close();
+      expect(Date.now() - closing).toBeLessThan(LEASE_MS + 5_000);
+      await expect(run).rejects.toBeInstanceOf(HandedBack);
+    } finally {
+      await redis.restart();
+    }
+  });
+});
