@@ -11,7 +11,8 @@
  * middle of the heavy batch, timed from the kill to the job's end.
  *
  * Options (after `--`): --runs N (3), --quick (300 pages, 1 run), --pages N (3000),
- * --concurrency N (32), --lease-ms N (CLUSTER_LEASE_MS, 5000: the default).
+ * --concurrency N (32), --lease-ms N (CLUSTER_LEASE_MS, 5000: the default), --aof yes|no (Redis
+ * appendonly with fsync always, yes by default: what "nothing accepted is lost" needs).
  */
 import { availableParallelism } from 'node:os';
 import { computeViaApi, assertSameResults, type ResultItem, WAIT_MS } from './lib/api';
@@ -38,10 +39,12 @@ interface Args {
   pages: number;
   concurrency: number;
   leaseMs: number;
+  /** Redis appendonly (fsync always), as the durability promise needs; `--aof no` shows what it costs. */
+  aof: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 3, quick: false, pages: 3000, concurrency: 32, leaseMs: 5_000 };
+  const args: Args = { runs: 3, quick: false, pages: 3000, concurrency: 32, leaseMs: 5_000, aof: true };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
@@ -52,7 +55,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--pages') args.pages = value();
     else if (flag === '--concurrency') args.concurrency = value();
     else if (flag === '--lease-ms') args.leaseMs = value();
-    else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick --pages N --concurrency N --lease-ms N)`);
+    else if (flag === '--aof') {
+      const answer = inline ?? argv[++i];
+      if (answer !== 'yes' && answer !== 'no') throw new Error('--aof takes yes or no');
+      args.aof = answer === 'yes';
+    } else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick --pages N --concurrency N --lease-ms N --aof yes|no)`);
   }
   if (args.quick) {
     if (!given.has('--pages')) args.pages = 300;
@@ -94,14 +101,14 @@ async function main(): Promise<void> {
   const started = performance.now();
   const args = parseArgs(process.argv.slice(2));
   buildIfStale();
-  const t = await startTopologies(serviceEnv(args), args.leaseMs);
+  const t = await startTopologies(serviceEnv(args), args.leaseMs, args.aof);
   process.once('SIGINT', () => {
     t.killNow();
     process.exit(130);
   });
   process.once('exit', () => t.killNow());
   try {
-    console.log(`embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (appendonly, fsync always)`);
+    console.log(`embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (${redisMode(args)})`);
     console.log('every request goes to A: B takes its tasks from the BullMQ queue only\n');
     await warmUp(t);
 
@@ -201,6 +208,8 @@ function difference(after: Map<string, number>, before: Map<string, number>): st
   return parts.length ? parts.join(', ') : 'n/a (GET /pool lists no instances)';
 }
 
+const redisMode = (args: Args) => (args.aof ? 'appendonly yes, appendfsync always' : 'appendonly no (--aof no: not the durable setting)');
+
 const fmtSignedMs = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
 
 const values = (items: readonly ResultItem[]) => items.map((item) => item.value ?? '');
@@ -252,7 +261,7 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
     `min / median / max of ${args.runs} run(s) per figure after a warm-up, embedded and cluster runs alternating; the ratio is of the medians.`,
     'Time: from the POST (?wait=, held until the job ends) to the last results page parsed, as in bench:fib and bench:crawl.',
     'Every request goes to instance A; B gets its share of the tasks only through the BullMQ queue (all three processes stay up throughout; the idle ones wait on Redis).',
-    `Redis: one local redis-server, appendonly yes, appendfsync always; CLUSTER_LEASE_MS=${t.leaseMs}. Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`,
+    `Redis: one local redis-server, ${redisMode(args)}; CLUSTER_LEASE_MS=${t.leaseMs}. Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`,
     "Recovery: the heavy batch submitted to A, B killed -9 once 40% of its tasks were done. \"Kill to job done\" runs to the job's finishedAt and includes waiting out the lease of the task B was running; the added time is the disturbed job's durationMs minus the undisturbed median (the cluster heavy runs' durationMs): A runs the rest on one thread, so about half the remaining work plus the lease is expected.",
   ].join('\n');
   console.log(`\n${plainTable(header, [...rows, ...recoveryRows])}\n\n${note}\n`);

@@ -2,8 +2,8 @@
  * The two topologies bench:cluster compares, alive side by side for the whole run so that every
  * round measures both under the same conditions:
  * - embedded: one instance, no REDIS_URL, POOL_SIZE=2;
- * - cluster: instances A and B sharing one redis-server (AOF on, fsync always: the durability the
- *   cluster mode promises), POOL_SIZE=1 each: the same total worker threads.
+ * - cluster: instances A and B sharing one redis-server (AOF on, fsync always, by default: the
+ *   durability the cluster mode promises), POOL_SIZE=1 each: the same total worker threads.
  * Work always goes to A; B gets its share only by taking tasks from the BullMQ queue.
  */
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server';
@@ -26,9 +26,9 @@ export interface Topologies {
   killNow(): void;
 }
 
-export async function startTopologies(env: Record<string, string>, leaseMs: number): Promise<Topologies> {
+export async function startTopologies(env: Record<string, string>, leaseMs: number, appendonly = true): Promise<Topologies> {
   for (const name of CLUSTER_SETTINGS) delete process.env[name];
-  const redis = await startRedisServer({ appendonly: true });
+  const redis = await startRedisServer({ appendonly });
   const member = (id: string) => Service.start({ ...env, POOL_SIZE: '1', REDIS_URL: redis.url, REDIS_PREFIX: 'bench', CLUSTER_LEASE_MS: String(leaseMs), INSTANCE_ID: id });
   let generation = 1;
   const started = await Promise.allSettled([Service.start({ ...env, POOL_SIZE: '2' }), member('a'), member('b')]);
