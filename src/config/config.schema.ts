@@ -62,11 +62,9 @@ export const configSchema = z.object({
   CORS_ORIGINS: list(origin),
   /** Proxies trusted to say who the client is (X-Forwarded-For): addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's range, or every client counts as the balancer in the per-address limits. */
   TRUST_PROXY: list(
-    z
-      .string()
-      .refine((entry) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || isCidr(entry) || ipaddr.isValid(entry), {
-        error: 'each entry must be an address, a CIDR, or loopback / linklocal / uniquelocal',
-      }),
+    z.string().refine((entry) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || isCidr(entry) || ipaddr.isValid(entry), {
+      error: 'each entry must be an address, a CIDR, or loopback / linklocal / uniquelocal',
+    }),
   ),
   /** Requests per window per API key (or client address when keys are off). */
   RATE_LIMIT_MAX: int(1, 10_000_000, 600),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { instanceId } from '../health/instance-registry';
+import { instanceId } from '../config/instance-id';
 import { EventBus, type EventName } from './event-bus';
 import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
