@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { ApiKeys } from './auth/api-keys';
 import { AuthFailures } from './auth/auth-failures';
+import { trustProxy } from './common/client-address';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
@@ -41,6 +42,9 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.disable('x-powered-by');
+  const trust = trustProxy(config.TRUST_PROXY);
+  // req.ip (rate limits, failed-auth counts) from X-Forwarded-For only through trusted proxies.
+  app.set('trust proxy', trust);
   // No ETags: hashing a 20 MB results page costs more than it saves, and running jobs' pages change.
   app.set('etag', false);
   // First, so that request time includes the middleware below.
@@ -58,6 +62,7 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
       failures: app.get(AuthFailures),
       connections: new FeedConnections(config.WS_MAX_CONNECTIONS_PER_KEY, config.WS_MAX_CONNECTIONS_PER_ADDRESS),
       allowedOrigins: config.WS_ALLOWED_ORIGINS,
+      trust,
       maxPayload: config.WS_MAX_MESSAGE_BYTES,
     }),
   );

@@ -21,7 +21,7 @@ const servers: Server[] = [];
 async function feedServer(failures: AuthFailures, connections = new FeedConnections(10, 10)): Promise<{ url: string; connections: FeedConnections }> {
   const http = createServer((_, res) => res.writeHead(404).end());
   servers.push(http);
-  const adapter = new FeedWsAdapter(http as never, { keys: new ApiKeys([KEY]), failures, connections, allowedOrigins: [], maxPayload: 1024 });
+  const adapter = new FeedWsAdapter(http as never, { keys: new ApiKeys([KEY]), failures, connections, allowedOrigins: [], trust: () => false, maxPayload: 1024 });
   adapter.create(0, { path: '/ws' });
   await new Promise<void>((listening) => http.listen(0, '127.0.0.1', listening));
   return { url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`, connections };

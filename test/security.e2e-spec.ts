@@ -182,6 +182,31 @@ describe('failed authentication limit', () => {
   });
 });
 
+describe('client addresses behind a trusted proxy (TRUST_PROXY)', () => {
+  let svc: RunningApp;
+  afterEach(() => svc.close());
+  const bad = (forwardedFor: string) => request(svc.url).get('/jobs').set('Authorization', 'Bearer not-a-key-at-all-000').set('X-Forwarded-For', forwardedFor);
+  const good = (forwardedFor: string) => request(svc.url).get('/jobs').set('Authorization', `Bearer ${KEY_A}`).set('X-Forwarded-For', forwardedFor);
+
+  it('counts failures per forwarded client when the proxy is trusted: one guesser does not lock out the others, on HTTP and WebSocket', async () => {
+    svc = await startApp({ API_KEYS: KEY_A, AUTH_FAILURES_MAX: '3', TRUST_PROXY: 'loopback' });
+    for (let i = 0; i < 3; i++) await bad('203.0.113.7').expect(401);
+    await good('203.0.113.7').expect(429);
+    await good('203.0.113.8').expect(200);
+    const blocked = await upgrade(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_A}`, 'X-Forwarded-For': '203.0.113.7' } });
+    expect(blocked.status).toBe(429);
+    const other = await upgrade(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_A}`, 'X-Forwarded-For': '203.0.113.8' } });
+    expect(other.status).toBe(101);
+    other.socket?.close();
+  });
+
+  it('ignores X-Forwarded-For from peers it does not trust (by default nobody): a client cannot pick its own address', async () => {
+    svc = await startApp({ API_KEYS: KEY_A, AUTH_FAILURES_MAX: '3' });
+    for (let i = 0; i < 3; i++) await bad(`198.51.100.${i}`).expect(401);
+    await good('198.51.100.99').expect(429);
+  });
+});
+
 describe('limits', () => {
   let svc: RunningApp;
   beforeAll(async () => {

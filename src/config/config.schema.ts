@@ -60,6 +60,12 @@ export const configSchema = z.object({
   API_KEYS: list(z.string().regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'each key must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })),
   /** Browser origins allowed by CORS; empty keeps CORS closed. */
   CORS_ORIGINS: list(origin),
+  /** Proxies trusted to say who the client is (X-Forwarded-For): addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's range, or every client counts as the balancer in the per-address limits. */
+  TRUST_PROXY: list(
+    z.string().refine((entry) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || isCidr(entry) || ipaddr.isValid(entry), {
+      error: 'each entry must be an address, a CIDR, or loopback / linklocal / uniquelocal',
+    }),
+  ),
   /** Requests per window per API key (or client address when keys are off). */
   RATE_LIMIT_MAX: int(1, 10_000_000, 600),
   RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000),

@@ -14,10 +14,7 @@ export interface InstanceInfo {
 /** An entry of GET /pool's `instances`: `self` marks the instance that answered. */
 export type InstanceView = InstanceInfo & { self: boolean };
 
-/** INSTANCE_ID, or host name and process id (unique on one host, readable on the panel). */
-export function instanceId(configured: string | undefined): string {
-  return configured ?? `${hostname()}-${process.pid}`;
-}
+export { instanceId } from '../config/instance-id';
 
 /** This instance: who it is, fixed at start-up, and its pool figures read when asked. */
 export class LocalInstance {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { instanceId } from '../health/instance-registry';
+import { instanceId } from '../config/instance-id';
 import { EventBus, type EventName } from './event-bus';
 import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
@@ -224,7 +224,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           const updates = added.map(({ index, input }) => ({ index, ...kind.summarize(input, undefined), state: 'queued' }));
           await this.bus.publish({ event: 'task.progress', jobId: id, owner: job.owner, seq, data: { jobId: id, updates } });
         }
-        return added as never;
+        return added;
       },
       markSeen: (keys) => this.store.markSeen(id, keys),
       report: async (updates, inputs) => {
@@ -241,10 +241,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const current = await this.store.get(id);
     if (!current || isFinal(current.status)) return;
     const ref = { id, kind: current.kind, owner: current.owner };
-    await this.recorder.publish(ref, await this.store.settle(id), () => undefined);
-    const settled = (await this.store.get(id))!;
-    const status = forced ?? (settled.failed > 0 && settled.completed === 0 ? 'failed' : 'completed');
-    const why = (status === 'cancelled' ? settled.cancelRequested : undefined) ?? reason ?? (status === 'failed' ? 'every task failed' : undefined);
+    const settled = await this.store.settle(id);
+    await this.recorder.publish(ref, settled, () => undefined);
+    const { completed, failed } = settled.header;
+    const status = forced ?? (failed > 0 && completed === 0 ? 'failed' : 'completed');
+    const why = (status === 'cancelled' ? current.cancelRequested : undefined) ?? reason ?? (status === 'failed' ? 'every task failed' : undefined);
     const final = await this.store.finish(id, status, why, Date.now());
     if (!final) return;
     const view = toView(final);

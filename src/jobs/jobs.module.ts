@@ -4,7 +4,7 @@ import { BullTaskQueue } from '../cluster/bull-task-queue';
 import { RedisEventBus } from '../cluster/redis-event-bus';
 import { RedisJobStore } from '../cluster/redis-job.store';
 import { REDIS } from '../cluster/redis.module';
-import { instanceId } from '../health/instance-registry';
+import { instanceId } from '../config/instance-id';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventBus, MemoryEventBus } from './event-bus';
 import type { RetentionPolicy } from './job-data';

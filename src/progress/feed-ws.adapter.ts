@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { clientAddress, type TrustProxy } from '../common/client-address';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeys, bearerToken, keyFromProtocols } from '../auth/api-keys';
 import type { AuthFailures } from '../auth/auth-failures';
@@ -11,6 +12,8 @@ export interface FeedSocketOptions {
   connections: FeedConnections;
   /** Browser origins allowed besides the page's own host. */
   allowedOrigins: readonly string[];
+  /** Which proxies may name the client (TRUST_PROXY): the per-address limits count clients, not the load balancer. */
+  trust: TrustProxy;
   maxPayload: number;
 }
 
@@ -59,7 +62,7 @@ export class FeedWsAdapter extends WsAdapter {
 
   private async verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }): Promise<Verdict> {
     const { allowedOrigins, keys, failures, connections } = this.feed;
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = clientAddress(req, this.feed.trust);
     // Origin and key are judged first (locally), then one step on the count: see AuthFailures.
     const badOrigin = origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin);
     const owner = keys.enabled ? keys.verify(bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol'])) : undefined;
