@@ -2,7 +2,7 @@
  * The two topologies bench:cluster compares, alive side by side for the whole run so that every
  * round measures both under the same conditions:
  * - embedded: one instance, no REDIS_URL, POOL_SIZE=2;
- * - cluster: instances A and B sharing one redis-server (AOF on, fsync always, by default: the
+ * - cluster: instances A and B sharing one redis-server (AOF on, fsync every second, by default: the
  *   durability the cluster mode promises), POOL_SIZE=1 each: the same total worker threads.
  * Work always goes to A; B gets its share only by taking tasks from the BullMQ queue.
  */

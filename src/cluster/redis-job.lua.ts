@@ -29,7 +29,7 @@ local function key(id, part)
   return P .. ':job:' .. id
 end
 local JK = key(ID)
-local PARTS = {'in', 'st', 'res', 'err', 'prog', 'seen'}
+local PARTS = {'in', 'st', 'res', 'rx', 'err', 'prog', 'seen'}
 local FINISHED = {c = true, f = true, x = true}
 local function isFinal(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
 -- Variadic commands in chunks: Lua's unpack has a small stack.

@@ -25,14 +25,15 @@ export class FibonacciKind implements JobKind<number, FibValue> {
    * on the numbers and POOL_SIZE, so a runner that takes the job over after a crash gives the
    * same chunk the same key: one still queued or running is joined, not run twice.
    */
-  async execute({ job, signal, runTask, snapshot, inputs }: JobContext<number, FibValue>): Promise<void> {
+  async execute({ job, threads, signal, runTask, snapshot, inputs }: JobContext<number, FibValue>): Promise<void> {
     const [numbers, { tasks }] = await Promise.all([inputs(0, job.total), snapshot()]);
     const chunks = planChunks(numbers, this.config.POOL_SIZE)
       .map((chunk, k) => ({ chunk, key: `${job.id}:c${k}` }))
       .filter(({ chunk }) => chunk.some((item) => !FINISHED_CODES.has(tasks[item.index])));
-    // A bounded window of chunks in flight per job keeps the pool's queue short, so that
-    // several jobs share the workers and a cancel has little queued work to discard.
-    const window = this.config.POOL_SIZE * 2;
+    // A bounded window of chunks in flight per job keeps the queue short, so that several jobs
+    // share the workers and a cancel has little queued work to discard; two per thread of the
+    // whole cluster, so that no thread anywhere waits for its next chunk.
+    const window = threads * 2;
     let next = 0;
     const lane = async () => {
       while (next < chunks.length && !signal.aborted) {
@@ -61,6 +62,13 @@ export class FibonacciKind implements JobKind<number, FibValue> {
     // takes microseconds, and presentCost counts it against the page's byte budget.
     const value = format === 'hex' ? (result.hex ?? BigInt(result.value).toString(16)) : result.value;
     return { n, value, digits: result.digits, ms: result.ms };
+  }
+
+  /** The hexadecimal copy (from HEX_MIN_N on) is as big as the value and only read for `format=hex`. */
+  readonly detachedFields = ['hex'] as const;
+
+  fieldsFor(format: ResultFormat): readonly string[] {
+    return format === 'hex' ? this.detachedFields : [];
   }
 
   presentCost(result: FibValue, format: ResultFormat): number {

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { InstanceRegistry, type InstanceView } from './instance-registry';
+import { InstanceRegistry, type InstanceView } from '../pool/instance-registry';
 import { type PoolStatus, PoolStatusReader } from './pool-status';
 
 /** This instance's figures as before, plus every instance of the deployment (one in embedded mode). */

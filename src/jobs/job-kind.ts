@@ -15,6 +15,8 @@ export type TaskRequest = Omit<PoolTask, 'jobId' | 'kind' | 'owner'>;
 export interface JobContext<TInput, TResult> {
   /** The job as the runner took it (params, owner, counts at that moment). */
   readonly job: JobHeader;
+  /** Worker threads the job's pool tasks can spread over (every instance's, in the cluster mode), when the runner took it. */
+  readonly threads: number;
   /** Aborted when this runner stops coordinating: the job was cancelled, or it is handed to another instance. */
   readonly signal: AbortSignal;
   /** Every task's state now: a kind resuming a job skips what is finished. */
@@ -78,6 +80,10 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
    * the results endpoint shows it; `message` says why. Each kind keeps its own error shape.
    */
   presentError(input: TInput, message: string): Record<string, unknown>;
+  /** Result fields big and rarely read, which a store may keep apart (see StoredUpdate.detach). */
+  readonly detachedFields?: readonly string[];
+  /** Which detached fields presenting a result in `format` needs (none by default). */
+  fieldsFor?(format: ResultFormat): readonly string[];
   /** Memory a stored result takes, for retention limits. */
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */

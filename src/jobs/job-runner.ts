@@ -5,6 +5,7 @@ import { EventBus, type EventName } from './event-bus';
 import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
 import { JobKinds } from './job-kinds';
+import { InstanceRegistry } from '../pool/instance-registry';
 import { JobObservers } from './job-observers';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
@@ -49,6 +50,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly kinds: JobKinds,
     private readonly recorder: TaskRecorder,
     private readonly observers: JobObservers,
+    private readonly instances: InstanceRegistry,
   ) {
     this.instanceId = instanceId(config.INSTANCE_ID);
     // The embedded mode has nobody to hand a job to: its lease never needs to lapse.
@@ -151,7 +153,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
       const kind = this.kinds.get(job.kind);
       const signal = AbortSignal.any([run.cancel.signal, run.stop.signal]);
-      if (!signal.aborted) await kind.execute(this.context(job, run, signal));
+      if (!signal.aborted) await kind.execute(this.context(job, run, signal, await this.instances.threads()));
       if (handedOver()) return;
       await this.finish(id, run.cancel.signal.aborted ? 'cancelled' : undefined);
     } catch (err) {
@@ -182,12 +184,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  private context(job: JobHeader, run: Run, signal: AbortSignal): JobContext<any, any> {
+  private context(job: JobHeader, run: Run, signal: AbortSignal, threads: number): JobContext<any, any> {
     const { id } = job;
     const ref = { id, kind: job.kind, owner: job.owner };
     const stopped = new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
     return {
       job,
+      threads,
       signal,
       snapshot: async () => (await this.store.snapshot(id))!,
       inputs: (offset, limit) => this.store.inputs(id, offset, limit),

@@ -54,8 +54,10 @@ const retention = (config: AppConfig): RetentionPolicy => ({
       useFactory: (config: AppConfig, executor: TaskExecutor): TaskQueue => {
         const execute = executor.execute.bind(executor);
         if (!config.REDIS_URL) return new LocalTaskQueue(execute);
-        // As many tasks taken at once as this instance's pools run: CPU tasks one per thread, I/O tasks many.
-        const concurrency = { cpu: config.POOL_SIZE, io: config.POOL_SIZE * config.CRAWL_TASKS_PER_WORKER };
+        // Tasks taken at once: what this instance's pools run (a CPU task per thread, I/O tasks many per
+        // thread), and for CPU as many again, so a thread never idles while its next task is fetched
+        // and its last one's results are stored (a dead instance's extra tasks are recovered like the rest).
+        const concurrency = { cpu: config.POOL_SIZE * 2, io: config.POOL_SIZE * config.CRAWL_TASKS_PER_WORKER };
         return new BullTaskQueue({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX, leaseMs: config.CLUSTER_LEASE_MS, concurrency, instanceId: instanceId(config.INSTANCE_ID) }, execute);
       },
     },

@@ -68,7 +68,7 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
   let index = offset;
   let read = FIRST_READ;
   outer: while (index < end) {
-    const records = await store.tasks(job.id, index, Math.min(read, end - index));
+    const records = await store.tasks(job.id, index, Math.min(read, end - index), kind.fieldsFor?.(format));
     if (records.length === 0) break;
     for (const record of records) {
       const result = record.result;

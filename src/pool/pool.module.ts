@@ -1,5 +1,10 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { Redis } from 'ioredis';
+import { RedisInstanceRegistry } from '../cluster/redis-instance-registry';
+import { REDIS } from '../cluster/redis.module';
+import { instanceId } from '../config/instance-id';
+import { InstanceRegistry, LocalInstance, MemoryInstanceRegistry } from './instance-registry';
 import { PiscinaScheduler } from './piscina-scheduler';
 import { TaskScheduler } from './task-scheduler';
 
@@ -26,8 +31,18 @@ class PoolCloser implements OnApplicationShutdown {
           ioTasksPerWorker: config.CRAWL_TASKS_PER_WORKER,
         }),
     },
+    {
+      // Every instance's pool figures: the pool panel, and how many threads a job's tasks can spread over.
+      provide: InstanceRegistry,
+      inject: [APP_CONFIG, REDIS, TaskScheduler],
+      useFactory: (config: AppConfig, redis: Redis | null, scheduler: TaskScheduler): InstanceRegistry => {
+        const local = new LocalInstance(instanceId(config.INSTANCE_ID), () => scheduler.stats());
+        // Cluster mode: the heartbeat starts at bootstrap and stops before shutdown (Nest's hooks).
+        return redis ? new RedisInstanceRegistry(redis, config.REDIS_PREFIX, local) : new MemoryInstanceRegistry(local);
+      },
+    },
     PoolCloser,
   ],
-  exports: [TaskScheduler],
+  exports: [TaskScheduler, InstanceRegistry],
 })
 export class PoolModule {}

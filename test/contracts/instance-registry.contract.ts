@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type InstanceRegistry, LocalInstance } from '../../src/health/instance-registry';
+import { type InstanceRegistry, LocalInstance } from '../../src/pool/instance-registry';
 import type { PoolStats } from '../../src/pool/task-scheduler';
 
 export const idleStats = (over: Partial<PoolStats> = {}): PoolStats => ({ threads: 2, maxThreads: 4, running: 0, queued: 0, utilization: 0, completed: 0, retried: 0, ...over });

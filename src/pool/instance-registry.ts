@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { PoolStats } from '../pool/task-scheduler';
+import type { PoolStats } from './task-scheduler';
 
 /** One instance as the pool panel shows it: plain data, the same in memory and in Redis. */
 export interface InstanceInfo {
@@ -41,6 +41,17 @@ export abstract class InstanceRegistry {
 
   /** Every live instance, this one first (with its figures of now), then the others by id. */
   abstract list(): Promise<InstanceView[]>;
+
+  /** CPU worker threads over every live instance (at least this one's): how far a job's tasks can spread. */
+  async threads(): Promise<number> {
+    const own = this.local.snapshot().stats.maxThreads;
+    try {
+      const all = (await this.list()).reduce((sum, instance) => sum + instance.stats.maxThreads, 0);
+      return Math.max(own, all);
+    } catch {
+      return own;
+    }
+  }
 }
 
 /** The embedded mode: one instance, nothing shared. */
