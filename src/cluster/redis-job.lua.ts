@@ -11,6 +11,7 @@
  *   {p}:job:{id}:st     string: one STATE_CODES letter per task (a snapshot is one GET)
  *   {p}:job:{id}:res    hash: index -> result JSON;  :err hash index -> error JSON
  *   {p}:job:{id}:prog   hash: index -> progress;     :seen set of task keys
+ *   {p}:job:{id}:notes  hash: a kind's notes (saveNotes), key -> value
  *   {p}:lease:{id}      string: holder, with a PX TTL
  *   {p}:jobs            zset: id by creation number (list order)
  *   {p}:jobs:order      counter for the creation numbers
@@ -29,7 +30,7 @@ local function key(id, part)
   return P .. ':job:' .. id
 end
 local JK = key(ID)
-local PARTS = {'in', 'st', 'res', 'rx', 'err', 'prog', 'seen'}
+local PARTS = {'in', 'st', 'res', 'rx', 'err', 'prog', 'seen', 'notes'}
 local FINISHED = {c = true, f = true, x = true}
 local function isFinal(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
 -- Variadic commands in chunks: Lua's unpack has a small stack.

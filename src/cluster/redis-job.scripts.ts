@@ -51,6 +51,29 @@ if status and not isFinal(status) then redis.call('HSET', JK, 'summary', ARGV[3]
 return 1
 `);
 
+/** ARGV: p, id, key/value pairs... Kept while the job is unfinished; finish's expiry and dropJob take them with the job. */
+const saveNotes = script(`
+local status = redis.call('HGET', JK, 'status')
+if status and not isFinal(status) then each('HSET', key(ID, 'notes'), ARGV, 3, #ARGV) end
+return 1
+`);
+
+/**
+ * ARGV: p, id, prefix. Returns the matching notes as key/value pairs. The keys are walked here
+ * (HKEYS: values are read only for matches) rather than with HSCAN MATCH, whose glob would need
+ * the prefix's special characters escaped; a crawl holds one short key per origin.
+ */
+const readNotes = script(`
+local prefix, notes, found = ARGV[3], key(ID, 'notes'), {}
+for _, k in ipairs(redis.call('HKEYS', notes)) do
+  if string.sub(k, 1, #prefix) == prefix then
+    found[#found + 1] = k
+    found[#found + 1] = redis.call('HGET', notes, k)
+  end
+end
+return found
+`);
+
 /** ARGV: p, id, reason. Returns the header hash; nil for an unknown job. */
 const requestCancel = script(`
 local status = redis.call('HGET', JK, 'status')
@@ -168,6 +191,8 @@ export const JOB_STORE_SCRIPTS = {
   create,
   start,
   setSummary,
+  saveNotes,
+  readNotes,
   requestCancel,
   finish,
   list,

@@ -146,6 +146,15 @@ export class RedisJobStore extends JobStore {
     await this.run('setSummary', id, [JSON.stringify(summary)]);
   }
 
+  async saveNotes(id: string, notes: Record<string, string>): Promise<void> {
+    const fields = Object.entries(notes).flat();
+    if (fields.length > 0) await this.run('saveNotes', id, fields);
+  }
+
+  async readNotes(id: string, prefix: string): Promise<Record<string, string>> {
+    return Object.fromEntries(pairs((await this.run('readNotes', id, [prefix])) as string[]));
+  }
+
   async requestCancel(id: string, reason: string): Promise<JobHeader | undefined> {
     const hash = (await this.run('requestCancel', id, [reason])) as string[] | null;
     return hash ? parseHeader(pairs(hash)) : undefined;

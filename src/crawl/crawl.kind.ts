@@ -10,7 +10,8 @@ import type { PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Frontier } from './frontier';
 import { loadRobots } from './robots';
-import { ALLOW_ALL, disallowAll, isAllowed, type RobotsRules } from './robots-rules';
+import { robotsLoaderWithNotes } from './robots-notes';
+import { ALLOW_ALL, isAllowed, type RobotsRules } from './robots-rules';
 import { createSafeAgent } from './safe-agent';
 import { ScopeFilter } from './scope';
 import { normalizeUrl } from './url-normalize';
@@ -64,6 +65,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     };
     let wake: () => void = () => {};
     const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
+    // Decisions are notes on the job: a takeover (or a re-read after the frontier dropped them) finds them there.
+    const loadRules = robotsLoaderWithNotes(context, (origin) => loadRobots(origin, robotsFetch, this.robotsAgent, signal));
     const frontier = new Frontier(
       new ScopeFilter(request.urls, { scope: request.scope, include: new UrlPatterns(request.include), exclude: new UrlPatterns(request.exclude) }),
       {
@@ -77,13 +80,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       },
       (origin, setRules) => {
         if (!request.respectRobotsTxt) return setRules(ALLOW_ALL);
-        loadRobots(origin, robotsFetch, this.robotsAgent, signal).then(
-          (rules) => {
-            setRules(rules);
-            wake();
-          },
-          () => setRules(disallowAll('robots.txt could not be read')),
-        );
+        loadRules(origin, (rules) => {
+          setRules(rules);
+          wake();
+        });
       },
     );
     /** Waiting and running pages by task index (the frontier orders indexes). */

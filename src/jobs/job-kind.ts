@@ -40,6 +40,13 @@ export interface JobContext<TInput, TResult> {
   report(updates: StoredUpdate<TResult>[], inputs: TInput[]): Promise<void>;
   /** Kind-specific totals shown with the job (a crawl's pages, links, bytes). */
   setSummary(summary: Record<string, number>): Promise<void>;
+  /**
+   * The kind's own notes on the job, kept in the store so a runner taking the job over reads the
+   * decisions made before (a crawl's robots.txt rules) instead of making them again.
+   */
+  saveNotes(notes: Record<string, string>): Promise<void>;
+  /** The notes whose key starts with `prefix`. */
+  readNotes(prefix: string): Promise<Record<string, string>>;
 }
 
 /**

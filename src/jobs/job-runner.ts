@@ -235,6 +235,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         await this.recorder.flush(id);
       },
       setSummary: (summary) => this.store.setSummary(id, summary),
+      saveNotes: (notes) => this.store.saveNotes(id, notes),
+      readNotes: (prefix) => this.store.readNotes(id, prefix),
     };
   }
 

@@ -55,6 +55,15 @@ export abstract class JobStore {
   /** Marks every unfinished task cancelled (the job is ending); returns what changed, inputs included. */
   abstract settle(id: string): Promise<Applied>;
   abstract setSummary(id: string, summary: Record<string, number>): Promise<void>;
+  /**
+   * A kind's notes on the job (a crawl's robots.txt decisions): coordination state a runner taking
+   * the job over reads back instead of redoing the work. Sets each key (others untouched); ignored
+   * for an unknown or finished job. Notes change no seq and count toward no bound; they go with the
+   * job's other data (expiry, eviction).
+   */
+  abstract saveNotes(id: string, notes: Record<string, string>): Promise<void>;
+  /** Every note of the job whose key starts with `prefix` ({} for an unknown job). */
+  abstract readNotes(id: string, prefix: string): Promise<Record<string, string>>;
   /** Records a cancel for the job's runner, wherever it runs; undefined if the job is unknown. */
   abstract requestCancel(id: string, reason: string): Promise<JobHeader | undefined>;
   /**

@@ -15,6 +15,7 @@ interface Entry {
   errors: Map<number, string>;
   progress: Map<number, number>;
   seen: Set<string>;
+  notes: Map<string, string>;
   lease?: { holder: string; until: number };
 }
 
@@ -62,6 +63,7 @@ export class MemoryJobStore extends JobStore {
       errors: new Map(),
       progress: new Map(),
       seen: new Set(),
+      notes: new Map(),
     });
     this.ledger.hold(job.callerId, job.reservation);
     return true;
@@ -174,6 +176,17 @@ export class MemoryJobStore extends JobStore {
   async setSummary(id: string, summary: Record<string, number>): Promise<void> {
     const entry = this.unfinishedEntry(id);
     if (entry) entry.header.summary = { ...summary };
+  }
+
+  async saveNotes(id: string, notes: Record<string, string>): Promise<void> {
+    const entry = this.unfinishedEntry(id);
+    if (entry) for (const [key, value] of Object.entries(notes)) entry.notes.set(key, value);
+  }
+
+  async readNotes(id: string, prefix: string): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    for (const [key, value] of this.jobs.get(id)?.notes ?? []) if (key.startsWith(prefix)) found[key] = value;
+    return found;
   }
 
   async requestCancel(id: string, reason: string): Promise<JobHeader | undefined> {

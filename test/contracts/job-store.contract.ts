@@ -390,6 +390,57 @@ export function jobStoreContract(name: string, make: MakeStore): void {
       });
     });
 
+    describe('notes', () => {
+      it('saves notes, overwriting a key and keeping the others, and reads them by key prefix', async () => {
+        const store = await open();
+        await create(store, 'j');
+        await store.saveNotes('j', { 'robots:http://a.test': '{"a":1}', 'robots:http://a.test:8080': 'x', other: 'y' });
+        await store.saveNotes('j', { 'robots:http://a.test': '{"a":2}' });
+        await store.saveNotes('j', {});
+        expect(await store.readNotes('j', 'robots:')).toEqual({ 'robots:http://a.test': '{"a":2}', 'robots:http://a.test:8080': 'x' });
+        expect(await store.readNotes('j', 'robots:http://a.test:')).toEqual({ 'robots:http://a.test:8080': 'x' });
+        // A prefix is taken literally, glob characters included.
+        expect(await store.readNotes('j', 'r*')).toEqual({});
+        expect(await store.readNotes('j', '')).toEqual({ 'robots:http://a.test': '{"a":2}', 'robots:http://a.test:8080': 'x', other: 'y' });
+        expect(await store.readNotes('j', 'none')).toEqual({});
+      });
+
+      it('leaves the seq and the header alone, and another store on the backend reads them', async () => {
+        const made = await make(roomy);
+        opened.push(made);
+        await create(made.store, 'j');
+        const before = await made.store.get('j');
+        await made.store.saveNotes('j', { k: 'v' });
+        expect(await made.store.get('j')).toEqual(before);
+        expect(await (await made.peer()).readNotes('j', 'k')).toEqual({ k: 'v' });
+      });
+
+      it('ignores notes on an unknown or finished job, still reading those saved before the end', async () => {
+        const store = await open();
+        await store.saveNotes('ghost', { k: 'v' });
+        expect(await store.readNotes('ghost', '')).toEqual({});
+        await create(store, 'j');
+        await store.saveNotes('j', { k: 'v' });
+        await store.finish('j', 'completed', undefined, Date.now());
+        await store.saveNotes('j', { k: 'late', l: 'late' });
+        expect(await store.readNotes('j', '')).toEqual({ k: 'v' });
+      });
+
+      it('goes with the job when it is evicted or expires', async () => {
+        const store = await open({ maxCount: 1, maxAgeMs: 1_000 });
+        await create(store, 'a');
+        await store.saveNotes('a', { k: 'a' });
+        await store.finish('a', 'completed', undefined, Date.now());
+        await create(store, 'b');
+        await store.saveNotes('b', { k: 'b' });
+        await store.finish('b', 'completed', undefined, Date.now()); // maxCount 1: a is evicted
+        expect(await store.get('a')).toBeUndefined();
+        expect(await store.readNotes('a', '')).toEqual({});
+        await until(async () => (await store.get('b')) === undefined); // b expires (maxAgeMs)
+        expect(await store.readNotes('b', '')).toEqual({});
+      });
+    });
+
     describe('start, requestCancel, finish', () => {
       it('starts a queued job once', async () => {
         const store = await open();
