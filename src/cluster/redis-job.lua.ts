@@ -10,6 +10,7 @@
  *   {p}:job:{id}:in     list: input JSON by index
  *   {p}:job:{id}:st     string: one STATE_CODES letter per task (a snapshot is one GET)
  *   {p}:job:{id}:res    hash: index -> result JSON;  :err hash index -> error JSON
+ *   {p}:job:{id}:rx     hash: index -> JSON of the result's detached fields (read only when asked)
  *   {p}:job:{id}:prog   hash: index -> progress;     :seen set of task keys
  *   {p}:job:{id}:notes  hash: a kind's notes (saveNotes), key -> value
  *   {p}:lease:{id}      string: holder, with a PX TTL
