@@ -63,7 +63,16 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
       domMaxBytes: this.config.CRAWL_DOM_MAX_BYTES,
     };
-    let wake: () => void = () => {};
+    /**
+     * Set by whatever happens while the loop is busy (awaiting the store) rather than waiting: the
+     * loop looks again instead of sleeping through it. Rules read from a note arrive within a store
+     * round trip, often before the wait below begins.
+     */
+    let woken = false;
+    const note = () => {
+      woken = true;
+    };
+    let wake: () => void = note;
     const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
     // Decisions are notes on the job: a takeover (or a re-read after the frontier dropped them) finds them there.
     const loadRules = robotsLoaderWithNotes(context, (origin) => loadRobots(origin, robotsFetch, this.robotsAgent, signal));
@@ -132,6 +141,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     };
 
     while (!signal.aborted) {
+      woken = false;
       const morePending = frontier.drain(LINK_SLICE_MS);
       const candidates = frontier.takeCandidates();
       if (candidates.length > 0) {
@@ -154,6 +164,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         start(next.index, next.host, next.rules);
       }
       await summary.write();
+      // Before the end check: a page that ended during the await may have offered links.
+      if (woken) continue;
       if (running.size === 0 && frontier.queued === 0 && !morePending) break;
       if (morePending) waitMs = 1; // let I/O and other requests in between slices
       // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
@@ -162,7 +174,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const done = () => {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
-          wake = () => {};
+          wake = note;
           resolve();
         };
         const timer = waitMs !== undefined ? setTimeout(done, waitMs) : undefined;
