@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, whenReady } from '../src/cluster/redis-connection';
+import { RedisEventBus } from '../src/cluster/redis-event-bus';
 import { RedisJobStore } from '../src/cluster/redis-job.store';
+import type { JobEvent } from '../src/jobs/event-bus';
 import { StoreUnavailableError } from '../src/jobs/job.store';
 import { MemoryJobStore } from '../src/jobs/memory-job.store';
 import { jobStoreContract } from './contracts/job-store.contract';
@@ -49,6 +51,45 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
         for (const client of clients) client.disconnect();
       },
     };
+  });
+
+  it('publishes the task.progress event of what an apply changed atomically with it, as the bus delivers events', async () => {
+    const client = connectRedis(server.url, { name: 'announce' });
+    await whenReady(client);
+    const bus = await RedisEventBus.connect(server.url, 'announce');
+    const store = new RedisJobStore(client, { prefix: 'announce', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    try {
+      const { version } = await store.admission('alice');
+      await store.create(
+        { id: 'j', kind: 'fibonacci', owner: 'alice', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1, crawlPages: 0, crawlFetches: 0 }, createdAt: 1 },
+        [1, 2, 3],
+        version,
+      );
+      await store.setSummary('j', { pages: 2 });
+      const events: JobEvent[] = [];
+      const stop = await bus.subscribe('j', (event) => events.push(event));
+      const update = (index: number) => JSON.stringify({ index, n: index + 1, state: 'completed' });
+      await store.apply('j', [{ index: 0, state: 'completed', result: { value: '1' } }]);
+      const applied = await store.apply(
+        'j',
+        [
+          { index: 0, state: 'completed', result: { value: 'again' } },
+          { index: 2, state: 'completed', result: { value: '2' } },
+        ],
+        { owner: 'alice', updates: [update(0), update(2)] },
+      );
+      expect(applied).toMatchObject({ announced: true, seq: 3 });
+      for (const until = Date.now() + 5_000; events.length === 0 && Date.now() < until; ) await new Promise((wake) => setTimeout(wake, 10));
+      expect(events).toHaveLength(1);
+      // Task 0 had finished already: only task 2 took effect, and only it is announced.
+      expect(events[0]).toEqual({ event: 'task.progress', jobId: 'j', owner: 'alice', seq: 3, data: { jobId: 'j', updates: [{ index: 2, n: 3, state: 'completed' }], summary: { pages: 2 } } });
+      // Nothing took effect: nothing is published.
+      expect(await store.apply('j', [{ index: 2, state: 'failed' }], { owner: 'alice', updates: [update(2)] })).toMatchObject({ seq: 3, changed: [] });
+      stop();
+    } finally {
+      await bus.close();
+      client.disconnect();
+    }
   });
 
   it('keeps detached result fields apart: a read that does not ask for them does not carry them', async () => {

@@ -23,6 +23,16 @@ interface Topic {
  * dedicated connection that ioredis re-subscribes by itself after an outage. Both are owned by
  * the bus: close() disconnects them.
  */
+/** The channel of a job's events (the job store publishes task updates there too, atomically with storing them). */
+export function jobEventChannel(prefix: string, jobId: string): string {
+  return `${prefix}:ev:${jobId}`;
+}
+
+/** A job event as it goes over Redis (JSON); RedisJobStore renders task.progress in the same shape. */
+export function wireEvent(event: JobEvent): string {
+  return JSON.stringify({ event: event.event, jobId: event.jobId, owner: event.owner, seq: event.seq, data: event.data });
+}
+
 export class RedisEventBus extends EventBus {
   private readonly logger = new Logger(RedisEventBus.name);
   private readonly topics = new Map<string, Topic>();
@@ -63,8 +73,7 @@ export class RedisEventBus extends EventBus {
   }
 
   async publish(event: JobEvent): Promise<void> {
-    const wire: JobEvent = { event: event.event, jobId: event.jobId, owner: event.owner, seq: event.seq, data: event.data };
-    await this.publisher.publish(this.jobChannel(event.jobId), JSON.stringify(wire)).catch((error: Error) => this.reportOutage(error));
+    await this.publisher.publish(this.jobChannel(event.jobId), wireEvent(event)).catch((error: Error) => this.reportOutage(error));
   }
 
   async subscribe(topic: string, listener: EventListener): Promise<() => void> {
@@ -147,7 +156,7 @@ export class RedisEventBus extends EventBus {
   }
 
   private jobChannel(jobId: string): string {
-    return `${this.prefix}:ev:${jobId}`;
+    return jobEventChannel(this.prefix, jobId);
   }
 }
 

@@ -1,5 +1,6 @@
 /** How RedisJobStore turns plain job data into script arguments and script replies back. */
-import type { Applied, JobHeader, NewJob, StoredUpdate } from '../jobs/job-data';
+import { wireEvent } from './redis-event-bus';
+import type { Announce, Applied, JobHeader, NewJob, StoredUpdate } from '../jobs/job-data';
 import { STATE_CODES } from '../jobs/job.model';
 
 /** A new job's header as hash field/value pairs (the counters and `total` are the script's). */
@@ -69,7 +70,7 @@ export function parseHeader(hash: Map<string, string>): JobHeader {
  * The apply script's arguments: every update's small fields packed in one string, then the
  * result and error JSON of the updates that have them, each its own argument (never decoded by Lua).
  */
-export function applyArgs(updates: StoredUpdate[]): string[] {
+export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announce): string[] {
   let packed = '';
   const payloads: string[] = [];
   for (const update of updates) {
@@ -85,8 +86,17 @@ export function applyArgs(updates: StoredUpdate[]): string[] {
     if (error !== undefined) payloads.push(error);
     if (detached !== undefined) payloads.push(detached);
   }
-  return [packed, ...payloads];
+  if (!announce) return [packed, '', '', ...payloads];
+  // The event as RedisEventBus's wireEvent renders it, cut around the seq (known only in the
+  // script) and the updates (those that took effect); the script appends `]`, the summary and `}}`.
+  const probe = wireEvent({ event: 'task.progress', jobId: id, owner: announce.owner, seq: SEQ_MARK, data: { jobId: id, updates: UPDATES_MARK } });
+  const [beforeSeq, afterSeq] = probe.split(String(SEQ_MARK));
+  const beforeUpdates = afterSeq.slice(0, afterSeq.indexOf(JSON.stringify(UPDATES_MARK)) + 1);
+  return [packed, beforeSeq, beforeUpdates, ...payloads, ...announce.updates];
 }
+
+const SEQ_MARK = 987654321987;
+const UPDATES_MARK = ['updates-go-here'];
 
 /** The result without its detached fields, and those fields (stored apart, read only when asked for). */
 function splitResult({ result, detach }: StoredUpdate): [unknown, Record<string, unknown> | undefined] {

@@ -1,5 +1,5 @@
 import { type Redis, ReplyError } from 'ioredis';
-import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../jobs/job-data';
+import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../jobs/job-data';
 import { JobStore, StoreUnavailableError } from '../jobs/job.store';
 import { NOTHING_APPLIED, STATE_OF_CODE } from '../jobs/job-store.shared';
 import { applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
@@ -19,6 +19,7 @@ export interface RedisJobStoreOptions {
  * (the REDIS provider): close() does not quit it.
  */
 export class RedisJobStore extends JobStore {
+  override readonly announces = true;
   private readonly prefix: string;
   private readonly retention: RetentionPolicy;
 
@@ -125,10 +126,11 @@ export class RedisJobStore extends JobStore {
     return hash ? parseHeader(pairs(hash)) : undefined;
   }
 
-  async apply(id: string, updates: StoredUpdate[]): Promise<Applied> {
-    const reply = (await this.run('apply', id, applyArgs(updates))) as unknown[];
+  async apply(id: string, updates: StoredUpdate[], announce?: Announce): Promise<Applied> {
+    const reply = (await this.run('apply', id, applyArgs(id, updates, announce))) as unknown[];
     if (reply.length === 0) return NOTHING_APPLIED();
     const applied = parseApplied(reply);
+    if (reply[9] === 1) applied.announced = true;
     applied.changed = (reply[1] as number[]).map((position) => ({ ...updates[position] }));
     return applied;
   }

@@ -4,7 +4,8 @@ import { script } from './redis-job.lua';
 /**
  * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError,hasDetached;"
  * per update: one argument instead of six, which is most of the cost of a 5,000-update call),
- * then the result, error and detached-fields JSON of the updates that have them, in update order (never decoded
+ * then the announcement's two event pieces ('' when none: see Announce and applyArgs), then the
+ * result, error and detached-fields JSON of the updates that have them, in update order (never decoded
  * here). Returns {seq, positions that took effect, status, total, completed, failed, cancelled,
  * resultBytes, summary JSON or ''}; {} for an unknown job.
  */
@@ -27,7 +28,7 @@ if not isFinal(status) then
     if progressOf[index] == nil then progressTouched[#progressTouched + 1] = index end
     progressOf[index] = value
   end
-  local released, nextArg, position = 0, 4, -1
+  local released, nextArg, position = 0, 6, -1
   local detachedFields = {}
   for index, code, progress, bytes, hasResult, hasError, hasDetached in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d),(%d);') do
     position = position + 1
@@ -91,9 +92,20 @@ if not isFinal(status) then
     each('HSET', key(ID, 'res'), results, 1, #results)
     each('HSET', key(ID, 'rx'), detachedFields, 1, #detachedFields)
     each('HSET', key(ID, 'err'), errors, 1, #errors)
+    -- The event of what took effect, published in this same atomic step (see Announce): the
+    -- updates' JSON follow the payloads, one per position; at most 1,000 updates a message.
+    if ARGV[4] ~= '' then
+      local channel = P .. ':ev:' .. ID
+      local tail = ']' .. ((h[9] and h[9] ~= '') and (',"summary":' .. h[9]) or '') .. '}}'
+      for from = 1, #changed, 1000 do
+        local parts = {}
+        for i = from, math.min(from + 999, #changed) do parts[#parts + 1] = ARGV[nextArg + changed[i]] end
+        redis.call('PUBLISH', channel, ARGV[4] .. seq .. ARGV[5] .. table.concat(parts, ',') .. tail)
+      end
+    end
   end
 end
-return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or ''}
+return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or '', ARGV[4] ~= '' and #changed > 0 and 1 or 0}
 `);
 
 /** ARGV: p, id. Cancels every unfinished task; returns like apply, with indexes and input JSON instead of positions. */

@@ -69,8 +69,21 @@ export interface StoredUpdate<R = unknown> extends TaskUpdate<R> {
   detach?: readonly string[];
 }
 
+/**
+ * The `task.progress` event of an apply, rendered before it: a store that can publish atomically
+ * with the write (Redis: from the same Lua script) sends the updates that took effect, so no
+ * crash between storing and publishing can lose an event, and events go out in seq order.
+ */
+export interface Announce {
+  owner?: string;
+  /** Each update as the event shows it (JSON), by position in the apply's updates. */
+  updates: string[];
+}
+
 /** What a write changed: the updates that took effect (finished tasks never change again). */
 export interface Applied {
+  /** The store published the event itself (see Announce). */
+  announced?: boolean;
   /** The job's seq after the write (unchanged when nothing took effect). */
   seq: number;
   /** The updates that took effect, in order; `input` is set for tasks settled by the store itself. */

@@ -1,4 +1,4 @@
-import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
+import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
 
 export type { JobQuery, RetentionPolicy } from './job-data';
 
@@ -19,6 +19,9 @@ export type { JobQuery, RetentionPolicy } from './job-data';
  *   over by another instance.
  */
 export abstract class JobStore {
+  /** Whether `apply` publishes the announced event itself (see Announce); callers then do not. */
+  readonly announces: boolean = false;
+
   /** What `callerId`'s unfinished jobs hold, the queue depth, and a version of both. */
   abstract admission(callerId: string): Promise<AdmissionFigures>;
   /**
@@ -50,8 +53,11 @@ export abstract class JobStore {
   abstract markSeen(id: string, keys: string[]): Promise<number>;
   /** queued -> running (seq + 1); undefined if the job was not queued. */
   abstract start(id: string, now: number): Promise<JobHeader | undefined>;
-  /** Applies task updates in order; see the class comment for which take effect. */
-  abstract apply(id: string, updates: StoredUpdate[]): Promise<Applied>;
+  /**
+   * Applies task updates in order; see the class comment for which take effect. With `announce`,
+   * a store that can also publishes their `task.progress` event in the same atomic step (and says so).
+   */
+  abstract apply(id: string, updates: StoredUpdate[], announce?: Announce): Promise<Applied>;
   /** Marks every unfinished task cancelled (the job is ending); returns what changed, inputs included. */
   abstract settle(id: string): Promise<Applied>;
   abstract setSummary(id: string, summary: Record<string, number>): Promise<void>;

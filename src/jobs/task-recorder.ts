@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
-import type { Applied, StoredUpdate } from './job-data';
+import type { Announce, Applied, StoredUpdate } from './job-data';
+import type { JobKind } from './job-kind';
 import { JobKinds } from './job-kinds';
 import { JobObservers } from './job-observers';
 import type { JobKindName } from './job.model';
@@ -83,16 +84,8 @@ export class TaskRecorder {
     if (this.observers.any) {
       for (const change of applied.changed) if (isFinished(change.state)) this.observers.taskFinished(job.kind, change.state as 'completed', change.result);
     }
-    if (applied.changed.length === 0 || !this.bus.mayHaveSubscribers(job.id)) return;
-    const updates: Record<string, unknown>[] = [];
-    for (const { index, state, progress, result, error, input } of applied.changed) {
-      // Built with plain assignments: this runs once per task update, hundreds of thousands per job.
-      const update: Record<string, unknown> = { index, ...kind.summarize(input !== undefined ? input : inputOf(index), result) };
-      update.state = state;
-      if (progress !== undefined && state === 'running') update.progress = progress;
-      if (error !== undefined) update.error = error;
-      updates.push(update);
-    }
+    if (applied.announced || applied.changed.length === 0 || !this.bus.mayHaveSubscribers(job.id)) return;
+    const updates = applied.changed.map((change) => render(kind, change, change.input !== undefined ? change.input : inputOf(change.index)));
     const { summary } = applied.header;
     for (let from = 0; from < updates.length; from += MAX_UPDATES_PER_MESSAGE) {
       const slice = updates.slice(from, from + MAX_UPDATES_PER_MESSAGE);
@@ -111,7 +104,9 @@ export class TaskRecorder {
     buffer.inputs = new Map();
     let applied: Applied;
     try {
-      applied = await this.store.apply(job.id, updates);
+      // A store that publishes atomically with the write gets the event rendered (see Announce).
+      const announce = this.store.announces && this.bus.mayHaveSubscribers(job.id) ? this.announce(job, updates, inputs) : undefined;
+      applied = await this.store.apply(job.id, updates, announce);
     } catch (err) {
       // Put them back (newer ones recorded meanwhile win) for the next flush.
       for (const update of updates) if (!buffer.updates.has(update.index)) buffer.updates.set(update.index, update);
@@ -122,8 +117,23 @@ export class TaskRecorder {
     this.forgetIfIdle(buffer);
   }
 
+  private announce(job: JobRef, updates: StoredUpdate[], inputs: Map<number, unknown>): Announce {
+    const kind = this.kinds.get(job.kind);
+    return { owner: job.owner, updates: updates.map((update) => JSON.stringify(render(kind, update, inputs.get(update.index)))) };
+  }
+
   /** A buffer is dropped only once idle, so one job's writes and events never run side by side. */
   private forgetIfIdle(buffer: Buffer): void {
     if (buffer.updates.size === 0 && !buffer.timer && this.buffers.get(buffer.job.id) === buffer) this.buffers.delete(buffer.job.id);
   }
+}
+
+/** A task update as events show it: the kind's summary of the task, its state, progress and error (never the big value). */
+function render(kind: JobKind<any, any>, { index, state, progress, result, error }: StoredUpdate, input: unknown): Record<string, unknown> {
+  // Built with plain assignments: this runs once per task update, hundreds of thousands per job.
+  const update: Record<string, unknown> = { index, ...kind.summarize(input, result) };
+  update.state = state;
+  if (progress !== undefined && state === 'running') update.progress = progress;
+  if (error !== undefined) update.error = error;
+  return update;
 }
