@@ -175,7 +175,7 @@ async function caseB(service: Service, gmp: Gmp, threads: number): Promise<Findi
     ],
     details: [
       `b) API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
-      `   in-process runs ${fmtRuns(local.runs)} ms (computeChunk: gmp-wasm, decimal + hex as the worker makes them); median run: per-number ms sum ${fmtMs(local.value.itemMs)}; CPU ${fmtMs(local.value.cpuMs)}`,
+      `   in-process runs ${fmtRuns(local.runs)} ms (computeChunk: gmp-wasm, decimal, as the worker makes them); median run: per-number ms sum ${fmtMs(local.value.itemMs)}; CPU ${fmtMs(local.value.cpuMs)}`,
       // With idle cores the API can at best spread the service's CPU time evenly over its workers.
       ...cpuView(
         api.value.serviceCpuMs,
@@ -198,10 +198,9 @@ async function caseC(service: Service, gmp: Gmp, native: NativeGmp | undefined):
       if (run.value !== value) throw new Error(`c) F(${n}): ${engine} differs from gmp-wasm`);
       return { ms: run.ms, value: undefined };
     };
-    const { wasm, wasmHex, bigint, api, c } = await measureRounds(
+    const { wasm, bigint, api, c } = await measureRounds(
       {
         wasm: () => same('gmp-wasm', gmpDecimal(gmp, n)),
-        wasmHex: () => same('gmp-wasm with hex', gmpDecimal(gmp, n, true)),
         bigint: () => same('BigInt', bigintDecimal(n)),
         api: () => apiRun(`c) F(${n})`, service, [n], [value]),
         c: () => {
@@ -228,7 +227,7 @@ async function caseC(service: Service, gmp: Gmp, native: NativeGmp | undefined):
       ],
       details: [
         `${label}: API runs ${fmtRuns(api.runs)} ms; median run: ${apiBreakdown(api.value)}`,
-        `   gmp-wasm runs ${fmtRuns(wasm.runs)} ms; with the hex copy the worker also makes: ${fmtMs(wasmHex.ms)}; BigInt runs ${fmtRuns(bigint.runs)} ms`,
+        `   gmp-wasm runs ${fmtRuns(wasm.runs)} ms; BigInt runs ${fmtRuns(bigint.runs)} ms`,
         c.value
           ? `   native GMP (fib + get_str inside the process) runs ${c.runs.map((ms) => ms.toFixed(1)).join('/')} ms; whole process ${fmtMs(c.value.processMs)}`
           : '   native GMP: n/a (see above)',
@@ -298,7 +297,7 @@ function print(findings: Finding[], threads: number, otherCores: number | undefi
 const COLUMNS = [
   'Columns (each a median wall time, ms, over the runs; the runs themselves are listed under the table):',
   "- API end to end: the client's view, from sending POST /fibonacci?wait= (the service holds it until the job is done) to the last results page parsed, every page included (lib/api.ts); the service runs in its own process with its worker pool.",
-  "- In-process, 1 thread: the same work on the bench's own thread with the service's pure modules, no HTTP, no pool: a) computeChunk over the numbers plus JSON.stringify of result items shaped like the API's; b) computeChunk alone (gmp-wasm from GMP_MIN_N, decimal and hex as the worker makes them); c) each engine alone, F(n) and its decimal string (gmp-wasm without the hex copy, V8 BigInt).",
+  "- In-process, 1 thread: the same work on the bench's own thread with the service's pure modules, no HTTP, no pool: a) computeChunk over the numbers plus JSON.stringify of result items shaped like the API's; b) computeChunk alone (gmp-wasm from GMP_MIN_N, decimal, as the worker makes them); c) each engine alone, F(n) and its decimal string (gmp-wasm, V8 BigInt).",
   '- Native GMP (C): bench/gmp-fib.c, mpz_fib_ui plus mpz_get_str to decimal, timed inside that process (process start excluded); c) only.',
   '- Figure: the ratio the target is about: a) API ÷ in-process; b) in-process ÷ API (the speedup the pool gives); c) API ÷ native GMP.',
   '- Target / Met: the goal for that figure and whether the medians meet it.',

@@ -92,21 +92,6 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     }
   });
 
-  it('keeps detached result fields apart: a read that does not ask for them does not carry them', async () => {
-    const client = connectRedis(server.url, { name: 'detached' });
-    await whenReady(client);
-    const store = new RedisJobStore(client, { prefix: 'detached', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
-    try {
-      const { version } = await store.admission('alice');
-      await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation: { tasks: 1, resultBytes: 1, crawlPages: 0, crawlFetches: 0 }, createdAt: 1 }, [1], version);
-      await store.apply('j', [{ index: 0, state: 'completed', result: { value: '55', hex: 'ab'.repeat(1_000) }, detach: ['hex'] }]);
-      expect((await store.tasks('j', 0, 1))[0].result).toEqual({ value: '55' });
-      expect((await store.tasks('j', 0, 1, ['hex']))[0].result).toEqual({ value: '55', hex: 'ab'.repeat(1_000) });
-    } finally {
-      client.disconnect();
-    }
-  });
-
   it('answers an apply of 5,000 updates and a page of 1,000 tasks in one round trip each', async () => {
     const client = connectRedis(server.url, { name: 'round-trips' });
     await whenReady(client);

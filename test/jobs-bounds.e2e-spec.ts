@@ -152,8 +152,8 @@ describe('per-key admission bounds on running work', () => {
       API_KEYS: `${KEY_A},${KEY_B}`,
       CRAWL_ALLOW_TARGETS: '127.0.0.2/32',
       CRAWL_ALLOW_IGNORE_ROBOTS: 'true',
-      // F(9,000,000) reserves about 3.4 MB (decimal and hex): one fits, two do not.
-      MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: '5000000',
+      // F(9,000,000) reserves about 1.9 MB (its decimal digits): one fits, two do not.
+      MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: '3000000',
       MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: '10',
       MAX_CRAWL_CONCURRENCY_PER_KEY: '40',
     });

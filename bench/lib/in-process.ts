@@ -56,10 +56,9 @@ export function bigintDecimal(n: number) {
   return { ms: since(start), value };
 }
 
-/** `hex` adds the hexadecimal copy the worker also makes for n >= HEX_MIN_N. */
-export function gmpDecimal(gmp: Gmp, n: number, hex = false) {
+export function gmpDecimal(gmp: Gmp, n: number) {
   const start = performance.now();
-  const value = fibGmp(gmp, n, { hex }).decimal;
+  const value = fibGmp(gmp, n).decimal;
   return { ms: since(start), value };
 }
 

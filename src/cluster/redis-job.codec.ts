@@ -74,17 +74,14 @@ export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announ
   let packed = '';
   const payloads: string[] = [];
   for (const update of updates) {
-    const [main, apart] = splitResult(update);
-    const result = main === undefined ? undefined : JSON.stringify(main);
-    const detached = apart === undefined ? undefined : JSON.stringify(apart);
+    const result = update.result === undefined ? undefined : JSON.stringify(update.result);
     const error = update.error === undefined ? undefined : JSON.stringify(update.error);
     const index = Number.isInteger(update.index) ? update.index : -1;
     const progress = typeof update.progress === 'number' && Number.isFinite(update.progress) ? update.progress : '';
     const bytes = Number.isFinite(update.bytes) ? update.bytes : 0;
-    packed += `${index},${STATE_CODES[update.state] ?? ''},${progress},${bytes},${result === undefined ? 0 : 1},${error === undefined ? 0 : 1},${detached === undefined ? 0 : 1};`;
+    packed += `${index},${STATE_CODES[update.state] ?? ''},${progress},${bytes},${result === undefined ? 0 : 1},${error === undefined ? 0 : 1};`;
     if (result !== undefined) payloads.push(result);
     if (error !== undefined) payloads.push(error);
-    if (detached !== undefined) payloads.push(detached);
   }
   if (!announce) return [packed, '', '', ...payloads];
   // The event as RedisEventBus's wireEvent renders it, cut around the seq (known only in the
@@ -97,19 +94,6 @@ export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announ
 
 const SEQ_MARK = 987654321987;
 const UPDATES_MARK = ['updates-go-here'];
-
-/** The result without its detached fields, and those fields (stored apart, read only when asked for). */
-function splitResult({ result, detach }: StoredUpdate): [unknown, Record<string, unknown> | undefined] {
-  if (!detach?.length || typeof result !== 'object' || result === null) return [result, undefined];
-  const main: Record<string, unknown> = { ...(result as Record<string, unknown>) };
-  const apart: Record<string, unknown> = {};
-  for (const field of detach) {
-    if (main[field] === undefined) continue;
-    apart[field] = main[field];
-    delete main[field];
-  }
-  return [main, Object.keys(apart).length > 0 ? apart : undefined];
-}
 
 /** The apply/settle reply: {seq, changed, status, total, completed, failed, cancelled, resultBytes, summary JSON or ''}. */
 export function parseApplied(reply: unknown[]): Applied {

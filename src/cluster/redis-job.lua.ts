@@ -10,7 +10,6 @@
  *   {p}:job:{id}:in     list: input JSON by index
  *   {p}:job:{id}:st     string: one STATE_CODES letter per task (a snapshot is one GET)
  *   {p}:job:{id}:res    hash: index -> result JSON;  :err hash index -> error JSON
- *   {p}:job:{id}:rx     hash: index -> JSON of the result's detached fields (read only when asked)
  *   {p}:job:{id}:prog   hash: index -> progress;     :seen set of task keys
  *   {p}:job:{id}:notes  hash: a kind's notes (saveNotes), key -> value
  *   {p}:lease:{id}      string: holder, with a PX TTL
@@ -31,7 +30,7 @@ local function key(id, part)
   return P .. ':job:' .. id
 end
 local JK = key(ID)
-local PARTS = {'in', 'st', 'res', 'rx', 'err', 'prog', 'seen', 'notes'}
+local PARTS = {'in', 'st', 'res', 'err', 'prog', 'seen', 'notes'}
 local FINISHED = {c = true, f = true, x = true}
 local function isFinal(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
 -- Variadic commands in chunks: Lua's unpack has a small stack.

@@ -85,16 +85,14 @@ export class RedisJobStore extends JobStore {
     return { header: parseHeader(pairs(header)), tasks, progress: Object.fromEntries([...pairs(progress)].map(([index, value]) => [Number(index), Number(value)])) };
   }
 
-  async tasks(id: string, offset: number, limit: number, detached?: readonly string[]): Promise<TaskRecord[]> {
+  async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
     if (limit <= 0) return [];
-    const withDetached = detached !== undefined && detached.length > 0;
-    const reply = (await this.run('tasks', id, [offset, limit, withDetached ? 1 : 0])) as [number, string[], string, (string | null)[], (string | null)[], (string | null)[]?] | [];
+    const reply = (await this.run('tasks', id, [offset, limit])) as [number, string[], string, (string | null)[], (string | null)[]] | [];
     if (reply.length === 0) return [];
-    const [first, inputs, states, results, errors, apart] = reply;
+    const [first, inputs, states, results, errors] = reply;
     return inputs.map((input, i) => {
       const record: TaskRecord = { index: first + i, input: JSON.parse(input), state: STATE_OF_CODE[states[i]] };
       if (results[i] !== null) record.result = JSON.parse(results[i]);
-      if (apart?.[i] && record.result) Object.assign(record.result as object, JSON.parse(apart[i]));
       if (errors[i] !== null) record.error = JSON.parse(errors[i]);
       return record;
     });

@@ -2,10 +2,10 @@
 import { script } from './redis-job.lua';
 
 /**
- * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError,hasDetached;"
+ * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError;"
  * per update: one argument instead of six, which is most of the cost of a 5,000-update call),
  * then the announcement's two event pieces ('' when none: see Announce and applyArgs), then the
- * result, error and detached-fields JSON of the updates that have them, in update order (never decoded
+ * result and error JSON of the updates that have them, in update order (never decoded
  * here). Returns {seq, positions that took effect, status, total, completed, failed, cancelled,
  * resultBytes, summary JSON or ''}; {} for an unknown job.
  */
@@ -29,13 +29,11 @@ if not isFinal(status) then
     progressOf[index] = value
   end
   local released, nextArg, position = 0, 6, -1
-  local detachedFields = {}
-  for index, code, progress, bytes, hasResult, hasError, hasDetached in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d),(%d);') do
+  for index, code, progress, bytes, hasResult, hasError in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d);') do
     position = position + 1
-    local result, error, detached
+    local result, error
     if hasResult == '1' then result = ARGV[nextArg]; nextArg = nextArg + 1 end
     if hasError == '1' then error = ARGV[nextArg]; nextArg = nextArg + 1 end
-    if hasDetached == '1' then detached = ARGV[nextArg]; nextArg = nextArg + 1 end
     index = tonumber(index)
     if index >= 0 and index < total and code ~= '' then
       local current = written[index] or string.sub(states, index + 1, index + 1)
@@ -59,10 +57,6 @@ if not isFinal(status) then
           if result then
             results[#results + 1] = index
             results[#results + 1] = result
-          end
-          if detached then
-            detachedFields[#detachedFields + 1] = index
-            detachedFields[#detachedFields + 1] = detached
           end
           if error then
             errors[#errors + 1] = index
@@ -90,7 +84,6 @@ if not isFinal(status) then
     each('HSET', prog, progressSet, 1, #progressSet)
     each('HDEL', prog, progressDropped, 1, #progressDropped)
     each('HSET', key(ID, 'res'), results, 1, #results)
-    each('HSET', key(ID, 'rx'), detachedFields, 1, #detachedFields)
     each('HSET', key(ID, 'err'), errors, 1, #errors)
     -- The event of what took effect, published in this same atomic step (see Announce): the
     -- updates' JSON follow the payloads, one per position; at most 1,000 updates a message.
@@ -176,10 +169,7 @@ if not isFinal(status) and #ARGV > 2 then each('SADD', key(ID, 'seen'), ARGV, 3,
 return redis.call('SCARD', key(ID, 'seen'))
 `);
 
-/**
- * ARGV: p, id, offset, limit, '1' to read the results' detached fields too. Returns {first index,
- * inputs, states, results, errors, detached fields (when asked)} or {}.
- */
+/** ARGV: p, id, offset, limit. Returns {first index, inputs, states, results, errors} or {}. */
 const tasks = script(`
 local total = tonumber(redis.call('HGET', JK, 'total') or '0')
 local first = math.max(0, tonumber(ARGV[3]))
@@ -197,9 +187,7 @@ local function readHash(k)
   end
   return values
 end
-local reply = {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last), readHash(key(ID, 'res')), readHash(key(ID, 'err'))}
-if ARGV[5] == '1' then reply[6] = readHash(key(ID, 'rx')) end
-return reply
+return {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last), readHash(key(ID, 'res')), readHash(key(ID, 'err'))}
 `);
 
 export const TASK_SCRIPTS = { apply, settle, appendTasks, markSeen, tasks } as const;

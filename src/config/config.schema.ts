@@ -38,7 +38,7 @@ export const configSchema = z.object({
 
   FIB_MAX_N: int(1, 100_000_000, 10_000_000),
   FIB_MAX_NUMBERS: int(1, 10_000_000, 500_000),
-  /** Decimal digits (plus hexadecimal copies for big n) one job may produce. */
+  /** Decimal digits one job may produce. */
   FIB_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 512 * 1024 ** 2),
 
   /** Finished jobs are evicted after this long... */

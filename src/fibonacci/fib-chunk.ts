@@ -8,9 +8,11 @@ import { fibGmp, type Gmp } from './fib-gmp';
 /** Below this n V8's BigInt is faster than gmp-wasm (measured; README "Engines"). */
 export const GMP_MIN_N = 10_000;
 /**
- * From this n the worker also returns hexadecimal text, so `?format=hex` converts nothing on the
- * main thread: below it a conversion takes at most ~10 µs (F(9,999), 2,090 digits), at F(49,999)
- * 0.17 ms, which made a page of 2,000 such values block the main thread for 0.35-0.6 s.
+ * From this n a value is converted to hexadecimal (`?format=hex`) on a worker thread, when a
+ * page asks for it: below it a conversion on the main thread takes at most ~10 µs (F(9,999),
+ * 2,090 digits), at F(49,999) 0.17 ms, which made a page of 2,000 such values block the main
+ * thread for 0.35-0.6 s. Not stored with the value: a copy as big as the value, kept for every
+ * result (and sent to Redis in the cluster mode), for a format few ask for.
  */
 export const HEX_MIN_N = GMP_MIN_N;
 /** From this n a number reports intra-task progress (it takes tens of milliseconds or more). */
@@ -27,7 +29,7 @@ export interface FibValue {
   n: number;
   /** Exact decimal text. */
   value: string;
-  /** Hexadecimal text, present for n >= HEX_MIN_N. */
+  /** Hexadecimal text, made for a `format=hex` page (never stored). */
   hex?: string;
   digits: number;
   ms: number;
@@ -62,8 +64,8 @@ export function computeChunk(items: readonly FibItem[], gmp: Gmp | undefined, ho
     try {
       if (n >= GMP_MIN_N && gmp) {
         const onStep = n >= PROGRESS_MIN_N && hooks.onProgress ? (done: number, total: number) => hooks.onProgress!(index, done / total) : undefined;
-        const { decimal, hex } = fibGmp(gmp, n, { hex: n >= HEX_MIN_N, onStep });
-        hooks.onDone(index, { n, value: decimal, hex, digits: decimal.length, ms: elapsed(started) });
+        const { decimal } = fibGmp(gmp, n, { onStep });
+        hooks.onDone(index, { n, value: decimal, digits: decimal.length, ms: elapsed(started) });
         continue;
       }
       if (k >= 0 && n - k <= stepLimit(n)) {
@@ -73,8 +75,7 @@ export function computeChunk(items: readonly FibItem[], gmp: Gmp | undefined, ho
         k = n;
       }
       const value = a.toString();
-      const hex = n >= HEX_MIN_N ? a.toString(16) : undefined;
-      hooks.onDone(index, { n, value, hex, digits: value.length, ms: elapsed(started) });
+      hooks.onDone(index, { n, value, digits: value.length, ms: elapsed(started) });
     } catch (err) {
       hooks.onFail(index, err instanceof Error ? err.message : String(err));
     }

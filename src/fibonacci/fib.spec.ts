@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../../test/support/prng';
 import { fib, fibPair } from './fib-bigint';
-import { fibGmp, loadGmp, type Gmp } from './fib-gmp';
+import { decimalToHex, fibGmp, loadGmp, type Gmp } from './fib-gmp';
 
 /** Deterministic (m, n) pairs with m >= 1 (the identity needs F(m-1)), some up to 20 000. */
 function pairs(count: number, seed: number): [number, number][] {
@@ -67,14 +67,13 @@ describe('engines agree', () => {
   });
 });
 
-describe('fibGmp hex output', () => {
-  it('gives BigInt(decimal).toString(16) when asked and nothing otherwise', () => {
+describe('decimalToHex', () => {
+  it('gives BigInt(decimal).toString(16), and refuses what is not a decimal integer', () => {
     for (const n of [0, 1, 90, 1000, 50_000]) {
-      const withHex = fibGmp(gmp, n, { hex: true });
-      expect(withHex.hex).toBe(BigInt(withHex.decimal).toString(16));
-      expect(fibGmp(gmp, n).hex).toBeUndefined();
-      expect(fibGmp(gmp, n, { hex: false }).hex).toBeUndefined();
+      const { decimal } = fibGmp(gmp, n);
+      expect(decimalToHex(gmp, decimal)).toBe(BigInt(decimal).toString(16));
     }
+    expect(() => decimalToHex(gmp, '12x4')).toThrow(/not a decimal integer/);
   });
 });
 

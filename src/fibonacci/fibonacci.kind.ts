@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { TaskRecord } from '../jobs/job-data';
 import type { JobContext, JobKind, Reservation, ResultFormat } from '../jobs/job-kind';
+import type { TaskUpdate } from '../pool/task-protocol';
+import { TaskScheduler } from '../pool/task-scheduler';
 import { JobKinds } from '../jobs/job-kinds';
 import { STATE_CODES } from '../jobs/job.model';
-import { PROGRESS_MIN_N, type FibValue } from './fib-chunk';
+import { HEX_MIN_N, PROGRESS_MIN_N, type FibValue } from './fib-chunk';
 import { estimateResultBytes, planChunks } from './fibonacci.planner';
 
 const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE_CODES.cancelled]);
@@ -15,6 +18,7 @@ export class FibonacciKind implements JobKind<number, FibValue> {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly scheduler: TaskScheduler,
     kinds: JobKinds,
   ) {
     kinds.register(this);
@@ -58,17 +62,36 @@ export class FibonacciKind implements JobKind<number, FibValue> {
   }
 
   present(n: number, result: FibValue, format: ResultFormat): Record<string, unknown> {
-    // Workers store hex from HEX_MIN_N on; below it (at most ~2,000 digits) converting here
-    // takes microseconds, and presentCost counts it against the page's byte budget.
+    // From HEX_MIN_N on, prepare() made the hexadecimal on a worker; below it (at most ~2,000
+    // digits) converting here takes microseconds, and presentCost counts it against the page's
+    // byte budget.
     const value = format === 'hex' ? (result.hex ?? BigInt(result.value).toString(16)) : result.value;
     return { n, value, digits: result.digits, ms: result.ms };
   }
 
-  /** The hexadecimal copy (from HEX_MIN_N on) is as big as the value and only read for `format=hex`. */
-  readonly detachedFields = ['hex'] as const;
-
-  fieldsFor(format: ResultFormat): readonly string[] {
-    return format === 'hex' ? this.detachedFields : [];
+  /**
+   * A `format=hex` page: big values are converted on a worker thread (GMP: subquadratic, where
+   * BigInt's parse and print are quadratic and would hold the main thread), one pool task per
+   * read of the page, with the same priority as any CPU task.
+   */
+  async prepare(records: TaskRecord<number, FibValue>[], format: ResultFormat): Promise<void> {
+    if (format !== 'hex') return;
+    const big = records.filter((record) => record.result !== undefined && record.result.hex === undefined && record.input >= HEX_MIN_N);
+    if (big.length === 0) return;
+    await this.scheduler.run(
+      'fibonacci',
+      { hexOf: big.map((record) => record.result!.value) },
+      {
+        stream: false,
+        onUpdates: (updates: TaskUpdate[]) => {
+          for (const { index, result } of updates) {
+            const record = big[index];
+            // A new object: the store's own result is never changed (the memory store shares it).
+            if (record && typeof result === 'string') record.result = { ...record.result!, hex: result };
+          }
+        },
+      },
+    );
   }
 
   presentCost(result: FibValue, format: ResultFormat): number {
@@ -80,7 +103,7 @@ export class FibonacciKind implements JobKind<number, FibValue> {
   }
 
   sizeOf(result: FibValue): number {
-    return result.value.length + (result.hex?.length ?? 0) + 64;
+    return result.value.length + 64;
   }
 
   /** The batch's estimated result bytes (as FIB_MAX_RESULT_BYTES checks them), one task per number. */

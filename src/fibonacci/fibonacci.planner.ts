@@ -3,7 +3,7 @@
  * small n can be computed in one pass, and each chunk carries about the same amount of work:
  * enough that dispatch cost does not dominate, little enough that every worker gets a share.
  */
-import { estimateDigits, HEX_MIN_N, type FibItem } from './fib-chunk';
+import { estimateDigits, type FibItem } from './fib-chunk';
 
 /** Work of one chunk, in estimated output digits; about 5 ms of computing here. */
 const MAX_CHUNK_COST = 250_000;
@@ -40,12 +40,9 @@ export function planChunks(numbers: readonly number[], workers: number): FibItem
   return chunks.reverse();
 }
 
-/** Bytes the results of these numbers will take (decimal text, plus hex for big n). */
+/** Bytes the results of these numbers will take (their decimal text). */
 export function estimateResultBytes(numbers: readonly number[]): number {
   let bytes = 0;
-  for (const n of numbers) {
-    const digits = estimateDigits(n);
-    bytes += digits + (n >= HEX_MIN_N ? Math.ceil(digits * 0.831) : 0) + ITEM_OVERHEAD;
-  }
+  for (const n of numbers) bytes += estimateDigits(n) + ITEM_OVERHEAD;
   return bytes;
 }

@@ -62,11 +62,6 @@ export interface TaskRecord<I = unknown, R = unknown> {
 /** A task update to store: the worker's update plus the result's size (for retention). */
 export interface StoredUpdate<R = unknown> extends TaskUpdate<R> {
   bytes?: number;
-  /**
-   * Result fields a store may keep apart and hand out only when a read asks for them (a
-   * Fibonacci value's hexadecimal copy: as big as the value, read only for `format=hex`).
-   */
-  detach?: readonly string[];
 }
 
 /**

@@ -87,10 +87,12 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
    * the results endpoint shows it; `message` says why. Each kind keeps its own error shape.
    */
   presentError(input: TInput, message: string): Record<string, unknown>;
-  /** Result fields big and rarely read, which a store may keep apart (see StoredUpdate.detach). */
-  readonly detachedFields?: readonly string[];
-  /** Which detached fields presenting a result in `format` needs (none by default). */
-  fieldsFor?(format: ResultFormat): readonly string[];
+  /**
+   * Work a page of results needs before it is presented, done off the main thread (a Fibonacci
+   * value's hexadecimal text, made on a worker for `format=hex`): replaces `record.result` of the
+   * records it prepares (never changes the stored result object).
+   */
+  prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat): Promise<void>;
   /** Memory a stored result takes, for retention limits. */
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */

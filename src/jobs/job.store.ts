@@ -35,12 +35,8 @@ export abstract class JobStore {
   abstract list(query: JobQuery): Promise<{ items: JobHeader[]; total: number }>;
   /** The header, every task's state and progress, all at one seq. */
   abstract snapshot(id: string): Promise<JobSnapshotData | undefined>;
-  /**
-   * Tasks `offset` .. `offset + limit - 1` (fewer past the end), with inputs, results and errors.
-   * Results carry their detached fields (StoredUpdate.detach) when `detached` names them; a store
-   * may include them anyway.
-   */
-  abstract tasks(id: string, offset: number, limit: number, detached?: readonly string[]): Promise<TaskRecord[]>;
+  /** Tasks `offset` .. `offset + limit - 1` (fewer past the end), with inputs, results and errors. */
+  abstract tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]>;
   /** Inputs of tasks `offset` .. `offset + limit - 1`. */
   abstract inputs(id: string, offset: number, limit: number): Promise<unknown[]>;
   /**

@@ -2,12 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config';
 import type { FibValue } from '../fibonacci/fib-chunk';
 import { FibonacciKind } from '../fibonacci/fibonacci.kind';
+import type { TaskScheduler } from '../pool/task-scheduler';
 import type { JobHeader, TaskRecord } from './job-data';
 import { JobKinds } from './job-kinds';
 import { MemoryJobStore } from './memory-job.store';
 import { type PageRequest, pageOfResults } from './results-page';
 
-const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, new JobKinds());
+// These pages hold values below HEX_MIN_N only: the kind never needs its pool (it would throw).
+const noPool = { run: () => Promise.reject(new Error('no pool in this test')) } as unknown as TaskScheduler;
+const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, noPool, new JobKinds());
 const stores: MemoryJobStore[] = [];
 
 /** The memory store, counting what the page reads from it. */

@@ -68,8 +68,9 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
   let index = offset;
   let read = FIRST_READ;
   outer: while (index < end) {
-    const records = await store.tasks(job.id, index, Math.min(read, end - index), kind.fieldsFor?.(format));
+    const records = await store.tasks(job.id, index, Math.min(read, end - index));
     if (records.length === 0) break;
+    await kind.prepare?.(records, format);
     for (const record of records) {
       const result = record.result;
       const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;

@@ -58,7 +58,7 @@ export class TaskRecorder {
       if (held && isFinished(held.state)) continue;
       // A progress tick without a number adds nothing to a running task's update.
       if (held && update.state === 'running' && held.state === 'running' && update.progress === undefined) continue;
-      const stored: StoredUpdate = update.result !== undefined ? { ...update, bytes: kind.sizeOf(update.result), detach: kind.detachedFields } : update;
+      const stored: StoredUpdate = update.result !== undefined ? { ...update, bytes: kind.sizeOf(update.result) } : update;
       buffer.updates.set(update.index, stored);
       if (!buffer.inputs.has(update.index)) buffer.inputs.set(update.index, inputOf(update.index));
     }

@@ -198,12 +198,18 @@ describe('PiscinaScheduler with the real fibonacci worker', () => {
     expect(completed.get(0)!.value).toBe('55');
     expect(completed.get(2)!.value).toBe('13');
     expect(completed.get(1)!.value).toBe(fib(100_000).toString());
-    expect(completed.get(1)!.hex).toBe(fib(100_000).toString(16));
     const progress = updates.filter((u) => u.index === 1 && u.progress !== undefined).map((u) => u.progress!);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(1);
     // Progress for F(100000) precedes its completion.
     expect(updates.findIndex((u) => u.index === 1 && u.progress === 1)).toBeLessThan(updates.findIndex((u) => u.index === 1 && u.state === 'completed'));
     expect(updates.filter((u) => u.state === 'failed')).toEqual([]);
+  });
+
+  it('converts decimal values to hexadecimal on a worker (a format=hex page)', async () => {
+    const values = [fib(100_000).toString(), '55', '0'];
+    const task = run(scheduler, 'fibonacci', { hexOf: values });
+    await task.done;
+    expect(task.updates).toEqual(values.map((value, index) => ({ index, state: 'completed', result: BigInt(value).toString(16) })));
   });
 });

@@ -3,7 +3,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { computeChunk, GMP_MIN_N, type FibItem, type FibValue } from '../fibonacci/fib-chunk';
-import { loadGmp } from '../fibonacci/fib-gmp';
+import { decimalToHex, loadGmp } from '../fibonacci/fib-gmp';
 import type { TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
 
@@ -13,7 +13,22 @@ export interface FibonacciTask {
   port?: MessagePort;
 }
 
-export default async function fibonacciWorker({ items, port }: FibonacciTask): Promise<TaskUpdate[] | undefined> {
+/** Decimal values to convert to hexadecimal (a `format=hex` results page); the i-th update holds the i-th. */
+export interface HexTask {
+  hexOf: string[];
+  port?: MessagePort;
+}
+
+async function hexOf({ hexOf: values, port }: HexTask): Promise<TaskUpdate[] | undefined> {
+  const gmp = await loadGmp();
+  const reporter = new UpdateReporter(port);
+  values.forEach((decimal, index) => reporter.push({ index, state: 'completed', result: decimalToHex(gmp, decimal) }));
+  return reporter.end();
+}
+
+export default async function fibonacciWorker(task: FibonacciTask | HexTask): Promise<TaskUpdate[] | undefined> {
+  if ('hexOf' in task) return hexOf(task);
+  const { items, port } = task;
   const gmp = items.some((item) => item.n >= GMP_MIN_N) ? await loadGmp() : undefined;
   const reporter = new UpdateReporter(port);
   try {

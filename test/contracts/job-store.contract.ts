@@ -493,20 +493,6 @@ export function jobStoreContract(name: string, make: MakeStore): void {
     });
 
     describe('reads', () => {
-      it('hands out the detached fields of a result when a read asks for them', async () => {
-        const store = await open();
-        await create(store, 'j', [1, 2]);
-        await store.apply('j', [
-          { index: 0, state: 'completed', result: { value: '55', hex: '37' }, detach: ['hex'] },
-          { index: 1, state: 'completed', result: { value: '1' }, detach: ['hex'] },
-        ]);
-        const [full, small] = await store.tasks('j', 0, 2, ['hex']);
-        expect(full.result).toEqual({ value: '55', hex: '37' });
-        expect(small.result).toEqual({ value: '1' });
-        // Without asking, the rest of the result is there (the detached field may or may not be).
-        expect((await store.tasks('j', 0, 1))[0].result).toMatchObject({ value: '55' });
-      });
-
       it('lists newest first, filtered, paged, total counting every match', async () => {
         const store = await open();
         const statuses = ['queued', 'running', 'completed', 'failed', 'cancelled', 'completed'] as const;
