@@ -109,7 +109,12 @@ local header = redis.call('HGETALL', JK)
 -- Retention: every key of a finished job expires on its own after maxAgeMs...
 redis.call('PEXPIRE', JK, maxAgeMs)
 for _, part in ipairs(PARTS) do redis.call('PEXPIRE', key(ID, part), maxAgeMs) end
-redis.call('ZADD', P .. ':finished', now, ID)
+-- Ordered by when finish ran: jobs finishing in the same millisecond (or on a host whose clock
+-- is behind) still leave in that order.
+local last = redis.call('ZRANGE', P .. ':finished', -1, -1, 'WITHSCORES')[2]
+local score = now
+if last and tonumber(last) >= score then score = tonumber(last) + 0.001 end
+redis.call('ZADD', P .. ':finished', score, ID)
 redis.call('HSET', P .. ':fbytes', ID, h[10])
 redis.call('INCRBY', P .. ':fbytes:total', h[10])
 -- ...and the oldest finished jobs go at once when there are too many or they hold too many bytes.
