@@ -9,6 +9,11 @@ import { JobStore } from './job.store';
 import { HandedBack, type PoolTask } from './task-queue';
 import { TaskRecorder } from './task-recorder';
 
+/** How long a job seen running is trusted not to have been cancelled without a signal. */
+const LIVE_CHECK_MS = 1_000;
+/** Jobs remembered (live or cancelled) at most. */
+const REMEMBERED_JOBS = 10_000;
+
 /**
  * Runs pool tasks on this instance's worker threads, whichever instance's runner asked for them:
  * the TaskQueue hands each one here. The task's updates are stored (TaskRecorder) before
@@ -18,6 +23,10 @@ import { TaskRecorder } from './task-recorder';
 @Injectable()
 export class TaskExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger(TaskExecutor.name);
+  /** Jobs seen running, until when that is trusted without a store read. */
+  private readonly liveUntil = new Map<string, number>();
+  /** Jobs cancelled (a bus signal), most recent last: their queued tasks are skipped here. */
+  private readonly cancelled = new Set<string>();
   /** Running tasks by job, to stop them when the job is cancelled anywhere. */
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly unlisten: () => void;
@@ -38,6 +47,9 @@ export class TaskExecutor implements OnApplicationShutdown {
     this.storeBeforeDone = config.REDIS_URL !== undefined;
     this.unlisten = bus.onSignal((message) => {
       if (message.type !== 'cancel') return;
+      this.liveUntil.delete(message.jobId);
+      this.cancelled.add(message.jobId);
+      if (this.cancelled.size > REMEMBERED_JOBS) this.cancelled.delete(this.cancelled.values().next().value as string);
       for (const controller of this.running.get(message.jobId) ?? []) controller.abort(new Error(message.reason));
     });
   }
@@ -45,6 +57,23 @@ export class TaskExecutor implements OnApplicationShutdown {
   /** Not onModuleDestroy: that comes before the drain (beforeApplicationShutdown), which still cancels through the bus. */
   onApplicationShutdown(): void {
     this.unlisten();
+  }
+
+  /**
+   * Whether a job's tasks should still run. A job found running is trusted for LIVE_CHECK_MS (a
+   * crawl's pages would otherwise cost a store read each); a cancel within that time reaches this
+   * instance as a bus signal first, which is remembered here.
+   */
+  private async jobVerdict(jobId: string): Promise<'run' | 'cancelled' | 'gone'> {
+    if (this.cancelled.has(jobId)) return 'cancelled';
+    const now = Date.now();
+    if ((this.liveUntil.get(jobId) ?? 0) > now) return 'run';
+    const job = await this.store.get(jobId);
+    if (!job || isFinal(job.status)) return 'gone';
+    if (job.cancelRequested) return 'cancelled';
+    if (this.liveUntil.size >= REMEMBERED_JOBS) for (const [id, until] of this.liveUntil) if (until <= now) this.liveUntil.delete(id);
+    this.liveUntil.set(jobId, now + LIVE_CHECK_MS);
+    return 'run';
   }
 
   /** Throws HandedBack if `signal` says this instance is leaving (the queue gives the task to another). */
@@ -55,9 +84,9 @@ export class TaskExecutor implements OnApplicationShutdown {
     const ref = { id: task.jobId, kind: task.kind, owner: task.owner };
     const record = (updates: readonly TaskUpdate[]) => this.recorder.record(ref, updates, inputOf);
     // A task queued before its job was cancelled (or ended) is not worth a thread.
-    const job = await this.store.get(task.jobId);
-    if (!job || isFinal(job.status)) return;
-    if (job.cancelRequested) {
+    const verdict = await this.jobVerdict(task.jobId);
+    if (verdict === 'gone') return;
+    if (verdict === 'cancelled') {
       record(task.indexes.map((index) => ({ index, state: 'cancelled' })));
       return this.recorder.flush(task.jobId);
     }
