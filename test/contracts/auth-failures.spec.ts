@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthFailures, MemoryAuthFailures } from '../../src/auth/auth-failures';
 import { RedisAuthFailures } from '../../src/cluster/redis-auth-failures';
-import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
-import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
+import { connectRedis } from '../../src/cluster/redis-connection';
+import { haveRedis, useRedisServer } from '../support/redis-server';
 import { authFailuresContract } from './auth-failures.contract';
 
 const opened: AuthFailures[] = [];
@@ -18,22 +18,15 @@ authFailuresContract('MemoryAuthFailures', (max, windowMs) => {
 });
 
 describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
-  let server: RedisServer;
+  const redis = useRedisServer('auth-failures-test');
   const connections: Redis[] = [];
   const connect = async () => {
-    const redis = connectRedis(server.url, { name: 'auth-failures-test' });
-    connections.push(redis);
-    await whenReady(redis);
-    return redis;
+    const connection = await redis.connect();
+    connections.push(connection);
+    return connection;
   };
-
   beforeAll(async () => {
-    server = await startRedisServer();
     await connect();
-  });
-  afterAll(async () => {
-    for (const redis of connections) redis.disconnect();
-    await server?.stop();
   });
 
   authFailuresContract('RedisAuthFailures', (max, windowMs) => new RedisAuthFailures(connections[0], 'pcs', max, windowMs));

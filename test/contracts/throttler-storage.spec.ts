@@ -1,30 +1,23 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../src/cluster/redis-connection';
 import { RedisThrottlerStorage } from '../../src/cluster/redis-throttler.storage';
 import { FixedWindowStorage } from '../../src/common/fixed-window.storage';
-import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
+import { haveRedis, useRedisServer } from '../support/redis-server';
 import { throttlerStorageContract } from './throttler-storage.contract';
 
 throttlerStorageContract('FixedWindowStorage (memory)', () => new FixedWindowStorage());
 
 describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', () => {
-  let server: RedisServer;
+  const redis = useRedisServer('throttler-test');
   const connections: Redis[] = [];
   const connect = async () => {
-    const redis = connectRedis(server.url, { name: 'throttler-test' });
-    connections.push(redis);
-    await whenReady(redis);
-    return redis;
+    const connection = await redis.connect();
+    connections.push(connection);
+    return connection;
   };
-
   beforeAll(async () => {
-    server = await startRedisServer();
     await connect();
-  });
-  afterAll(async () => {
-    for (const redis of connections) redis.disconnect();
-    await server?.stop();
   });
 
   throttlerStorageContract('RedisThrottlerStorage', () => new RedisThrottlerStorage(connections[0], 'pcs'));
