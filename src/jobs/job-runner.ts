@@ -41,6 +41,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private sweeper?: NodeJS.Timeout;
   private readonly unlisten: () => void;
   private stopped = false;
+  private threadCount?: { at: number; value: number };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -153,7 +154,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
       const kind = this.kinds.get(job.kind);
       const signal = AbortSignal.any([run.cancel.signal, run.stop.signal]);
-      if (!signal.aborted) await kind.execute(this.context(job, run, signal, await this.instances.threads()));
+      if (!signal.aborted) await kind.execute(this.context(job, run, signal, await this.threads()));
       if (handedOver()) return;
       await this.finish(id, run.cancel.signal.aborted ? 'cancelled' : undefined);
     } catch (err) {
@@ -171,6 +172,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       clearInterval(renewal);
       if (run.stop.signal.reason instanceof HandedBack) await this.store.release(id, this.instanceId).catch(() => {});
     }
+  }
+
+  /**
+   * Worker threads a job can spread over: this instance's pool, or every live instance's in the
+   * cluster (read from the registry at most once a second: it costs a Redis read and pool figures).
+   */
+  private async threads(): Promise<number> {
+    if (!this.config.REDIS_URL) return this.config.POOL_SIZE;
+    const now = Date.now();
+    if (!this.threadCount || this.threadCount.at + 1_000 < now) this.threadCount = { at: now, value: await this.instances.threads() };
+    return this.threadCount.value;
   }
 
   private async renew(id: string, run: Run): Promise<void> {
