@@ -142,16 +142,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     renewal.unref();
     const handedOver = () => run.stop.signal.aborted && !run.cancel.signal.aborted;
     try {
-      let job = await this.store.get(id);
+      // A new job is queued: starting it answers its header (taken over ones are read).
+      const started = await this.store.start(id, Date.now());
+      if (started) await this.bus.publish({ event: 'job.started', jobId: id, owner: started.owner, seq: started.seq, data: toView(started) });
+      const job = started ?? (await this.store.get(id));
       if (!job || isFinal(job.status)) return;
       if (job.cancelRequested) run.cancel.abort(new Error(job.cancelRequested));
-      if (job.status === 'queued') {
-        const started = await this.store.start(id, Date.now());
-        if (started) {
-          job = started;
-          await this.bus.publish({ event: 'job.started', jobId: id, owner: job.owner, seq: job.seq, data: toView(job) });
-        }
-      }
       const kind = this.kinds.get(job.kind);
       const signal = AbortSignal.any([run.cancel.signal, run.stop.signal]);
       if (!signal.aborted) await kind.execute(this.context(job, run, signal, await this.threads()));

@@ -23,9 +23,28 @@ export function copyData<T>(value: T): T {
 
 /** A header the caller may keep or change without touching the store's own. */
 export function copyHeader(header: JobHeader): JobHeader {
-  const copy: JobHeader = { ...header, reservation: { ...header.reservation } };
+  // Field by field, optional ones only when set: a spread plus deleting the undefined ones was
+  // 6% of the main thread under load (deletes turn objects into slow dictionaries).
+  const copy: JobHeader = {
+    id: header.id,
+    kind: header.kind,
+    callerId: header.callerId,
+    reservation: { ...header.reservation },
+    status: header.status,
+    createdAt: header.createdAt,
+    total: header.total,
+    completed: header.completed,
+    failed: header.failed,
+    cancelled: header.cancelled,
+    resultBytes: header.resultBytes,
+    seq: header.seq,
+  };
+  if (header.owner !== undefined) copy.owner = header.owner;
   if (header.params !== undefined) copy.params = copyData(header.params);
+  if (header.startedAt !== undefined) copy.startedAt = header.startedAt;
+  if (header.finishedAt !== undefined) copy.finishedAt = header.finishedAt;
+  if (header.reason !== undefined) copy.reason = header.reason;
+  if (header.cancelRequested !== undefined) copy.cancelRequested = header.cancelRequested;
   if (header.summary !== undefined) copy.summary = { ...header.summary };
-  for (const key of Object.keys(copy) as (keyof JobHeader)[]) if (copy[key] === undefined) delete copy[key];
   return copy;
 }

@@ -86,7 +86,10 @@ export class JobsService implements OnApplicationShutdown {
       if (attempt >= ADMISSION_ATTEMPTS) throw new RetryableException(503, 'too many jobs arriving at once; retry', 1);
     }
     this.logger.debug({ jobId: id, msg: 'job accepted', kind: kind.name, total: inputs.length });
-    const created = (await this.store.get(id))!;
+    // As the store created it (status queued, seq 1), without reading it back.
+    const created: JobHeader = { ...job, status: 'queued', total: inputs.length, completed: 0, failed: 0, cancelled: 0, resultBytes: 0, seq: 1 };
+    if (created.owner === undefined) delete created.owner;
+    if (created.params === undefined) delete created.params;
     await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
     await this.runner.begin(id);
     if (options.waitMs > 0 && (await this.feeds.waitFor(id, options.waitMs))) {

@@ -32,10 +32,11 @@ export class TaskExecutor implements OnApplicationShutdown {
   private readonly unlisten: () => void;
   /**
    * Cluster mode: a task is done only once its updates are stored (its BullMQ job completes
-   * after that, and another instance's runner reads them). Embedded: updates may wait for the
-   * coalescing window; the runner flushes before it reads a result or ends a job.
+   * after that, and another instance's runner reads them), and a task taken from the queue checks
+   * that its job still runs. Embedded: updates may wait for the coalescing window (the runner
+   * flushes before it reads a result or ends a job), and the runner's signal says it all.
    */
-  private readonly storeBeforeDone: boolean;
+  private readonly clustered: boolean;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -44,7 +45,7 @@ export class TaskExecutor implements OnApplicationShutdown {
     private readonly scheduler: TaskScheduler,
     bus: EventBus,
   ) {
-    this.storeBeforeDone = config.REDIS_URL !== undefined;
+    this.clustered = config.REDIS_URL !== undefined;
     this.unlisten = bus.onSignal((message) => {
       if (message.type !== 'cancel') return;
       this.liveUntil.delete(message.jobId);
@@ -83,8 +84,9 @@ export class TaskExecutor implements OnApplicationShutdown {
     const inputOf = (index: number) => inputs.get(index);
     const ref = { id: task.jobId, kind: task.kind, owner: task.owner };
     const record = (updates: readonly TaskUpdate[]) => this.recorder.record(ref, updates, inputOf);
-    // A task queued before its job was cancelled (or ended) is not worth a thread.
-    const verdict = await this.jobVerdict(task.jobId);
+    // A task queued before its job was cancelled (or ended) is not worth a thread. Embedded, the
+    // runner's own signal already says so (it is this process's).
+    const verdict = this.clustered ? await this.jobVerdict(task.jobId) : 'run';
     if (verdict === 'gone') return;
     if (verdict === 'cancelled') {
       record(task.indexes.map((index) => ({ index, state: 'cancelled' })));
@@ -119,6 +121,6 @@ export class TaskExecutor implements OnApplicationShutdown {
       tasks.delete(controller);
       if (tasks.size === 0 && this.running.get(task.jobId) === tasks) this.running.delete(task.jobId);
     }
-    if (this.storeBeforeDone) await this.recorder.flush(task.jobId);
+    if (this.clustered) await this.recorder.flush(task.jobId);
   }
 }
