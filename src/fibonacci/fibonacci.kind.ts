@@ -30,7 +30,9 @@ export class FibonacciKind implements JobKind<number, FibValue> {
    * same chunk the same key: one still queued or running is joined, not run twice.
    */
   async execute({ job, threads, signal, runTask, snapshot, inputs }: JobContext<number, FibValue>): Promise<void> {
-    const [numbers, { tasks }] = await Promise.all([inputs(0, job.total), snapshot()]);
+    // A job taken over has finished tasks to skip; a new one (nothing finished) needs no snapshot.
+    const fresh = job.completed + job.failed + job.cancelled === 0;
+    const [numbers, tasks] = await Promise.all([inputs(0, job.total), fresh ? '' : snapshot().then((data) => data.tasks)]);
     const chunks = planChunks(numbers, this.config.POOL_SIZE)
       .map((chunk, k) => ({ chunk, key: `${job.id}:c${k}` }))
       .filter(({ chunk }) => chunk.some((item) => !FINISHED_CODES.has(tasks[item.index])));

@@ -138,13 +138,14 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private async run(id: string, run: Run): Promise<void> {
-    const renewal = setInterval(() => void this.renew(id, run), Math.max(100, Math.floor(this.leaseMs / 3)));
-    renewal.unref();
+    // Embedded, nobody else could take the job: no lease to keep.
+    const renewal = this.config.REDIS_URL ? setInterval(() => void this.renew(id, run), Math.max(100, Math.floor(this.leaseMs / 3))) : undefined;
+    renewal?.unref();
     const handedOver = () => run.stop.signal.aborted && !run.cancel.signal.aborted;
     try {
       // A new job is queued: starting it answers its header (taken over ones are read).
       const started = await this.store.start(id, Date.now());
-      if (started) await this.bus.publish({ event: 'job.started', jobId: id, owner: started.owner, seq: started.seq, data: toView(started) });
+      if (started && this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.started', jobId: id, owner: started.owner, seq: started.seq, data: toView(started) });
       const job = started ?? (await this.store.get(id));
       if (!job || isFinal(job.status)) return;
       if (job.cancelRequested) run.cancel.abort(new Error(job.cancelRequested));

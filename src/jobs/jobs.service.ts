@@ -87,10 +87,24 @@ export class JobsService implements OnApplicationShutdown {
     }
     this.logger.debug({ jobId: id, msg: 'job accepted', kind: kind.name, total: inputs.length });
     // As the store created it (status queued, seq 1), without reading it back.
-    const created: JobHeader = { ...job, status: 'queued', total: inputs.length, completed: 0, failed: 0, cancelled: 0, resultBytes: 0, seq: 1 };
-    if (created.owner === undefined) delete created.owner;
-    if (created.params === undefined) delete created.params;
-    await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
+    const created: JobHeader = {
+      id,
+      kind: job.kind,
+      callerId: job.callerId,
+      reservation,
+      status: 'queued',
+      createdAt: job.createdAt,
+      total: inputs.length,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      resultBytes: 0,
+      seq: 1,
+    };
+    if (job.owner !== undefined) created.owner = job.owner;
+    if (job.params !== undefined) created.params = job.params;
+    // Built only for somebody who may receive it (a `*` feed): most small jobs have nobody.
+    if (this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
     await this.runner.begin(id);
     if (options.waitMs > 0 && (await this.feeds.waitFor(id, options.waitMs))) {
       const finished = (await this.store.get(id)) ?? created;
