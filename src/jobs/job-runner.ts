@@ -81,6 +81,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     return [...this.runs.keys()];
   }
 
+  /** Whether this instance coordinates the job now. */
+  coordinates(id: string): boolean {
+    return this.runs.has(id);
+  }
+
   /** Starts coordinating a job just created here (its lease is taken first). */
   async begin(id: string): Promise<void> {
     if (await this.store.claim(id, this.instanceId, this.leaseMs)) this.launch(id);

@@ -106,7 +106,7 @@ export class JobsService implements OnApplicationShutdown {
     // Built only for somebody who may receive it (a `*` feed): most small jobs have nobody.
     if (this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
     await this.runner.begin(id);
-    if (options.waitMs > 0 && (await this.feeds.waitFor(id, options.waitMs))) {
+    if (options.waitMs > 0 && (await this.waitFor(id, options.waitMs))) {
       const finished = (await this.store.get(id)) ?? created;
       return { job: toView(finished), results: await this.page(finished, { offset: 0, limit: options.limit, format: 'decimal' }) };
     }
@@ -135,7 +135,17 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   /** Resolves true once the job is final, false if `ms` passes first. */
-  waitFor(id: string, ms: number): Promise<boolean> {
+  async waitFor(id: string, ms: number): Promise<boolean> {
+    // Embedded, every job is coordinated here: its run ending is the job ending (no feed needed).
+    if (!this.config.REDIS_URL && this.runner.coordinates(id)) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+      try {
+        return await Promise.race([this.runner.settled(id).then(() => true), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     return this.feeds.waitFor(id, ms);
   }
 
