@@ -30,6 +30,20 @@ export abstract class JobStore {
    * read the figures again and re-check.
    */
   abstract create(job: NewJob, inputs: unknown[], version: string): Promise<boolean>;
+
+  /**
+   * Admits and creates a job in one step: `check` sees the figures and throws the refusal, if
+   * any; when another job came in between, the figures are read again (up to `attempts` times,
+   * then `tooBusy` is thrown). A store that can check and create atomically does it at once.
+   */
+  async admit(job: NewJob, inputs: unknown[], check: (figures: AdmissionFigures) => void, tooBusy: () => Error, attempts = 20): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const figures = await this.admission(job.callerId);
+      check(figures);
+      if (await this.create(job, inputs, figures.version)) return;
+      if (attempt >= attempts) throw tooBusy();
+    }
+  }
   abstract get(id: string): Promise<JobHeader | undefined>;
   /** Newest first. */
   abstract list(query: JobQuery): Promise<{ items: JobHeader[]; total: number }>;

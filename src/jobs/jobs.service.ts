@@ -79,12 +79,13 @@ export class JobsService implements OnApplicationShutdown {
     const reservation = kind.reserve(options.params, inputs);
     const id = randomUUID();
     const job = { id, kind: kind.name, owner: options.caller.owner, callerId: options.caller.id, params: options.params, reservation, createdAt: Date.now() };
-    for (let attempt = 1; ; attempt++) {
-      const figures = await this.store.admission(options.caller.id);
-      checkAdmission(figures, reservation, this.limits);
-      if (await this.store.create(job, inputs, figures.version)) break;
-      if (attempt >= ADMISSION_ATTEMPTS) throw new RetryableException(503, 'too many jobs arriving at once; retry', 1);
-    }
+    await this.store.admit(
+      job,
+      inputs,
+      (figures) => checkAdmission(figures, reservation, this.limits),
+      () => new RetryableException(503, 'too many jobs arriving at once; retry', 1),
+      ADMISSION_ATTEMPTS,
+    );
     this.logger.debug({ jobId: id, msg: 'job accepted', kind: kind.name, total: inputs.length });
     // As the store created it (status queued, seq 1), without reading it back.
     const created: JobHeader = {

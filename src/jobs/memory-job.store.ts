@@ -42,7 +42,18 @@ export class MemoryJobStore extends JobStore {
     return this.ledger.figures(callerId);
   }
 
+  /** Checked and created in one synchronous step: no other job can come in between, so no retries. */
+  override async admit(job: NewJob, inputs: unknown[], check: (figures: AdmissionFigures) => void): Promise<void> {
+    const figures = this.ledger.figures(job.callerId);
+    check(figures);
+    if (!this.createNow(job, inputs, figures.version)) throw new Error(`job ${job.id} exists already`);
+  }
+
   async create(job: NewJob, inputs: unknown[], version: string): Promise<boolean> {
+    return this.createNow(job, inputs, version);
+  }
+
+  private createNow(job: NewJob, inputs: unknown[], version: string): boolean {
     if (!this.ledger.isCurrent(version) || this.jobs.has(job.id)) return false;
     const header: JobHeader = copyHeader({
       ...job,
