@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthFailures, MemoryAuthFailures } from '../../src/auth/auth-failures';
 import { RedisAuthFailures } from '../../src/cluster/redis-auth-failures';
 import { connectRedis } from '../../src/cluster/redis-connection';
-import { haveRedis, useRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-fixture';
+import { haveRedis } from '../support/redis-server';
 import { authFailuresContract } from './auth-failures.contract';
 
 const opened: AuthFailures[] = [];

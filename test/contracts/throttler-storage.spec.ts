@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cluster/redis-connection';
 import { RedisThrottlerStorage } from '../../src/cluster/redis-throttler.storage';
 import { FixedWindowStorage } from '../../src/common/fixed-window.storage';
-import { haveRedis, useRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-fixture';
+import { haveRedis } from '../support/redis-server';
 import { throttlerStorageContract } from './throttler-storage.contract';
 
 throttlerStorageContract('FixedWindowStorage (memory)', () => new FixedWindowStorage());

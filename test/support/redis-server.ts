@@ -3,8 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
 import { freePort } from './service-process';
 
 /**
@@ -137,29 +135,4 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     child.once('exit', () => done());
     child.kill(signal);
   });
-}
-
-/**
- * For a describe block that needs Redis: starts a redis-server before its tests and stops it
- * after, with every connection `connect()` opened (fail-fast ones, as the service uses).
- */
-export function useRedisServer(name: string, options: RedisServerOptions = {}): { server(): RedisServer; connect(): Promise<Redis> } {
-  let server: RedisServer | undefined;
-  const connections: Redis[] = [];
-  beforeAll(async () => {
-    server = await startRedisServer(options);
-  });
-  afterAll(async () => {
-    for (const redis of connections.splice(0)) redis.disconnect();
-    await server?.stop();
-  });
-  return {
-    server: () => server ?? expect.fail('redis-server not started yet'),
-    async connect() {
-      const redis = connectRedis(this.server().url, { name });
-      connections.push(redis);
-      await whenReady(redis);
-      return redis;
-    },
-  };
 }
