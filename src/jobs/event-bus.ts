@@ -57,11 +57,6 @@ export class MemoryEventBus extends EventBus {
   }
 
   async subscribe(topic: string, listener: EventListener): Promise<() => void> {
-    return this.subscribeNow(topic, listener);
-  }
-
-  /** The synchronous form, for callers in this process that must not miss an event between a read and the subscription. */
-  subscribeNow(topic: string, listener: EventListener): () => void {
     let listeners = this.topics.get(topic);
     if (!listeners) this.topics.set(topic, (listeners = new Set()));
     listeners.add(listener);

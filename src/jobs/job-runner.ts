@@ -96,11 +96,6 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.runs.get(id)?.done ?? Promise.resolve();
   }
 
-  /** Stops the job's tasks if it runs here (a cancel from another instance arrives as a bus signal). */
-  abortLocal(id: string, reason: string): void {
-    this.runs.get(id)?.cancel.abort(new Error(reason));
-  }
-
   /**
    * Shutdown in the cluster mode: stop coordinating every job and give its lease back, so another
    * instance takes it over at once; nothing is cancelled.
