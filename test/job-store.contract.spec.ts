@@ -92,6 +92,46 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     }
   });
 
+  it('publishes the queued updates of the tasks appendTasks added, with their indexes, atomically with the append', async () => {
+    const client = connectRedis(server.url, { name: 'announce-append' });
+    await whenReady(client);
+    const bus = await RedisEventBus.connect(server.url, 'append');
+    const store = new RedisJobStore(client, { prefix: 'append', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    try {
+      const { version } = await store.admission('alice');
+      await store.create({ id: 'c', kind: 'crawl', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1, crawlPages: 3, crawlFetches: 1 }, createdAt: 1 }, [], version);
+      const events: JobEvent[] = [];
+      const stop = await bus.subscribe('c', (event) => events.push(event));
+      const page = (url: string) => ({ key: url, input: { url, depth: 1 } });
+      const queued = (url: string) => JSON.stringify({ url, depth: 1, state: 'queued' });
+      await store.appendTasks('c', [page('http://x/a')], 3);
+      // b is new, a was seen, c and d compete for the last of maxTotal 3: c gets it.
+      const added = await store.appendTasks('c', [page('http://x/b'), page('http://x/a'), page('http://x/c'), page('http://x/d')], 3, {
+        updates: ['b', 'a', 'c', 'd'].map((name) => queued(`http://x/${name}`)),
+      });
+      expect(added.map((task) => task.index)).toEqual([1, 2]);
+      for (const until = Date.now() + 5_000; events.length === 0 && Date.now() < until; ) await new Promise((wake) => setTimeout(wake, 10));
+      expect(events).toEqual([
+        {
+          event: 'task.progress',
+          jobId: 'c',
+          seq: 3,
+          data: {
+            jobId: 'c',
+            updates: [
+              { index: 1, url: 'http://x/b', depth: 1, state: 'queued' },
+              { index: 2, url: 'http://x/c', depth: 1, state: 'queued' },
+            ],
+          },
+        },
+      ]);
+      stop();
+    } finally {
+      await bus.close();
+      client.disconnect();
+    }
+  });
+
   it('answers an apply of 5,000 updates and a page of 1,000 tasks in one round trip each', async () => {
     const client = connectRedis(server.url, { name: 'round-trips' });
     await whenReady(client);

@@ -1,6 +1,6 @@
 /** How RedisJobStore turns plain job data into script arguments and script replies back. */
 import { wireEvent } from './redis-event-bus';
-import type { Announce, Applied, JobHeader, NewJob, StoredUpdate } from '../jobs/job-data';
+import type { Announce, Applied, JobHeader, NewJob, NewTask, StoredUpdate } from '../jobs/job-data';
 import { STATE_CODES } from '../jobs/job.model';
 
 /** A new job's header as hash field/value pairs (the counters and `total` are the script's). */
@@ -84,12 +84,27 @@ export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announ
     if (error !== undefined) payloads.push(error);
   }
   if (!announce) return [packed, '', '', ...payloads];
-  // The event as RedisEventBus's wireEvent renders it, cut around the seq (known only in the
-  // script) and the updates (those that took effect); the script appends `]`, the summary and `}}`.
-  const probe = wireEvent({ event: 'task.progress', jobId: id, owner: announce.owner, seq: SEQ_MARK, data: { jobId: id, updates: UPDATES_MARK } });
+  return [packed, ...eventPieces(id, announce.owner), ...payloads, ...announce.updates];
+}
+
+/**
+ * A task.progress event as RedisEventBus's wireEvent renders it, cut around the seq (known only in
+ * the script) and the updates (those that took effect): the script appends the updates, `]`, the
+ * summary if any, and `}}`.
+ */
+function eventPieces(id: string, owner: string | undefined): [string, string] {
+  const probe = wireEvent({ event: 'task.progress', jobId: id, owner, seq: SEQ_MARK, data: { jobId: id, updates: UPDATES_MARK } });
   const [beforeSeq, afterSeq] = probe.split(String(SEQ_MARK));
-  const beforeUpdates = afterSeq.slice(0, afterSeq.indexOf(JSON.stringify(UPDATES_MARK)) + 1);
-  return [packed, beforeSeq, beforeUpdates, ...payloads, ...announce.updates];
+  return [beforeSeq, afterSeq.slice(0, afterSeq.indexOf(JSON.stringify(UPDATES_MARK)) + 1)];
+}
+
+/** The appendTasks script's arguments (see its comment); `announce.updates` are the tasks' queued updates by position. */
+export function appendArgs(id: string, tasks: NewTask[], maxTotal: number, announce?: Announce): string[] {
+  const triples = tasks.flatMap((task) => [task.key === undefined ? '0' : '1', task.key ?? '', JSON.stringify(task.input) ?? 'null']);
+  const pieces = announce ? eventPieces(id, announce.owner) : ['', ''];
+  // Each update without its `{`: the script puts `{"index":N,` in front once N is known.
+  const rests = announce ? announce.updates.map((update) => update.slice(1)) : [];
+  return [String(maxTotal), ...pieces, String(tasks.length), ...triples, ...rests];
 }
 
 const SEQ_MARK = 987654321987;

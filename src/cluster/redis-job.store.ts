@@ -2,7 +2,7 @@ import { type Redis, ReplyError } from 'ioredis';
 import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../jobs/job-data';
 import { JobStore, StoreUnavailableError } from '../jobs/job.store';
 import { NOTHING_APPLIED, STATE_OF_CODE } from '../jobs/job-store.shared';
-import { applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
+import { appendArgs, applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
 import { JOB_STORE_SCRIPTS, type JobStoreScript } from './redis-job.scripts';
 
 export interface RedisJobStoreOptions {
@@ -106,12 +106,11 @@ export class RedisJobStore extends JobStore {
     return inputs.map((input) => JSON.parse(input));
   }
 
-  async appendTasks(id: string, tasks: NewTask[], maxTotal: number): Promise<{ index: number; input: unknown }[]> {
+  async appendTasks(id: string, tasks: NewTask[], maxTotal: number, announce?: Announce): Promise<{ index: number; input: unknown }[]> {
     if (tasks.length === 0) return [];
-    const args = tasks.flatMap((task) => [task.key === undefined ? '0' : '1', task.key ?? '', JSON.stringify(task.input) ?? 'null']);
-    const reply = (await this.run('appendTasks', id, [maxTotal, ...args])) as number[];
+    const reply = (await this.run('appendTasks', id, appendArgs(id, tasks, maxTotal, announce))) as number[];
     const appended: { index: number; input: unknown }[] = [];
-    for (let i = 0; i < reply.length; i += 2) appended.push({ index: reply[i + 1], input: JSON.parse(args[reply[i] * 3 + 2]) });
+    for (let i = 0; i < reply.length; i += 2) appended.push({ index: reply[i + 1], input: tasks[reply[i]].input });
     return appended;
   }
 

@@ -134,21 +134,27 @@ end
 return {seq, changed, status, total, completed, failed, cancelled, tonumber(h[6]), h[9] or '', inputs}
 `);
 
-/** ARGV: p, id, maxTotal, then 3 per task: has key ('1'/'0'), key, input JSON. Returns {position, index} pairs. */
+/**
+ * ARGV: p, id, maxTotal, the announcement's two event pieces ('' when none), the task count, then
+ * 3 per task: has key ('1'/'0'), key, input JSON; then, when announcing, each task's queued update
+ * JSON without its opening `{` and index. Returns {position, index} pairs.
+ */
 const appendTasks = script(`
 local h = redis.call('HMGET', JK, 'status', 'total')
 if not h[1] or isFinal(h[1]) then return {} end
-local total, maxTotal = tonumber(h[2]), tonumber(ARGV[3])
+local total, maxTotal, count = tonumber(h[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local seen, inputs = key(ID, 'seen'), key(ID, 'in')
-local appended, codes = {}, {}
-for i = 0, (#ARGV - 3) / 3 - 1 do
-  local b = 4 + i * 3
+local appended, codes, updates = {}, {}, {}
+for i = 0, count - 1 do
+  local b = 7 + i * 3
   if ARGV[b] == '0' or redis.call('SADD', seen, ARGV[b + 1]) == 1 then
     if total < maxTotal then
       redis.call('RPUSH', inputs, ARGV[b + 2])
       appended[#appended + 1] = i
       appended[#appended + 1] = total
       codes[#codes + 1] = 'q'
+      -- The task's queued update, its index known only now (see Announce).
+      if ARGV[4] ~= '' then updates[#updates + 1] = '{"index":' .. total .. ',' .. ARGV[7 + count * 3 + i] end
       total = total + 1
     end
   end
@@ -156,7 +162,10 @@ end
 if #codes > 0 then
   redis.call('APPEND', key(ID, 'st'), table.concat(codes))
   redis.call('HSET', JK, 'total', total)
-  redis.call('HINCRBY', JK, 'seq', 1)
+  local seq = redis.call('HINCRBY', JK, 'seq', 1)
+  for from = 1, #updates, 1000 do
+    redis.call('PUBLISH', P .. ':ev:' .. ID, ARGV[4] .. seq .. ARGV[5] .. table.concat(updates, ',', from, math.min(from + 999, #updates)) .. ']}}')
+  end
 end
 return appended
 `);

@@ -56,9 +56,10 @@ export abstract class JobStore {
   /**
    * Appends tasks (status queued) whose key the job has not seen, marking the keys seen, while
    * the job has fewer than `maxTotal` tasks; returns the appended tasks' indexes and inputs.
-   * Keys past `maxTotal` are still marked seen.
+   * Keys past `maxTotal` are still marked seen. With `announce` (each task's `queued` update by
+   * position), a store that can publishes those of the appended tasks in the same atomic step.
    */
-  abstract appendTasks(id: string, tasks: NewTask[], maxTotal: number): Promise<{ index: number; input: unknown }[]>;
+  abstract appendTasks(id: string, tasks: NewTask[], maxTotal: number, announce?: Announce): Promise<{ index: number; input: unknown }[]>;
   /** Marks keys seen without tasks (a redirect's target); returns how many keys the job has seen. */
   abstract markSeen(id: string, keys: string[]): Promise<number>;
   /** queued -> running (seq + 1); undefined if the job was not queued. */
