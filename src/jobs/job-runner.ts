@@ -232,7 +232,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         const kind = this.kinds.get(job.kind);
         const watched = this.bus.mayHaveSubscribers(id);
         // A store that publishes atomically gets each task's queued update (its index is known only there).
-        const announce = watched && this.store.announces ? { owner: job.owner, updates: tasks.map((task) => JSON.stringify({ ...kind.summarize(task.input, undefined), state: 'queued' })) } : undefined;
+        const announce =
+          watched && this.store.announces ? { owner: job.owner, updates: tasks.map((task) => JSON.stringify({ ...kind.summarize(task.input, undefined), state: 'queued' })) } : undefined;
         const added = await this.store.appendTasks(id, tasks, maxTotal, announce);
         if (added.length > 0 && watched && !announce) {
           const seq = (await this.store.get(id))?.seq ?? 0;
