@@ -19,6 +19,8 @@ interface Run {
   cancel: AbortController;
   /** Aborted when this instance stops coordinating it (shutdown hand-back, lost lease): tasks go on. */
   stop: AbortController;
+  /** Aborted with either: the kind stops planning. */
+  halt: AbortController;
   done: Promise<void>;
 }
 
@@ -126,7 +128,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private launch(id: string): void {
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const run: Run = { cancel: new AbortController(), stop: new AbortController(), done };
+    const run: Run = { cancel: new AbortController(), stop: new AbortController(), halt: new AbortController(), done };
+    const halt = () => run.halt.abort();
+    run.cancel.signal.addEventListener('abort', halt, { once: true });
+    run.stop.signal.addEventListener('abort', halt, { once: true });
     this.runs.set(id, run);
     setImmediate(
       () =>
@@ -150,10 +155,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       if (!job || isFinal(job.status)) return;
       if (job.cancelRequested) run.cancel.abort(new Error(job.cancelRequested));
       const kind = this.kinds.get(job.kind);
-      const signal = AbortSignal.any([run.cancel.signal, run.stop.signal]);
+      const signal = run.halt.signal;
       if (!signal.aborted) await kind.execute(this.context(job, run, signal, await this.threads()));
       if (handedOver()) return;
-      await this.finish(id, run.cancel.signal.aborted ? 'cancelled' : undefined);
+      // The cancel's reason came with it (request or shutdown), so the job need not be read again.
+      const cancelled = run.cancel.signal.aborted ? ((run.cancel.signal.reason as Error | undefined)?.message ?? 'cancelled') : undefined;
+      await this.finish(id, cancelled ? 'cancelled' : undefined, cancelled, job);
     } catch (err) {
       if (handedOver()) return;
       const message = err instanceof Error ? err.message : String(err);
@@ -196,7 +203,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private context(job: JobHeader, run: Run, signal: AbortSignal, threads: number): JobContext<any, any> {
     const { id } = job;
     const ref = { id, kind: job.kind, owner: job.owner };
-    const stopped = new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // Only the cluster mode hands jobs over: there a task's wait ends when this runner stops.
+    const stopped = this.config.REDIS_URL ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     return {
       job,
       threads,
@@ -215,7 +223,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       runTask: async (request) => {
         if (signal.aborted) return;
         try {
-          await Promise.race([this.queue.run({ ...request, jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal), stopped]);
+          const ran = this.queue.run({ ...request, jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal);
+          await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;
           // The queue gave up on it (BullMQ failed it after repeated stalls).
@@ -254,16 +263,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /** Ends the job: leftovers cancelled, final status, holdings released, the final event. */
-  private async finish(id: string, forced?: 'cancelled' | 'failed', reason?: string): Promise<void> {
+  /** `known`: the job as this runner has it (else it is read); settle and finish ignore a job already ended. */
+  private async finish(id: string, forced?: 'cancelled' | 'failed', reason?: string, known?: JobHeader): Promise<void> {
     await this.recorder.flush(id);
-    const current = await this.store.get(id);
+    const current = known ?? (await this.store.get(id));
     if (!current || isFinal(current.status)) return;
     const ref = { id, kind: current.kind, owner: current.owner };
     const settled = await this.store.settle(id);
     await this.recorder.publish(ref, settled, () => undefined);
     const { completed, failed } = settled.header;
     const status = forced ?? (failed > 0 && completed === 0 ? 'failed' : 'completed');
-    const why = (status === 'cancelled' ? current.cancelRequested : undefined) ?? reason ?? (status === 'failed' ? 'every task failed' : undefined);
+    const why = reason ?? (status === 'failed' ? 'every task failed' : undefined);
     const final = await this.store.finish(id, status, why, Date.now());
     if (!final) return;
     const view = toView(final);

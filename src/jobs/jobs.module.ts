@@ -53,7 +53,7 @@ const retention = (config: AppConfig): RetentionPolicy => ({
       inject: [APP_CONFIG, TaskExecutor],
       useFactory: (config: AppConfig, executor: TaskExecutor): TaskQueue => {
         const execute = executor.execute.bind(executor);
-        if (!config.REDIS_URL) return new LocalTaskQueue(execute);
+        if (!config.REDIS_URL) return new LocalTaskQueue(execute, (reason) => executor.abortAll(reason));
         // Tasks taken at once: what this instance's pools run (a CPU task per thread, I/O tasks many per
         // thread), and for CPU as many again, so a thread never idles while its next task is fetched
         // and its last one's results are stored (a dead instance's extra tasks are recovered like the rest).

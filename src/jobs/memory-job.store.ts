@@ -163,7 +163,7 @@ export class MemoryJobStore extends JobStore {
     if (!entry) return NOTHING_APPLIED();
     const changed: Applied['changed'] = [];
     if (!isFinalStatus(entry.header)) {
-      for (const update of updates) if (this.applyOne(entry, update)) changed.push(copyUpdate(update));
+      for (const update of updates) if (this.applyOne(entry, update)) changed.push(update);
       if (changed.length > 0) entry.header.seq++;
     }
     return applied(entry, changed);
@@ -308,12 +308,6 @@ export class MemoryJobStore extends JobStore {
 
 function isFinalStatus(header: JobHeader): boolean {
   return isFinal(header.status);
-}
-
-function copyUpdate(update: StoredUpdate): StoredUpdate {
-  const copy: StoredUpdate = { ...update };
-  if (update.result !== undefined) copy.result = update.result;
-  return copy;
 }
 
 function applied(entry: Entry, changed: Applied['changed']): Applied {

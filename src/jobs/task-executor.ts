@@ -60,6 +60,11 @@ export class TaskExecutor implements OnApplicationShutdown {
     this.unlisten();
   }
 
+  /** Stops every task running here (the embedded queue closing: nobody to hand them to). */
+  abortAll(reason: HandedBack): void {
+    for (const tasks of this.running.values()) for (const controller of tasks) controller.abort(reason);
+  }
+
   /**
    * Whether a job's tasks should still run. A job found running is trusted for LIVE_CHECK_MS (a
    * crawl's pages would otherwise cost a store read each); a cancel within that time reaches this

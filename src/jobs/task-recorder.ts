@@ -58,7 +58,9 @@ export class TaskRecorder {
       if (held && isFinished(held.state)) continue;
       // A progress tick without a number adds nothing to a running task's update.
       if (held && update.state === 'running' && held.state === 'running' && update.progress === undefined) continue;
-      const stored: StoredUpdate = update.result !== undefined ? { ...update, bytes: kind.sizeOf(update.result) } : update;
+      // The update is ours (a worker's message, or built for this call): its size goes on it as is.
+      const stored = update as StoredUpdate;
+      if (update.result !== undefined) stored.bytes = kind.sizeOf(update.result);
       buffer.updates.set(update.index, stored);
       if (!buffer.inputs.has(update.index)) buffer.inputs.set(update.index, inputOf(update.index));
     }
