@@ -1,6 +1,6 @@
 /** Helpers both job stores share, so memory and Redis hand out the same shapes. */
 import type { TaskState } from '../pool/task-protocol';
-import type { Applied, JobHeader } from './job-data';
+import type { Applied, JobHeader, NewJob } from './job-data';
 import { STATE_CODES } from './job.model';
 
 export const STATE_OF_CODE: Record<string, TaskState> = Object.fromEntries(Object.entries(STATE_CODES).map(([state, code]) => [code, state as TaskState]));
@@ -47,4 +47,25 @@ export function copyHeader(header: JobHeader): JobHeader {
   if (header.cancelRequested !== undefined) copy.cancelRequested = header.cancelRequested;
   if (header.summary !== undefined) copy.summary = { ...header.summary };
   return copy;
+}
+
+/** A job as create() makes it: queued, seq 1, nothing done yet (optional fields only when set). */
+export function newJobHeader(job: NewJob, total: number): JobHeader {
+  const header: JobHeader = {
+    id: job.id,
+    kind: job.kind,
+    callerId: job.callerId,
+    reservation: { ...job.reservation },
+    status: 'queued',
+    createdAt: job.createdAt,
+    total,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    resultBytes: 0,
+    seq: 1,
+  };
+  if (job.owner !== undefined) header.owner = job.owner;
+  if (job.params !== undefined) header.params = copyData(job.params);
+  return header;
 }

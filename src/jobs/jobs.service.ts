@@ -12,6 +12,7 @@ import { type JobObserver, JobObservers } from './job-observers';
 import { JobRunner } from './job-runner';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
+import { newJobHeader } from './job-store.shared';
 import { toView, type JobView } from './job.view';
 import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
 import { TaskQueue } from './task-queue';
@@ -88,22 +89,7 @@ export class JobsService implements OnApplicationShutdown {
     );
     this.logger.debug({ jobId: id, msg: 'job accepted', kind: kind.name, total: inputs.length });
     // As the store created it (status queued, seq 1), without reading it back.
-    const created: JobHeader = {
-      id,
-      kind: job.kind,
-      callerId: job.callerId,
-      reservation,
-      status: 'queued',
-      createdAt: job.createdAt,
-      total: inputs.length,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-      resultBytes: 0,
-      seq: 1,
-    };
-    if (job.owner !== undefined) created.owner = job.owner;
-    if (job.params !== undefined) created.params = job.params;
+    const created = newJobHeader(job, inputs.length);
     // Built only for somebody who may receive it (a `*` feed): most small jobs have nobody.
     if (this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
     await this.runner.begin(id);

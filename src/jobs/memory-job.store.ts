@@ -1,7 +1,7 @@
 import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from './job-data';
 import { isFinal, STATE_CODES } from './job.model';
 import { JobStore } from './job.store';
-import { copyHeader, isFinishedCode, NOTHING_APPLIED, STATE_OF_CODE } from './job-store.shared';
+import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from './job-store.shared';
 import { AdmissionLedger } from './memory-admission';
 import { FinishedJobs } from './memory-retention';
 
@@ -55,16 +55,7 @@ export class MemoryJobStore extends JobStore {
 
   private createNow(job: NewJob, inputs: unknown[], version: string): boolean {
     if (!this.ledger.isCurrent(version) || this.jobs.has(job.id)) return false;
-    const header: JobHeader = copyHeader({
-      ...job,
-      status: 'queued',
-      total: inputs.length,
-      completed: 0,
-      failed: 0,
-      cancelled: 0,
-      resultBytes: 0,
-      seq: 1,
-    });
+    const header = newJobHeader(job, inputs.length);
     this.jobs.set(job.id, {
       header,
       inputs: inputs.slice(),
