@@ -36,7 +36,6 @@ export function wireEvent(event: JobEvent): string {
 export class RedisEventBus extends EventBus {
   private readonly logger = new Logger(RedisEventBus.name);
   private readonly topics = new Map<string, Topic>();
-  private readonly controls = new Set<(message: ControlMessage) => void>();
   private readonly controlChannel: string;
   private readonly allPattern: string;
   private readonly controlSubscribed: Promise<unknown>;
@@ -104,14 +103,9 @@ export class RedisEventBus extends EventBus {
     await this.publisher.publish(this.controlChannel, JSON.stringify(message));
   }
 
-  onSignal(listener: (message: ControlMessage) => void): () => void {
-    this.controls.add(listener);
-    return () => this.controls.delete(listener);
-  }
-
   async close(): Promise<void> {
     this.topics.clear();
-    this.controls.clear();
+    this.forgetReceivers();
     this.subscriber.disconnect();
     this.publisher.disconnect();
   }
@@ -133,7 +127,7 @@ export class RedisEventBus extends EventBus {
   private onMessage(channel: string, message: string): void {
     if (channel === this.controlChannel) {
       const control = parse<ControlMessage>(message);
-      if (control) for (const listener of [...this.controls]) listener(control);
+      if (control) this.received(control);
       return;
     }
     const jobId = channel.slice(this.prefix.length + ':ev:'.length);

@@ -43,13 +43,29 @@ export abstract class EventBus {
   abstract mayHaveSubscribers(jobId: string): boolean;
   /** Sends a control message to every instance, this one included. */
   abstract signal(message: ControlMessage): Promise<void>;
-  abstract onSignal(listener: (message: ControlMessage) => void): () => void;
   abstract close(): Promise<void>;
+
+  /** This instance's receivers of control messages (the same in every implementation). */
+  private readonly controls = new Set<(message: ControlMessage) => void>();
+
+  onSignal(listener: (message: ControlMessage) => void): () => void {
+    this.controls.add(listener);
+    return () => this.controls.delete(listener);
+  }
+
+  /** Hands a control message that reached this instance to its receivers. */
+  protected received(message: ControlMessage): void {
+    // A copy: a receiver may stop listening while it handles the message.
+    for (const listener of [...this.controls]) listener(message);
+  }
+
+  protected forgetReceivers(): void {
+    this.controls.clear();
+  }
 }
 
 export class MemoryEventBus extends EventBus {
   private readonly topics = new Map<string, Set<EventListener>>();
-  private readonly controls = new Set<(message: ControlMessage) => void>();
 
   async publish(event: JobEvent): Promise<void> {
     this.deliver(event.jobId, event);
@@ -71,17 +87,12 @@ export class MemoryEventBus extends EventBus {
   }
 
   async signal(message: ControlMessage): Promise<void> {
-    for (const listener of [...this.controls]) listener(message);
-  }
-
-  onSignal(listener: (message: ControlMessage) => void): () => void {
-    this.controls.add(listener);
-    return () => this.controls.delete(listener);
+    this.received(message);
   }
 
   async close(): Promise<void> {
     this.topics.clear();
-    this.controls.clear();
+    this.forgetReceivers();
   }
 
   private deliver(topic: string, event: JobEvent): void {

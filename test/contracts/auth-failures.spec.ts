@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type AuthFailures, MemoryAuthFailures } from '../../src/auth/auth-failures';
 import { RedisAuthFailures } from '../../src/cluster/redis-auth-failures';
 import { connectRedis } from '../../src/cluster/redis-connection';
@@ -19,18 +18,10 @@ authFailuresContract('MemoryAuthFailures', (max, windowMs) => {
 });
 
 describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
-  const redis = useRedisServer('auth-failures-test');
-  const connections: Redis[] = [];
-  const connect = async () => {
-    const connection = await redis.connect();
-    connections.push(connection);
-    return connection;
-  };
-  beforeAll(async () => {
-    await connect();
-  });
+  const fixture = useRedisServer('auth-failures-test');
+  const connect = () => fixture.connect();
 
-  authFailuresContract('RedisAuthFailures', (max, windowMs) => new RedisAuthFailures(connections[0], 'pcs', max, windowMs));
+  authFailuresContract('RedisAuthFailures', (max, windowMs) => new RedisAuthFailures(fixture.first(), 'pcs', max, windowMs));
 
   it('shares the count between instances: failures spread over two instances block the address on both', async () => {
     const [a, b] = [new RedisAuthFailures(await connect(), 'pcs', 4, 60_000), new RedisAuthFailures(await connect(), 'pcs', 4, 60_000)];
@@ -44,7 +35,7 @@ describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
   });
 
   it('keeps one expiring counter per address under the prefix', async () => {
-    const redis = connections[0];
+    const redis = fixture.first();
     await new RedisAuthFailures(redis, 'tenant-x', 5, 60_000).fail('2001:db8::1');
     expect(await redis.keys('tenant-x:*')).toEqual(['tenant-x:auth-failures:2001:db8::1']);
     expect(await redis.pttl('tenant-x:auth-failures:2001:db8::1')).toBeGreaterThan(0);
@@ -52,7 +43,7 @@ describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
 
   it('refuses with 503 and Retry-After at once when Redis is unreachable (a guesser gains nothing from an outage)', async () => {
     const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
-    connections.push(dead);
+    fixture.track(dead);
     const counter = new RedisAuthFailures(dead, 'pcs', 5, 60_000);
     for (const call of [counter.retryAfter('192.0.2.9'), counter.fail('192.0.2.9')]) {
       expect(await call.catch((error: unknown) => error)).toMatchObject({ status: 503, retryAfterSeconds: 1 });

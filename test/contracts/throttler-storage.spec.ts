@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cluster/redis-connection';
 import { RedisThrottlerStorage } from '../../src/cluster/redis-throttler.storage';
 import { FixedWindowStorage } from '../../src/common/fixed-window.storage';
@@ -10,18 +9,10 @@ import { throttlerStorageContract } from './throttler-storage.contract';
 throttlerStorageContract('FixedWindowStorage (memory)', () => new FixedWindowStorage());
 
 describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', () => {
-  const redis = useRedisServer('throttler-test');
-  const connections: Redis[] = [];
-  const connect = async () => {
-    const connection = await redis.connect();
-    connections.push(connection);
-    return connection;
-  };
-  beforeAll(async () => {
-    await connect();
-  });
+  const fixture = useRedisServer('throttler-test');
+  const connect = () => fixture.connect();
 
-  throttlerStorageContract('RedisThrottlerStorage', () => new RedisThrottlerStorage(connections[0], 'pcs'));
+  throttlerStorageContract('RedisThrottlerStorage', () => new RedisThrottlerStorage(fixture.first(), 'pcs'));
 
   it('shares one window between instances: two storages on two connections count the same caller together', async () => {
     const [a, b] = [new RedisThrottlerStorage(await connect(), 'pcs'), new RedisThrottlerStorage(await connect(), 'pcs')];
@@ -31,7 +22,7 @@ describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', ()
   });
 
   it('keeps its counters under the prefix, each with an expiry, and separates prefixes', async () => {
-    const redis = connections[0];
+    const redis = fixture.first();
     await new RedisThrottlerStorage(redis, 'tenant-a').increment('k', 60_000, 5, 0, 'default');
     expect((await new RedisThrottlerStorage(redis, 'tenant-b').increment('k', 60_000, 5, 0, 'default')).totalHits).toBe(1);
     const keys = await redis.keys('tenant-a:*');
@@ -43,7 +34,7 @@ describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', ()
 
   it('answers 503 with Retry-After at once when Redis is unreachable, instead of letting the request through', async () => {
     const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
-    connections.push(dead);
+    fixture.track(dead);
     const failure = await new RedisThrottlerStorage(dead, 'pcs').increment('k', 60_000, 5, 0, 'default').catch((error: unknown) => error);
     expect(failure).toMatchObject({ status: 503, retryAfterSeconds: 1 });
   });
