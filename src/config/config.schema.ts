@@ -3,8 +3,9 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
- * Every setting of the service, its default and its bound. The one source of truth: the
- * README's settings table mirrors this file, and boot fails on any value outside it.
+ * Every setting of the service: its default, its bound and (in `.describe()`) what it does. The one
+ * source of truth: docs/settings.md is generated from this schema (`npm run docs:settings`), and
+ * boot fails on any value outside it.
  */
 const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -23,133 +24,138 @@ const list = (item: z.ZodString) =>
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like https://host[:port]' });
 
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  /** Lowest level logged; `debug` adds a line per job accepted and finished. */
-  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose'], { error: 'must be one of error, warn, log, debug, verbose' }).default('log'),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: int(0, 65535, 3000),
-  /** JSON request bodies larger than this get 413. */
-  BODY_LIMIT_BYTES: int(1_024, 64 * 1024 * 1024, 1024 * 1024),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('`production` logs one JSON object per line (readable text otherwise); `test` also drops the startup warning that the service runs without API keys.'),
+  LOG_LEVEL: z
+    .enum(['error', 'warn', 'log', 'debug', 'verbose'], { error: 'must be one of error, warn, log, debug, verbose' })
+    .default('log')
+    .describe('Lowest level logged; `debug` adds a line per job accepted and finished.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Address the HTTP server listens on.'),
+  PORT: int(0, 65535, 3000).describe('Port the HTTP server listens on (0: any free port).'),
+  BODY_LIMIT_BYTES: int(1_024, 64 * 1024 * 1024, 1024 * 1024).describe('JSON request bodies larger than this, counted after decompression, get 413.'),
 
-  /** Worker threads; defaults to the cores this process may use. */
-  POOL_SIZE: int(1, 256, availableParallelism()),
-  WORKER_MAX_OLD_GEN_MB: int(64, 16_384, 1_024),
-  TASK_TIMEOUT_MS: int(1_000, 3_600_000, 120_000),
+  POOL_SIZE: int(1, 256, availableParallelism()).meta({
+    description: 'Worker threads of each of the two pools (CPU: Fibonacci chunks; I/O: crawl fetches); defaults to the cores this process may use.',
+    defaultText: 'the cores this process may use',
+  }),
+  WORKER_MAX_OLD_GEN_MB: int(64, 16_384, 1_024).describe('Heap limit of each worker thread, in MiB; a worker that passes it fails only its tasks and is replaced.'),
+  TASK_TIMEOUT_MS: int(1_000, 3_600_000, 120_000).describe(
+    'Longest a pool task that reports progress may run (crawl pages, Fibonacci chunks with an n >= 100,000), counted from its start on a worker; then it fails.',
+  ),
 
-  FIB_MAX_N: int(1, 100_000_000, 10_000_000),
-  FIB_MAX_NUMBERS: int(1, 10_000_000, 500_000),
-  /** Decimal digits one job may produce. */
-  FIB_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 512 * 1024 ** 2),
+  FIB_MAX_N: int(1, 100_000_000, 10_000_000).describe('Largest n a Fibonacci request may ask for.'),
+  FIB_MAX_NUMBERS: int(1, 10_000_000, 500_000).describe('Most numbers one Fibonacci request (a list or a range) may hold.'),
+  FIB_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 512 * 1024 ** 2).describe('Decimal digits one Fibonacci job may produce, estimated before it starts: a bigger job is refused.'),
 
-  /** Finished jobs are evicted after this long... */
-  JOB_RETENTION_MS: int(1_000, 30 * 24 * 3_600_000, 3_600_000),
-  /** ...or when more finished jobs than this are kept... */
-  JOB_RETENTION_COUNT: int(1, 1_000_000, 1_000),
-  /** ...or when their results together take more than this. */
-  JOB_RETENTION_BYTES: int(1_024, 64 * 1024 ** 3, 1536 * 1024 ** 2),
+  JOB_RETENTION_MS: int(1_000, 30 * 24 * 3_600_000, 3_600_000).describe('How long a finished job and its results are kept (the oldest go earlier past JOB_RETENTION_COUNT or JOB_RETENTION_BYTES).'),
+  JOB_RETENTION_COUNT: int(1, 1_000_000, 1_000).describe('Most finished jobs kept; past it the oldest are evicted.'),
+  JOB_RETENTION_BYTES: int(1_024, 64 * 1024 ** 3, 1536 * 1024 ** 2).describe('Most result bytes the finished jobs kept may hold together; past it the oldest are evicted.'),
 
-  /** Bytes of JSON one results page may hold (it ends before the item that would pass it): pages of huge values stay cheap to build and send. */
-  RESULTS_MAX_PAGE_BYTES: int(1_024, 1024 ** 3, 4 * 1024 ** 2),
+  RESULTS_MAX_PAGE_BYTES: int(1_024, 1024 ** 3, 4 * 1024 ** 2).describe(
+    'Bytes of JSON one results page may hold: it ends before the item that would pass it (one item always comes), so pages of huge values stay cheap to build and send.',
+  ),
 
-  /** Longest `?wait=` a request may ask for. */
-  MAX_WAIT_MS: int(0, 600_000, 30_000),
-  /** Task updates of one job are coalesced into one message per this window. */
-  PROGRESS_FLUSH_MS: int(0, 10_000, 50),
+  MAX_WAIT_MS: int(0, 600_000, 30_000).describe('Longest `?wait=` a request may ask for.'),
+  PROGRESS_FLUSH_MS: int(0, 10_000, 50).describe('Task updates of one job are coalesced into one `task.progress` message per this window.'),
 
-  /** Bearer keys; when set, every route but health needs one and jobs belong to their key. */
-  API_KEYS: list(z.string().regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'each key must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })),
-  /** Browser origins allowed by CORS; empty keeps CORS closed. */
-  CORS_ORIGINS: list(origin),
-  /** Proxies trusted to say who the client is (X-Forwarded-For): addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's range, or every client counts as the balancer in the per-address limits. */
+  API_KEYS: list(z.string().regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'each key must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })).describe(
+    "Comma-separated bearer keys, 16-256 characters of A-Z a-z 0-9 . _ ~ + - each. Set: every route but the health probes, the OpenAPI document and the dashboard's files needs one, and a job belongs to the key that created it. Empty: the service is open (and says so at startup).",
+  ),
+  CORS_ORIGINS: list(origin).describe('Comma-separated browser origins (`https://host[:port]`) allowed by CORS; empty keeps CORS closed.'),
   TRUST_PROXY: list(
     z.string().refine((entry) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || isCidr(entry) || ipaddr.isValid(entry), {
       error: 'each entry must be an address, a CIDR, or loopback / linklocal / uniquelocal',
     }),
+  ).describe(
+    "Comma-separated proxies trusted to name the client in X-Forwarded-For: addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's range, or every client counts as the balancer in the per-address limits; leave it empty when clients connect directly.",
   ),
-  /** Requests per window per API key (or client address when keys are off). */
-  RATE_LIMIT_MAX: int(1, 10_000_000, 600),
-  RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000),
-  /** Failed authentications (HTTP and WebSocket upgrade) per address per RATE_LIMIT_WINDOW_MS; past it every keyed request from that address gets 429, so guessing stops paying. */
-  AUTH_FAILURES_MAX: int(1, 1_000_000, 20),
-  /** Bearer token for GET /metrics; needed when set, and when API_KEYS is set (no token then: /metrics refused), since metrics show every tenant's totals. */
+  RATE_LIMIT_MAX: int(1, 10_000_000, 600).describe('Requests per RATE_LIMIT_WINDOW_MS per API key (or client address when keys are off); more get 429 with Retry-After.'),
+  RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000).describe('Window of the rate limit and of the failed-authentication count.'),
+  AUTH_FAILURES_MAX: int(1, 1_000_000, 20).describe(
+    'Failed authentications (HTTP and WebSocket upgrade) per address per RATE_LIMIT_WINDOW_MS; past it every keyed request from that address gets 429, a correct key included, so guessing stops paying.',
+  ),
   METRICS_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })
-    .optional(),
-  /** Unfinished jobs one key (or address) may have at once; more get 429. */
-  MAX_JOBS_IN_FLIGHT_PER_KEY: int(1, 1_000_000, 100),
-  /** Result bytes one key's unfinished jobs may reserve together (429): job count alone allowed 100 x FIB_MAX_RESULT_BYTES. */
-  MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: int(1_024, 64 * 1024 ** 3, 1024 ** 3),
-  /** Pages (the sum of maxPages) one key's unfinished crawls may reserve together (429). */
-  MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: int(1, 100_000_000, 50_000),
-  /** Fetches at once (the sum of concurrency) one key's unfinished crawls may ask for (429): else N crawls multiply CRAWL_MAX_CONCURRENCY. */
-  MAX_CRAWL_CONCURRENCY_PER_KEY: int(1, 1_000_000, 128),
-  /** Unfinished tasks across all jobs past which new jobs get 503 (backpressure); a crawl counts as its maxPages. */
-  MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000),
-  /** On SIGTERM, running jobs get this long to finish before they are cancelled. */
-  SHUTDOWN_GRACE_MS: int(0, 600_000, 8_000),
+    .optional()
+    .describe(
+      "Bearer token for GET /metrics, 16-256 characters of A-Z a-z 0-9 . _ ~ + -. Set: /metrics needs it. Unset while API_KEYS is set: /metrics answers 403, since metrics show every tenant's totals. Neither set: /metrics is open.",
+    ),
+  MAX_JOBS_IN_FLIGHT_PER_KEY: int(1, 1_000_000, 100).describe('Unfinished jobs one key (or address) may have at once; more get 429.'),
+  MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: int(1_024, 64 * 1024 ** 3, 1024 ** 3).describe(
+    "Result bytes one key's unfinished jobs may reserve together; more get 429 (a job count alone would allow 100 x FIB_MAX_RESULT_BYTES).",
+  ),
+  MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: int(1, 100_000_000, 50_000).describe("Pages (the sum of `maxPages`) one key's unfinished crawls may reserve together; more get 429."),
+  MAX_CRAWL_CONCURRENCY_PER_KEY: int(1, 1_000_000, 128).describe(
+    "Fetches at once (the sum of `concurrency`) one key's unfinished crawls may ask for; more get 429 (else N crawls multiply CRAWL_MAX_CONCURRENCY).",
+  ),
+  MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000).describe('Unfinished tasks across all jobs past which new jobs get 503 with Retry-After (backpressure); a crawl counts as its `maxPages`.'),
+  SHUTDOWN_GRACE_MS: int(0, 600_000, 8_000).describe(
+    'On SIGTERM, running jobs get this long, minus a margin of min(2 s, a quarter of it), to finish before they are cancelled; a hard stop exits 1 at this + 5 s.',
+  ),
 
-  /** Largest WebSocket message a client may send; a bigger one closes that socket (1009). */
-  WS_MAX_MESSAGE_BYTES: int(64, 1_048_576, 4_096),
-  /** Ping interval; a peer that misses a pong for a whole interval is dropped. */
-  WS_HEARTBEAT_MS: int(1_000, 600_000, 30_000),
-  /** Browser origins allowed to open the feed besides the page's own (same host); clients without Origin are not browsers and pass (API keys still apply). */
-  WS_ALLOWED_ORIGINS: list(origin),
-  /** Bytes queued for one feed client (WebSocket or SSE) before it is judged too slow and closed. */
-  WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2),
-  WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
-  /** Open feed connections per API key, and per client address: more are refused at the upgrade (429), so one caller cannot hold every socket. */
-  WS_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 20),
-  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000, 50),
-  /** Messages one connection may send per minute; past it the client gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot). */
-  WS_MAX_MESSAGES_PER_MINUTE: int(1, 1_000_000, 600),
+  WS_MAX_MESSAGE_BYTES: int(64, 1_048_576, 4_096).describe('Largest WebSocket message a client may send; a bigger one closes that socket (1009).'),
+  WS_HEARTBEAT_MS: int(1_000, 600_000, 30_000).describe('WebSocket ping interval; a peer that misses a pong for a whole interval is dropped.'),
+  WS_ALLOWED_ORIGINS: list(origin).describe(
+    "Comma-separated browser origins (`https://host[:port]`) allowed to open the WebSocket feed besides the page's own host; clients without Origin are not browsers and pass (API keys still apply).",
+  ),
+  WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2).describe('Bytes queued for one feed client (WebSocket or SSE) before it is judged too slow and closed.'),
+  WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100).describe('Subscriptions one WebSocket connection may hold at once.'),
+  WS_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 20).describe('Open WebSocket connections per API key; more are refused at the upgrade (429), so one caller cannot hold every socket.'),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000, 50).describe('Open WebSocket connections per client address; more are refused at the upgrade (429).'),
+  WS_MAX_MESSAGES_PER_MINUTE: int(1, 1_000_000, 600).describe(
+    'Messages one WebSocket connection may send per minute; past it the client gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot).',
+  ),
 
-  /** Cluster mode: Redis that jobs, tasks, results, events and shared limits live in (redis:// or rediss://). Unset: everything stays in this process. */
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/\S+$/, { error: 'must be a redis:// or rediss:// URL' })
-    .optional(),
-  /** Prefix of every Redis key and BullMQ queue, so several deployments can share one Redis. */
+    .optional()
+    .describe('Cluster mode: the Redis (redis:// or rediss://) that jobs, tasks, results, events and shared limits live in. Unset: embedded mode, everything stays in this process.'),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 characters of A-Z a-z 0-9 _ -' })
-    .default('pcs'),
-  /** Cluster mode: how long a dead instance's jobs and pool tasks stay with it before the others take them over (lease and BullMQ lock); shorter recovers faster, but a main thread blocked this long loses its work to another instance. */
-  CLUSTER_LEASE_MS: int(1_000, 600_000, 5_000),
-  /** Cluster mode: this instance's name on the dashboard's pool panel and in logs; defaults to host name and process id. */
+    .default('pcs')
+    .describe('Prefix of every Redis key and BullMQ queue, so several deployments can share one Redis.'),
+  CLUSTER_LEASE_MS: int(1_000, 600_000, 5_000).describe(
+    "Cluster mode: how long a dead instance's jobs and pool tasks stay with it before the others take them over (lease and BullMQ lock); shorter recovers faster, but a main thread blocked this long loses its work to another instance.",
+  ),
   INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
-    .optional(),
+    .optional()
+    .describe("This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id."),
 
-  /** CIDRs the crawler may reach despite being private/loopback (tests, intranets); empty by default. */
-  CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })),
-  /** Concurrent page fetches one I/O worker thread runs. */
-  CRAWL_TASKS_PER_WORKER: int(1, 256, 16),
-  CRAWL_USER_AGENT: z.string().min(1).max(200).default('parallel-compute-crawler/0.1 (+https://example.invalid/bot)'),
-  /** Whether callers may turn robots.txt off (`respectRobotsTxt: false`); off by default, so a caller cannot make the service impolite. */
-  CRAWL_ALLOW_IGNORE_ROBOTS: z.stringbool({ error: 'must be true or false' }).default(false),
-  /** Hard upper bounds of the per-request crawl options (the request may ask for less). */
-  CRAWL_MAX_SEEDS: int(1, 10_000, 100),
-  CRAWL_MAX_PAGES: int(1, 1_000_000, 10_000),
-  CRAWL_MAX_DEPTH: int(0, 100, 10),
-  /** 32 by default: fetches at once a single crawl may ask for, polite enough for most sites. */
-  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 32),
-  CRAWL_MAX_PER_HOST: int(1, 256, 16),
-  CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000),
-  CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000),
-  CRAWL_MAX_BYTES: int(1_024, 1024 ** 3, 50 * 1024 ** 2),
-  CRAWL_MAX_REDIRECTS: int(0, 50, 20),
-  CRAWL_MAX_RETRIES: int(0, 10, 5),
-  /** Links kept per page, and the parse time budget per page. */
-  CRAWL_MAX_LINKS_PER_PAGE: int(1, 1_000_000, 5_000),
-  CRAWL_PARSE_BUDGET_MS: int(10, 60_000, 2_000),
-  /** Pages bigger than this (decoded) are parsed as a stream, never into a DOM (~20x the page in heap). */
-  CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2),
-  /** Result bytes (mostly link lists) one crawl may hold; past it no new pages are started. */
-  CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2),
-  /** Memory of robots.txt rules one crawl holds (a page may link to thousands of origins); past it idle origins' rules are dropped. */
-  CRAWL_MAX_ROBOTS_BYTES: int(64 * 1024, 1024 ** 3, 16 * 1024 ** 2),
+  CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })).describe(
+    'Comma-separated CIDRs the crawler may reach although they are private, loopback or reserved (tests, intranets: 127.0.0.1/32, 192.168.1.0/24); logged as a warning at startup. Empty: only global unicast addresses.',
+  ),
+  CRAWL_TASKS_PER_WORKER: int(1, 256, 16).describe('Concurrent page fetches one I/O worker thread runs.'),
+  CRAWL_USER_AGENT: z.string().min(1).max(200).default('parallel-compute-crawler/0.1 (+https://example.invalid/bot)').describe('User-Agent of crawl fetches when a request sets no `userAgent`.'),
+  CRAWL_ALLOW_IGNORE_ROBOTS: z
+    .stringbool({ error: 'must be true or false' })
+    .default(false)
+    .describe('Whether callers may turn robots.txt off (`respectRobotsTxt: false`); off by default, so a caller cannot make the service impolite.'),
+  CRAWL_MAX_SEEDS: int(1, 10_000, 100).describe('Most seed URLs one crawl request may give.'),
+  CRAWL_MAX_PAGES: int(1, 1_000_000, 10_000).describe("Upper bound of a crawl request's `maxPages` (default 100)."),
+  CRAWL_MAX_DEPTH: int(0, 100, 10).describe("Upper bound of a crawl request's `maxDepth` (default 2)."),
+  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 32).describe("Upper bound of a crawl request's `concurrency` (default 16): fetches at once one crawl may ask for; 32 is polite enough for most sites."),
+  CRAWL_MAX_PER_HOST: int(1, 256, 16).describe("Upper bound of a crawl request's `perHostConcurrency` (default 4)."),
+  CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000).describe("Upper bound of a crawl request's `delayMs`, the pause between fetches to one host (default 0)."),
+  CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000).describe("Upper bound of a crawl request's `timeoutMs`, the deadline per fetch, body included (default 10000)."),
+  CRAWL_MAX_BYTES: int(1_024, 1024 ** 3, 50 * 1024 ** 2).describe("Upper bound of a crawl request's `maxBytes`, the decoded bytes read per page (default 5000000)."),
+  CRAWL_MAX_REDIRECTS: int(0, 50, 20).describe("Upper bound of a crawl request's `maxRedirects` (default 5)."),
+  CRAWL_MAX_RETRIES: int(0, 10, 5).describe("Upper bound of a crawl request's `retries` for network errors, 429 and 5xx (default 2)."),
+  CRAWL_MAX_LINKS_PER_PAGE: int(1, 1_000_000, 5_000).describe('Links kept per page; the rest of the body is not read and the page is marked `truncatedBy: maxLinks`.'),
+  CRAWL_PARSE_BUDGET_MS: int(10, 60_000, 2_000).describe('Parsing time one page may take; then the links found so far are kept (`truncatedBy: parseBudget`).'),
+  CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2).describe(
+    'Pages bigger than this (decoded) are parsed as a stream, never into a DOM (about 20x the page in heap); a page holds at most this much of its body.',
+  ),
+  CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2).describe('Result bytes (mostly link lists) one crawl may hold; past it no new pages are started.'),
+  CRAWL_MAX_ROBOTS_BYTES: int(64 * 1024, 1024 ** 3, 16 * 1024 ** 2).describe(
+    "Memory of robots.txt rules one crawl holds (a page may link to thousands of origins); past it idle origins' rules are dropped and read again when needed.",
+  ),
 });
 
 function isCidr(value: string): boolean {
