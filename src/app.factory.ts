@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { BACKEND, type Backend } from './backends/backend';
 import { ApiKeys } from './auth/api-keys';
 import { AuthFailures } from './auth/auth-failures';
 import { trustProxy } from './common/client-address';
@@ -55,7 +56,7 @@ export async function createApp({ env, logger }: AppOptions = {}): Promise<NestE
   if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'] });
   app.use(requestId);
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(app.get<Backend>(BACKEND).isOutage));
   app.useWebSocketAdapter(
     new FeedWsAdapter(app, {
       keys: app.get(ApiKeys),

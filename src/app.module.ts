@@ -3,7 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
-import { REDIS, RedisModule } from './cluster/redis.module';
+import { BACKEND } from './backends/backend';
+import { BackendModule } from './backends/backend.module';
 import { rateLimitOptions } from './common/rate-limit';
 import { APP_CONFIG } from './config/app-config';
 import { ConfigModule, type Env } from './config/config.module';
@@ -24,9 +25,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
-        RedisModule,
+        BackendModule,
         AuthModule,
-        ThrottlerModule.forRootAsync({ inject: [APP_CONFIG, REDIS], useFactory: rateLimitOptions }),
+        ThrottlerModule.forRootAsync({ inject: [APP_CONFIG, BACKEND], useFactory: rateLimitOptions }),
         PoolModule,
         JobsModule,
         FibonacciModule,

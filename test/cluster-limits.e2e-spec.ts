@@ -4,8 +4,8 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthGuard } from '../src/auth/auth.guard';
 import { AuthModule } from '../src/auth/auth.module';
-import { whenReady } from '../src/cluster/redis-connection';
-import { REDIS, RedisModule } from '../src/cluster/redis.module';
+import { BACKEND } from '../src/backends/backend';
+import { BackendModule } from '../src/backends/backend.module';
 import { AllExceptionsFilter } from '../src/common/all-exceptions.filter';
 import { rateLimitOptions } from '../src/common/rate-limit';
 import { APP_CONFIG } from '../src/config/app-config';
@@ -13,7 +13,7 @@ import { ConfigModule, type Env } from '../src/config/config.module';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 
 /**
- * The shared limits wired as AppModule wires them (config, REDIS, auth, the rate limit, the two
+ * The shared limits wired as AppModule wires them (config, the backend, auth, the rate limit, the two
  * guards in the same order), on real HTTP servers: two instances on one Redis behave as one.
  * The job routes are not needed for this; any keyed route is rate limited the same way.
  */
@@ -30,7 +30,7 @@ class LimitsApp {
   static forRoot(env: Env): DynamicModule {
     return {
       module: LimitsApp,
-      imports: [ConfigModule.forRoot(env), RedisModule, AuthModule, ThrottlerModule.forRootAsync({ inject: [APP_CONFIG, REDIS], useFactory: rateLimitOptions })],
+      imports: [ConfigModule.forRoot(env), BackendModule, AuthModule, ThrottlerModule.forRootAsync({ inject: [APP_CONFIG, BACKEND], useFactory: rateLimitOptions })],
       controllers: [ProbeController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -47,8 +47,6 @@ async function instance(env: Env): Promise<string> {
   const app = await NestFactory.create(LimitsApp.forRoot({ NODE_ENV: 'test', API_KEYS: KEYS.join(','), ...env }), { logger: false });
   app.useGlobalFilters(new AllExceptionsFilter());
   apps.push(app);
-  const redis = app.get(REDIS);
-  if (redis) await whenReady(redis);
   await app.listen(0, '127.0.0.1');
   return (await app.getUrl()).replace('[::1]', '127.0.0.1');
 }

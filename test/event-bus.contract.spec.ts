@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisEventBus } from '../src/cluster/redis-event-bus';
-import { MemoryEventBus } from '../src/jobs/event-bus';
+import { RedisEventBus } from '../src/backends/redis/redis-event-bus';
+import { MemoryEventBus } from '../src/backends/memory/memory-event-bus';
 import { event, eventBusContract, recorder, until } from './contracts/event-bus.contract';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 

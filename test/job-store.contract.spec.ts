@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, whenReady } from '../src/cluster/redis-connection';
-import { RedisEventBus } from '../src/cluster/redis-event-bus';
-import { RedisJobStore } from '../src/cluster/redis-job.store';
+import { connectRedis, whenReady } from '../src/backends/redis/redis-connection';
+import { RedisEventBus } from '../src/backends/redis/redis-event-bus';
+import { RedisJobStore } from '../src/backends/redis/redis-job.store';
 import type { JobEvent } from '../src/jobs/event-bus';
 import { StoreUnavailableError } from '../src/jobs/job.store';
-import { MemoryJobStore } from '../src/jobs/memory-job.store';
+import { MemoryJobStore } from '../src/backends/memory/memory-job.store';
 import { jobStoreContract } from './contracts/job-store.contract';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 import { freePort } from './support/service-process';
@@ -60,11 +60,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     const store = new RedisJobStore(client, { prefix: 'announce', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
     try {
       const { version } = await store.admission('alice');
-      await store.create(
-        { id: 'j', kind: 'fibonacci', owner: 'alice', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1, crawlPages: 0, crawlFetches: 0 }, createdAt: 1 },
-        [1, 2, 3],
-        version,
-      );
+      await store.create({ id: 'j', kind: 'fibonacci', owner: 'alice', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1 }, createdAt: 1 }, [1, 2, 3], version);
       await store.setSummary('j', { pages: 2 });
       const events: JobEvent[] = [];
       const stop = await bus.subscribe('j', (event) => events.push(event));
@@ -99,7 +95,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     const store = new RedisJobStore(client, { prefix: 'append', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
     try {
       const { version } = await store.admission('alice');
-      await store.create({ id: 'c', kind: 'crawl', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1, crawlPages: 3, crawlFetches: 1 }, createdAt: 1 }, [], version);
+      await store.create({ id: 'c', kind: 'crawl', callerId: 'alice', reservation: { tasks: 3, resultBytes: 1, counters: { 'crawl.pages': 3, 'crawl.fetches': 1 } }, createdAt: 1 }, [], version);
       const events: JobEvent[] = [];
       const stop = await bus.subscribe('c', (event) => events.push(event));
       const page = (url: string) => ({ key: url, input: { url, depth: 1 } });
@@ -139,7 +135,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     try {
       const inputs = Array.from({ length: 10_000 }, (_, i) => i);
       const { version } = await store.admission('alice');
-      const reservation = { tasks: inputs.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      const reservation = { tasks: inputs.length, resultBytes: 0 };
       await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, inputs, version);
       // Load the scripts first: a script's very first call may be EVALSHA, then EVAL.
       await store.apply('j', [{ index: 0, state: 'running' }]);
@@ -196,7 +192,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       await server.restart();
       await until(() => client.status === 'ready');
       const { version } = await store.admission('alice');
-      const reservation = { tasks: 1, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+      const reservation = { tasks: 1, resultBytes: 0 };
       expect(await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, [1], version)).toBe(true);
       expect((await store.get('j'))?.status).toBe('queued');
     } finally {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullTaskQueue, bullJobId } from '../src/cluster/bull-task-queue';
-import { type Execute, LocalTaskQueue } from '../src/jobs/local-task-queue';
+import { BullTaskQueue, bullJobId } from '../src/backends/redis/bull-task-queue';
+import { LocalTaskQueue } from '../src/backends/memory/local-task-queue';
+import type { Execute } from '../src/jobs/task-queue';
 import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
 import { until } from './contracts/event-bus.contract';
 import { task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';

@@ -1,10 +1,7 @@
 import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ApiKeys } from './api-keys';
-import type { Redis } from 'ioredis';
-import { RedisAuthFailures } from '../cluster/redis-auth-failures';
-import { REDIS } from '../cluster/redis.module';
-import { AuthFailures, MemoryAuthFailures } from './auth-failures';
+import { AuthFailures } from './auth-failures';
 
 @Global()
 @Module({
@@ -20,19 +17,14 @@ import { AuthFailures, MemoryAuthFailures } from './auth-failures';
         return keys;
       },
     },
-    // One count for HTTP and the WebSocket upgrade, so switching transports buys no extra guesses;
-    // in cluster mode one count for every instance, so switching instances buys none either.
-    {
-      provide: AuthFailures,
-      inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null): AuthFailures =>
-        redis
-          ? new RedisAuthFailures(redis, config.REDIS_PREFIX, config.AUTH_FAILURES_MAX, config.RATE_LIMIT_WINDOW_MS)
-          : new MemoryAuthFailures(config.AUTH_FAILURES_MAX, config.RATE_LIMIT_WINDOW_MS),
-    },
   ],
-  exports: [ApiKeys, AuthFailures],
+  exports: [ApiKeys],
 })
+/**
+ * Failed authentications are one count for HTTP and the WebSocket upgrade, so switching transports
+ * buys no extra guesses; with a shared backend one count for every instance, so switching
+ * instances buys none either (AuthFailures comes from the backend).
+ */
 export class AuthModule implements OnApplicationShutdown {
   constructor(private readonly failures: AuthFailures) {}
 

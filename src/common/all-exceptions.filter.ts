@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isRedisDown, redisUnavailable } from '../cluster/redis-unavailable';
+import { BackendUnavailableError } from '../backends/backend-unavailable';
 import { errorBody, type ErrorBody } from './error-envelope';
 import { requestIdOf } from './request-id';
 import { RetryableException } from './retryable.exception';
@@ -10,10 +10,13 @@ import { RetryableException } from './retryable.exception';
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
+  /** `isOutage`: the backend's word on whether an error means it cannot be reached now. */
+  constructor(private readonly isOutage: (error: unknown) => boolean = () => false) {}
+
   catch(thrown: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
-    // Redis (cluster mode) out of reach: a fast 503 with Retry-After, not a 500.
-    const exception = isRedisDown(thrown) ? redisUnavailable(thrown) : thrown;
+    // The backend out of reach: a fast 503 with Retry-After, not a 500.
+    const exception = thrown instanceof BackendUnavailableError || this.isOutage(thrown) ? unavailable(thrown) : thrown;
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
@@ -44,4 +47,10 @@ function toBody(exception: unknown): ErrorBody {
     return { ...errorBody(status, text), ...extra };
   }
   return errorBody(500, 'internal error');
+}
+
+/** What a request gets when the backend cannot be reached: 503 + Retry-After at once, never a hanging request. */
+function unavailable(error: unknown): RetryableException {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RetryableException(503, `the service's shared state is unavailable, retry shortly (${reason})`, 1);
 }

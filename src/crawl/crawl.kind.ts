@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
-import type { JobContext, JobKind } from '../jobs/job-kind';
+import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
 import { SummaryWriter } from '../jobs/summary-writer';
-import { MetricsService } from '../metrics/metrics.service';
 import { parseCidrs } from './address-policy';
 import type { PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
@@ -17,6 +16,11 @@ import { ScopeFilter } from './scope';
 import { normalizeUrl } from './url-normalize';
 import { UrlPatterns } from './url-patterns';
 
+/** Admission counters: pages a caller's crawls may fetch, and fetches they may run at once. */
+const PAGES = 'crawl.pages';
+const FETCHES = 'crawl.fetches';
+const PAGES_METRIC = 'crawl_pages_total';
+const BYTES_METRIC = 'crawl_bytes_total';
 /** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
 const LINK_SLICE_MS = 10;
 /** Pages read at once when a job is taken over. */
@@ -38,15 +42,32 @@ interface Tally {
 @Injectable()
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
+  readonly counters: CounterBound[];
+  readonly metrics = [
+    { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },
+    { name: 'crawl_bytes_total', help: 'Bytes downloaded by crawls, by page outcome.', labelNames: ['outcome'] },
+  ];
   /** robots.txt is fetched here on the main thread, through the same address checks. */
   private readonly robotsAgent;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly metrics: MetricsService,
     kinds: JobKinds,
   ) {
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
+    this.counters = [
+      {
+        name: PAGES,
+        perCaller: config.MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY,
+        refusal: (held, wants, bound) => `your unfinished crawls reserve ${held} pages and this one ${wants}, over MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY ${bound}; retry when one ends`,
+      },
+      {
+        name: FETCHES,
+        perCaller: config.MAX_CRAWL_CONCURRENCY_PER_KEY,
+        refusal: (held, wants, bound) =>
+          `your unfinished crawls run ${held} fetches at once and this one asks for ${wants}, over MAX_CRAWL_CONCURRENCY_PER_KEY ${bound}; lower concurrency or retry when one ends`,
+      },
+    ];
     kinds.register(this);
   }
 
@@ -116,7 +137,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const result: PageResult = { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } };
         const task = context.report([{ index, state: 'failed', result, error: `robots_disallowed: ${message}` }], [page]).then(() => {
           tally.failed++;
-          this.metrics.recordCrawlPage('robots_disallowed');
+          context.count(PAGES_METRIC, { outcome: 'robots_disallowed' });
           frontier.release(host);
           pages.delete(index);
           running.delete(task);
@@ -132,7 +153,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         .then((record) => {
           frontier.release(host);
           pages.delete(index);
-          if (record) this.afterPage(record, frontier, tally);
+          if (record) this.afterPage(record, frontier, tally, context);
           if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
           running.delete(task);
           wake();
@@ -209,7 +230,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const waiting = record.state === 'queued' || record.state === 'running';
         frontier.add(record.index, record.input, waiting);
         if (waiting) pages.set(record.index, record.input);
-        else if (record.result) this.afterPage(record, frontier, tally, false);
+        else if (record.result) this.afterPage(record, frontier, tally);
         else if (record.state === 'failed') tally.failed++;
       }
     }
@@ -233,13 +254,17 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   }
 
   /** Feeds a finished page's links back into the frontier and its figures into the tally. */
-  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live = true): void {
+  /** `live`: the context of a page that just ended (its metrics are counted); none for a page read back on a takeover. */
+  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live?: JobContext<PageInput, PageResult>): void {
     const result = record.result;
     if (record.state === 'completed') tally.ok++;
     else if (record.state === 'failed') tally.failed++;
     if (!result) return; // cancelled or the worker died: nothing to follow
     const outcome = result.error?.code ?? 'ok';
-    if (live) this.metrics.recordCrawlPage(outcome, result.bytes);
+    if (live) {
+      live.count(PAGES_METRIC, { outcome });
+      live.count(BYTES_METRIC, { outcome }, result.bytes);
+    }
     tally.bytes += result.bytes;
     tally.resultBytes += this.sizeOf(result);
     if (result.error) return;
@@ -268,6 +293,6 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
    */
   reserve(params: unknown): ReturnType<JobKind['reserve']> {
     const { maxPages, concurrency } = params as CrawlRequest;
-    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), crawlPages: maxPages, crawlFetches: concurrency };
+    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), counters: { [PAGES]: maxPages, [FETCHES]: concurrency } };
   }
 }

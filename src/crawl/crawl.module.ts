@@ -1,13 +1,12 @@
 import { Logger, Module, type OnModuleInit, Inject } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { JobsModule } from '../jobs/jobs.module';
-import { MetricsModule } from '../metrics/metrics.module';
 import { CrawlBodyPipe } from './crawl-body.pipe';
 import { CrawlController } from './crawl.controller';
 import { CrawlKind } from './crawl.kind';
 
 @Module({
-  imports: [JobsModule, MetricsModule],
+  imports: [JobsModule],
   controllers: [CrawlController],
   providers: [CrawlKind, CrawlBodyPipe],
 })

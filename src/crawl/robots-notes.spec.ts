@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryJobStore } from '../jobs/memory-job.store';
+import { MemoryJobStore } from '../backends/memory/memory-job.store';
 import { Frontier } from './frontier';
 import { type JobNotes, robotsLoaderWithNotes, robotsNoteKey } from './robots-notes';
 import { disallowAll, type RobotsRules } from './robots-rules';
@@ -16,7 +16,7 @@ async function jobNotes(): Promise<{ store: MemoryJobStore; notes: JobNotes }> {
   const store = new MemoryJobStore({ maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 20 });
   stores.push(store);
   const { version } = await store.admission('alice');
-  const reservation = { tasks: 10, resultBytes: 0, crawlPages: 10, crawlFetches: 1 };
+  const reservation = { tasks: 10, resultBytes: 0, counters: { 'crawl.pages': 10, 'crawl.fetches': 1 } };
   await store.create({ id: 'j', kind: 'crawl', callerId: 'alice', reservation, createdAt: Date.now() }, [], version);
   return { store, notes: { saveNotes: (notes) => store.saveNotes('j', notes), readNotes: (prefix) => store.readNotes('j', prefix) } };
 }

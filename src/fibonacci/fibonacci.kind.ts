@@ -110,6 +110,6 @@ export class FibonacciKind implements JobKind<number, FibValue> {
 
   /** The batch's estimated result bytes (as FIB_MAX_RESULT_BYTES checks them), one task per number. */
   reserve(_params: unknown, numbers: readonly number[]): Reservation {
-    return { tasks: numbers.length, resultBytes: estimateResultBytes(numbers), crawlPages: 0, crawlFetches: 0 };
+    return { tasks: numbers.length, resultBytes: estimateResultBytes(numbers) };
   }
 }

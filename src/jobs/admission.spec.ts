@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { RetryableException } from '../common/retryable.exception';
-import { checkAdmission } from './admission';
+import { type AdmissionLimits, checkAdmission } from './admission';
 import type { AdmissionFigures, Held } from './job-data';
-import type { Reservation } from './job-kind';
+import type { CounterBound, Reservation } from './job-kind';
 
 // Holding and releasing (the figures growing at create and dropping at finish) is the store's job
 // now: see "queue depth and holdings" in test/contracts/job-store.contract.ts. Draining is refused
 // in JobsService.accept (test/lifecycle.e2e-spec.ts). Here: the decision over given figures.
 
-const limits = { maxQueuedTasks: 100, maxJobsPerCaller: 3, maxResultBytesPerCaller: 1_000, maxCrawlPagesPerCaller: 50, maxCrawlFetchesPerCaller: 40 };
-const fib = (resultBytes: number, tasks = 1): Reservation => ({ tasks, resultBytes, crawlPages: 0, crawlFetches: 0 });
-const crawl = (pages: number, fetches = 1): Reservation => ({ tasks: pages, resultBytes: pages, crawlPages: pages, crawlFetches: fetches });
-const nothing: Held = { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+/** A kind's counter as the kinds declare them; its refusal says which figures it was given. */
+const bound = (name: string, perCaller: number): CounterBound => ({ name, perCaller, refusal: (held, wants, limit) => `${name}: held ${held}, wants ${wants}, bound ${limit}` });
+const limits: AdmissionLimits = {
+  maxQueuedTasks: 100,
+  maxJobsPerCaller: 3,
+  maxResultBytesPerCaller: 1_000,
+  counters: new Map([
+    ['crawl.pages', bound('crawl.pages', 50)],
+    ['crawl.fetches', bound('crawl.fetches', 40)],
+  ]),
+};
+const fib = (resultBytes: number, tasks = 1): Reservation => ({ tasks, resultBytes });
+const crawl = (pages: number, fetches = 1): Reservation => ({ tasks: pages, resultBytes: pages, counters: { 'crawl.pages': pages, 'crawl.fetches': fetches } });
+const nothing: Held = { jobs: 0, resultBytes: 0, counters: {} };
 
 /** Figures for a caller holding `held` (one job's worth unless told), with `queued` tasks waiting. */
 function figures(held: Partial<Held> = {}, queued = 0): AdmissionFigures {
@@ -46,18 +56,18 @@ describe('checkAdmission', () => {
 
   it('counts crawl pages per caller (the sum of maxPages) and only for crawls', () => {
     const bounds = { ...limits, maxResultBytesPerCaller: 1e9 };
-    const holding30 = figures({ resultBytes: 30, crawlPages: 30, crawlFetches: 1 });
-    expect(refusal(holding30, crawl(21), bounds)).toEqual([429, expect.stringMatching(/MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY 50/), 5]);
+    const holding30 = figures({ resultBytes: 30, counters: { 'crawl.pages': 30, 'crawl.fetches': 1 } });
+    expect(refusal(holding30, crawl(21), bounds)).toEqual([429, 'crawl.pages: held 30, wants 21, bound 50', 5]);
     expect(refusal(holding30, crawl(20), bounds)).toBeUndefined();
-    expect(refusal(figures({ crawlPages: 50 }), fib(10, 40), bounds)).toBeUndefined();
+    expect(refusal(figures({ counters: { 'crawl.pages': 50 } }), fib(10, 40), bounds)).toBeUndefined();
   });
 
   it('counts crawl fetches at once per caller (the sum of concurrency), so many crawls cannot multiply the per-crawl cap', () => {
     const bounds = { ...limits, maxResultBytesPerCaller: 1e9 };
-    const holding32 = figures({ resultBytes: 1, crawlPages: 1, crawlFetches: 32 });
-    expect(refusal(holding32, crawl(1, 9), bounds)).toEqual([429, expect.stringMatching(/MAX_CRAWL_CONCURRENCY_PER_KEY 40/), 5]);
+    const holding32 = figures({ resultBytes: 1, counters: { 'crawl.pages': 1, 'crawl.fetches': 32 } });
+    expect(refusal(holding32, crawl(1, 9), bounds)).toEqual([429, 'crawl.fetches: held 32, wants 9, bound 40', 5]);
     expect(refusal(holding32, crawl(1, 8), bounds)).toBeUndefined();
-    expect(refusal(figures({ crawlFetches: 40 }), fib(10), bounds)).toBeUndefined();
+    expect(refusal(figures({ counters: { 'crawl.fetches': 40 } }), fib(10), bounds)).toBeUndefined();
   });
 
   it('refuses with 503 when the queue would pass MAX_QUEUED_TASKS, counting the new job by its tasks', () => {

@@ -90,8 +90,8 @@ export interface Applied {
 export interface Held {
   jobs: number;
   resultBytes: number;
-  crawlPages: number;
-  crawlFetches: number;
+  /** Sums of the kinds' counters (Reservation.counters), by name; a missing one is 0. */
+  counters: Record<string, number>;
 }
 
 /** Admission's inputs, read together; `version` changes whenever any caller's holdings grow. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { BACKEND, type Backend } from '../backends/backend';
 import { ALL_JOBS, EventBus, type EventName, type JobEvent } from './event-bus';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
@@ -15,7 +15,7 @@ const FINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed'
 @Injectable()
 export class JobFeeds {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BACKEND) private readonly backend: Backend,
     private readonly store: JobStore,
     private readonly bus: EventBus,
   ) {}
@@ -77,8 +77,8 @@ export class JobFeeds {
         if (!job || isFinal(job.status)) finished();
       };
       await check();
-      // Across instances a final event is lost only if its publisher died in between; a slow poll covers that.
-      if (this.config.REDIS_URL) timers.push(setInterval(() => void check(), 1_000));
+      // With shared jobs a final event is lost only if its publisher (another instance) died in between; a slow poll covers that.
+      if (this.backend.capabilities.leaseMs !== null) timers.push(setInterval(() => void check(), 1_000));
       const timeout = new Promise<false>((resolve) => timers.push(setTimeout(() => resolve(false), ms)));
       return await Promise.race([final, timeout]);
     } finally {

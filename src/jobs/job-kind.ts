@@ -47,6 +47,15 @@ export interface JobContext<TInput, TResult> {
   saveNotes(notes: Record<string, string>): Promise<void>;
   /** The notes whose key starts with `prefix`. */
   readNotes(prefix: string): Promise<Record<string, string>>;
+  /** Adds to one of the kind's declared counter metrics (JobKind.metrics), on this instance. */
+  count(metric: string, labels: Record<string, string>, by?: number): void;
+}
+
+/** A counter metric a kind reports through its job context (exported at 0 from the start). */
+export interface KindMetric {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
 }
 
 /**
@@ -58,10 +67,21 @@ export interface Reservation {
   tasks: number;
   /** Result bytes it may hold, counted against MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY. */
   resultBytes: number;
-  /** Pages it may fetch (crawls only), counted against MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY. */
-  crawlPages: number;
-  /** Fetches it may run at once (crawls only: its concurrency), counted against MAX_CRAWL_CONCURRENCY_PER_KEY. */
-  crawlFetches: number;
+  /** The kind's own counters (see JobKind.counters), by name; a missing one holds 0. */
+  counters?: Record<string, number>;
+}
+
+/**
+ * A quantity a kind's jobs hold while they run, bounded per caller across all of its unfinished
+ * jobs (a crawl's pages, its fetches at once). The store sums it per caller by name.
+ */
+export interface CounterBound {
+  /** Unique across kinds: prefix it with the kind's name (`crawl.pages`). */
+  name: string;
+  /** What one caller's unfinished jobs may hold together. */
+  perCaller: number;
+  /** The refusal's message (429), given what is held, what the new job wants and the bound. */
+  refusal(held: number, wants: number, perCaller: number): string;
 }
 
 /**
@@ -97,4 +117,8 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */
   reserve(params: unknown, inputs: readonly TInput[]): Reservation;
+  /** The counters its reservations name, each with its per-caller bound. */
+  readonly counters?: readonly CounterBound[];
+  /** Counter metrics it reports (JobContext.count). */
+  readonly metrics?: readonly KindMetric[];
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JobKind } from './job-kind';
+import type { CounterBound, JobKind } from './job-kind';
 import type { JobKindName } from './job.model';
 
 /**
@@ -9,9 +9,29 @@ import type { JobKindName } from './job.model';
 @Injectable()
 export class JobKinds {
   private readonly kinds = new Map<JobKindName, JobKind<any, any>>();
+  /** Every kind's counters by name, for admission. */
+  readonly counters = new Map<string, CounterBound>();
 
   register(kind: JobKind<any, any>): void {
+    if (this.kinds.has(kind.name)) throw new Error(`job kind "${kind.name}" is registered twice`);
     this.kinds.set(kind.name, kind);
+    for (const counter of kind.counters ?? []) {
+      if (this.counters.has(counter.name)) throw new Error(`counter "${counter.name}" of job kind "${kind.name}" is declared twice`);
+      this.counters.set(counter.name, counter);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.kinds.has(name);
+  }
+
+  /** The registered kinds' names, in registration order. */
+  names(): string[] {
+    return [...this.kinds.keys()];
+  }
+
+  all(): JobKind<any, any>[] {
+    return [...this.kinds.values()];
   }
 
   get(name: JobKindName): JobKind<any, any> {

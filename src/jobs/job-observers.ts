@@ -9,6 +9,8 @@ import type { JobView } from './job.view';
 export interface JobObserver {
   taskFinished(kind: string, state: 'completed' | 'failed' | 'cancelled', ms: number | undefined): void;
   jobFinished(view: JobView): void;
+  /** A kind added to one of its counter metrics (JobContext.count). */
+  counted(metric: string, labels: Record<string, string>, by: number): void;
 }
 
 @Injectable()
@@ -30,5 +32,9 @@ export class JobObservers {
 
   jobFinished(view: JobView): void {
     for (const observer of this.observers) observer.jobFinished(view);
+  }
+
+  counted(metric: string, labels: Record<string, string>, by: number): void {
+    for (const observer of this.observers) observer.counted(metric, labels, by);
   }
 }

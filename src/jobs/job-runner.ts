@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { BACKEND, type Backend, type BackendCapabilities } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { instanceId } from '../config/instance-id';
 import { EventBus, type EventName } from './event-bus';
@@ -44,6 +45,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly unlisten: () => void;
   private stopped = false;
   private threadCount?: { at: number; value: number };
+  private readonly capabilities: BackendCapabilities;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -54,18 +56,20 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly recorder: TaskRecorder,
     private readonly observers: JobObservers,
     private readonly instances: InstanceRegistry,
+    @Inject(BACKEND) backend: Backend,
   ) {
     this.instanceId = instanceId(config.INSTANCE_ID);
-    // The embedded mode has nobody to hand a job to: its lease never needs to lapse.
-    this.leaseMs = config.REDIS_URL ? config.CLUSTER_LEASE_MS : 24 * 3_600_000;
+    this.capabilities = backend.capabilities;
+    // Alone, there is nobody to hand a job to: its lease never needs to lapse.
+    this.leaseMs = this.capabilities.leaseMs ?? 24 * 3_600_000;
     this.unlisten = bus.onSignal((message) => {
       if (message.type === 'cancel') this.runs.get(message.jobId)?.cancel.abort(new Error(message.reason));
     });
   }
 
-  /** Cluster mode: look for orphaned jobs now and then (and at once: jobs left by a previous instance). */
+  /** Shared jobs: look for orphaned ones now and then (and at once: jobs left by a previous instance). */
   onApplicationBootstrap(): void {
-    if (!this.config.REDIS_URL) return;
+    if (this.capabilities.leaseMs === null) return;
     const every = Math.max(250, Math.floor(this.leaseMs / 4));
     this.sweeper = setInterval(() => void this.takeOver(), every);
     this.sweeper.unref();
@@ -143,8 +147,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private async run(id: string, run: Run): Promise<void> {
-    // Embedded, nobody else could take the job: no lease to keep.
-    const renewal = this.config.REDIS_URL ? setInterval(() => void this.renew(id, run), Math.max(100, Math.floor(this.leaseMs / 3))) : undefined;
+    // Alone, nobody else could take the job: no lease to keep.
+    const renewal = this.capabilities.leaseMs !== null ? setInterval(() => void this.renew(id, run), Math.max(100, Math.floor(this.leaseMs / 3))) : undefined;
     renewal?.unref();
     const handedOver = () => run.stop.signal.aborted && !run.cancel.signal.aborted;
     try {
@@ -179,11 +183,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /**
-   * Worker threads a job can spread over: this instance's pool, or every live instance's in the
-   * cluster (read from the registry at most once a second: it costs a Redis read and pool figures).
+   * Worker threads a job can spread over: this instance's pool, or every live instance's when
+   * figures are shared (read from the registry at most once a second: a store read and pool figures).
    */
   private async threads(): Promise<number> {
-    if (!this.config.REDIS_URL) return this.config.POOL_SIZE;
+    if (!this.capabilities.sharedFigures) return this.config.POOL_SIZE;
     const now = Date.now();
     if (!this.threadCount || this.threadCount.at + 1_000 < now) this.threadCount = { at: now, value: await this.instances.threads() };
     return this.threadCount.value;
@@ -203,8 +207,8 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private context(job: JobHeader, run: Run, signal: AbortSignal, threads: number): JobContext<any, any> {
     const { id } = job;
     const ref = { id, kind: job.kind, owner: job.owner };
-    // Only the cluster mode hands jobs over: there a task's wait ends when this runner stops.
-    const stopped = this.config.REDIS_URL ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
+    // Only shared jobs are handed over: there a task's wait ends when this runner stops.
+    const stopped = this.capabilities.leaseMs !== null ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     return {
       job,
       threads,
@@ -259,6 +263,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       setSummary: (summary) => this.store.setSummary(id, summary),
       saveNotes: (notes) => this.store.saveNotes(id, notes),
       readNotes: (prefix) => this.store.readNotes(id, prefix),
+      count: (metric, labels, by = 1) => this.observers.counted(metric, labels, by),
     };
   }
 

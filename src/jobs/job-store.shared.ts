@@ -1,6 +1,7 @@
 /** Helpers both job stores share, so memory and Redis hand out the same shapes. */
 import type { TaskState } from '../pool/task-protocol';
 import type { Applied, JobHeader, NewJob } from './job-data';
+import type { Reservation } from './job-kind';
 import { STATE_CODES } from './job.model';
 
 export const STATE_OF_CODE: Record<string, TaskState> = Object.fromEntries(Object.entries(STATE_CODES).map(([state, code]) => [code, state as TaskState]));
@@ -29,7 +30,7 @@ export function copyHeader(header: JobHeader): JobHeader {
     id: header.id,
     kind: header.kind,
     callerId: header.callerId,
-    reservation: { ...header.reservation },
+    reservation: copyReservation(header.reservation),
     status: header.status,
     createdAt: header.createdAt,
     total: header.total,
@@ -55,7 +56,7 @@ export function newJobHeader(job: NewJob, total: number): JobHeader {
     id: job.id,
     kind: job.kind,
     callerId: job.callerId,
-    reservation: { ...job.reservation },
+    reservation: copyReservation(job.reservation),
     status: 'queued',
     createdAt: job.createdAt,
     total,
@@ -68,4 +69,8 @@ export function newJobHeader(job: NewJob, total: number): JobHeader {
   if (job.owner !== undefined) header.owner = job.owner;
   if (job.params !== undefined) header.params = copyData(job.params);
   return header;
+}
+
+function copyReservation(reservation: Reservation): Reservation {
+  return reservation.counters ? { ...reservation, counters: { ...reservation.counters } } : { ...reservation };
 }

@@ -7,8 +7,10 @@ import type { TaskState } from '../pool/task-protocol';
 
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_KINDS = ['fibonacci', 'crawl'] as const;
-export type JobKindName = (typeof JOB_KINDS)[number];
+/** A registered job kind's name (JobKinds); the core names none. */
+export type JobKindName = string;
+/** What a kind's name looks like: it appears in URLs, metric labels and store keys. */
+export const KIND_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function isFinal(status: JobStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';

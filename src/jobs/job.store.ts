@@ -1,3 +1,4 @@
+import { BackendUnavailableError } from '../backends/backend-unavailable';
 import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
 
 export type { JobQuery, RetentionPolicy } from './job-data';
@@ -104,9 +105,9 @@ export abstract class JobStore {
 }
 
 /** Thrown by a store that cannot reach its backend: the service answers 503 and retries later. */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends BackendUnavailableError {
   constructor(cause: unknown) {
-    super(`job store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super('job store', cause);
     this.name = 'StoreUnavailableError';
   }
 }

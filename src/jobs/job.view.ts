@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { JobHeader, JobSnapshotData } from './job-data';
-import { JOB_KINDS, JOB_STATUSES } from './job.model';
+import { JOB_STATUSES } from './job.model';
 
 /** A job as the API shows it (GET /jobs/:id, the 202 of a submission, event payloads). */
 export const jobViewSchema = z
   .object({
     id: z.uuid(),
-    kind: z.enum(JOB_KINDS),
+    kind: z.string().describe('the job kind (fibonacci, crawl, or another registered kind)'),
     status: z.enum(JOB_STATUSES),
     total: z.int().describe('tasks in the job (numbers, pages)'),
     completed: z.int(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_KINDS, JOB_STATUSES } from './job.model';
+import { KIND_NAME, JOB_STATUSES } from './job.model';
 
 const count = (name: string, max: number, fallback: number, min = 0) =>
   z.coerce
@@ -29,7 +29,7 @@ export const resultsQuery = pageQuery.extend({
 
 export const listQuery = pageQuery.extend({
   status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
-  kind: z.enum(JOB_KINDS, { error: `kind must be one of ${JOB_KINDS.join(', ')}` }).optional(),
+  kind: z.string().regex(KIND_NAME, { error: 'kind must be a job kind name (the kinds this service runs: see the POST routes)' }).optional(),
   limit: count('limit', 1_000, 50, 1),
 });
 

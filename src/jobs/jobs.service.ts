@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { BACKEND, type Backend, type BackendCapabilities } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RetryableException } from '../common/retryable.exception';
 import { type AdmissionLimits, checkAdmission } from './admission';
@@ -46,6 +47,7 @@ export class JobsService implements OnApplicationShutdown {
   private readonly limits: AdmissionLimits;
   /** Set on shutdown: new jobs are refused and readiness is 503. */
   draining = false;
+  private readonly capabilities: BackendCapabilities;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -56,13 +58,14 @@ export class JobsService implements OnApplicationShutdown {
     private readonly kinds: JobKinds,
     private readonly observers: JobObservers,
     private readonly queue: TaskQueue,
+    @Inject(BACKEND) backend: Backend,
   ) {
+    this.capabilities = backend.capabilities;
     this.limits = {
       maxQueuedTasks: config.MAX_QUEUED_TASKS,
       maxJobsPerCaller: config.MAX_JOBS_IN_FLIGHT_PER_KEY,
       maxResultBytesPerCaller: config.MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY,
-      maxCrawlPagesPerCaller: config.MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY,
-      maxCrawlFetchesPerCaller: config.MAX_CRAWL_CONCURRENCY_PER_KEY,
+      counters: kinds.counters,
     };
   }
 
@@ -117,14 +120,18 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   async list(query: JobQuery): Promise<{ items: JobView[]; total: number }> {
+    if (query.kind !== undefined && !this.kinds.has(query.kind)) {
+      const message = `must be one of ${this.kinds.names().join(', ')}`;
+      throw new BadRequestException({ message: `query.kind: ${message}`, issues: [{ field: 'query.kind', rule: 'invalid_value', message }] });
+    }
     const { items, total } = await this.store.list(query);
     return { items: items.map(toView), total };
   }
 
   /** Resolves true once the job is final, false if `ms` passes first. */
   async waitFor(id: string, ms: number): Promise<boolean> {
-    // Embedded, every job is coordinated here: its run ending is the job ending (no feed needed).
-    if (!this.config.REDIS_URL && this.runner.coordinates(id)) {
+    // Alone, a job coordinated here ends with its run (no feed needed): nobody can take it over.
+    if (this.capabilities.leaseMs === null && this.runner.coordinates(id)) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
       try {
@@ -159,13 +166,14 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   /**
-   * Shutdown. Embedded: refuse new jobs, give running ones until `graceMs` to finish, then cancel
-   * the rest with reason `shutdown` so every subscriber gets a final event. Cluster: refuse new
-   * jobs and hand every job and pool task this instance holds to the others; nothing is cancelled.
+   * Shutdown, as the backend's `drain` capability says. `cancel`: refuse new jobs, give running
+   * ones until `graceMs` to finish, then cancel the rest with reason `shutdown` so every subscriber
+   * gets a final event. `hand-back`: refuse new jobs and hand every job and pool task this
+   * instance holds to the other instances; nothing is cancelled.
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
-    if (this.config.REDIS_URL) {
+    if (this.capabilities.drain === 'hand-back') {
       const held = this.runner.running.length;
       if (held) this.logger.log(`handing ${held} job(s) over to the other instances`);
       await this.runner.handBack();
@@ -181,7 +189,7 @@ export class JobsService implements OnApplicationShutdown {
     await this.queue.close();
   }
 
-  /** Whatever is still running when the app closes is cancelled (embedded) or handed over (cluster). */
+  /** Whatever is still running when the app closes is cancelled or handed over (see drain). */
   async onApplicationShutdown(): Promise<void> {
     if (!this.draining) await this.drain(0);
     await this.bus.close();

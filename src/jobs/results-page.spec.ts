@@ -5,7 +5,7 @@ import { FibonacciKind } from '../fibonacci/fibonacci.kind';
 import type { TaskScheduler } from '../pool/task-scheduler';
 import type { JobHeader, TaskRecord } from './job-data';
 import { JobKinds } from './job-kinds';
-import { MemoryJobStore } from './memory-job.store';
+import { MemoryJobStore } from '../backends/memory/memory-job.store';
 import { type PageRequest, pageOfResults } from './results-page';
 
 // These pages hold values below HEX_MIN_N only: the kind never needs its pool (it would throw).
@@ -33,7 +33,7 @@ async function jobOf(sizes: number[]): Promise<{ store: CountingStore; job: JobH
   const store = new CountingStore({ maxAgeMs: 3_600_000, maxCount: 100, maxBytes: 1e9 });
   stores.push(store);
   const { version } = await store.admission('caller');
-  const reservation = { tasks: sizes.length, resultBytes: 0, crawlPages: 0, crawlFetches: 0 };
+  const reservation = { tasks: sizes.length, resultBytes: 0 };
   const inputs = sizes.map((_, i) => i);
   expect(await store.create({ id: 'job', kind: 'fibonacci', callerId: 'caller', reservation, createdAt: Date.now() }, inputs, version)).toBe(true);
   await store.start('job', Date.now());

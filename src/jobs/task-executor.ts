@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { BACKEND, type Backend } from '../backends/backend';
 import { setMaxListeners } from 'node:events';
 import type { TaskUpdate } from '../pool/task-protocol';
 import { TaskScheduler } from '../pool/task-scheduler';
@@ -31,21 +31,21 @@ export class TaskExecutor implements OnApplicationShutdown {
   private readonly running = new Map<string, Set<AbortController>>();
   private readonly unlisten: () => void;
   /**
-   * Cluster mode: a task is done only once its updates are stored (its BullMQ job completes
-   * after that, and another instance's runner reads them), and a task taken from the queue checks
-   * that its job still runs. Embedded: updates may wait for the coalescing window (the runner
-   * flushes before it reads a result or ends a job), and the runner's signal says it all.
+   * Tasks may run away from their runner (the backend's `remoteTasks`): a task is done only once
+   * its updates are stored (another instance's runner reads them), and a task taken from the
+   * queue checks that its job still runs. Otherwise updates may wait for the coalescing window
+   * (the runner flushes before it reads a result or ends a job), and the runner's signal says it all.
    */
   private readonly clustered: boolean;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(BACKEND) backend: Backend,
     private readonly store: JobStore,
     private readonly recorder: TaskRecorder,
     private readonly scheduler: TaskScheduler,
     bus: EventBus,
   ) {
-    this.clustered = config.REDIS_URL !== undefined;
+    this.clustered = backend.capabilities.remoteTasks;
     this.unlisten = bus.onSignal((message) => {
       if (message.type !== 'cancel') return;
       this.liveUntil.delete(message.jobId);

@@ -18,6 +18,9 @@ export interface PoolTask {
   stream?: boolean;
 }
 
+/** Runs one pool task on this instance's pool (TaskExecutor.execute), for whichever queue took it. */
+export type Execute = (task: PoolTask, signal: AbortSignal) => Promise<void>;
+
 /** Why a pool task did not run to its end here: its job was cancelled, or this instance is leaving. */
 export class HandedBack extends Error {
   constructor() {

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
+import type { JobKind } from '../jobs/job-kind';
+import { JobKinds } from '../jobs/job-kinds';
 import type { JobObserver } from '../jobs/job-observers';
 import type { JobView } from '../jobs/job.view';
 import type { JobsService } from '../jobs/jobs.service';
@@ -11,7 +13,9 @@ function setup() {
   let observer: JobObserver | undefined;
   const jobs = { observe: (o: JobObserver) => (observer = o) };
   const metrics = new MetricsService();
-  new JobMetricsListener(jobs as unknown as JobsService, metrics).onModuleInit();
+  const kinds = new JobKinds();
+  for (const name of ['fibonacci', 'crawl']) kinds.register({ name, metrics: name === 'crawl' ? [{ name: 'crawl_pages_total', help: 'pages', labelNames: ['outcome'] }] : [] } as unknown as JobKind);
+  new JobMetricsListener(jobs as unknown as JobsService, kinds, metrics).onModuleInit();
   const value = async (name: string, labels: Record<string, string>) => {
     // Histogram series (_count, _sum, _bucket) are values of the base metric, named by metricName.
     const values = (await metrics.registry.getMetricsAsJSON()).flatMap((m) => m.values.map((v) => ({ ...v, name: v.metricName ?? m.name })));
@@ -46,6 +50,18 @@ describe('JobMetricsListener', () => {
     observer().jobFinished(view('cancelled', null));
     expect(await value('jobs_total', { kind: 'fibonacci', status: 'cancelled' })).toBe(1);
     expect(await value('job_duration_seconds_count', { kind: 'fibonacci', status: 'cancelled' })).toBe(0);
+  });
+
+  it("exports every registered kind's series at 0 from the start, and counts a kind's own declared counters", async () => {
+    const { observer, value, metrics } = setup();
+    const text = await metrics.scrape();
+    expect(text).toContain('jobs_total{kind="crawl",status="failed"} 0');
+    expect(text).toContain('# TYPE crawl_pages_total counter');
+    observer().counted('crawl_pages_total', { outcome: 'ok' }, 2);
+    observer().counted('crawl_pages_total', { outcome: 'ok' }, 1);
+    observer().counted('not_declared_total', { outcome: 'ok' }, 1);
+    expect(await value('crawl_pages_total', { outcome: 'ok' })).toBe(3);
+    expect(await metrics.scrape()).not.toContain('not_declared_total');
   });
 
   it('never lets a metrics error escape into the job that reported it', () => {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { JobObserver } from '../jobs/job-observers';
 import type { JobView } from '../jobs/job.view';
+import { JobKinds } from '../jobs/job-kinds';
 import { JobsService } from '../jobs/jobs.service';
 import { MetricsService } from './metrics.service';
 
@@ -15,10 +16,16 @@ export class JobMetricsListener implements JobObserver, OnModuleInit {
 
   constructor(
     private readonly jobs: JobsService,
+    private readonly kinds: JobKinds,
     private readonly metrics: MetricsService,
   ) {}
 
+  /** Kinds registered themselves when they were built, before any module's init. */
   onModuleInit(): void {
+    for (const kind of this.kinds.all()) {
+      this.metrics.declareKind(kind.name);
+      for (const metric of kind.metrics ?? []) this.metrics.declareCounter(metric);
+    }
     this.jobs.observe(this);
   }
 
@@ -29,6 +36,10 @@ export class JobMetricsListener implements JobObserver, OnModuleInit {
 
   jobFinished(view: JobView): void {
     this.safely(() => this.metrics.recordJobFinished(view.kind, view.status, view.durationMs));
+  }
+
+  counted(metric: string, labels: Record<string, string>, by: number): void {
+    this.safely(() => this.metrics.count(metric, labels, by));
   }
 
   private safely(record: () => void): void {

@@ -8,7 +8,7 @@ import { ScrapeGauges } from './scrape-gauges';
 /**
  * GET /metrics and everything it reports. Import it in AppModule; the HTTP timing middleware
  * (httpMetrics) is mounted by the app factory, ahead of every other middleware.
- * MetricsService is exported for job kinds that record their own metrics (crawl pages).
+ * Job kinds report their own counters through their job context, never through MetricsService.
  */
 @Module({
   imports: [JobsModule],

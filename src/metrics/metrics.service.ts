@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { JOB_KINDS } from '../jobs/job.model';
+import type { KindMetric } from '../jobs/job-kind';
 import { TaskTally } from './task-tally';
 
 const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
@@ -43,29 +43,21 @@ export class MetricsService {
     buckets: HTTP_BUCKETS,
     registers: [this.registry],
   });
-  // Crawl jobs do not exist yet; defined now so dashboards and alerts can be written against them.
-  private readonly crawlPages = new Counter({
-    name: 'crawl_pages_total',
-    help: 'Crawled pages by outcome.',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly crawlBytes = new Counter({
-    name: 'crawl_bytes_total',
-    help: 'Bytes downloaded by crawls, by page outcome.',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  /** The kinds' own counters (JobKind.metrics), by name. */
+  private readonly kindCounters = new Map<string, Counter>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    // Every known kind and final state is exported from the start at 0: a missing series then
-    // means a broken exporter, never "nothing happened yet".
-    for (const kind of JOB_KINDS) {
-      for (const status of FINAL_STATUSES) {
-        this.jobs.inc({ kind, status }, 0);
-        this.taskTally.declare(kind, status);
-      }
+  }
+
+  /**
+   * A registered kind's series are exported from the start at 0 (every final state): a missing
+   * series then means a broken exporter, never "nothing happened yet".
+   */
+  declareKind(kind: string): void {
+    for (const status of FINAL_STATUSES) {
+      this.jobs.inc({ kind, status }, 0);
+      this.taskTally.declare(kind, status);
     }
   }
 
@@ -92,10 +84,15 @@ export class MetricsService {
     this.http.observe({ method, route, status: String(status) }, seconds);
   }
 
-  /** For the crawl job kind: one call per page, `outcome` a small fixed set (ok, error, skipped...). */
-  recordCrawlPage(outcome: string, bytes = 0): void {
-    this.crawlPages.inc({ outcome });
-    if (bytes > 0) this.crawlBytes.inc({ outcome }, bytes);
+  /** A kind's counter metric, exported at 0 until counted (labels are unknown until then). */
+  declareCounter(metric: KindMetric): void {
+    if (this.kindCounters.has(metric.name)) return;
+    this.kindCounters.set(metric.name, new Counter({ name: metric.name, help: metric.help, labelNames: [...metric.labelNames], registers: [this.registry] }));
+  }
+
+  /** Adds to a declared kind counter; an undeclared one is a bug in its kind, and is ignored. */
+  count(metric: string, labels: Record<string, string>, by: number): void {
+    if (by > 0) this.kindCounters.get(metric)?.inc(labels, by);
   }
 
   /** A gauge read when scraped, so it is never stale and costs nothing between scrapes. */

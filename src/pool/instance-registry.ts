@@ -53,10 +53,3 @@ export abstract class InstanceRegistry {
     }
   }
 }
-
-/** The embedded mode: one instance, nothing shared. */
-export class MemoryInstanceRegistry extends InstanceRegistry {
-  async list(): Promise<InstanceView[]> {
-    return [{ ...this.local.snapshot(), self: true }];
-  }
-}

@@ -1,10 +1,8 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { Redis } from 'ioredis';
-import { RedisInstanceRegistry } from '../cluster/redis-instance-registry';
-import { REDIS } from '../cluster/redis.module';
+import { BACKEND, type Backend } from '../backends/backend';
 import { instanceId } from '../config/instance-id';
-import { InstanceRegistry, LocalInstance, MemoryInstanceRegistry } from './instance-registry';
+import { InstanceRegistry, LocalInstance } from './instance-registry';
 import { PiscinaScheduler } from './piscina-scheduler';
 import { TaskScheduler } from './task-scheduler';
 
@@ -34,12 +32,9 @@ class PoolCloser implements OnApplicationShutdown {
     {
       // Every instance's pool figures: the pool panel, and how many threads a job's tasks can spread over.
       provide: InstanceRegistry,
-      inject: [APP_CONFIG, REDIS, TaskScheduler],
-      useFactory: (config: AppConfig, redis: Redis | null, scheduler: TaskScheduler): InstanceRegistry => {
-        const local = new LocalInstance(instanceId(config.INSTANCE_ID), () => scheduler.stats());
-        // Cluster mode: the heartbeat starts at bootstrap and stops before shutdown (Nest's hooks).
-        return redis ? new RedisInstanceRegistry(redis, config.REDIS_PREFIX, local) : new MemoryInstanceRegistry(local);
-      },
+      inject: [APP_CONFIG, BACKEND, TaskScheduler],
+      useFactory: (config: AppConfig, backend: Backend, scheduler: TaskScheduler): InstanceRegistry =>
+        backend.instanceRegistry(new LocalInstance(instanceId(config.INSTANCE_ID), () => scheduler.stats())),
     },
     PoolCloser,
   ],

@@ -1,3 +1,4 @@
+import { BackendUnavailableError } from '../backends/backend-unavailable';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { clientAddress, type TrustProxy } from '../common/client-address';
@@ -46,7 +47,7 @@ export class FeedWsAdapter extends WsAdapter {
       verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) =>
         void this.verify(info).then(
           (verdict) => (verdict.ok ? done(true) : done(false, verdict.code, verdict.message, verdict.headers)),
-          (error: unknown) => ((error as { status?: number }).status === 503 ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
+          (error: unknown) => (error instanceof BackendUnavailableError ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
         ),
       handleProtocols: (protocols: Set<string>) => (protocols.has('bearer') ? 'bearer' : false),
     });

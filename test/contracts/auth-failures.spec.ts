@@ -1,7 +1,9 @@
+import { BackendUnavailableError } from '../../src/backends/backend-unavailable';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AuthFailures, MemoryAuthFailures } from '../../src/auth/auth-failures';
-import { RedisAuthFailures } from '../../src/cluster/redis-auth-failures';
-import { connectRedis } from '../../src/cluster/redis-connection';
+import type { AuthFailures } from '../../src/auth/auth-failures';
+import { MemoryAuthFailures } from '../../src/backends/memory/memory-auth-failures';
+import { RedisAuthFailures } from '../../src/backends/redis/redis-auth-failures';
+import { connectRedis } from '../../src/backends/redis/redis-connection';
 import { useRedisServer } from '../support/redis-fixture';
 import { haveRedis } from '../support/redis-server';
 import { authFailuresContract } from './auth-failures.contract';
@@ -41,12 +43,11 @@ describe.skipIf(!haveRedis('RedisAuthFailures'))('RedisAuthFailures', () => {
     expect(await redis.pttl('tenant-x:auth-failures:2001:db8::1')).toBeGreaterThan(0);
   });
 
-  it('refuses with 503 and Retry-After at once when Redis is unreachable (a guesser gains nothing from an outage)', async () => {
+  it('refuses at once with the port-level outage error (answered 503) when Redis is unreachable: a guesser gains nothing from an outage', async () => {
     const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
     fixture.track(dead);
     const counter = new RedisAuthFailures(dead, 'pcs', 5, 60_000);
-    for (const call of [counter.retryAfter('192.0.2.9'), counter.fail('192.0.2.9')]) {
-      expect(await call.catch((error: unknown) => error)).toMatchObject({ status: 503, retryAfterSeconds: 1 });
-    }
+    const outcomes = await Promise.all([counter.retryAfter('192.0.2.9'), counter.fail('192.0.2.9')].map((call) => call.catch((error: unknown) => error)));
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(BackendUnavailableError);
   });
 });

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisInstanceRegistry } from '../../src/cluster/redis-instance-registry';
-import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
-import { type InstanceView, LocalInstance, MemoryInstanceRegistry, instanceId } from '../../src/pool/instance-registry';
+import { RedisInstanceRegistry } from '../../src/backends/redis/redis-instance-registry';
+import { connectRedis, whenReady } from '../../src/backends/redis/redis-connection';
+import { MemoryInstanceRegistry } from '../../src/backends/memory/memory-instance-registry';
+import { type InstanceView, LocalInstance, instanceId } from '../../src/pool/instance-registry';
 import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
 import { idleStats, instanceRegistryContract } from './instance-registry.contract';
 

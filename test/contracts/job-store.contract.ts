@@ -17,7 +17,7 @@ export interface StoreUnderTest {
 export type MakeStore = (retention: RetentionPolicy) => Promise<StoreUnderTest>;
 
 const roomy: RetentionPolicy = { maxAgeMs: 3_600_000, maxCount: 1_000, maxBytes: 1 << 30 };
-const reservation = { tasks: 3, resultBytes: 100, crawlPages: 0, crawlFetches: 0 };
+const reservation = { tasks: 3, resultBytes: 100 };
 
 function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
   return { id, kind: 'fibonacci', callerId: 'alice', owner: 'alice', reservation, createdAt: Date.now(), ...overrides };
@@ -90,18 +90,18 @@ export function jobStoreContract(name: string, make: MakeStore): void {
       it('counts the reservation in the caller holdings and the queue depth, changing the version', async () => {
         const store = await open();
         const before = await store.admission('alice');
-        expect(before.held).toEqual({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
+        expect(before.held).toEqual({ jobs: 0, resultBytes: 0, counters: {} });
         expect(before.queued).toBe(0);
-        const wants = { tasks: 50, resultBytes: 1_000, crawlPages: 50, crawlFetches: 4 };
+        const wants = { tasks: 50, resultBytes: 1_000, counters: { 'crawl.pages': 50, 'crawl.fetches': 4 } };
         expect(await store.create(newJob('a', { reservation: wants, kind: 'crawl' }), ['http://x/'], before.version)).toBe(true);
         const after = await store.admission('alice');
-        expect(after.held).toEqual({ jobs: 1, resultBytes: 1_000, crawlPages: 50, crawlFetches: 4 });
+        expect(after.held).toEqual({ jobs: 1, resultBytes: 1_000, counters: { 'crawl.pages': 50, 'crawl.fetches': 4 } });
         expect(after.queued).toBe(50);
         expect(after.version).not.toBe(before.version);
         // Another caller holds nothing but sees the shared queue depth.
-        expect(await store.admission('bob')).toMatchObject({ held: { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 }, queued: 50 });
+        expect(await store.admission('bob')).toMatchObject({ held: { jobs: 0, resultBytes: 0 }, queued: 50 });
         expect(await store.create(newJob('b', { reservation: wants }), [1], after.version)).toBe(true);
-        expect((await store.admission('alice')).held).toEqual({ jobs: 2, resultBytes: 2_000, crawlPages: 100, crawlFetches: 8 });
+        expect((await store.admission('alice')).held).toEqual({ jobs: 2, resultBytes: 2_000, counters: { 'crawl.pages': 100, 'crawl.fetches': 8 } });
       });
 
       it('refuses a create at a stale version without writing anything', async () => {
@@ -297,7 +297,7 @@ export function jobStoreContract(name: string, make: MakeStore): void {
         expect((await store.admission('alice')).queued).toBe(3);
         const finished = await store.finish('j', 'completed', undefined, Date.now());
         expect(finished?.status).toBe('completed');
-        expect(await store.admission('alice')).toMatchObject({ held: { jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 }, queued: 1 });
+        expect(await store.admission('alice')).toMatchObject({ held: { jobs: 0, resultBytes: 0 }, queued: 1 });
         expect(await store.finish('j', 'failed', 'again', Date.now())).toBeUndefined();
         expect(await store.admission('alice')).toMatchObject({ held: { jobs: 0 }, queued: 1 });
         expect((await store.admission('bob')).held.jobs).toBe(1);

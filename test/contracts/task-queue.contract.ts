@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Execute } from '../../src/jobs/local-task-queue';
+import type { Execute } from '../../src/jobs/task-queue';
 import { HandedBack, type PoolTask, type TaskQueue } from '../../src/jobs/task-queue';
 import { until } from './event-bus.contract';
 

@@ -1,7 +1,8 @@
+import { BackendUnavailableError } from '../../src/backends/backend-unavailable';
 import { describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/cluster/redis-connection';
-import { RedisThrottlerStorage } from '../../src/cluster/redis-throttler.storage';
-import { FixedWindowStorage } from '../../src/common/fixed-window.storage';
+import { connectRedis } from '../../src/backends/redis/redis-connection';
+import { RedisThrottlerStorage } from '../../src/backends/redis/redis-throttler.storage';
+import { FixedWindowStorage } from '../../src/backends/memory/fixed-window.storage';
 import { useRedisServer } from '../support/redis-fixture';
 import { haveRedis } from '../support/redis-server';
 import { throttlerStorageContract } from './throttler-storage.contract';
@@ -32,10 +33,10 @@ describe.skipIf(!haveRedis('RedisThrottlerStorage'))('RedisThrottlerStorage', ()
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('answers 503 with Retry-After at once when Redis is unreachable, instead of letting the request through', async () => {
+  it('fails at once with the port-level outage error (answered 503) when Redis is unreachable, instead of letting the request through', async () => {
     const dead = connectRedis('redis://127.0.0.1:1', { name: 'dead' });
     fixture.track(dead);
     const failure = await new RedisThrottlerStorage(dead, 'pcs').increment('k', 60_000, 5, 0, 'default').catch((error: unknown) => error);
-    expect(failure).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    expect(failure).toBeInstanceOf(BackendUnavailableError);
   });
 });

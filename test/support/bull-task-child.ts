@@ -3,7 +3,7 @@
  * with an execute that never ends, prints `running <key>` once it does, and waits to be killed.
  * Usage: node --import tsx bull-task-child.ts <redis url> <prefix> <lease ms> <task json>
  */
-import { BullTaskQueue } from '../../src/cluster/bull-task-queue';
+import { BullTaskQueue } from '../../src/backends/redis/bull-task-queue';
 import type { PoolTask } from '../../src/jobs/task-queue';
 
 const [url, prefix, leaseMs, taskJson] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { connectRedis, whenReady } from '../../src/cluster/redis-connection';
+import { connectRedis, whenReady } from '../../src/backends/redis/redis-connection';
 import { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server';
 
 /**

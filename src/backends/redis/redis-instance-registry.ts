@@ -1,6 +1,6 @@
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { type InstanceInfo, InstanceRegistry, type InstanceView, type LocalInstance } from '../pool/instance-registry';
+import { type InstanceInfo, InstanceRegistry, type InstanceView, type LocalInstance } from '../../pool/instance-registry';
 
 /** Writes this instance's entry (expiring) and adds it to the index, in one step. */
 const BEAT = `

@@ -1,7 +1,7 @@
-import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from './job-data';
-import { isFinal, STATE_CODES } from './job.model';
-import { JobStore } from './job.store';
-import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from './job-store.shared';
+import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
+import { isFinal, STATE_CODES } from '../../jobs/job.model';
+import { JobStore } from '../../jobs/job.store';
+import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { AdmissionLedger } from './memory-admission';
 import { FinishedJobs } from './memory-retention';
 

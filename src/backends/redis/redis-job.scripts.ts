@@ -3,7 +3,7 @@ import { script } from './redis-job.lua';
 import { TASK_SCRIPTS } from './redis-job.task-scripts';
 
 /**
- * ARGV: p, id, version, callerId, rTasks, rBytes, rPages, rFetches, nFields, field/value pairs...,
+ * ARGV: p, id, version, callerId, rTasks, rBytes, counters (JSON: name -> n), nFields, field/value pairs...,
  * then every input's JSON joined by newlines (JSON has none of its own): one argument, not 100k.
  */
 const create = script(`
@@ -11,8 +11,8 @@ if (redis.call('GET', P .. ':admission') or '0') ~= ARGV[3] then return 0 end
 if redis.call('EXISTS', JK) == 1 then return 0 end
 redis.call('INCR', P .. ':admission')
 local order = redis.call('INCR', P .. ':jobs:order')
-local fieldsEnd = 9 + 2 * tonumber(ARGV[9])
-each('HSET', JK, ARGV, 10, fieldsEnd)
+local fieldsEnd = 8 + 2 * tonumber(ARGV[8])
+each('HSET', JK, ARGV, 9, fieldsEnd)
 local inputs, total, batch = key(ID, 'in'), 0, {}
 for input in string.gmatch(ARGV[fieldsEnd + 1], '[^\\n]+') do
   total = total + 1
@@ -30,8 +30,7 @@ redis.call('SADD', P .. ':unfinished', ID)
 local held = P .. ':held:' .. ARGV[4]
 redis.call('HINCRBY', held, 'jobs', 1)
 redis.call('HINCRBY', held, 'resultBytes', ARGV[6])
-redis.call('HINCRBY', held, 'crawlPages', ARGV[7])
-redis.call('HINCRBY', held, 'crawlFetches', ARGV[8])
+for name, n in pairs(cjson.decode(ARGV[7])) do redis.call('HINCRBY', held, 'c:' .. name, n) end
 redis.call('INCRBY', P .. ':queued', ARGV[5])
 return 1
 `);
@@ -88,22 +87,23 @@ return redis.call('HGETALL', JK)
  * Returns the header hash as it was written (before eviction), or nil if it had ended already.
  */
 const finish = script(`
-local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rPages', 'rFetches', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt')
+local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rCounters', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt')
 if not h[1] or isFinal(h[1]) then return nil end
 local now, maxAgeMs, maxCount, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 redis.call('HSET', JK, 'status', ARGV[3], 'finishedAt', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', JK, 'reason', ARGV[4]) end
-if not h[11] then redis.call('HSET', JK, 'startedAt', ARGV[5]) end
+if not h[10] then redis.call('HSET', JK, 'startedAt', ARGV[5]) end
 redis.call('HINCRBY', JK, 'seq', 1)
 redis.call('SREM', P .. ':unfinished', ID)
 redis.call('DEL', P .. ':lease:' .. ID)
-local finishedTasks = tonumber(h[7]) + tonumber(h[8]) + tonumber(h[9])
+local finishedTasks = tonumber(h[6]) + tonumber(h[7]) + tonumber(h[8])
 local remainder = tonumber(h[3]) - finishedTasks
 if remainder > 0 then redis.call('DECRBY', P .. ':queued', remainder) end
 local held = P .. ':held:' .. h[2]
 redis.call('HINCRBY', held, 'resultBytes', 0 - tonumber(h[4]))
-redis.call('HINCRBY', held, 'crawlPages', 0 - tonumber(h[5]))
-redis.call('HINCRBY', held, 'crawlFetches', 0 - tonumber(h[6]))
+for name, n in pairs(cjson.decode(h[5] or '{}')) do
+  if redis.call('HINCRBY', held, 'c:' .. name, 0 - n) <= 0 then redis.call('HDEL', held, 'c:' .. name) end
+end
 if redis.call('HINCRBY', held, 'jobs', -1) <= 0 then redis.call('DEL', held) end
 local header = redis.call('HGETALL', JK)
 -- Retention: every key of a finished job expires on its own after maxAgeMs...
@@ -115,8 +115,8 @@ local last = redis.call('ZRANGE', P .. ':finished', -1, -1, 'WITHSCORES')[2]
 local score = now
 if last and tonumber(last) >= score then score = tonumber(last) + 0.001 end
 redis.call('ZADD', P .. ':finished', score, ID)
-redis.call('HSET', P .. ':fbytes', ID, h[10])
-redis.call('INCRBY', P .. ':fbytes:total', h[10])
+redis.call('HSET', P .. ':fbytes', ID, h[9])
+redis.call('INCRBY', P .. ':fbytes:total', h[9])
 -- ...and the oldest finished jobs go at once when there are too many or they hold too many bytes.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. ':finished', '-inf', now - maxAgeMs)) do dropJob(id) end
 while redis.call('ZCARD', P .. ':finished') > maxCount or tonumber(redis.call('GET', P .. ':fbytes:total') or '0') > maxBytes do

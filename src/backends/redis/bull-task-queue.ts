@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Execute } from '../jobs/local-task-queue';
-import { HandedBack, type PoolTask, TaskQueue } from '../jobs/task-queue';
-import { WORKER_PROFILES, type WorkerProfile } from '../pool/task-scheduler';
+import type { Execute } from '../../jobs/task-queue';
+import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
+import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
 import { connectRedis } from './redis-connection';
 import { TaskWaiters } from './task-waiters';

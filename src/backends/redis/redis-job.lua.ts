@@ -6,7 +6,7 @@
  *
  * Key layout ({p} = prefix, {id} = job id):
  *   {p}:job:{id}        hash: header fields; params and summary as JSON; reservation as rTasks,
- *                       rBytes, rPages, rFetches; `order` = creation number
+ *                       rBytes, rCounters (JSON); `order` = creation number
  *   {p}:job:{id}:in     list: input JSON by index
  *   {p}:job:{id}:st     string: one STATE_CODES letter per task (a snapshot is one GET)
  *   {p}:job:{id}:res    hash: index -> result JSON;  :err hash index -> error JSON
@@ -18,7 +18,7 @@
  *   {p}:unfinished      set of unfinished job ids
  *   {p}:finished        zset: finished id by finish time (retention); {p}:fbytes hash id -> result
  *                       bytes and {p}:fbytes:total their sum (maxBytes)
- *   {p}:held:{callerId} hash: jobs, resultBytes, crawlPages, crawlFetches of unfinished jobs
+ *   {p}:held:{callerId} hash: jobs, resultBytes and c:{counter} (the kinds' counters) of unfinished jobs
  *   {p}:queued          counter: queue depth;  {p}:admission  version counter
  */
 

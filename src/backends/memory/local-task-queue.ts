@@ -1,6 +1,4 @@
-import { HandedBack, type PoolTask, TaskQueue } from './task-queue';
-
-export type Execute = (task: PoolTask, signal: AbortSignal) => Promise<void>;
+import { type Execute, HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 
 /**
  * The embedded mode's task queue: nothing to share, so `run` hands the task straight to

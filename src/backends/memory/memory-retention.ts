@@ -1,4 +1,4 @@
-import type { RetentionPolicy } from './job-data';
+import type { RetentionPolicy } from '../../jobs/job-data';
 
 /**
  * Finished jobs in the order they finished, with their result bytes: says which to drop so the

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../jobs/event-bus';
+import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../../jobs/event-bus';
 import { connectRedis, whenReady } from './redis-connection';
 
 /** One Redis subscription shared by this instance's local listeners of a topic. */

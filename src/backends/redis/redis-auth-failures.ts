@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AuthFailures, secondsLeft } from '../auth/auth-failures';
+import { AuthFailures, secondsLeft } from '../../auth/auth-failures';
 import { orUnavailable } from './redis-unavailable';
 
 /** Milliseconds left in the address's window when it has reached the limit, else 0. */

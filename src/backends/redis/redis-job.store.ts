@@ -1,7 +1,7 @@
 import { type Redis, ReplyError } from 'ioredis';
-import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../jobs/job-data';
-import { JobStore, StoreUnavailableError } from '../jobs/job.store';
-import { NOTHING_APPLIED, STATE_OF_CODE } from '../jobs/job-store.shared';
+import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
+import { JobStore, StoreUnavailableError } from '../../jobs/job.store';
+import { NOTHING_APPLIED, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { appendArgs, applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
 import { JOB_STORE_SCRIPTS, type JobStoreScript } from './redis-job.scripts';
 
@@ -16,7 +16,7 @@ export interface RedisJobStoreOptions {
  * script (atomic, one round trip); see redis-job.scripts.ts for the key layout. The connection
  * should fail fast (connectRedis without `blocking`): a command Redis cannot take rejects with
  * StoreUnavailableError, which the service turns into 503. The connection belongs to the caller
- * (the REDIS provider): close() does not quit it.
+ * (the backend's): close() does not quit it.
  */
 export class RedisJobStore extends JobStore {
   override readonly announces = true;
@@ -40,7 +40,11 @@ export class RedisJobStore extends JobStore {
     const fields = pairs(held);
     const count = (name: string) => Number(fields.get(name) ?? 0);
     return {
-      held: { jobs: count('jobs'), resultBytes: count('resultBytes'), crawlPages: count('crawlPages'), crawlFetches: count('crawlFetches') },
+      held: {
+        jobs: count('jobs'),
+        resultBytes: count('resultBytes'),
+        counters: Object.fromEntries([...fields].filter(([name, value]) => name.startsWith('c:') && Number(value) !== 0).map(([name, value]) => [name.slice(2), Number(value)])),
+      },
       queued: Number(queued),
       version,
     };
@@ -56,8 +60,7 @@ export class RedisJobStore extends JobStore {
       job.callerId,
       reservation.tasks,
       reservation.resultBytes,
-      reservation.crawlPages,
-      reservation.crawlFetches,
+      JSON.stringify(reservation.counters ?? {}),
       fields.length / 2,
       ...fields,
       encoded,

@@ -1,7 +1,7 @@
 /** How RedisJobStore turns plain job data into script arguments and script replies back. */
 import { wireEvent } from './redis-event-bus';
-import type { Announce, Applied, JobHeader, NewJob, NewTask, StoredUpdate } from '../jobs/job-data';
-import { STATE_CODES } from '../jobs/job.model';
+import type { Announce, Applied, JobHeader, NewJob, NewTask, StoredUpdate } from '../../jobs/job-data';
+import { STATE_CODES } from '../../jobs/job.model';
 
 /** A new job's header as hash field/value pairs (the counters and `total` are the script's). */
 export function headerFields(job: NewJob): string[] {
@@ -18,10 +18,8 @@ export function headerFields(job: NewJob): string[] {
     String(job.reservation.tasks),
     'rBytes',
     String(job.reservation.resultBytes),
-    'rPages',
-    String(job.reservation.crawlPages),
-    'rFetches',
-    String(job.reservation.crawlFetches),
+    'rCounters',
+    JSON.stringify(job.reservation.counters ?? {}),
     'status',
     'queued',
     'completed',
@@ -46,7 +44,7 @@ export function parseHeader(hash: Map<string, string>): JobHeader {
     id: hash.get('id') as string,
     kind: hash.get('kind') as JobHeader['kind'],
     callerId: hash.get('callerId') as string,
-    reservation: { tasks: number('rTasks'), resultBytes: number('rBytes'), crawlPages: number('rPages'), crawlFetches: number('rFetches') },
+    reservation: reservationOf(hash),
     status: hash.get('status') as JobHeader['status'],
     createdAt: number('createdAt'),
     total: number('total'),
@@ -116,4 +114,11 @@ export function parseApplied(reply: unknown[]): Applied {
   const header: Applied['header'] = { status, total, completed, failed, cancelled, resultBytes };
   if (summary) header.summary = JSON.parse(summary);
   return { seq, changed: [], header };
+}
+
+function reservationOf(hash: Map<string, string>): JobHeader['reservation'] {
+  const reservation: JobHeader['reservation'] = { tasks: Number(hash.get('rTasks') ?? 0), resultBytes: Number(hash.get('rBytes') ?? 0) };
+  const counters = JSON.parse(hash.get('rCounters') ?? '{}') as Record<string, number>;
+  if (Object.keys(counters).length > 0) reservation.counters = counters;
+  return reservation;
 }

@@ -1,7 +1,7 @@
-import type { AdmissionFigures, Held } from './job-data';
-import type { Reservation } from './job-kind';
+import type { AdmissionFigures, Held } from '../../jobs/job-data';
+import type { Reservation } from '../../jobs/job-kind';
 
-const nothingHeld = (): Held => ({ jobs: 0, resultBytes: 0, crawlPages: 0, crawlFetches: 0 });
+const nothingHeld = (): Held => ({ jobs: 0, resultBytes: 0, counters: {} });
 
 /**
  * The memory store's admission figures: what each caller's unfinished jobs hold, the queue
@@ -13,7 +13,8 @@ export class AdmissionLedger {
   private version = 0;
 
   figures(callerId: string): AdmissionFigures {
-    return { held: { ...(this.held.get(callerId) ?? nothingHeld()) }, queued: this.queued, version: String(this.version) };
+    const held = this.held.get(callerId) ?? nothingHeld();
+    return { held: { ...held, counters: { ...held.counters } }, queued: this.queued, version: String(this.version) };
   }
 
   isCurrent(version: string): boolean {
@@ -26,8 +27,7 @@ export class AdmissionLedger {
     const held = this.held.get(callerId) ?? nothingHeld();
     held.jobs++;
     held.resultBytes += reservation.resultBytes;
-    held.crawlPages += reservation.crawlPages;
-    held.crawlFetches += reservation.crawlFetches;
+    for (const [name, n] of Object.entries(reservation.counters ?? {})) held.counters[name] = (held.counters[name] ?? 0) + n;
     this.held.set(callerId, held);
     this.queued += reservation.tasks;
   }
@@ -44,8 +44,11 @@ export class AdmissionLedger {
     if (!held) return;
     held.jobs--;
     held.resultBytes -= reservation.resultBytes;
-    held.crawlPages -= reservation.crawlPages;
-    held.crawlFetches -= reservation.crawlFetches;
+    for (const [name, n] of Object.entries(reservation.counters ?? {})) {
+      const left = (held.counters[name] ?? 0) - n;
+      if (left > 0) held.counters[name] = left;
+      else delete held.counters[name];
+    }
     if (held.jobs <= 0) this.held.delete(callerId);
   }
 }

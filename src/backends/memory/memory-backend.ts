@@ -1,0 +1,31 @@
+import type { RetentionPolicy } from '../../jobs/job-data';
+import { BackendUnavailableError } from '../backend-unavailable';
+import type { Backend } from '../backend';
+import { FixedWindowStorage } from './fixed-window.storage';
+import { LocalTaskQueue } from './local-task-queue';
+import { MemoryAuthFailures } from './memory-auth-failures';
+import { MemoryEventBus } from './memory-event-bus';
+import { MemoryInstanceRegistry } from './memory-instance-registry';
+import { MemoryJobStore } from './memory-job.store';
+
+export interface MemoryBackendOptions {
+  retention: RetentionPolicy;
+  authFailures: { max: number; windowMs: number };
+}
+
+/** The embedded mode: every port in this process, nothing to run beside it. */
+export function memoryBackend(options: MemoryBackendOptions): Backend {
+  return {
+    name: 'memory',
+    // Alone: no leases, nobody to hand work to, every figure is this process's own.
+    capabilities: { leaseMs: null, drain: 'cancel', remoteTasks: false, sharedFigures: false },
+    store: new MemoryJobStore(options.retention),
+    bus: new MemoryEventBus(),
+    rateLimits: new FixedWindowStorage(),
+    authFailures: new MemoryAuthFailures(options.authFailures.max, options.authFailures.windowMs),
+    taskQueue: (execute, abortAll) => new LocalTaskQueue(execute, abortAll),
+    instanceRegistry: (local) => new MemoryInstanceRegistry(local),
+    isOutage: (error) => error instanceof BackendUnavailableError,
+    close: async () => {},
+  };
+}
