@@ -12,7 +12,8 @@
  *
  * Options (after `--`): --runs N (3), --quick (300 pages, 1 run), --pages N (3000),
  * --concurrency N (32), --lease-ms N (CLUSTER_LEASE_MS, 5000: the default), --aof yes|no (Redis
- * appendonly with fsync every second, yes by default, as the compose profile runs it).
+ * appendonly with fsync every second, yes by default, as the compose profile runs it). Writes its
+ * section of docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { availableParallelism } from 'node:os';
 import { computeViaApi, assertSameResults, type ResultItem, WAIT_MS } from './lib/api';
@@ -22,6 +23,7 @@ import { allResults, crawlAndWait } from './lib/crawl-api';
 import { type CrawlSettings, pageKey } from './lib/crawl-runs';
 import { generateSite, type Site, serveSite } from './lib/crawl-site';
 import { fibTable } from './lib/in-process';
+import { type Stamp, stamp, writeBenchSection } from './lib/bench-doc';
 import { buildIfStale } from './lib/service';
 import { fmtMs, fmtRatio, fmtSpread, measureRounds, randomInts, type Sample, since, type Timed } from './lib/stats';
 import { markdownTable, plainTable, type Row } from './lib/table';
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
     console.log(`embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (${redisMode(args)})`);
     console.log('every request goes to A: B takes its tasks from the BullMQ queue only\n');
     await warmUp(t);
+    const measured = stamp(args.runs);
 
     const lines: Line[] = [];
     const shareBefore = await tasksByInstance(t);
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
       );
       await t.replaceB();
     }
-    print(lines, recoveries, h.cluster, args, t);
+    print(lines, recoveries, h.cluster, args, t, measured);
   } finally {
     await t.stop();
   }
@@ -218,7 +221,7 @@ function report(line: Line): void {
   console.log(`${line.workload}: embedded ${fmtSpread(line.embedded.runs, fmtMs)}, cluster ${fmtSpread(line.cluster.runs, fmtMs)}, cluster/embedded ${fmtRatio(line.cluster.ms / line.embedded.ms)}`);
 }
 
-function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<number>, args: Args, t: Topologies): void {
+function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<number>, args: Args, t: Topologies, measured: Stamp): void {
   const header: Row = ['Workload', 'Embedded, 1 x POOL_SIZE=2', 'Cluster, 2 x POOL_SIZE=1', 'Cluster / embedded', 'Target', 'Met'];
   const rows: Row[] = lines.map((line) => {
     const ratio = line.cluster.ms / line.embedded.ms;
@@ -266,6 +269,22 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
   ].join('\n');
   console.log(`\n${plainTable(header, [...rows, ...recoveryRows])}\n\n${note}\n`);
   console.log(`Markdown:\n\n${markdownTable(header, [...rows, ...recoveryRows])}\n\n${note}`);
+  writeBenchSection(
+    {
+      name: 'cluster',
+      title: 'Cluster',
+      command: 'npm run bench:cluster',
+      about: [
+        `One embedded instance (\`POOL_SIZE=2\`) against two instances sharing one local \`redis-server\` (\`POOL_SIZE=1\` each: the same total worker threads), on one machine, all three alive for the whole run. ` +
+          'Every request goes to instance A: B gets its share only by taking pool tasks from the BullMQ queue. Workloads as in bench:fib and bench:crawl; then the recovery: `kill -9` of B in the middle of the heavy batch.',
+        "On one small machine the cluster pays for Redis (storing and serving every result), a second main thread and BullMQ's scripts per task out of the same cores the workers use; on separate machines only the Redis round trips and Redis's own CPU remain.",
+      ],
+      tables: [{ header, rows: [...rows, ...recoveryRows] }],
+      notes: note.split('\n'),
+      stamp: measured,
+    },
+    { quick: args.quick },
+  );
 }
 
 main().catch((err: unknown) => {

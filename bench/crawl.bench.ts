@@ -21,7 +21,8 @@
  * (added latencies to run, default 0 and --latency-ms), --cpu-prof (afterwards profiles the service,
  * every thread, during one more no-latency crawl and prints where its time goes). Env: POOL_SIZE and
  * CRAWL_TASKS_PER_WORKER reach the service; CRAWL_BENCH_HOST (127.0.0.3) is the loopback address
- * the site listens on; CRAWLEE_VERSION picks another Crawlee.
+ * the site listens on; CRAWLEE_VERSION picks another Crawlee. Writes its section of
+ * docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -31,6 +32,7 @@ import { profileService } from './lib/crawl-profile';
 import { CRAWLERS, type CrawlRun, type CrawlSettings, crawleeCrawl, mib, sec, serviceCrawl } from './lib/crawl-runs';
 import { generateSite, type Site, serveSite } from './lib/crawl-site';
 import { CRAWLEE_PACKAGE, type CrawleeInstall, ensureCrawlee } from './lib/crawlee-install';
+import { stamp, writeBenchSection } from './lib/bench-doc';
 import { buildIfStale } from './lib/service';
 import { since } from './lib/stats';
 
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     deadlineMs: CRAWL_DEADLINE_MS,
   };
   const env = serviceEnv(args, threads);
+  const measured = stamp(args.runs);
   const scenarios: Scenario[] = [];
   for (const latencyMs of args.scenarios ?? [0, args.latencyMs]) {
     const name = latencyMs === 0 ? 'no added latency' : `${latencyMs} ms per response`;
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     scenarios.push({ name, latencyMs, runs });
   }
 
-  printCrawlReport(scenarios, {
+  const report = printCrawlReport(scenarios, {
     expected: new Set(site.paths),
     concurrency: args.concurrency,
     runs: args.runs,
@@ -153,6 +156,26 @@ async function main(): Promise<void> {
       'CPU = the crawling process tree (all threads, child processes included) over that window, from /proc; ' +
       `service at ${source}; Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`,
   });
+  writeBenchSection(
+    {
+      name: 'crawl',
+      title: 'Crawl',
+      command: 'npm run bench:crawl',
+      about: [
+        `A generated ${site.paths.length}-page site (${mib(site.totalBytes / 1024)}: pages of a few KB to about 1 MB, some links to missing pages) on loopback, crawled whole, same-origin, concurrency ${args.concurrency}, by three crawlers:`,
+        '- service: the built service in its own process (`POST /crawl?wait=`, then every results page);',
+        "- Crawlee defaults: Crawlee's CheerioCrawler as shipped (session pool with a cookie jar per session, generated browser-like headers, 3 retries);",
+        `- Crawlee tuned: the same without the session pool and header generation, with the service's retries (${RETRIES}).`,
+        "Crawlee is installed by the benchmark into a temporary folder, not a project dependency; both Crawlee runs use in-memory storage, min = max concurrency, no robots.txt and the service's per-fetch timeout. " +
+          'Scenarios: no added latency (bound by parsing) and a fixed latency per response (bound by concurrency). Each crawl gets a fresh process and a fresh copy of the site; runs go in rounds over the three crawlers. ' +
+          'Time runs from the request to the last result read, boot excluded for all; CPU is that of the crawling process tree (every thread, any child process), read from /proc at both ends.',
+      ],
+      tables: report.tables,
+      notes: report.notes,
+      stamp: measured,
+    },
+    { quick: args.quick },
+  );
 
   if (args.cpuProf) {
     console.log('\n--cpu-prof: one more no-latency crawl through the service, every thread profiled (not part of the figures above) ...');

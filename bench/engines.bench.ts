@@ -9,6 +9,7 @@
  * once per n before anything is timed. This is the table behind GMP_MIN_N (src/fibonacci/fib-chunk.ts).
  *
  * Options (after `--`): --runs N (5), --quick (1 run, up to F(1e6): checks the script).
+ * Writes its section of docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { availableParallelism } from 'node:os';
 import { fib } from '../src/fibonacci/fib-bigint';
@@ -16,6 +17,7 @@ import { GMP_MIN_N } from '../src/fibonacci/fib-chunk';
 import { fibGmp, loadGmp } from '../src/fibonacci/fib-gmp';
 import { batchToFill, fmtSpread, median } from './lib/stats';
 import { busyNote, CpuNeighbours } from './lib/contention';
+import { stamp, writeBenchSection } from './lib/bench-doc';
 import { markdownTable, plainTable, type Row } from './lib/table';
 
 const SIZES = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
@@ -48,6 +50,7 @@ function timeBatch(fn: () => string, calls: number): number {
 async function main(): Promise<void> {
   const { runs, quick } = parseArgs(process.argv.slice(2));
   const gmp = await loadGmp();
+  const measured = stamp(runs);
   const neighbours = CpuNeighbours.start([]);
   const engines = {
     'V8 BigInt': (n: number) => fib(n).toString(),
@@ -87,6 +90,22 @@ async function main(): Promise<void> {
     `${runs} sample(s) per figure, engines alternating, after a warm-up. Node ${process.version}, ${availableParallelism()} cores.${busyNote(neighbours?.otherCores())}`;
   console.log(`\n${plainTable(header, rows)}\n\n${note}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${note}`);
+  writeBenchSection(
+    {
+      name: 'engines',
+      title: 'Fibonacci engines',
+      command: 'npm run bench:engines',
+      about: [
+        `V8 BigInt (\`src/fibonacci/fib-bigint.ts\`) against gmp-wasm (\`src/fibonacci/fib-gmp.ts\`) per n, one thread, no service: the table behind \`GMP_MIN_N\` (${GMP_MIN_N}: the service uses gmp-wasm from there on). ` +
+          `A figure is the time of one F(n) with its decimal string, in ms: a timed sample calls the engine as many times as fill at least ${SAMPLE_MS} ms (last column) and divides. ` +
+          "Samples alternate between the engines, after a warm-up; both engines' decimals are compared before anything is timed.",
+      ],
+      tables: [{ header, rows }],
+      notes: [note],
+      stamp: measured,
+    },
+    { quick },
+  );
 }
 
 main().catch((err: unknown) => {

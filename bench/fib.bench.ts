@@ -4,7 +4,12 @@
  *
  * It builds dist/ if needed, starts the service (NODE_ENV=production, loopback, a free port),
  * runs the three cases, checks every API result against an in-process one, stops the service
- * and prints one table (plain text and markdown). Each figure is the median of --runs runs (default 5).
+ * and prints one table (plain text and markdown). Each figure is min / median / max of --runs runs
+ * (default 5); the targets are judged on the medians. Writes its section of docs/benchmarks.md
+ * (lib/bench-doc.ts).
+ *
+ * Options (after `--`): --runs N (5), --quick (1 run, smaller cases a and b, c only for F(1e6):
+ * checks the script, not a figure).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -14,30 +19,37 @@ import { bigintDecimal, computeAndSerialise, computeOnly, expectedDigits, fibTab
 import { CpuNeighbours, processCpuMs } from './lib/contention';
 import { NativeGmp, type NativeRun } from './lib/native-gmp';
 import { buildIfStale, ROOT, Service } from './lib/service';
-import { fmtMs, fmtRatio, fmtRuns, measureRounds, randomInts, RUNS, type Timed } from './lib/stats';
+import { fmtMs, fmtRatio, fmtRuns, fmtSpread, measureRounds, randomInts, RUNS, type Timed } from './lib/stats';
 import { markdownTable, plainTable, type Row } from './lib/table';
+import { type Stamp, stamp, writeBenchSection } from './lib/bench-doc';
 
-const CASE_A = { count: 100_000, from: 1, to: 1_000, seed: 1, maxRatio: 3 };
-const CASE_B = { count: 200, from: 100_000, to: 1_000_000, seed: 2, minSpeedup: 1.8 };
+/** Timed runs per figure, and whether this is a quick check: `--runs N`, `--quick` (after `--`). */
+const { runs, quick } = parseArgs(process.argv.slice(2));
+
+const CASE_A = { count: quick ? 10_000 : 100_000, from: 1, to: 1_000, seed: 1, maxRatio: 3 };
+const CASE_B = { count: quick ? 20 : 200, from: 100_000, to: 1_000_000, seed: 2, minSpeedup: 1.8 };
 const CASE_C = [
   { n: 1_000_000, maxRatio: 3 },
   { n: 10_000_000, maxRatio: 2 },
-];
+].filter((c) => !quick || c.n <= 1_000_000);
 
 interface Finding {
   row: Row;
   details: string[];
 }
 
-/** Timed runs per figure: --runs N (after `--`), default RUNS. */
-const runs = parseRuns(process.argv.slice(2));
-
-function parseRuns(argv: string[]): number {
-  if (argv.length === 0) return RUNS;
-  const [flag, inline] = argv[0].split('=');
-  const n = Number(inline ?? argv[1]);
-  if (flag !== '--runs' || argv.length > (inline ? 1 : 2) || !Number.isInteger(n) || n < 1 || n > 50) throw new Error('the only option is --runs N (1..50)');
-  return n;
+function parseArgs(argv: string[]): { runs: number; quick: boolean } {
+  let runs: number | undefined;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=');
+    if (flag === '--runs') runs = Number(inline ?? argv[++i]);
+    else if (flag === '--quick') quick = true;
+    else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick)`);
+  }
+  runs ??= quick ? 1 : RUNS;
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error('--runs must be 1..50');
+  return { runs, quick };
 }
 
 async function main(): Promise<void> {
@@ -67,10 +79,11 @@ async function main(): Promise<void> {
   try {
     console.log(`service pid ${service.pid} at ${service.baseUrl}, ${threads} worker threads; ${runs} runs per figure\n`);
     const neighbours = CpuNeighbours.start(service.pid ? [service.pid] : []);
+    const measured = stamp(runs);
     await warmUp(service.baseUrl, gmp);
 
     const findings = [await caseA(service, gmp), await caseB(service, gmp, threads), ...(await caseC(service, gmp, 'unavailable' in native ? undefined : native))];
-    print(findings, threads, neighbours?.otherCores());
+    print(findings, threads, neighbours?.otherCores(), measured);
   } finally {
     await service.stop();
     if (!('unavailable' in native)) native.dispose();
@@ -120,8 +133,8 @@ async function caseA(service: Service, gmp: Gmp): Promise<Finding> {
   return {
     row: [
       `a) ${count.toLocaleString('en-US')} n in ${from}..${to}`,
-      fmtMs(api.ms),
-      `${fmtMs(local.ms)} (compute + JSON)`,
+      fmtSpread(api.runs, fmtMs),
+      `${fmtSpread(local.runs, fmtMs)} (compute + JSON)`,
       '-',
       `API/in-process ${fmtRatio(ratio)}`,
       `<= ${maxRatio}x`,
@@ -166,8 +179,8 @@ async function caseB(service: Service, gmp: Gmp, threads: number): Promise<Findi
   return {
     row: [
       `b) ${count} n in ${from.toLocaleString('en-US')}..${to.toLocaleString('en-US')}`,
-      fmtMs(api.ms),
-      fmtMs(local.ms),
+      fmtSpread(api.runs, fmtMs),
+      fmtSpread(local.runs, fmtMs),
       '-',
       `speedup ${fmtRatio(speedup)} on ${threads} workers`,
       `>= ${minSpeedup}x`,
@@ -218,9 +231,9 @@ async function caseC(service: Service, gmp: Gmp, native: NativeGmp | undefined):
     findings.push({
       row: [
         label,
-        fmtMs(api.ms),
-        `gmp-wasm ${fmtMs(wasm.ms)}, BigInt ${fmtMs(bigint.ms)}`,
-        native ? fmtMs(c.ms) : 'n/a',
+        fmtSpread(api.runs, fmtMs),
+        `gmp-wasm ${fmtSpread(wasm.runs, fmtMs)}, BigInt ${fmtSpread(bigint.runs, fmtMs)}`,
+        native ? fmtSpread(c.runs, fmtMs) : 'n/a',
         ratio !== undefined ? `API/GMP ${fmtRatio(ratio)}` : 'n/a',
         `<= ${maxRatio}x`,
         ratio !== undefined ? verdict(ratio <= maxRatio) : 'n/a',
@@ -278,12 +291,13 @@ function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function print(findings: Finding[], threads: number, otherCores: number | undefined): void {
+function print(findings: Finding[], threads: number, otherCores: number | undefined, measured: Stamp): void {
   const header: Row = ['Case', 'API end to end', 'In-process, 1 thread', 'Native GMP (C)', 'Figure', 'Target', 'Met'];
   const rows = findings.map((f) => f.row);
   const cores = availableParallelism();
   const busy = otherCores === undefined ? '' : ` Other processes used ${otherCores.toFixed(2)} of the ${cores} cores meanwhile.`;
-  const note = `Medians of ${runs} runs after a warm-up; Node ${process.version}, ${cores} cores, service with ${threads} worker threads, NODE_ENV=production.${busy}`;
+  const spreadOf = runs > 1 ? `min / median / max of ${runs} runs (the figure and its target: of the medians)` : '1 run';
+  const note = `${spreadOf} after a warm-up; Node ${process.version}, ${cores} cores, service with ${threads} worker threads, NODE_ENV=production.${busy}`;
   console.log(plainTable(header, rows));
   console.log(`\n${COLUMNS}\n\n${note}\n`);
   if (otherCores !== undefined && otherCores > 0.1) {
@@ -291,11 +305,26 @@ function print(findings: Finding[], threads: number, otherCores: number | undefi
   }
   for (const f of findings) for (const line of f.details) console.log(line);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${COLUMNS}\n\n${note}`);
+  writeBenchSection(
+    {
+      name: 'fib',
+      title: 'Fibonacci',
+      command: 'npm run bench:fib',
+      about: [
+        'The service end to end over HTTP (its own process, `NODE_ENV=production`, a worker per core) against the same work in one process, and against native GMP; every API result is checked against the in-process one. ' +
+          'The runs alternate between the things compared, after a warm-up.',
+      ],
+      tables: [{ header, rows }],
+      notes: [...COLUMNS.split('\n'), note, 'Per-run figures and what limits each case (service CPU time, per-number time in the workers) are printed by the script under its table.'],
+      stamp: measured,
+    },
+    { quick },
+  );
 }
 
 /** What each column measures; printed under the table so a figure is never read without it. */
 const COLUMNS = [
-  'Columns (each a median wall time, ms, over the runs; the runs themselves are listed under the table):',
+  'Columns (wall times, ms, min / median / max over the runs):',
   "- API end to end: the client's view, from sending POST /fibonacci?wait= (the service holds it until the job is done) to the last results page parsed, every page included (lib/api.ts); the service runs in its own process with its worker pool.",
   "- In-process, 1 thread: the same work on the bench's own thread with the service's pure modules, no HTTP, no pool: a) computeChunk over the numbers plus JSON.stringify of result items shaped like the API's; b) computeChunk alone (gmp-wasm from GMP_MIN_N, decimal, as the worker makes them); c) each engine alone, F(n) and its decimal string (gmp-wasm, V8 BigInt).",
   '- Native GMP (C): bench/gmp-fib.c, mpz_fib_ui plus mpz_get_str to decimal, timed inside that process (process start excluded); c) only.',

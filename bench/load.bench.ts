@@ -10,7 +10,9 @@
  *
  * `npm run bench:load -- --cpu-prof` also runs the V8 sampling profiler on the service's main
  * thread during exactly (a) and during exactly (b) (lib/cpu-prof-preload.cjs) and prints where
- * the self time went in each. Its figures then carry the profiler's overhead.
+ * the self time went in each. Its figures then carry the profiler's overhead. `-- --quick` loads for
+ * 2 s instead of 10 (checks the script; not a figure). Each load runs once. Writes its section of
+ * docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -20,11 +22,16 @@ import { CpuNeighbours, processCpuMs } from './lib/contention';
 import { summariseProfiles } from './lib/cpu-profile';
 import { buildIfStale, ROOT, Service } from './lib/service';
 import { markdownTable, plainTable } from './lib/table';
+import { type Stamp, stamp, writeBenchSection } from './lib/bench-doc';
+
+const OPTIONS = ['--cpu-prof', '--quick'];
+for (const arg of process.argv.slice(2)) if (!OPTIONS.includes(arg)) throw new Error(`unknown option ${arg} (known: ${OPTIONS.join(' ')})`);
+const quick = process.argv.includes('--quick');
 
 const CONNECTIONS = 100;
-const DURATION_S = 10;
-const WARMUP_S = 2;
-const SETTLE_MS = 5_000;
+const DURATION_S = quick ? 2 : 10;
+const WARMUP_S = quick ? 1 : 2;
+const SETTLE_MS = quick ? 1_000 : 5_000;
 const TARGET = 0.5;
 /** Small jobs, a few shapes; every connection cycles through them. */
 const VARIANTS = [[10, 20, 30, 90], [1, 2, 3, 5, 8, 13], [42], [70, 80, 90, 93, 100]];
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
   (service as unknown as { child: import('node:child_process').ChildProcess }).child.once('exit', (code, signal) => (exit = signal ?? `code ${code}`));
   const phases: Phase[] = [];
   const memory: Memory[] = [];
+  const measured = stamp(1);
   try {
     // Pool figures live at GET /pool (readiness shows only a verdict).
     const pool = (await (await fetch(`${service.baseUrl}/pool`)).json()) as { threads: number };
@@ -106,7 +114,7 @@ async function main(): Promise<void> {
   } finally {
     await service.stop();
   }
-  print(phases, memory, profDir !== undefined);
+  print(phases, memory, profDir !== undefined, measured);
   console.log(`\nservice stopped with SIGTERM: exit ${exit}${exit === 'code 0' ? ' (ok)' : ' (EXPECTED code 0)'}`);
   if (profDir) {
     console.log(`\nCPU profiles of the service's main thread (${profDir}):\n`);
@@ -197,9 +205,9 @@ function statusBreakdown(r: AcResult): { ok: string; deliberate: string; other: 
   };
 }
 
-function print(phases: Phase[], memory: Memory[], profiled: boolean): void {
+function print(phases: Phase[], memory: Memory[], profiled: boolean, measured: Stamp): void {
   const header = [
-    'Load (100 connections, 10 s)',
+    `Load (${CONNECTIONS} connections, ${DURATION_S} s)`,
     'req/s (avg)',
     'p50',
     'p99',
@@ -263,6 +271,26 @@ function print(phases: Phase[], memory: Memory[], profiled: boolean): void {
 
   console.log(`\n${plainTable(header, rows)}\n\n${plainTable(memHeader, memRows)}\n\n${notes.join('\n')}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${markdownTable(memHeader, memRows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  writeBenchSection(
+    {
+      name: 'load',
+      title: 'Load',
+      command: 'npm run bench:load',
+      about: [
+        `autocannon, ${CONNECTIONS} connections, ${DURATION_S} s each, against the built service in its own process (\`NODE_ENV=production\`, rate limit raised for the run), after a warm-up: ` +
+          '(a) `GET /health/live`, the floor of what the HTTP stack does here, then (b) `POST /fibonacci?wait=5000` with small batches (every answer checked once before the load). ' +
+          `The target is (b) >= ${TARGET * 100}% of (a) in requests per second. The service's memory is read before, right after and ${SETTLE_MS / 1000} s after the load. ` +
+          'Each load runs once: the spread between runs shows only across several invocations, and is wide on a small machine.',
+      ],
+      tables: [
+        { caption: 'Requests', header, rows },
+        { caption: 'Memory', header: memHeader, rows: memRows },
+      ],
+      notes: notes.map((n) => `- ${n}`),
+      stamp: measured,
+    },
+    { quick },
+  );
 }
 
 const pct = (cores: number) => `${Math.round(cores * 100)}%`;

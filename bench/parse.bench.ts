@@ -17,6 +17,7 @@
  * samples per figure (default 5), parsers alternating, after a warm-up; min / median / max printed.
  *
  * Options (after `--`): --runs N (5), --quick (1 run: checks the script).
+ * Writes its section of docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { availableParallelism } from 'node:os';
 import { load } from 'cheerio';
@@ -24,6 +25,7 @@ import { decodeHTML } from 'entities';
 import { generateSite } from './lib/crawl-site';
 import { batchToFill, fmtSpread, median } from './lib/stats';
 import { busyNote, CpuNeighbours } from './lib/contention';
+import { stamp, writeBenchSection } from './lib/bench-doc';
 import { markdownTable, plainTable, type Row } from './lib/table';
 import type { Node } from '../src/crawl/extract-links';
 
@@ -68,16 +70,19 @@ const PARSERS: Record<string, (html: string) => Extracted> = {
   'htmlparser2 + plain walk, no entity decoding in the parse': (html) => withWalk(load(html, { xml: { xmlMode: false, decodeEntities: false } }), decodeHTML),
 };
 
-function parseArgs(argv: string[]): { runs: number } {
+function parseArgs(argv: string[]): { runs: number; quick: boolean } {
   let runs = 5;
+  let quick = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     if (flag === '--runs') runs = Number(inline ?? argv[++i]);
-    else if (flag === '--quick') runs = argv.some((a) => a.startsWith('--runs')) ? runs : 1;
-    else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick)`);
+    else if (flag === '--quick') {
+      quick = true;
+      runs = argv.some((a) => a.startsWith('--runs')) ? runs : 1;
+    } else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick)`);
   }
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs must be 1..100');
-  return { runs };
+  return { runs, quick };
 }
 
 /** ms per page: parses every page of `pages` `rounds` times. */
@@ -88,7 +93,8 @@ function timeParse(parse: (html: string) => Extracted, pages: readonly string[],
 }
 
 function main(): void {
-  const { runs } = parseArgs(process.argv.slice(2));
+  const { runs, quick } = parseArgs(process.argv.slice(2));
+  const measured = stamp(runs);
   const neighbours = CpuNeighbours.start([]);
   const site = generateSite({ pages: 3000, seed: 1 });
   const pages = site.paths.map((path, i) => ({ path, html: site.bodies.get(path)!.toString('utf8'), bytes: site.bodies.get(path)!.length, links: site.linkCounts[i] }));
@@ -145,6 +151,26 @@ function main(): void {
     `Node ${process.version}, ${availableParallelism()} cores.${busyNote(neighbours?.otherCores())}`;
   console.log(`\n${plainTable(header, rows)}\n\n${note}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${note}`);
+  writeBenchSection(
+    {
+      name: 'parse',
+      title: 'Link extraction',
+      command: 'npm run bench:parse',
+      about: [
+        "The comparison behind `src/crawl/extract-links.ts`: four ways to get a page's title and every `<a href>` / `<area href>` through cheerio, each checked to find the same hrefs and title:",
+        "- parse5 + selectors: cheerio's default `load()`, then `$('a[href], area[href]')`;",
+        "- htmlparser2 + selectors: the same selectors on htmlparser2's tree;",
+        '- htmlparser2 + plain walk: the same tree walked by hand, no selector engine;',
+        '- the same without entity decoding during the parse, decoding only the hrefs and title kept (what the service uses).',
+        `URL resolution is left out. Pages come from bench:crawl's generated site: its typical page (the one nearest ${TYPICAL.bytes / 1000} KB among those with the site's median link count) ` +
+          `and ${SAMPLE_PAGES} pages spread over the whole site. ms per page, one thread; a timed sample parses as many times as fill at least ${SAMPLE_MS} ms and divides; parsers alternate, after a warm-up.`,
+      ],
+      tables: [{ header, rows }],
+      notes: [note],
+      stamp: measured,
+    },
+    { quick },
+  );
 }
 
 try {

@@ -5,6 +5,7 @@
 import type { CrawlerName, CrawlRun } from './crawl-runs';
 import { mib, sec } from './crawl-runs';
 import { fmtSpread, median } from './stats';
+import type { DocTable } from './bench-doc';
 import { markdownTable, plainTable, type Row } from './table';
 
 export interface Scenario {
@@ -19,7 +20,8 @@ const TARGET_SPEEDUP = 3;
 const pagesPerSecond = (run: CrawlRun) => run.ok.size / (run.ms / 1000);
 const cpuPerPage = (run: CrawlRun) => run.cpuMs / run.ok.size;
 
-export function printCrawlReport(scenarios: Scenario[], options: { expected: Set<string>; concurrency: number; runs: number; context: string }): void {
+/** Prints the report; returns its tables and the lines that explain them, for docs/benchmarks.md. */
+export function printCrawlReport(scenarios: Scenario[], options: { expected: Set<string>; concurrency: number; runs: number; context: string }): { tables: DocTable[]; notes: string[] } {
   const { expected } = options;
   const spreadOf = `${options.runs > 1 ? ' (min / median / max)' : ''}`;
   const header: Row = [
@@ -30,8 +32,8 @@ export function printCrawlReport(scenarios: Scenario[], options: { expected: Set
     `Time${spreadOf}`,
     `Pages/s${spreadOf}`,
     `CPU per page${spreadOf}`,
-    'CPU cores busy (median)',
-    'Peak RSS (median)',
+    `CPU cores busy${spreadOf}`,
+    `Peak RSS${spreadOf}`,
     'Same pages as the service',
   ];
   const rows: Row[] = [];
@@ -68,8 +70,14 @@ export function printCrawlReport(scenarios: Scenario[], options: { expected: Set
         ),
         fmtSpread(runs.map(pagesPerSecond), (x) => x.toFixed(0)),
         fmtSpread(runs.map(cpuPerPage), (x) => `${x.toFixed(2)} ms`),
-        median(runs.map((r) => r.cpuMs / r.ms)).toFixed(2),
-        mib(median(runs.map((r) => r.peakKb))),
+        fmtSpread(
+          runs.map((r) => r.cpuMs / r.ms),
+          (x) => x.toFixed(2),
+        ),
+        fmtSpread(
+          runs.map((r) => r.peakKb),
+          mib,
+        ),
         worstDiff === 0 ? 'yes' : `NO: up to ${worstDiff} pages differ`,
       ]);
       details.push(`${s.name}, ${crawler}:`);
@@ -119,6 +127,13 @@ export function printCrawlReport(scenarios: Scenario[], options: { expected: Set
   if (busiest > 0.15) console.log(`\nWARNING: other processes took up to ${busiest.toFixed(2)} cores during a crawl; the figures are low. Rerun on an idle machine.`);
   console.log(`\n${details.join('\n')}`);
   console.log(`\nMarkdown:\n\n${markdownTable(header, rows)}\n\n${markdownTable(ratioHeader, ratios)}\n\n${options.context}`);
+  return {
+    tables: [
+      { caption: 'Per crawler', header, rows },
+      { caption: 'The service against Crawlee', header: ratioHeader, rows: ratios },
+    ],
+    notes: [...legend.split('\n'), options.context, ...(busiest > 0.15 ? [`WARNING: other processes took up to ${busiest.toFixed(2)} cores during a crawl; the figures are low.`] : [])],
+  };
 }
 
 function total(counts: Map<string, number>): number {

@@ -1,4 +1,4 @@
-/** The results table, twice: aligned plain text for the terminal, and markdown for the README. */
+/** The results table, twice: aligned plain text for the terminal, and markdown for docs/benchmarks.md. */
 
 export type Row = readonly string[];
 
