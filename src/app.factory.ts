@@ -1,4 +1,4 @@
-import { ConsoleLogger } from '@nestjs/common';
+import { ConsoleLogger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -23,6 +23,8 @@ export interface AppOptions {
   /** Replaces process.env (tests). */
   env?: Env;
   logger?: false;
+  /** The job kinds' modules; BUILT_IN_KINDS by default (a test adds its own kind). */
+  kinds?: Type[];
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -33,9 +35,9 @@ function levelsFrom(level = 'log'): (typeof LEVELS)[number][] {
 }
 
 /** Builds the application exactly as it runs in production; tests call it too. */
-export async function createApp({ env, logger }: AppOptions = {}): Promise<NestExpressApplication> {
+export async function createApp({ env, logger, kinds }: AppOptions = {}): Promise<NestExpressApplication> {
   const { NODE_ENV: nodeEnv, LOG_LEVEL: level } = env ?? process.env;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(env, kinds), {
     bodyParser: false,
     // One JSON object per line in production; readable text elsewhere. The level is validated
     // with the rest of the settings; an invalid one stops boot before anything is logged.

@@ -116,9 +116,9 @@ describe('docker-compose.yml', () => {
     expect(service.init).toBeUndefined();
   });
 
-  it('lets a drain finish: stop_grace_period is longer than SHUTDOWN_GRACE_MS plus the hard-stop margin of src/main.ts', () => {
-    const margin = /SHUTDOWN_GRACE_MS\s*\+\s*([\d_]+)/.exec(readFileSync(join(ROOT, 'src', 'main.ts'), 'utf8'));
-    expect(margin, 'src/main.ts no longer arms its hard stop at SHUTDOWN_GRACE_MS + <ms>').not.toBeNull();
+  it('lets a drain finish: stop_grace_period is longer than SHUTDOWN_GRACE_MS plus the hard-stop margin of src/serve.ts', () => {
+    const margin = /SHUTDOWN_GRACE_MS\s*\+\s*([\d_]+)/.exec(readFileSync(join(ROOT, 'src', 'serve.ts'), 'utf8'));
+    expect(margin, 'src/serve.ts no longer arms its hard stop at SHUTDOWN_GRACE_MS + <ms>').not.toBeNull();
     const hardStopMs = loadConfig(settingsWith({ API_KEYS: OPERATOR_KEY })).SHUTDOWN_GRACE_MS + Number(margin![1].replaceAll('_', ''));
     expect(durationMs(service.stop_grace_period ?? '10s')).toBeGreaterThan(hardStopMs);
   });

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
 import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
+import { workerFile } from '../pool/worker-files';
 import { SummaryWriter } from '../jobs/summary-writer';
 import { parseCidrs } from './address-policy';
 import type { PageInput, PageOptions, PageResult } from './crawl-page';
@@ -42,6 +43,7 @@ interface Tally {
 @Injectable()
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
+  readonly workers = [{ name: 'crawl', file: workerFile('crawl'), profile: 'io' as const }];
   readonly counters: CounterBound[];
   readonly metrics = [
     { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
-import type { JobContext, JobKind, Reservation, ResultFormat } from '../jobs/job-kind';
+import type { JobContext, JobKind, PoolRunner, Reservation, ResultFormat } from '../jobs/job-kind';
 import type { TaskUpdate } from '../pool/task-protocol';
-import { TaskScheduler } from '../pool/task-scheduler';
+import { workerFile } from '../pool/worker-files';
 import { JobKinds } from '../jobs/job-kinds';
 import { STATE_CODES } from '../jobs/job.model';
 import { HEX_MIN_N, PROGRESS_MIN_N, type FibValue } from './fib-chunk';
@@ -15,10 +15,10 @@ const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE
 @Injectable()
 export class FibonacciKind implements JobKind<number, FibValue> {
   readonly name = 'fibonacci' as const;
+  readonly workers = [{ name: 'fibonacci', file: workerFile('fibonacci'), profile: 'cpu' as const }];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly scheduler: TaskScheduler,
     kinds: JobKinds,
   ) {
     kinds.register(this);
@@ -76,11 +76,11 @@ export class FibonacciKind implements JobKind<number, FibValue> {
    * BigInt's parse and print are quadratic and would hold the main thread), one pool task per
    * read of the page, with the same priority as any CPU task.
    */
-  async prepare(records: TaskRecord<number, FibValue>[], format: ResultFormat): Promise<void> {
+  async prepare(records: TaskRecord<number, FibValue>[], format: ResultFormat, pool: PoolRunner): Promise<void> {
     if (format !== 'hex') return;
     const big = records.filter((record) => record.result !== undefined && record.result.hex === undefined && record.input >= HEX_MIN_N);
     if (big.length === 0) return;
-    await this.scheduler.run(
+    await pool.run(
       'fibonacci',
       { hexOf: big.map((record) => record.result!.value) },
       {

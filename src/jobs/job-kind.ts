@@ -1,11 +1,15 @@
 import type { TaskRecord, JobHeader, JobSnapshotData, NewTask, StoredUpdate } from './job-data';
 import type { JobKindName } from './job.model';
+import type { TaskScheduler, WorkerSpec } from '../pool/task-scheduler';
 import type { PoolTask } from './task-queue';
+
+/** The pool as a kind reaches it outside a job's run (a results page's conversions). */
+export type PoolRunner = Pick<TaskScheduler, 'run'>;
 
 export type ResultFormat = 'decimal' | 'hex';
 
 /** A pool task as a kind asks for it; the runner adds the job's id, kind and owner. */
-export type TaskRequest = Omit<PoolTask, 'jobId' | 'kind' | 'owner'>;
+export type TaskRequest = Omit<PoolTask, 'jobId' | 'kind' | 'owner' | 'profile'>;
 
 /**
  * What a job kind gets from the runner while it coordinates a job. Everything the job is lives in
@@ -112,11 +116,13 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
    * value's hexadecimal text, made on a worker for `format=hex`): replaces `record.result` of the
    * records it prepares (never changes the stored result object).
    */
-  prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat): Promise<void>;
+  prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat, pool: PoolRunner): Promise<void>;
   /** Memory a stored result takes, for retention limits. */
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */
   reserve(params: unknown, inputs: readonly TInput[]): Reservation;
+  /** The worker entry points its pool tasks run (TaskRequest.worker names one). */
+  readonly workers?: readonly WorkerSpec[];
   /** The counters its reservations name, each with its per-caller bound. */
   readonly counters?: readonly CounterBound[];
   /** Counter metrics it reports (JobContext.count). */

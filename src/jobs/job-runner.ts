@@ -7,6 +7,7 @@ import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
 import { JobKinds } from './job-kinds';
 import { InstanceRegistry } from '../pool/instance-registry';
+import { WorkerCatalog } from '../pool/worker-catalog';
 import { JobObservers } from './job-observers';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
@@ -57,6 +58,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly observers: JobObservers,
     private readonly instances: InstanceRegistry,
     @Inject(BACKEND) backend: Backend,
+    private readonly workers: WorkerCatalog,
   ) {
     this.instanceId = instanceId(config.INSTANCE_ID);
     this.capabilities = backend.capabilities;
@@ -227,7 +229,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       runTask: async (request) => {
         if (signal.aborted) return;
         try {
-          const ran = this.queue.run({ ...request, jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal);
+          const ran = this.queue.run({ ...request, profile: this.workers.profileOf(request.worker), jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal);
           await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;

@@ -16,6 +16,7 @@ import { JobStore } from './job.store';
 import { newJobHeader } from './job-store.shared';
 import { toView, type JobView } from './job.view';
 import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
+import { TaskScheduler } from '../pool/task-scheduler';
 import { TaskQueue } from './task-queue';
 
 /** Who submits: the API key's owner id (if keys are on) and the id limits are counted by. */
@@ -59,6 +60,7 @@ export class JobsService implements OnApplicationShutdown {
     private readonly observers: JobObservers,
     private readonly queue: TaskQueue,
     @Inject(BACKEND) backend: Backend,
+    private readonly scheduler: TaskScheduler,
   ) {
     this.capabilities = backend.capabilities;
     this.limits = {
@@ -157,7 +159,7 @@ export class JobsService implements OnApplicationShutdown {
   /** A walk over a page of results, for a caller that writes the items out as they come. */
   async walkResults(id: string, owner: string | undefined, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): Promise<PageWalk> {
     const job = await this.get(id, owner);
-    return startPage(this.store, job, this.kinds.get(job.kind), { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
+    return startPage(this.store, job, this.kinds.get(job.kind), { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES, pool: this.scheduler });
   }
 
   /** Snapshot first, then every later event of the job (or of every job, for `*`). */
@@ -197,6 +199,6 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   private page(job: JobHeader, page: { offset: number; limit: number; format: ResultFormat }): Promise<ResultsPage> {
-    return pageOfResults(this.store, job, this.kinds.get(job.kind), { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES });
+    return pageOfResults(this.store, job, this.kinds.get(job.kind), { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES, pool: this.scheduler });
   }
 }

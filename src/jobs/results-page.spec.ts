@@ -10,7 +10,7 @@ import { type PageRequest, pageOfResults } from './results-page';
 
 // These pages hold values below HEX_MIN_N only: the kind never needs its pool (it would throw).
 const noPool = { run: () => Promise.reject(new Error('no pool in this test')) } as unknown as TaskScheduler;
-const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, noPool, new JobKinds());
+const kind = new FibonacciKind({ POOL_SIZE: 1 } as AppConfig, new JobKinds());
 const stores: MemoryJobStore[] = [];
 
 /** The memory store, counting what the page reads from it. */
@@ -49,7 +49,7 @@ async function jobOf(sizes: number[]): Promise<{ store: CountingStore; job: JobH
   return { store, job };
 }
 
-const page = ({ store, job }: { store: CountingStore; job: JobHeader }, request: PageRequest) => pageOfResults(store, job, kind, request);
+const page = ({ store, job }: { store: CountingStore; job: JobHeader }, request: Omit<PageRequest, 'pool'>) => pageOfResults(store, job, kind, { pool: noPool, ...request });
 const bytesOf = (value: object) => Buffer.byteLength(JSON.stringify(value));
 
 describe('pageOfResults', () => {

@@ -1,5 +1,5 @@
 import type { JobHeader, TaskRecord } from './job-data';
-import type { JobKind, ResultFormat } from './job-kind';
+import type { JobKind, PoolRunner, ResultFormat } from './job-kind';
 import type { JobStatus } from './job.model';
 import type { JobStore } from './job.store';
 
@@ -24,6 +24,8 @@ export interface PageRequest {
   maxChars?: number;
   /** RESULTS_MAX_PAGE_BYTES: the page's JSON stays within it (bar a single oversized item). */
   maxBytes: number;
+  /** Where the kind's presentation work runs (JobKind.prepare), off the main thread. */
+  pool: PoolRunner;
 }
 
 /** Room kept for the page's own fields around `items` (ids, counts, status: under 200 bytes). */
@@ -70,7 +72,7 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
   outer: while (index < end) {
     const records = await store.tasks(job.id, index, Math.min(read, end - index));
     if (records.length === 0) break;
-    await kind.prepare?.(records, format);
+    await kind.prepare?.(records, format, request.pool);
     for (const record of records) {
       const result = record.result;
       const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;

@@ -1,4 +1,4 @@
-import type { WorkerName } from '../pool/task-scheduler';
+import type { WorkerName, WorkerProfile } from '../pool/task-scheduler';
 import type { JobKindName } from './job.model';
 
 /** One pool task: the unit a worker thread runs, covering one or more of a job's tasks. */
@@ -10,6 +10,8 @@ export interface PoolTask {
   kind: JobKindName;
   owner?: string;
   worker: WorkerName;
+  /** The worker's profile (from its kind's registration): a queue keeps CPU and I/O tasks in separate lanes. */
+  profile: WorkerProfile;
   payload: object;
   /** The job tasks it works on, and their inputs (for the progress events it makes). */
   indexes: number[];

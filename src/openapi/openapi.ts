@@ -3,10 +3,9 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { z } from 'zod';
 import { errorBodySchema } from '../common/error-envelope';
 import type { AppConfig } from '../config/config.schema';
-import { crawlRequestSchema, crawlResultSchema } from '../crawl/crawl.schema';
-import { fibonacciRequestSchema, fibonacciResultSchema } from '../fibonacci/fibonacci.schema';
 import { jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
-import { listQuery, resultsPageSchema, resultsQuery, waitQuery } from '../jobs/jobs.schemas';
+import { listQuery, resultsPageSchema, resultsQuery } from '../jobs/jobs.schemas';
+import { OpenApiRegistry } from './openapi-registry';
 import { operations, type Operation } from './operations';
 
 /**
@@ -17,7 +16,7 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
   const base = new DocumentBuilder()
     .setTitle('Parallel compute service')
     .setDescription(
-      'Batches of work (Fibonacci numbers, web crawls) run in parallel on worker-thread pools. Every request is a job of tasks; ' +
+      'Batches of work (Fibonacci numbers, web crawls, and any other registered job kind) run in parallel on worker-thread pools. Every request is a job of tasks; ' +
         'watch it over WebSocket at `/ws` (`{"event":"subscribe","data":{"jobId":"<id>"}}`) or SSE at `/jobs/{id}/events`, ' +
         'read results as JSON, cancel with DELETE.',
     )
@@ -25,17 +24,13 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'needed when the service runs with API_KEYS' })
     .build();
   const document = SwaggerModule.createDocument(app, base);
-  const schemas = {
-    Job: jobViewSchema,
-    JobSnapshot: jobSnapshotSchema,
-    ResultsPage: resultsPageSchema,
-    FibonacciResult: fibonacciResultSchema,
-    CrawlResult: crawlResultSchema,
-    Error: errorBodySchema,
-  };
+  // The core's schemas and routes, then whatever each registered job kind adds.
+  const parts = app.get(OpenApiRegistry).all();
+  const schemas: Record<string, z.ZodType> = { Job: jobViewSchema, JobSnapshot: jobSnapshotSchema, ResultsPage: resultsPageSchema, Error: errorBodySchema };
+  for (const part of parts) Object.assign(schemas, part.schemas);
   document.components = { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, toSchema(schema, 'output')])) };
-  const limits = { maxN: config.FIB_MAX_N, maxNumbers: config.FIB_MAX_NUMBERS, maxResultBytes: config.FIB_MAX_RESULT_BYTES };
-  const table = operations({ fibonacciBody: fibonacciRequestSchema(limits), crawlBody: crawlRequestSchema(config), waitQuery: waitQuery(config.MAX_WAIT_MS), listQuery, resultsQuery });
+  const resultSchemas = parts.flatMap((part) => (part.resultSchema ? [part.resultSchema] : []));
+  const table: Record<string, Operation> = Object.assign(operations({ listQuery, resultsQuery }, resultSchemas), ...parts.map((part) => part.operations));
   for (const [key, operation] of Object.entries(table)) {
     const [method, path] = key.split(' ');
     const target = document.paths[path]?.[method.toLowerCase() as 'get'];

@@ -11,8 +11,8 @@ export interface Operation {
   responses: Record<number, { description: string; ref?: string; example?: unknown; contentType?: string }>;
 }
 
-const ID = '3f1c2a5e-8a4b-4c1d-9e7f-0123456789ab';
-const job = {
+export const ID = '3f1c2a5e-8a4b-4c1d-9e7f-0123456789ab';
+export const job = {
   id: ID,
   kind: 'fibonacci',
   status: 'queued',
@@ -26,8 +26,8 @@ const job = {
   durationMs: null,
   links: { self: `/jobs/${ID}`, results: `/jobs/${ID}/results`, events: `/jobs/${ID}/events` },
 };
-const done = { ...job, status: 'completed', completed: 5, startedAt: '2026-11-25T12:00:00.002Z', finishedAt: '2026-11-25T12:00:00.150Z', durationMs: 148 };
-const page = {
+export const done = { ...job, status: 'completed', completed: 5, startedAt: '2026-11-25T12:00:00.002Z', finishedAt: '2026-11-25T12:00:00.150Z', durationMs: 148 };
+export const page = {
   jobId: ID,
   status: 'completed',
   total: 5,
@@ -40,81 +40,30 @@ const page = {
   ],
   nextOffset: null,
 };
-const error = (statusCode: number, error: string, message: string, extra = {}) => ({ statusCode, error, message, ...extra, requestId: 'b7e0c6f2-6a41-4c55-8d0e-1f2a3b4c5d6e' });
-const badRequest = {
+export const error = (statusCode: number, error: string, message: string, extra = {}) => ({ statusCode, error, message, ...extra, requestId: 'b7e0c6f2-6a41-4c55-8d0e-1f2a3b4c5d6e' });
+export const badRequest = {
   description: 'invalid input; `issues` names each field and rule',
   ref: 'Error',
   example: error(400, 'Bad Request', 'numbers.1: must be >= 0', { issues: [{ field: 'numbers.1', rule: 'too_small', message: 'must be >= 0' }] }),
 };
-const notFound = { description: 'no such job (or it belongs to another API key)', ref: 'Error', example: error(404, 'Not Found', `job ${ID} not found`) };
-const unauthorized = { description: 'API keys are on and the request has no valid key', ref: 'Error', example: error(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>') };
-const limited = {
+export const notFound = { description: 'no such job (or it belongs to another API key)', ref: 'Error', example: error(404, 'Not Found', `job ${ID} not found`) };
+export const unauthorized = {
+  description: 'API keys are on and the request has no valid key',
+  ref: 'Error',
+  example: error(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>'),
+};
+export const limited = {
   description: 'rate limit, jobs-in-flight limit, or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After',
   ref: 'Error',
   example: error(429, 'Too Many Requests', 'rate limit exceeded'),
 };
 
-/** Every route's documentation, keyed `METHOD /path` as Nest's scan names it. */
-export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.ZodType; waitQuery: z.ZodType; listQuery: z.ZodType; resultsQuery: z.ZodType }): Record<string, Operation> {
+/**
+ * The core's routes' documentation, keyed `METHOD /path` as Nest's scan names it; each job kind
+ * adds its own (OpenApiRegistry). `resultSchemas`: the registered kinds' result item schemas.
+ */
+export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodType }, resultSchemas: string[]): Record<string, Operation> {
   return {
-    'POST /crawl': {
-      tag: 'crawl',
-      summary: 'Crawl a site: fetch pages and extract their links, in parallel',
-      description:
-        'Breadth-first from the seed URLs within scope, depth and page limits, politely (robots.txt, per-host concurrency and delay) and safely (never private, loopback or reserved addresses unless CRAWL_ALLOW_TARGETS allows them). Every page is one task; results are CrawlResult items in crawl order.',
-      query: schemas.waitQuery,
-      body: {
-        schema: schemas.crawlBody,
-        examples: {
-          small: { summary: 'one site, two levels deep', value: { urls: ['https://example.org/'], maxDepth: 2, maxPages: 100, scope: 'same-host' } },
-          filtered: {
-            summary: 'only the docs, no PDFs',
-            value: { urls: ['https://example.org/docs/'], maxDepth: 3, maxPages: 500, include: ['^https://example\\.org/docs/'], exclude: ['\\.pdf$'], perHostConcurrency: 2, delayMs: 100 },
-          },
-        },
-      },
-      responses: {
-        202: {
-          description: 'accepted; follow Location',
-          ref: 'Job',
-          example: { ...job, kind: 'crawl', total: 0, summary: { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 } },
-        },
-        200: { description: 'finished within ?wait; includes `results` (first page)' },
-        400: {
-          ...badRequest,
-          example: error(400, 'Bad Request', 'urls.0: must be http or https, not file:', { issues: [{ field: 'urls.0', rule: 'custom', message: 'must be http or https, not file:' }] }),
-        },
-        401: unauthorized,
-        413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error' },
-        415: { description: 'body is not application/json', ref: 'Error' },
-        429: limited,
-        503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error' },
-      },
-    },
-    'POST /fibonacci': {
-      tag: 'fibonacci',
-      summary: 'Submit a batch of Fibonacci numbers',
-      description:
-        'Exact F(n) for every n, computed in parallel. Answers 202 with the job (and `Location: /jobs/{id}`), or 200 with the finished job and its first page of results if it finishes within `?wait=` ms.',
-      query: schemas.waitQuery,
-      body: {
-        schema: schemas.fibonacciBody,
-        examples: {
-          numbers: { summary: 'a list of n', value: { numbers: [0, 1, 90, 1000, 1000000] } },
-          range: { summary: 'every n in a range', value: { range: { from: 1, to: 1000 } } },
-        },
-      },
-      responses: {
-        202: { description: 'accepted; follow Location', ref: 'Job', example: job },
-        200: { description: 'finished within ?wait; includes `results` (first page)', example: { ...done, results: page } },
-        400: badRequest,
-        401: unauthorized,
-        413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error', example: error(413, 'Payload Too Large', 'request body exceeds BODY_LIMIT_BYTES (1048576 bytes)') },
-        415: { description: 'body is not application/json', ref: 'Error', example: error(415, 'Unsupported Media Type', 'request body must be application/json') },
-        429: limited,
-        503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error', example: error(503, 'Service Unavailable', 'the work queue is full') },
-      },
-    },
     'GET /jobs': {
       tag: 'jobs',
       summary: 'Recent jobs, newest first',
@@ -141,7 +90,7 @@ export function operations(schemas: { fibonacciBody: z.ZodType; crawlBody: z.Zod
     'GET /jobs/{id}/results': {
       tag: 'jobs',
       summary: 'Results in input order, paged',
-      description: "Running jobs return what is done so far. Items: FibonacciResult or CrawlResult, by the job's kind.",
+      description: `Running jobs return what is done so far. Items: ${resultSchemas.join(' or ')}, by the job's kind.`,
       pathParams: ['id'],
       query: schemas.resultsQuery,
       responses: { 200: { description: 'a page of results', ref: 'ResultsPage', example: page }, 400: badRequest, 401: unauthorized, 404: notFound },

@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
 import { MessageChannel } from 'node:worker_threads';
 import type { PortMessage } from './task-protocol';
-import { TaskScheduler, WORKER_PROFILES, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
+import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
+import type { WorkerCatalog } from './worker-catalog';
 import { workerExecArgv, workerFile } from './worker-files';
 
 export interface PiscinaSchedulerOptions {
@@ -12,9 +13,11 @@ export interface PiscinaSchedulerOptions {
   taskTimeoutMs: number;
   /** Tasks one I/O worker runs at once (page fetches wait on the network, not the CPU). */
   ioTasksPerWorker?: number;
-  /** Where `<name>.worker.{js,ts}` files live; tests point it at fixture workers. */
+  /** The workers job kinds registered (file and profile by name). */
+  catalog?: WorkerCatalog;
+  /** Where `<name>.worker.{js,ts}` files of workers not in the catalog live; tests point it at fixture workers. */
   workerDir?: string;
-  /** Profiles of workers beyond WORKER_PROFILES (tests run fixture workers as I/O). */
+  /** Profiles of workers not in the catalog (tests run fixture workers as I/O; others are cpu). */
   profiles?: Partial<Record<string, WorkerProfile>>;
 }
 
@@ -46,37 +49,54 @@ function threadDied(pool: Piscina, thread: number | undefined, err: unknown): bo
  * anyway (a crash, its heap limit), its tasks run again once, each alone on a thread.
  */
 export class PiscinaScheduler extends TaskScheduler {
-  private readonly pools: Record<WorkerProfile, Piscina>;
+  private pools?: Record<WorkerProfile, Piscina>;
   private readonly files = new Map<WorkerName, string>();
   private running = 0;
   private retried = 0;
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
+  }
+
+  /**
+   * Starts the threads, each with the first registered worker of its profile loaded, so the
+   * first job does not pay for loading undici and cheerio (about half a second). Called once
+   * every kind has registered its workers (at bootstrap); a run before that starts them too.
+   */
+  override start(): void {
+    if (this.pools) return;
+    const { catalog, workerDir } = this.options;
+    const specs = catalog?.all() ?? [];
+    // Worker threads cannot load TypeScript by themselves: when this service runs from its sources
+    // (tests, tsx), or a kind brings a .ts worker (a test's own kind), they get tsx's loader.
+    const sources = __filename.endsWith('.ts') || specs.some((spec) => spec.file.endsWith('.ts')) || (workerDir !== undefined && workerFile('any', workerDir).endsWith('.ts'));
     const common = {
-      minThreads: options.threads,
-      maxThreads: options.threads,
+      minThreads: this.options.threads,
+      maxThreads: this.options.threads,
       idleTimeout: 60_000,
-      execArgv: workerExecArgv(workerFile('fibonacci', options.workerDir)),
-      resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationMb },
+      execArgv: sources ? workerExecArgv('.ts') : [],
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxOldGenerationMb },
     };
-    // Threads start with their main worker module loaded, so the first job does not pay for
-    // loading undici and cheerio (about half a second). Fixture pools (workerDir) load per task.
-    const preload = (name: WorkerName) => (options.workerDir ? undefined : workerFile(name));
+    const preload = (profile: WorkerProfile) => specs.find((spec) => spec.profile === profile)?.file;
     this.pools = {
-      cpu: new Piscina({ ...common, filename: preload('fibonacci') }),
+      cpu: new Piscina({ ...common, filename: preload('cpu') }),
       io: new Piscina({
         ...common,
-        filename: preload('crawl'),
-        concurrentTasksPerWorker: options.ioTasksPerWorker ?? 16,
+        filename: preload('io'),
+        concurrentTasksPerWorker: this.options.ioTasksPerWorker ?? 16,
         // Parsing pages allocates fast and briefly: a larger young generation means fewer scavenges.
         resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
       }),
     };
   }
 
+  private pool(profile: WorkerProfile): Piscina {
+    this.start();
+    return this.pools![profile];
+  }
+
   async run(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
-    const profile = this.options.profiles?.[worker] ?? WORKER_PROFILES[worker] ?? 'cpu';
+    const profile = this.options.catalog?.get(worker)?.profile ?? this.options.profiles?.[worker] ?? 'cpu';
     if (options.stream === false && profile === 'cpu') return this.runShort(worker, payload, options.onUpdates, options.signal);
     let started = false;
     const onStart = () => {
@@ -127,7 +147,7 @@ export class PiscinaScheduler extends TaskScheduler {
       } else if ('end' in message) endSeen();
       else onUpdates(message.updates);
     });
-    const pool = this.pools[profile];
+    const pool = this.pool(profile);
     try {
       if (signal?.aborted) throw signal.reason;
       await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
@@ -148,7 +168,7 @@ export class PiscinaScheduler extends TaskScheduler {
   private async runShort(worker: WorkerName, payload: object, onUpdates: RunOptions['onUpdates'], signal?: AbortSignal): Promise<void> {
     this.running++;
     try {
-      const updates = await this.pools.cpu.run(payload, { filename: this.fileOf(worker), signal });
+      const updates = await this.pool('cpu').run(payload, { filename: this.fileOf(worker), signal });
       if (Array.isArray(updates)) onUpdates(updates);
     } finally {
       this.running--;
@@ -156,7 +176,7 @@ export class PiscinaScheduler extends TaskScheduler {
   }
 
   stats(): PoolStats {
-    const pools = Object.values(this.pools);
+    const pools = this.pools ? Object.values(this.pools) : [];
     const threads = pools.reduce((n, pool) => n + pool.threads.length, 0);
     return {
       threads,
@@ -172,13 +192,13 @@ export class PiscinaScheduler extends TaskScheduler {
 
   /** Lets running tasks finish (unlike destroy(), which kills them). */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.pools).map((pool) => pool.close()));
+    await Promise.all(Object.values(this.pools ?? {}).map((pool) => pool.close()));
   }
 
   private fileOf(worker: WorkerName): string {
     let file = this.files.get(worker);
     if (!file) {
-      file = workerFile(worker, this.options.workerDir);
+      file = this.options.catalog?.get(worker)?.file ?? workerFile(worker, this.options.workerDir);
       this.files.set(worker, file);
     }
     return file;

@@ -1,15 +1,22 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { BACKEND, type Backend } from '../backends/backend';
 import { instanceId } from '../config/instance-id';
 import { InstanceRegistry, LocalInstance } from './instance-registry';
 import { PiscinaScheduler } from './piscina-scheduler';
 import { TaskScheduler } from './task-scheduler';
+import { WorkerCatalog } from './worker-catalog';
 
-/** Closes the pool last, after the jobs service has cancelled what was still running. */
+/**
+ * Starts the pool once every job kind has registered its workers, and closes it last, after the
+ * jobs service has cancelled or handed over what was still running.
+ */
 @Injectable()
-class PoolCloser implements OnApplicationShutdown {
+class PoolLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(@Inject(TaskScheduler) private readonly scheduler: TaskScheduler) {}
+  onApplicationBootstrap(): void {
+    this.scheduler.start();
+  }
   onApplicationShutdown(): Promise<void> {
     return this.scheduler.close();
   }
@@ -20,9 +27,10 @@ class PoolCloser implements OnApplicationShutdown {
   providers: [
     {
       provide: TaskScheduler,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
+      inject: [APP_CONFIG, WorkerCatalog],
+      useFactory: (config: AppConfig, catalog: WorkerCatalog) =>
         new PiscinaScheduler({
+          catalog,
           threads: config.POOL_SIZE,
           maxOldGenerationMb: config.WORKER_MAX_OLD_GEN_MB,
           taskTimeoutMs: config.TASK_TIMEOUT_MS,
@@ -36,8 +44,9 @@ class PoolCloser implements OnApplicationShutdown {
       useFactory: (config: AppConfig, backend: Backend, scheduler: TaskScheduler): InstanceRegistry =>
         backend.instanceRegistry(new LocalInstance(instanceId(config.INSTANCE_ID), () => scheduler.stats())),
     },
-    PoolCloser,
+    WorkerCatalog,
+    PoolLifecycle,
   ],
-  exports: [TaskScheduler, InstanceRegistry],
+  exports: [TaskScheduler, InstanceRegistry, WorkerCatalog],
 })
 export class PoolModule {}

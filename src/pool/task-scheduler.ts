@@ -1,11 +1,18 @@
 import type { TaskUpdate } from './task-protocol';
 
-/** The worker entry points the pool can run; each is `src/workers/<name>.worker.ts`. */
-export type WorkerName = 'fibonacci' | 'crawl';
+/** A worker entry point's name, as a job kind registered it (WorkerCatalog). */
+export type WorkerName = string;
 
 /** cpu: one task per thread; io: many concurrent tasks per thread (they mostly wait). */
 export type WorkerProfile = 'cpu' | 'io';
-export const WORKER_PROFILES: Record<WorkerName, WorkerProfile> = { fibonacci: 'cpu', crawl: 'io' };
+
+/** A worker entry point a job kind brings: a module whose default export runs one task. */
+export interface WorkerSpec {
+  name: WorkerName;
+  /** Absolute path of the module (.js, or .ts when running from sources: loaded through tsx). */
+  file: string;
+  profile: WorkerProfile;
+}
 
 export interface RunOptions {
   /** Aborting removes a queued task, or stops the worker thread running it. */
@@ -39,6 +46,8 @@ export interface PoolStats {
  * the multi-node mode puts a queue behind the same interface.
  */
 export abstract class TaskScheduler {
+  /** Starts the workers (once every kind registered its own); run() starts them too if needed. */
+  start(): void {}
   abstract run(worker: WorkerName, payload: object, options: RunOptions): Promise<void>;
   abstract stats(): PoolStats;
   abstract close(): Promise<void>;

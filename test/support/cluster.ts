@@ -19,6 +19,8 @@ export interface ClusterOptions {
   poolSize?: number;
   /** Folder holding dist/main.js; the repository root by default. */
   cwd?: string;
+  /** Node arguments that start an instance instead of dist/main.js (see StartOptions.entry). */
+  entry?: string[];
 }
 
 export interface Instance extends ServiceProcess {
@@ -77,7 +79,7 @@ export class Cluster {
   /** Starts an instance (a fresh name unless given) and resolves once it is ready. */
   async startInstance(id = `node-${++this.started}`, extra: Record<string, string> = {}): Promise<Instance> {
     if (this.instances.has(id)) throw new Error(`instance ${id} is already running`);
-    const svc = await startService({ env: this.env(id, extra), cwd: this.options.cwd ?? ROOT, readyTimeoutMs: 30_000 });
+    const svc = await startService({ env: this.env(id, extra), cwd: this.options.cwd ?? ROOT, readyTimeoutMs: 30_000, entry: this.options.entry });
     const instance: Instance = Object.assign(svc, { id });
     this.instances.set(id, instance);
     void svc.exited.then(() => this.instances.get(id) === instance && this.instances.delete(id));

@@ -35,6 +35,8 @@ export interface StartOptions {
   /** Folder holding dist/main.js; the repository root by default. */
   cwd?: string;
   readyTimeoutMs?: number;
+  /** Node arguments that start the service instead of dist/main.js (e.g. a test's own entry through tsx). */
+  entry?: string[];
 }
 
 /** Every child this module started, so that afterAll can kill whatever a failed test left behind. */
@@ -70,8 +72,8 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-function launch(cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [distMain(cwd)], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(cwd: string, env: Record<string, string>, entry?: string[]) {
+  const child = spawn(process.execPath, entry ?? [distMain(cwd)], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';
@@ -88,11 +90,11 @@ function launch(cwd: string, env: Record<string, string>) {
 }
 
 /** Starts `node dist/main.js` on a free loopback port and resolves once GET /health/ready is 200. */
-export async function startService({ env = {}, cwd = ROOT, readyTimeoutMs = 20_000 }: StartOptions = {}): Promise<ServiceProcess> {
+export async function startService({ env = {}, cwd = ROOT, readyTimeoutMs = 20_000, entry }: StartOptions = {}): Promise<ServiceProcess> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const proc = launch(cwd, { HOST: '127.0.0.1', NODE_ENV: 'production', ...env, PORT: String(port) });
+    const proc = launch(cwd, { HOST: '127.0.0.1', NODE_ENV: 'production', ...env, PORT: String(port) }, entry);
     let exit: Omit<Exit, 'ms'> | undefined;
     void proc.exited.then((value) => (exit = value));
     const deadline = Date.now() + readyTimeoutMs;

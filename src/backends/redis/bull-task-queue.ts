@@ -3,7 +3,7 @@ import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Execute } from '../../jobs/task-queue';
 import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
-import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
+import type { WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
 import { connectRedis } from './redis-connection';
 import { TaskWaiters } from './task-waiters';
@@ -94,7 +94,7 @@ export class BullTaskQueue extends TaskQueue {
       await this.started;
       if (signal.aborted) return;
     }
-    const lane = this.lanes[WORKER_PROFILES[task.worker]];
+    const lane = this.lanes[task.profile] ?? this.lanes.cpu;
     const id = bullJobId(task.key);
     // Waiting before adding: the job may end before add() returns.
     const waiter = lane.waiters.wait(id);

@@ -1,0 +1,50 @@
+import { Logger } from '@nestjs/common';
+import { type AppOptions, createApp } from './app.factory';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { loadConfig } from './config/config.schema';
+
+/**
+ * Boots the service on the configured host and port and shuts it down cleanly on SIGTERM/SIGINT.
+ * `options.kinds` adds job kinds (a deployment's own, or a test's) to the built-in ones.
+ */
+export async function serve(options: Omit<AppOptions, 'env'> = {}): Promise<void> {
+  const app = await (async () => {
+    try {
+      // @nestjs/config validates inside an async forRoot(), whose error would surface as an
+      // unhandled rejection with a stack trace: validate first for a one-line message.
+      loadConfig(process.env);
+      return await createApp(options);
+    } catch (err) {
+      // A bad setting stops startup with one message naming the variable and the rule.
+      console.error((err as Error).message);
+      process.exit(1);
+    }
+  })();
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const logger = new Logger('Bootstrap');
+  await app.listen(config.PORT, config.HOST);
+  logger.log(`listening on http://${config.HOST}:${config.PORT} with ${config.POOL_SIZE} worker threads`);
+
+  // Our own signal handling rather than enableShutdownHooks(): Nest re-raises the signal after
+  // closing, which would end the process with 143 instead of 0.
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: draining (grace ${config.SHUTDOWN_GRACE_MS} ms)`);
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown took longer than the grace period; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS + 5_000);
+    hardStop.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
