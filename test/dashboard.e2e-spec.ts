@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app';
@@ -34,6 +37,23 @@ async function waitFinished(page: Page, total: number) {
   await page.locator('#job-progress[aria-valuenow="100"]').waitFor({ timeout: WAIT });
   await page.locator(`#task-grid[data-filled="${total}"]`).waitFor({ timeout: WAIT });
 }
+
+/**
+ * The README's picture of the dashboard: docs/dashboard.png with DOCS_SCREENSHOT=1 (then commit it),
+ * otherwise a temporary file, so that an ordinary test run leaves the tree as it was.
+ */
+async function docsScreenshot(page: Page): Promise<Buffer> {
+  const forDocs = process.env.DOCS_SCREENSHOT === '1';
+  const path = forDocs ? join(__dirname, '..', 'docs', 'dashboard.png') : join(mkdtempSync(join(tmpdir(), 'dashboard-docs-')), 'dashboard.png');
+  try {
+    await page.screenshot({ path, fullPage: true });
+    return readFileSync(path);
+  } finally {
+    if (!forDocs) rmSync(dirname(path), { recursive: true, force: true });
+  }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 async function countsShown(page: Page) {
   const data = await page.locator('#job-counts').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
@@ -151,6 +171,31 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     expect(new URL(page.url()).hash).toBe(`#job/${id}`);
 
     await browser.screenshot(page, 'dashboard.png');
+  });
+
+  it('saves the documentation screenshot of a job it watched run (docs/dashboard.png with DOCS_SCREENSHOT=1)', async () => {
+    // A fresh tab (no form errors left over from the tests before) that watches the job from the
+    // start, so the grid, the throughput chart and the first results page are all drawn.
+    const tab = await browser.page();
+    await tab.goto(app.url);
+    await connected(tab);
+    const id = await submitNumbers(
+      tab,
+      Array.from({ length: 3000 }, (_, i) => i * 30),
+    );
+    await waitFinished(tab, 3000);
+    await tab.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    await tab.locator('#results-info').filter({ hasText: '1–20 of 3,000' }).waitFor({ timeout: WAIT });
+    await tab.locator(`#jobs-list tr[data-job-id="${id}"] .badge[data-status="completed"]`).waitFor({ timeout: WAIT });
+    // The pool panel polls once a second: let it catch up with the finished job.
+    await tab
+      .locator('#pool-running')
+      .filter({ hasText: /^0 running on 4 threads$/ })
+      .waitFor({ timeout: WAIT });
+    const png = await docsScreenshot(tab);
+    expect(png.length).toBeGreaterThan(PNG_SIGNATURE.length);
+    expect(png.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)).toBe(true);
+    await tab.close();
   });
 
   it('cancels a long job with the button', async () => {
