@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Node 20.20: the version the tests and CI run on (package.json engines >=20.19; dependencies are
 # held at lines that support 20: undici 7, Vitest 4.1). Node 20 is past its end of life: moving
-# to Node 22/24 means running CI on it first (README: Production, "Which Node").
-# Pin the base by digest for reproducible, tamper-evident builds (README: Production):
+# to Node 22/24 means running CI on it first (docs/deployment.md, "Which Node").
+# Pin the base by digest for reproducible, tamper-evident builds (docs/deployment.md):
 #   docker build --build-arg NODE_IMAGE=node:20.20-bookworm-slim@sha256:<digest> .
 ARG NODE_IMAGE=node:20.20-bookworm-slim
 
