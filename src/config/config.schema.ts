@@ -1,26 +1,15 @@
 import { availableParallelism } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { crawlSettings } from '../crawl/crawl.settings';
+import { fibonacciSettings } from '../fibonacci/fibonacci.settings';
+import { int, isCidr, list } from './setting-types';
 
 /**
  * Every setting of the service: its default, its bound and (in `.describe()`) what it does. The one
  * source of truth: docs/settings.md is generated from this schema (`npm run docs:settings`), and
  * boot fails on any value outside it.
  */
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-
-/** A comma-separated list; empty means none. */
-const list = (item: z.ZodString) =>
-  z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(item));
 const origin = z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'each origin must look like https://host[:port]' });
 
 export const configSchema = z.object({
@@ -44,10 +33,6 @@ export const configSchema = z.object({
   TASK_TIMEOUT_MS: int(1_000, 3_600_000, 120_000).describe(
     'Longest a pool task that reports progress may run (crawl pages, Fibonacci chunks with an n >= 100,000), counted from its start on a worker; then it fails.',
   ),
-
-  FIB_MAX_N: int(1, 100_000_000, 10_000_000).describe('Largest n a Fibonacci request may ask for.'),
-  FIB_MAX_NUMBERS: int(1, 10_000_000, 500_000).describe('Most numbers one Fibonacci request (a list or a range) may hold.'),
-  FIB_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 512 * 1024 ** 2).describe('Decimal digits one Fibonacci job may produce, estimated before it starts: a bigger job is refused.'),
 
   JOB_RETENTION_MS: int(1_000, 30 * 24 * 3_600_000, 3_600_000).describe('How long a finished job and its results are kept (the oldest go earlier past JOB_RETENTION_COUNT or JOB_RETENTION_BYTES).'),
   JOB_RETENTION_COUNT: int(1, 1_000_000, 1_000).describe('Most finished jobs kept; past it the oldest are evicted.'),
@@ -87,10 +72,6 @@ export const configSchema = z.object({
   MAX_RESULT_BYTES_IN_FLIGHT_PER_KEY: int(1_024, 64 * 1024 ** 3, 1024 ** 3).describe(
     "Result bytes one key's unfinished jobs may reserve together; more get 429 (a job count alone would allow 100 x FIB_MAX_RESULT_BYTES).",
   ),
-  MAX_CRAWL_PAGES_IN_FLIGHT_PER_KEY: int(1, 100_000_000, 50_000).describe("Pages (the sum of `maxPages`) one key's unfinished crawls may reserve together; more get 429."),
-  MAX_CRAWL_CONCURRENCY_PER_KEY: int(1, 1_000_000, 128).describe(
-    "Fetches at once (the sum of `concurrency`) one key's unfinished crawls may ask for; more get 429 (else N crawls multiply CRAWL_MAX_CONCURRENCY).",
-  ),
   MAX_QUEUED_TASKS: int(1, 100_000_000, 2_000_000).describe('Unfinished tasks across all jobs past which new jobs get 503 with Retry-After (backpressure); a crawl counts as its `maxPages`.'),
   SHUTDOWN_GRACE_MS: int(0, 600_000, 8_000).describe(
     'On SIGTERM, running jobs get this long, minus a margin of min(2 s, a quarter of it), to finish before they are cancelled; a hard stop exits 1 at this + 5 s.',
@@ -128,44 +109,12 @@ export const configSchema = z.object({
     .optional()
     .describe("This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id."),
 
-  CRAWL_ALLOW_TARGETS: list(z.string().refine((cidr) => isCidr(cidr), { error: 'each entry must be a CIDR such as 127.0.0.2/32 or fd00::/8' })).describe(
-    'Comma-separated CIDRs the crawler may reach although they are private, loopback or reserved (tests, intranets: 127.0.0.1/32, 192.168.1.0/24); logged as a warning at startup. Empty: only global unicast addresses.',
-  ),
   CRAWL_TASKS_PER_WORKER: int(1, 256, 16).describe('Concurrent page fetches one I/O worker thread runs.'),
-  CRAWL_USER_AGENT: z.string().min(1).max(200).default('parallel-compute-crawler/0.1 (+https://example.invalid/bot)').describe('User-Agent of crawl fetches when a request sets no `userAgent`.'),
-  CRAWL_ALLOW_IGNORE_ROBOTS: z
-    .stringbool({ error: 'must be true or false' })
-    .default(false)
-    .describe('Whether callers may turn robots.txt off (`respectRobotsTxt: false`); off by default, so a caller cannot make the service impolite.'),
-  CRAWL_MAX_SEEDS: int(1, 10_000, 100).describe('Most seed URLs one crawl request may give.'),
-  CRAWL_MAX_PAGES: int(1, 1_000_000, 10_000).describe("Upper bound of a crawl request's `maxPages` (default 100)."),
-  CRAWL_MAX_DEPTH: int(0, 100, 10).describe("Upper bound of a crawl request's `maxDepth` (default 2)."),
-  CRAWL_MAX_CONCURRENCY: int(1, 1_024, 32).describe("Upper bound of a crawl request's `concurrency` (default 16): fetches at once one crawl may ask for; 32 is polite enough for most sites."),
-  CRAWL_MAX_PER_HOST: int(1, 256, 16).describe("Upper bound of a crawl request's `perHostConcurrency` (default 4)."),
-  CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000).describe("Upper bound of a crawl request's `delayMs`, the pause between fetches to one host (default 0)."),
-  CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000).describe("Upper bound of a crawl request's `timeoutMs`, the deadline per fetch, body included (default 10000)."),
-  CRAWL_MAX_BYTES: int(1_024, 1024 ** 3, 50 * 1024 ** 2).describe("Upper bound of a crawl request's `maxBytes`, the decoded bytes read per page (default 5000000)."),
-  CRAWL_MAX_REDIRECTS: int(0, 50, 20).describe("Upper bound of a crawl request's `maxRedirects` (default 5)."),
-  CRAWL_MAX_RETRIES: int(0, 10, 5).describe("Upper bound of a crawl request's `retries` for network errors, 429 and 5xx (default 2)."),
-  CRAWL_MAX_LINKS_PER_PAGE: int(1, 1_000_000, 5_000).describe('Links kept per page; the rest of the body is not read and the page is marked `truncatedBy: maxLinks`.'),
-  CRAWL_PARSE_BUDGET_MS: int(10, 60_000, 2_000).describe('Parsing time one page may take; then the links found so far are kept (`truncatedBy: parseBudget`).'),
-  CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2).describe(
-    'Pages bigger than this (decoded) are parsed as a stream, never into a DOM (about 20x the page in heap); a page holds at most this much of its body.',
-  ),
-  CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2).describe('Result bytes (mostly link lists) one crawl may hold; past it no new pages are started.'),
-  CRAWL_MAX_ROBOTS_BYTES: int(64 * 1024, 1024 ** 3, 16 * 1024 ** 2).describe(
-    "Memory of robots.txt rules one crawl holds (a page may link to thousands of origins); past it idle origins' rules are dropped and read again when needed.",
-  ),
-});
 
-function isCidr(value: string): boolean {
-  try {
-    ipaddr.parseCIDR(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
+  // The job kinds' own settings live with them; they are part of this one schema.
+  ...fibonacciSettings,
+  ...crawlSettings,
+});
 
 export type AppConfig = z.infer<typeof configSchema>;
 
