@@ -5,7 +5,7 @@
 import { fibPair } from './fib-bigint';
 import { fibGmp, type Gmp } from './fib-gmp';
 
-/** Below this n V8's BigInt is faster than gmp-wasm (measured; README "Engines"). */
+/** Below this n V8's BigInt is faster than gmp-wasm (measured: docs/benchmarks.md, engines). */
 export const GMP_MIN_N = 10_000;
 /**
  * From this n a value is converted to hexadecimal (`?format=hex`) on a worker thread, when a

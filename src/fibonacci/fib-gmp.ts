@@ -3,7 +3,7 @@
  * WebAssembly instantiation; no Nest, safe to run in a worker.
  *
  * Why it exists next to BigInt: for large n the decimal conversion dominates, and GMP's
- * subquadratic mpz_get_str beats V8's BigInt#toString there (see README, "Engines").
+ * subquadratic mpz_get_str beats V8's BigInt#toString there (see docs/benchmarks.md, engines).
  */
 import { init } from 'gmp-wasm';
 import type { StepListener } from './fib-bigint';
