@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthFailures } from '../../src/auth/auth-failures';
+import { describeCapability, needs } from './capabilities';
+import { expectWindowKeepsItsEnd, SHORT_WINDOW_MS } from './window-timing';
 
 /**
  * What the HTTP guard, the metrics guard and the WebSocket upgrade rely on, whatever keeps the
  * count (MemoryAuthFailures, RedisAuthFailures): per address, fixed windows, blocked from the
  * max-th failure until the window ends, requests judged in the order they are made.
- * `failures(max, windowMs)` is called once per test.
  */
-export function authFailuresContract(name: string, failures: (max: number, windowMs: number) => AuthFailures): void {
+export interface AuthFailuresHarness {
+  /** The implementation, as the skip reasons name it. */
+  name: string;
+  capabilities: {
+    /** Counters of several instances on one backend count together (then `peer()` makes another instance's). */
+    sharedAcrossInstances: boolean;
+  };
+  /** A counter; called once per test. */
+  failures(max: number, windowMs: number): AuthFailures;
+  peer?(max: number, windowMs: number): Promise<AuthFailures>;
+}
+
+export function authFailuresContract(harness: AuthFailuresHarness): void {
+  const { name, capabilities } = harness;
+  const failures = (max: number, windowMs: number) => harness.failures(max, windowMs);
   let n = 0;
   const uniqueAddress = () => `10.${process.pid % 256}.${Date.now() % 256}.${n++}`;
 
@@ -27,13 +42,18 @@ export function authFailuresContract(name: string, failures: (max: number, windo
     });
 
     it('answers a failure while blocked with the wait, without counting it (the window does not grow)', async () => {
-      const counter = failures(1, 60_000);
-      const address = uniqueAddress();
-      expect(await counter.fail(address)).toBe(0);
-      const wait = await counter.fail(address);
-      expect(wait).toBeGreaterThanOrEqual(1);
-      expect(wait).toBeLessThanOrEqual(60);
-      expect(await counter.fail(address)).toBeLessThanOrEqual(wait);
+      const counter = failures(1, SHORT_WINDOW_MS);
+      await expectWindowKeepsItsEnd(() => {
+        const address = uniqueAddress();
+        return {
+          async open() {
+            expect(await counter.fail(address)).toBe(0);
+            return counter.retryAfter(address);
+          },
+          // Blocked failures, then a good key: each answers what is left of the first failure's window.
+          again: async () => [await counter.fail(address), await counter.fail(address), await counter.retryAfter(address)],
+        };
+      });
     });
 
     it('judges requests in the order they are made: a good key right behind a burst of failures is refused', async () => {
@@ -64,6 +84,20 @@ export function authFailuresContract(name: string, failures: (max: number, windo
       const answers = await Promise.all(Array.from({ length: 50 }, () => counter.fail(address)));
       expect(answers.filter((wait) => wait === 0)).toHaveLength(40);
       expect(answers.filter((wait) => wait > 0)).toHaveLength(10);
+    });
+
+    describeCapability(name, 'sharedAcrossInstances', capabilities.sharedAcrossInstances, () => {
+      it('shares the count between instances: failures spread over two instances block the address on both', async () => {
+        const [a, b] = [failures(4, 60_000), await needs(harness.peer, 'peer()').call(harness, 4, 60_000)];
+        const address = uniqueAddress();
+        await a.fail(address);
+        await b.fail(address);
+        await a.fail(address);
+        expect(await a.retryAfter(address)).toBe(0);
+        await b.fail(address);
+        expect(await a.retryAfter(address)).toBeGreaterThan(0);
+        expect(await b.retryAfter(address)).toBeGreaterThan(0);
+      });
     });
   });
 }
