@@ -4,12 +4,19 @@ import { MemoryEventBus } from '../src/backends/memory/memory-event-bus';
 import { event, eventBusContract, recorder, until } from './contracts/event-bus.contract';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 
-eventBusContract('MemoryEventBus', {
-  async instances() {
+const memoryBuses: MemoryEventBus[] = [];
+eventBusContract({
+  name: 'MemoryEventBus',
+  // Every subscriber is in this process: two MemoryEventBus objects are two services that hear nothing of each other.
+  capabilities: { sharedAcrossInstances: false },
+  async bus() {
     const bus = new MemoryEventBus();
-    return [bus, bus];
+    memoryBuses.push(bus);
+    return bus;
   },
-  async cleanup() {},
+  async cleanup() {
+    await Promise.all(memoryBuses.splice(0).map((bus) => bus.close()));
+  },
 });
 
 describe.skipIf(!haveRedis('RedisEventBus'))('RedisEventBus', () => {
@@ -30,14 +37,15 @@ describe.skipIf(!haveRedis('RedisEventBus'))('RedisEventBus', () => {
     return bus;
   }
 
-  eventBusContract('RedisEventBus (two instances on one Redis)', {
-    async instances() {
-      // A fresh prefix per test: nothing left over from the previous one can arrive.
-      const prefix = `t${++round}`;
-      return [await connect(prefix), await connect(prefix)];
-    },
+  // A fresh prefix per test: nothing left over from the previous one can arrive.
+  let prefix = `t${++round}`;
+  eventBusContract({
+    name: 'RedisEventBus',
+    capabilities: { sharedAcrossInstances: true },
+    bus: () => connect(prefix),
     async cleanup() {
       await Promise.all(open.splice(0).map((bus) => bus.close()));
+      prefix = `t${++round}`;
     },
   });
 

@@ -18,11 +18,15 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-jobStoreContract('MemoryJobStore', async (retention) => {
-  const store = new MemoryJobStore(retention);
-  // One process holds one memory store: a second handle on the same backend is the same store.
-  return { store, peer: async () => store, cleanup: () => store.close() };
-});
+jobStoreContract(
+  'MemoryJobStore',
+  async (retention) => {
+    const store = new MemoryJobStore(retention);
+    return { store, cleanup: () => store.close() };
+  },
+  // One process holds its own jobs: another MemoryJobStore is another service's, and shares nothing.
+  { sharedAcrossInstances: false },
+);
 
 describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
   let server: RedisServer;
@@ -35,23 +39,27 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
   });
 
   // Each test gets its own prefix on the one server, so tests never see each other's keys.
-  jobStoreContract('RedisJobStore', async (retention) => {
-    const prefix = `test${++stores}`;
-    const clients = [connectRedis(server.url, { name: 'store-test' })];
-    await whenReady(clients[0]);
-    return {
-      store: new RedisJobStore(clients[0], { prefix, retention }),
-      async peer() {
-        const client = connectRedis(server.url, { name: 'store-test-peer' });
-        clients.push(client);
-        await whenReady(client);
-        return new RedisJobStore(client, { prefix, retention });
-      },
-      async cleanup() {
-        for (const client of clients) client.disconnect();
-      },
-    };
-  });
+  jobStoreContract(
+    'RedisJobStore',
+    async (retention) => {
+      const prefix = `test${++stores}`;
+      const clients = [connectRedis(server.url, { name: 'store-test' })];
+      await whenReady(clients[0]);
+      return {
+        store: new RedisJobStore(clients[0], { prefix, retention }),
+        async peer() {
+          const client = connectRedis(server.url, { name: 'store-test-peer' });
+          clients.push(client);
+          await whenReady(client);
+          return new RedisJobStore(client, { prefix, retention });
+        },
+        async cleanup() {
+          for (const client of clients) client.disconnect();
+        },
+      };
+    },
+    { sharedAcrossInstances: true },
+  );
 
   it('publishes the task.progress event of what an apply changed atomically with it, as the bus delivers events', async () => {
     const client = connectRedis(server.url, { name: 'announce' });

@@ -1,118 +1,141 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_JOBS, type ControlMessage, type EventBus, type JobEvent } from '../../src/jobs/event-bus';
+import { describeCapability } from './capabilities';
 
 /**
  * What every EventBus implementation promises (the memory one in-process, the Redis one across
- * instances). `instances()` gives two buses that act as two instances of the service; for the
- * in-process bus both are the same object.
+ * instances). Each case runs with its publisher and subscriber on one bus, and again on two
+ * instances when the implementation shares its bus across instances.
  */
 export interface EventBusHarness {
-  instances(): Promise<[EventBus, EventBus]>;
-  /** Closes what instances() opened. */
+  /** The implementation, as the skip reasons name it. */
+  name: string;
+  capabilities: {
+    /** Every bus() within a case is another instance on one backend, and they hear each other. */
+    sharedAcrossInstances: boolean;
+  };
+  bus(): Promise<EventBus>;
+  /** Closes what bus() opened. */
   cleanup(): Promise<void>;
 }
 
-export function eventBusContract(name: string, harness: EventBusHarness): void {
+export function eventBusContract(harness: EventBusHarness): void {
+  const { name, capabilities } = harness;
   describe(`EventBus contract: ${name}`, () => {
-    let a: EventBus;
-    let b: EventBus;
-
-    beforeEach(async () => {
-      [a, b] = await harness.instances();
-    });
     afterEach(() => harness.cleanup());
 
-    it('delivers a job event to subscribers of its job and of *, not to other jobs', async () => {
-      const forJob = recorder();
-      const forAll = recorder();
-      const forOther = recorder();
-      await b.subscribe('job-1', forJob.listener);
-      await b.subscribe(ALL_JOBS, forAll.listener);
-      await b.subscribe('job-2', forOther.listener);
-      a.publish(event('job-1', 1));
-      a.publish(event('job-3', 1));
-      await until(() => forJob.events.length === 1 && forAll.events.length === 2);
-      expect(forJob.events).toEqual([event('job-1', 1)]);
-      expect(forAll.events.map((e) => e.jobId)).toEqual(['job-1', 'job-3']);
-      // The last publish reached * after job-2 would have got job-1: nothing can still be on its way.
-      expect(forOther.events).toEqual([]);
-    });
-
-    it("keeps one publisher's events in order", async () => {
-      const forJob = recorder();
-      const forAll = recorder();
-      await b.subscribe('job-1', forJob.listener);
-      await b.subscribe(ALL_JOBS, forAll.listener);
-      for (let seq = 1; seq <= 500; seq++) a.publish(event('job-1', seq));
-      await until(() => forJob.events.length === 500 && forAll.events.length === 500);
-      const inOrder = Array.from({ length: 500 }, (_, i) => i + 1);
-      expect(forJob.events.map((e) => e.seq)).toEqual(inOrder);
-      expect(forAll.events.map((e) => e.seq)).toEqual(inOrder);
-    });
-
-    it('never loses an event published right after subscribe resolved', async () => {
-      for (let round = 0; round < 20; round++) {
-        const seen = recorder();
-        const unsubscribe = await b.subscribe(`job-r${round}`, seen.listener);
-        a.publish(event(`job-r${round}`, 1));
-        await until(() => seen.events.length === 1);
-        unsubscribe();
-      }
-    });
-
-    it('stops delivering after unsubscribe, and other listeners of the topic keep theirs', async () => {
-      const gone = recorder();
-      const stays = recorder();
-      const unsubscribe = await b.subscribe('job-1', gone.listener);
-      await b.subscribe('job-1', stays.listener);
-      a.publish(event('job-1', 1));
-      await until(() => gone.events.length === 1 && stays.events.length === 1);
-      unsubscribe();
-      a.publish(event('job-1', 2));
-      await until(() => stays.events.length === 2);
-      expect(gone.events.map((e) => e.seq)).toEqual([1]);
-    });
-
-    it('subscribes a topic again after its last listener left', async () => {
-      const first = recorder();
-      (await b.subscribe('job-1', first.listener))();
-      const second = recorder();
-      await b.subscribe('job-1', second.listener);
-      a.publish(event('job-1', 1));
-      await until(() => second.events.length === 1);
-      expect(first.events).toEqual([]);
-    });
-
-    it('lets a listener unsubscribe itself while events are delivered', async () => {
-      const seen: number[] = [];
-      const unsubscribe = await b.subscribe('job-1', (e) => {
-        seen.push(e.seq);
-        if (e.seq === 1) unsubscribe();
+    describe('one instance: publisher and subscriber on one bus', () => {
+      busCases(async () => {
+        const bus = await harness.bus();
+        return [bus, bus];
       });
-      const witness = recorder();
-      await b.subscribe('job-1', witness.listener);
-      a.publish(event('job-1', 1));
-      a.publish(event('job-1', 2));
-      await until(() => witness.events.length === 2);
-      expect(seen).toEqual([1]);
     });
 
-    it('sends a control message to every instance, the sender included', async () => {
-      const atA: ControlMessage[] = [];
-      const atB: ControlMessage[] = [];
-      a.onSignal((m) => atA.push(m));
-      b.onSignal((m) => atB.push(m));
-      const message: ControlMessage = { type: 'cancel', jobId: 'job-1', reason: 'cancelled by its owner' };
-      await a.signal(message);
-      await until(() => atA.length >= 1 && atB.length >= 1);
-      expect(atA[0]).toEqual(message);
-      expect(atB[0]).toEqual(message);
+    describeCapability(name, 'sharedAcrossInstances', capabilities.sharedAcrossInstances, () => {
+      busCases(async () => [await harness.bus(), await harness.bus()]);
     });
+  });
+}
 
-    it('says a job may have subscribers while someone watches it', async () => {
-      await b.subscribe('job-1', () => {});
-      expect(b.mayHaveSubscribers('job-1')).toBe(true);
+/** The cases, with `a` publishing (and signalling) and `b` subscribing. */
+function busCases(pair: () => Promise<[EventBus, EventBus]>): void {
+  let a: EventBus;
+  let b: EventBus;
+  beforeEach(async () => {
+    [a, b] = await pair();
+  });
+
+  it('delivers a job event to subscribers of its job and of *, not to other jobs', async () => {
+    const forJob = recorder();
+    const forAll = recorder();
+    const forOther = recorder();
+    await b.subscribe('job-1', forJob.listener);
+    await b.subscribe(ALL_JOBS, forAll.listener);
+    await b.subscribe('job-2', forOther.listener);
+    a.publish(event('job-1', 1));
+    a.publish(event('job-3', 1));
+    await until(() => forJob.events.length === 1 && forAll.events.length === 2);
+    expect(forJob.events).toEqual([event('job-1', 1)]);
+    expect(forAll.events.map((e) => e.jobId)).toEqual(['job-1', 'job-3']);
+    // The last publish reached * after job-2 would have got job-1: nothing can still be on its way.
+    expect(forOther.events).toEqual([]);
+  });
+
+  it("keeps one publisher's events in order", async () => {
+    const forJob = recorder();
+    const forAll = recorder();
+    await b.subscribe('job-1', forJob.listener);
+    await b.subscribe(ALL_JOBS, forAll.listener);
+    for (let seq = 1; seq <= 500; seq++) a.publish(event('job-1', seq));
+    await until(() => forJob.events.length === 500 && forAll.events.length === 500);
+    const inOrder = Array.from({ length: 500 }, (_, i) => i + 1);
+    expect(forJob.events.map((e) => e.seq)).toEqual(inOrder);
+    expect(forAll.events.map((e) => e.seq)).toEqual(inOrder);
+  });
+
+  it('never loses an event published right after subscribe resolved', async () => {
+    for (let round = 0; round < 20; round++) {
+      const seen = recorder();
+      const unsubscribe = await b.subscribe(`job-r${round}`, seen.listener);
+      a.publish(event(`job-r${round}`, 1));
+      await until(() => seen.events.length === 1);
+      unsubscribe();
+    }
+  });
+
+  it('stops delivering after unsubscribe, and other listeners of the topic keep theirs', async () => {
+    const gone = recorder();
+    const stays = recorder();
+    const unsubscribe = await b.subscribe('job-1', gone.listener);
+    await b.subscribe('job-1', stays.listener);
+    a.publish(event('job-1', 1));
+    await until(() => gone.events.length === 1 && stays.events.length === 1);
+    unsubscribe();
+    a.publish(event('job-1', 2));
+    await until(() => stays.events.length === 2);
+    expect(gone.events.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('subscribes a topic again after its last listener left', async () => {
+    const first = recorder();
+    (await b.subscribe('job-1', first.listener))();
+    const second = recorder();
+    await b.subscribe('job-1', second.listener);
+    a.publish(event('job-1', 1));
+    await until(() => second.events.length === 1);
+    expect(first.events).toEqual([]);
+  });
+
+  it('lets a listener unsubscribe itself while events are delivered', async () => {
+    const seen: number[] = [];
+    const unsubscribe = await b.subscribe('job-1', (e) => {
+      seen.push(e.seq);
+      if (e.seq === 1) unsubscribe();
     });
+    const witness = recorder();
+    await b.subscribe('job-1', witness.listener);
+    a.publish(event('job-1', 1));
+    a.publish(event('job-1', 2));
+    await until(() => witness.events.length === 2);
+    expect(seen).toEqual([1]);
+  });
+
+  it("sends a control message to every instance's receivers, the sender's included", async () => {
+    const atA: ControlMessage[] = [];
+    const atB: ControlMessage[] = [];
+    a.onSignal((m) => atA.push(m));
+    b.onSignal((m) => atB.push(m));
+    const message: ControlMessage = { type: 'cancel', jobId: 'job-1', reason: 'cancelled by its owner' };
+    await a.signal(message);
+    await until(() => atA.length >= 1 && atB.length >= 1);
+    expect(atA[0]).toEqual(message);
+    expect(atB[0]).toEqual(message);
+  });
+
+  it("says a job may have subscribers while someone watches it, on its instance and on the publisher's", async () => {
+    await b.subscribe('job-1', () => {});
+    expect(b.mayHaveSubscribers('job-1')).toBe(true);
+    expect(a.mayHaveSubscribers('job-1')).toBe(true);
   });
 }
 

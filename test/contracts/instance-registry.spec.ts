@@ -3,11 +3,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisInstanceRegistry } from '../../src/backends/redis/redis-instance-registry';
 import { connectRedis, whenReady } from '../../src/backends/redis/redis-connection';
 import { MemoryInstanceRegistry } from '../../src/backends/memory/memory-instance-registry';
-import { type InstanceView, LocalInstance, instanceId } from '../../src/pool/instance-registry';
+import { LocalInstance, instanceId } from '../../src/pool/instance-registry';
 import { haveRedis, type RedisServer, startRedisServer } from '../support/redis-server';
-import { idleStats, instanceRegistryContract } from './instance-registry.contract';
+import { idleStats, ids, instanceRegistryContract, listUntil } from './instance-registry.contract';
 
-instanceRegistryContract('MemoryInstanceRegistry', async (local) => new MemoryInstanceRegistry(local));
+instanceRegistryContract({
+  name: 'MemoryInstanceRegistry',
+  // This process only: another instance's MemoryInstanceRegistry lists itself alone.
+  capabilities: { sharedAcrossInstances: false },
+  registry: async (local) => new MemoryInstanceRegistry(local),
+});
 
 describe('instanceId', () => {
   it('is INSTANCE_ID when set, else host name and process id', () => {
@@ -15,18 +20,6 @@ describe('instanceId', () => {
     expect(instanceId(undefined)).toMatch(new RegExp(`^.+-${process.pid}$`));
   });
 });
-
-/** Polls `list()` until `done` holds (bounded), returning the last list. */
-async function listUntil(registry: RedisInstanceRegistry, done: (list: InstanceView[]) => boolean, ms = 10_000): Promise<InstanceView[]> {
-  const deadline = Date.now() + ms;
-  let list = await registry.list();
-  while (!done(list) && Date.now() < deadline) {
-    await new Promise((wake) => setTimeout(wake, 50));
-    list = await registry.list();
-  }
-  return list;
-}
-const ids = (list: InstanceView[]) => list.map((i) => i.id);
 
 describe.skipIf(!haveRedis('RedisInstanceRegistry'))('RedisInstanceRegistry', () => {
   let server: RedisServer;
@@ -58,23 +51,16 @@ describe.skipIf(!haveRedis('RedisInstanceRegistry'))('RedisInstanceRegistry', ()
     await server?.stop();
   });
 
-  instanceRegistryContract('RedisInstanceRegistry', async (local) => {
-    const registry = new RedisInstanceRegistry(await connect(), 'contract', local);
-    registry.start();
-    started.push(registry);
-    return registry;
-  });
-
-  it('lists every live instance of the cluster, this one first, the others by id with their figures', async () => {
-    const { registry: b } = await instance('node-b', idleStats({ running: 2 }));
-    const { registry: a } = await instance('node-a', idleStats({ running: 1 }));
-    const { registry: c } = await instance('node-c');
-    const list = await listUntil(b, (l) => l.length === 3);
-    expect(ids(list)).toEqual(['node-b', 'node-a', 'node-c']);
-    expect(list.map((i) => i.self)).toEqual([true, false, false]);
-    expect(list[1]).toMatchObject({ pid: process.pid, stats: { running: 1 } });
-    expect(ids(await a.list())).toEqual(['node-a', 'node-b', 'node-c']);
-    expect(ids(await c.list())).toEqual(['node-c', 'node-a', 'node-b']);
+  instanceRegistryContract({
+    name: 'RedisInstanceRegistry',
+    capabilities: { sharedAcrossInstances: true },
+    // Each one as a separate instance has it: its own connection, started, stopped after the test.
+    async registry(local) {
+      const registry = new RedisInstanceRegistry(await connect(), 'contract', local);
+      registry.start();
+      started.push(registry);
+      return registry;
+    },
   });
 
   it('drops a stopped instance at once, and a dead one (no more heartbeats) once its entry expires', async () => {
