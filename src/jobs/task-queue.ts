@@ -39,7 +39,11 @@ export class HandedBack extends Error {
  * that ran it before `run` resolves.
  */
 export abstract class TaskQueue {
-  /** Resolves when the task has ended (its updates stored), however it ended; `signal` cancels it. */
+  /**
+   * Resolves when the task has ended (its updates stored), however it ended. `signal` removes a
+   * queued task and ends the wait; a running task stops on its job's cancel signal (embedded:
+   * also on this signal).
+   */
   abstract run(task: PoolTask, signal: AbortSignal): Promise<void>;
   /** Stops taking tasks; unfinished ones are handed back to other instances (cluster) or cancelled (embedded). */
   abstract close(): Promise<void>;

@@ -11,13 +11,13 @@ export class LocalTaskQueue extends TaskQueue {
   private readonly running = new Set<Promise<unknown>>();
 
   /**
-   * `abortAll`, when the executor offers it, stops its running tasks on close(): each task then
-   * gets the caller's signal as it is, instead of one combined with close's (an AbortSignal.any
-   * per task, measurable when a job is a handful of small numbers).
+   * `abortAll` (the executor's) stops its running tasks on close(): each task gets the caller's
+   * signal as it is, instead of one combined with close's (an AbortSignal.any per task,
+   * measurable when a job is a handful of small numbers).
    */
   constructor(
     private readonly execute: Execute,
-    private readonly abortAll?: (reason: HandedBack) => void,
+    private readonly abortAll: (reason: HandedBack) => void,
   ) {
     super();
   }
@@ -25,7 +25,7 @@ export class LocalTaskQueue extends TaskQueue {
   run(task: PoolTask, signal: AbortSignal): Promise<void> {
     if (this.leaving.signal.aborted) return Promise.reject(new HandedBack());
     if (signal.aborted) return Promise.resolve();
-    const run = this.execute(task, this.abortAll ? signal : AbortSignal.any([signal, this.leaving.signal]));
+    const run = this.execute(task, signal);
     const settled = run.catch(() => {});
     this.running.add(settled);
     settled.finally(() => this.running.delete(settled));
@@ -34,7 +34,7 @@ export class LocalTaskQueue extends TaskQueue {
 
   async close(): Promise<void> {
     this.leaving.abort(new HandedBack());
-    this.abortAll?.(this.leaving.signal.reason);
+    this.abortAll(this.leaving.signal.reason);
     await Promise.all(this.running);
   }
 }
