@@ -6,10 +6,22 @@ import type { TaskUpdate } from '../pool/task-protocol';
 import { workerFile } from '../pool/worker-files';
 import { JobKinds } from '../jobs/job-kinds';
 import { STATE_CODES } from '../jobs/job.model';
-import { HEX_MIN_N, PROGRESS_MIN_N, type FibValue } from './fib-chunk';
+import { computeChunk, HEX_MIN_N, PROGRESS_MIN_N, type FibValue } from './fib-chunk';
 import { estimateResultBytes, planChunks } from './fibonacci.planner';
 
 const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE_CODES.cancelled]);
+
+/**
+ * Batches computed on the main thread instead of the pool: at most this many numbers, none above
+ * TINY_MAX_N. F(2,000) by BigInt is a few microseconds, so such a job holds the event loop for well
+ * under a tenth of a millisecond, less than handing it to a worker costs.
+ */
+const TINY_MAX_NUMBERS = 16;
+const TINY_MAX_N = 2_000;
+
+function isTiny(numbers: readonly number[]): boolean {
+  return numbers.length <= TINY_MAX_NUMBERS && numbers.every((n) => n <= TINY_MAX_N);
+}
 
 /** How Fibonacci jobs run: a batch of n, chunked onto the pool, one task per number. */
 @Injectable()
@@ -29,10 +41,11 @@ export class FibonacciKind implements JobKind<number, FibValue> {
    * on the numbers and POOL_SIZE, so a runner that takes the job over after a crash gives the
    * same chunk the same key: one still queued or running is joined, not run twice.
    */
-  async execute({ job, threads, signal, runTask, snapshot, inputs }: JobContext<number, FibValue>): Promise<void> {
+  async execute({ job, threads, signal, runTask, snapshot, inputs, report }: JobContext<number, FibValue>): Promise<void> {
     // A job taken over has finished tasks to skip; a new one (nothing finished) needs no snapshot.
     const fresh = job.completed + job.failed + job.cancelled === 0;
     const [numbers, tasks] = await Promise.all([inputs(0, job.total), fresh ? '' : snapshot().then((data) => data.tasks)]);
+    if (fresh && isTiny(numbers)) return this.computeHere(numbers, report);
     const chunks = planChunks(numbers, this.config.POOL_SIZE)
       .map((chunk, k) => ({ chunk, key: `${job.id}:c${k}` }))
       .filter(({ chunk }) => chunk.some((item) => !FINISHED_CODES.has(tasks[item.index])));
@@ -57,6 +70,26 @@ export class FibonacciKind implements JobKind<number, FibValue> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(window, chunks.length) }, lane));
+  }
+
+  /**
+   * A tiny batch (see isTiny) costs the main thread a few microseconds of BigInt here, against a
+   * message to a worker thread and back (plus its bookkeeping) if it went to the pool.
+   */
+  private async computeHere(numbers: number[], report: JobContext<number, FibValue>['report']): Promise<void> {
+    const updates: TaskUpdate<FibValue>[] = [];
+    computeChunk(
+      numbers.map((n, index) => ({ index, n })),
+      undefined,
+      {
+        onDone: (index, result) => updates.push({ index, state: 'completed', result }),
+        onFail: (index, error) => updates.push({ index, state: 'failed', error }),
+      },
+    );
+    await report(
+      updates,
+      updates.map((update) => numbers[update.index]),
+    );
   }
 
   summarize(n: number, result: FibValue | undefined): Record<string, unknown> {
