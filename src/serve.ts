@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type AppOptions, createApp } from './app.factory';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { loadConfig } from './config/config.schema';
+import { MetricsService } from './metrics/metrics.service';
 
 /**
  * Boots the service on the configured host and port and shuts it down cleanly on SIGTERM/SIGINT.
@@ -22,6 +23,14 @@ export async function serve(options: Omit<AppOptions, 'env'> = {}): Promise<void
   })();
   const config = app.get<AppConfig>(APP_CONFIG);
   const logger = new Logger('Bootstrap');
+  // The last line of defence, not the fix: background work waits out outages and handles its own
+  // errors. A rejection that still gets here is a bug; it is logged and counted, and the service
+  // keeps serving instead of exiting (Node's default) with every job it holds.
+  const metrics = app.get(MetricsService);
+  process.on('unhandledRejection', (reason) => {
+    metrics.recordUnhandledRejection();
+    new Logger('Process').error(`unhandled rejection (a bug; the service carries on): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
   await app.listen(config.PORT, config.HOST);
   logger.log(`listening on http://${config.HOST}:${config.PORT} with ${config.POOL_SIZE} worker threads`);
 

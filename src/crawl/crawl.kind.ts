@@ -144,7 +144,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
           pages.delete(index);
           running.delete(task);
           wake();
-        });
+        }, stopOn);
         running.add(task);
         return;
       }
@@ -159,11 +159,23 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
           if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
           running.delete(task);
           wake();
-        });
+        })
+        .catch(stopOn);
       running.add(task);
     };
 
+    /**
+     * A page's bookkeeping that failed for a reason other than an outage (the context waits those
+     * out): the crawl stops and the job fails with it, rather than leaving a rejection unhandled.
+     */
+    let broken: unknown;
+    const stopOn = (error: unknown) => {
+      broken ??= error;
+      wake();
+    };
+
     while (!signal.aborted) {
+      if (broken) break;
       woken = false;
       const morePending = frontier.drain(LINK_SLICE_MS);
       const candidates = frontier.takeCandidates();
@@ -206,6 +218,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       });
     }
     await Promise.all(running);
+    if (broken) throw broken;
     if (!signal.aborted) await summary.write(true);
   }
 

@@ -9,6 +9,7 @@ import { JobKinds } from './job-kinds';
 import { InstanceRegistry } from '../pool/instance-registry';
 import { WorkerCatalog } from '../pool/worker-catalog';
 import { JobObservers } from './job-observers';
+import { OutageGuard } from './outage-guard';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
 import { toView } from './job.view';
@@ -59,6 +60,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly instances: InstanceRegistry,
     @Inject(BACKEND) backend: Backend,
     private readonly workers: WorkerCatalog,
+    private readonly outages: OutageGuard,
   ) {
     this.instanceId = instanceId(config.INSTANCE_ID);
     this.capabilities = backend.capabilities;
@@ -155,9 +157,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const handedOver = () => run.stop.signal.aborted && !run.cancel.signal.aborted;
     try {
       // A new job is queued: starting it answers its header (taken over ones are read).
-      const started = await this.store.start(id, Date.now());
+      // Store calls on this path wait out an outage (OutageGuard): the job resumes when the store is back.
+      const started = await this.outages.run('starting a job', () => this.store.start(id, Date.now()));
       if (started && this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.started', jobId: id, owner: started.owner, seq: started.seq, data: toView(started) });
-      const job = started ?? (await this.store.get(id));
+      const job = started ?? (await this.outages.run('reading a job', () => this.store.get(id)));
       if (!job || isFinal(job.status)) return;
       if (job.cancelRequested) run.cancel.abort(new Error(job.cancelRequested));
       const kind = this.kinds.get(job.kind);
@@ -166,13 +169,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       if (handedOver()) return;
       // The cancel's reason came with it (request or shutdown), so the job need not be read again.
       const cancelled = run.cancel.signal.aborted ? ((run.cancel.signal.reason as Error | undefined)?.message ?? 'cancelled') : undefined;
-      await this.finish(id, cancelled ? 'cancelled' : undefined, cancelled, job);
+      await this.outages.run('ending a job', () => this.finish(id, cancelled ? 'cancelled' : undefined, cancelled, job));
     } catch (err) {
       if (handedOver()) return;
       const message = err instanceof Error ? err.message : String(err);
       this.logger.error({ jobId: id, msg: `job failed: ${message}` });
       try {
-        await this.finish(id, 'failed', message);
+        await this.outages.run('ending a job', () => this.finish(id, 'failed', message));
       } catch (finishErr) {
         // The store is unreachable: the lease lapses and an instance takes the job over later.
         this.logger.warn({ jobId: id, msg: `could not end the job: ${finishErr instanceof Error ? finishErr.message : String(finishErr)}` });
@@ -211,25 +214,30 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const ref = { id, kind: job.kind, owner: job.owner };
     // Only shared jobs are handed over: there a task's wait ends when this runner stops.
     const stopped = this.capabilities.leaseMs !== null ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
+    // Reads and writes wait out a store outage: a kind never sees one, it only waits.
+    const held = <T>(what: string, call: () => Promise<T>) => this.outages.run(what, call);
     return {
       job,
       threads,
       signal,
-      snapshot: async () => (await this.store.snapshot(id))!,
-      inputs: (offset, limit) => this.store.inputs(id, offset, limit),
+      snapshot: async () => (await held('reading a job', () => this.store.snapshot(id)))!,
+      inputs: (offset, limit) => held('reading a job', () => this.store.inputs(id, offset, limit)),
       // Updates recorded here may still wait for their coalescing window: store them first.
       task: async (index) => {
         await this.recorder.flush(id);
-        return (await this.store.tasks(id, index, 1))[0];
+        return (await held('reading a task', () => this.store.tasks(id, index, 1)))[0];
       },
       tasks: async (offset, limit) => {
         await this.recorder.flush(id);
-        return this.store.tasks(id, offset, limit);
+        return held('reading tasks', () => this.store.tasks(id, offset, limit));
       },
       runTask: async (request) => {
         if (signal.aborted) return;
         try {
-          const ran = this.queue.run({ ...request, profile: this.workers.profileOf(request.worker), jobId: id, kind: job.kind, owner: job.owner }, run.cancel.signal);
+          const task = { ...request, profile: this.workers.profileOf(request.worker), jobId: id, kind: job.kind, owner: job.owner };
+          // A queue that cannot take the task now (its backend is down) is asked again once it can:
+          // an outage never fails a task. The same key joins the same task, so this runs it once.
+          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal), signal);
           await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;
@@ -249,22 +257,22 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
         // A store that publishes atomically gets each task's queued update (its index is known only there).
         const announce =
           watched && this.store.announces ? { owner: job.owner, updates: tasks.map((task) => JSON.stringify({ ...kind.summarize(task.input, undefined), state: 'queued' })) } : undefined;
-        const added = await this.store.appendTasks(id, tasks, maxTotal, announce);
+        const added = await held('adding tasks', () => this.store.appendTasks(id, tasks, maxTotal, announce));
         if (added.length > 0 && watched && !announce) {
-          const seq = (await this.store.get(id))?.seq ?? 0;
+          const seq = (await held('reading a job', () => this.store.get(id)))?.seq ?? 0;
           const updates = added.map(({ index, input }) => ({ index, ...kind.summarize(input, undefined), state: 'queued' }));
           await this.bus.publish({ event: 'task.progress', jobId: id, owner: job.owner, seq, data: { jobId: id, updates } });
         }
         return added;
       },
-      markSeen: (keys) => this.store.markSeen(id, keys),
+      markSeen: (keys) => held('marking keys seen', () => this.store.markSeen(id, keys)),
       report: async (updates, inputs) => {
         this.recorder.record(ref, updates, (index) => inputs[updates.findIndex((update) => update.index === index)]);
         await this.recorder.flush(id);
       },
-      setSummary: (summary) => this.store.setSummary(id, summary),
-      saveNotes: (notes) => this.store.saveNotes(id, notes),
-      readNotes: (prefix) => this.store.readNotes(id, prefix),
+      setSummary: (summary) => held('writing a summary', () => this.store.setSummary(id, summary)),
+      saveNotes: (notes) => held('saving notes', () => this.store.saveNotes(id, notes)),
+      readNotes: (prefix) => held('reading notes', () => this.store.readNotes(id, prefix)),
       count: (metric, labels, by = 1) => this.observers.counted(metric, labels, by),
     };
   }

@@ -6,6 +6,7 @@ import { JobObservers } from './job-observers';
 import { JobRunner } from './job-runner';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { OutageGuard } from './outage-guard';
 import { TaskExecutor } from './task-executor';
 import { TaskQueue } from './task-queue';
 import { TaskRecorder } from './task-recorder';
@@ -23,6 +24,7 @@ import { TaskRecorder } from './task-recorder';
     },
     JobKinds,
     JobObservers,
+    OutageGuard,
     TaskRecorder,
     TaskExecutor,
     JobRunner,

@@ -7,6 +7,7 @@ import { EventBus } from './event-bus';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
 import { HandedBack, type PoolTask } from './task-queue';
+import { OutageGuard } from './outage-guard';
 import { TaskRecorder } from './task-recorder';
 
 /** How long a job seen running is trusted not to have been cancelled without a signal. */
@@ -44,6 +45,7 @@ export class TaskExecutor implements OnApplicationShutdown {
     private readonly recorder: TaskRecorder,
     private readonly scheduler: TaskScheduler,
     bus: EventBus,
+    private readonly outages: OutageGuard,
   ) {
     this.clustered = backend.capabilities.remoteTasks;
     this.unlisten = bus.onSignal((message) => {
@@ -74,7 +76,7 @@ export class TaskExecutor implements OnApplicationShutdown {
     if (this.cancelled.has(jobId)) return 'cancelled';
     const now = Date.now();
     if ((this.liveUntil.get(jobId) ?? 0) > now) return 'run';
-    const job = await this.store.get(jobId);
+    const job = await this.outages.run("checking a task's job", () => this.store.get(jobId));
     if (!job || isFinal(job.status)) return 'gone';
     if (job.cancelRequested) return 'cancelled';
     if (this.liveUntil.size >= REMEMBERED_JOBS) for (const [id, until] of this.liveUntil) if (until <= now) this.liveUntil.delete(id);

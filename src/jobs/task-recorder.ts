@@ -8,6 +8,7 @@ import { JobObservers } from './job-observers';
 import type { JobKindName } from './job.model';
 import { JobStore } from './job.store';
 import { EventBus } from './event-bus';
+import { OutageGuard } from './outage-guard';
 
 /** Task updates per `task.progress` message at most (~50 KB: one giant frame would sit whole in a client's send buffer). */
 const MAX_UPDATES_PER_MESSAGE = 1_000;
@@ -46,6 +47,7 @@ export class TaskRecorder {
     private readonly bus: EventBus,
     private readonly kinds: JobKinds,
     private readonly observers: JobObservers,
+    private readonly outages: OutageGuard,
   ) {}
 
   /** Buffers updates of `job`; `inputOf` gives a task's input (for the summary in events). */
@@ -70,12 +72,13 @@ export class TaskRecorder {
 
   /**
    * Writes the job's buffered updates now and publishes them; resolves once stored and sent.
-   * Rejects if the store is unreachable (the updates stay buffered for the next attempt).
+   * While the store is unreachable the updates stay buffered (later ones merged in) and the write
+   * is tried again with back-off until it is stored: an outage delays updates, never loses them.
    */
   flush(jobId: string): Promise<void> {
     const buffer = this.buffers.get(jobId);
     if (!buffer) return Promise.resolve();
-    const write = buffer.writing.then(() => this.write(buffer));
+    const write = buffer.writing.then(() => this.outages.run('storing task updates', () => this.write(buffer)));
     buffer.writing = write.catch(() => {});
     return write;
   }

@@ -43,6 +43,11 @@ export class MetricsService {
     buckets: HTTP_BUCKETS,
     registers: [this.registry],
   });
+  private readonly unhandledRejections = new Counter({
+    name: 'process_unhandled_rejections_total',
+    help: 'Promise rejections nothing handled: each is a bug, logged and counted instead of ending the process.',
+    registers: [this.registry],
+  });
   /** The kinds' own counters (JobKind.metrics), by name. */
   private readonly kindCounters = new Map<string, Counter>();
 
@@ -93,6 +98,10 @@ export class MetricsService {
   /** Adds to a declared kind counter; an undeclared one is a bug in its kind, and is ignored. */
   count(metric: string, labels: Record<string, string>, by: number): void {
     if (by > 0) this.kindCounters.get(metric)?.inc(labels, by);
+  }
+
+  recordUnhandledRejection(): void {
+    this.unhandledRejections.inc();
   }
 
   /** A gauge read when scraped, so it is never stale and costs nothing between scrapes. */
