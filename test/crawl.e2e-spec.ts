@@ -363,7 +363,8 @@ describe('crawl jobs', () => {
     site.reset();
     const watcher = await FeedClient.connect(svc.wsUrl);
     watcher.subscribe('*');
-    await sleep(50);
+    // The server has handled the subscribe once it answers the barrier sent after it.
+    await watcher.barrier();
     const { body: job } = await api()
       .post('/crawl')
       .send({ urls: [`${site.url}/slowtrap/0`], maxDepth: 2 })

@@ -81,15 +81,30 @@ describe('metrics', () => {
     expect(text).not.toContain('route="/metrics"');
   });
 
-  it('reports pool gauges read at scrape time', async () => {
-    const text = await scrape();
+  it('reports pool gauges read at scrape time: the queue fills while a batch keeps every thread busy, and empties after its cancel', async () => {
+    const idle = await scrape();
     // Two pools (CPU and I/O) of POOL_SIZE threads each.
-    expect(sample(text, 'pool_max_threads')).toBe(4);
-    expect(sample(text, 'pool_threads')).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'pool_threads')).toBeLessThanOrEqual(4);
-    expect(sample(text, 'pool_queue_length')).toBeGreaterThanOrEqual(0);
-    const utilization = sample(text, 'pool_utilization');
-    expect(utilization).toBeGreaterThanOrEqual(0);
+    expect(sample(idle, 'pool_max_threads')).toBe(4);
+    expect(sample(idle, 'pool_queue_length')).toBe(0);
+    // Big numbers, one chunk each, more chunks in flight than the 2 CPU threads: some wait in the pool's queue.
+    const numbers = Array.from({ length: 8 }, (_, i) => 9_000_000 - i);
+    const { body: job } = await request(svc.url).post('/fibonacci').send({ numbers }).expect(202);
+    try {
+      const busy = await eventually(
+        async () => {
+          const text = await scrape();
+          return sample(text, 'pool_queue_length') >= 1 ? text : undefined;
+        },
+        20_000,
+        'pool_queue_length above 0 while the batch runs',
+      );
+      expect(sample(busy, 'pool_threads')).toBeGreaterThanOrEqual(2);
+    } finally {
+      await request(svc.url).delete(`/jobs/${job.id}`).expect(200);
+    }
+    await eventually(async () => (sample(await scrape(), 'pool_queue_length') === 0 ? true : undefined), 20_000, 'pool_queue_length back to 0 after the cancel');
+    const utilization = sample(await scrape(), 'pool_utilization');
+    expect(utilization).toBeGreaterThan(0);
     expect(utilization).toBeLessThanOrEqual(1);
   });
 

@@ -1,3 +1,4 @@
+import { inCI } from './ci';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ export function redisServerAvailable(): boolean {
 export function haveRedis(what: string): boolean {
   if (redisServerAvailable()) return true;
   const message = `${what}: skipped, redis-server is not installed (apt-get install redis-server, or set REDIS_SERVER_BIN)`;
-  if (process.env.CI) throw new Error(`${message}; CI must run them`);
+  if (inCI()) throw new Error(`${message}; CI must run them`);
   console.warn(message);
   return false;
 }
