@@ -59,6 +59,25 @@ describe('isAllowedAddress', () => {
     expect(isAllowedAddress(address)).toBe(true);
   });
 
+  // RFC 8215's local-use NAT64 prefix: the IPv4 address sits around the u octet (bits 64-71) in a
+  // /48, /56 or /64 and in the last 32 bits of a /96; the address must be allowed in every layout.
+  it.each([
+    ['64:ff9b:1:a9fe:a9:fe00:808:808', '169.254.169.254 as a /48 (the last 32 bits say 8.8.8.8)'],
+    ['64:ff9b:1:7f00:1:0:808:808', '127.0.0.1 as a /48'],
+    ['64:ff9b:1:808:a:0:808:808', '10.0.0.8 as a /64'],
+    ['64:ff9b:1:808:8:808:a9fe:a9fe', '169.254.169.254 as a /96 (8.8.8.8 as a /48)'],
+    ['64:ff9b:1::a9fe:a9fe', '169.254.169.254 as a /96, 0.0.0.0 as a /48'],
+    ['64:ff9b:1:808:8:800::', '0.0.0.0 as a /96 (8.8.8.8 as a /48)'],
+  ])('blocks %s (%s)', (address) => expect(isAllowedAddress(address)).toBe(false));
+
+  it('allows a local-use NAT64 address whose every layout is global, and judges the well-known prefix by its last 32 bits only', () => {
+    expect(isAllowedAddress('64:ff9b:1:808:8:808:808:808')).toBe(true);
+    expect(isAllowedAddress('64:ff9b::a9fe:a9fe')).toBe(false);
+    expect(isAllowedAddress('64:ff9b::808:808')).toBe(true);
+    // CRAWL_ALLOW_TARGETS applies to the embedded address.
+    expect(isAllowedAddress('64:ff9b::a9fe:a9fe', parseCidrs(['169.254.0.0/16']))).toBe(true);
+  });
+
   it('opens exactly the configured ranges', () => {
     const allow = parseCidrs(['127.0.0.2/32', 'fd00::/8']);
     expect(isAllowedAddress('127.0.0.2', allow)).toBe(true);
