@@ -15,6 +15,15 @@ export interface PageInput {
   parent: string | null;
 }
 
+/**
+ * What a crawl worker takes from the instance it runs on (CrawlKind registers it with the worker;
+ * the pool gives it to every thread at start), never from the task.
+ */
+export interface CrawlWorkerSettings {
+  /** CRAWL_ALLOW_TARGETS: CIDRs the agent may reach despite the default address policy. */
+  allow: string[];
+}
+
 export interface PageOptions extends FetchOptions {
   maxLinks: number;
   parseBudgetMs: number;

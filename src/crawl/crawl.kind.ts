@@ -3,10 +3,11 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
 import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
+import type { WorkerSpec } from '../pool/task-scheduler';
 import { workerFile } from '../pool/worker-files';
 import { SummaryWriter } from '../jobs/summary-writer';
 import { parseCidrs } from './address-policy';
-import type { PageInput, PageOptions, PageResult } from './crawl-page';
+import type { CrawlWorkerSettings, PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Frontier } from './frontier';
 import { loadRobots } from './robots';
@@ -43,7 +44,7 @@ interface Tally {
 @Injectable()
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
-  readonly workers = [{ name: 'crawl', file: workerFile('crawl'), profile: 'io' as const }];
+  readonly workers: WorkerSpec[];
   readonly counters: CounterBound[];
   readonly metrics = [
     { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },
@@ -57,6 +58,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     kinds: JobKinds,
   ) {
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
+    // The worker checks addresses against the CRAWL_ALLOW_TARGETS of the instance it runs on, given
+    // to its threads at start: a page planned by another instance's coordinator does not carry them.
+    const settings: CrawlWorkerSettings = { allow: config.CRAWL_ALLOW_TARGETS };
+    this.workers = [{ name: 'crawl', file: workerFile('crawl'), profile: 'io', settings: { ...settings } }];
     this.counters = [
       {
         name: PAGES,
@@ -129,7 +134,6 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       queued: frontier.queued,
       discovered: frontier.total,
     }));
-    const allow = this.config.CRAWL_ALLOW_TARGETS;
     const running = new Set<Promise<void>>();
 
     const start = (index: number, host: string, rules: RobotsRules) => {
@@ -148,7 +152,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         running.add(task);
         return;
       }
-      const payload = { index, page, options, allow, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
+      const payload = { index, page, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
       const task = context
         .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
         .then(() => (signal.aborted ? undefined : context.task(index)))

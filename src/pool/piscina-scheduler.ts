@@ -4,6 +4,7 @@ import type { PortMessage } from './task-protocol';
 import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
 import type { WorkerCatalog } from './worker-catalog';
 import { workerExecArgv, workerFile } from './worker-files';
+import type { PoolWorkerData } from './worker-settings';
 
 export interface PiscinaSchedulerOptions {
   threads: number;
@@ -70,7 +71,9 @@ export class PiscinaScheduler extends TaskScheduler {
     // Worker threads cannot load TypeScript by themselves: when this service runs from its sources
     // (tests, tsx), or a kind brings a .ts worker (a test's own kind), they get tsx's loader.
     const sources = __filename.endsWith('.ts') || specs.some((spec) => spec.file.endsWith('.ts')) || (workerDir !== undefined && workerFile('any', workerDir).endsWith('.ts'));
+    const workerData: PoolWorkerData = { settings: Object.fromEntries(specs.flatMap((spec) => (spec.settings ? [[spec.name, spec.settings]] : []))) };
     const common = {
+      workerData,
       minThreads: this.options.threads,
       maxThreads: this.options.threads,
       idleTimeout: 60_000,

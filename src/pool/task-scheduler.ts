@@ -12,6 +12,12 @@ export interface WorkerSpec {
   /** Absolute path of the module (.js, or .ts when running from sources: loaded through tsx). */
   file: string;
   profile: WorkerProfile;
+  /**
+   * This instance's settings the worker needs (plain data), given to every thread when it starts
+   * and read there with workerSettings(name). Never carried by a task: a task may have been
+   * planned by another instance's coordinator, and it is this instance's settings that hold here.
+   */
+  settings?: Record<string, unknown>;
 }
 
 export interface RunOptions {

@@ -5,19 +5,18 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Agent } from 'undici';
 import { parseCidrs } from '../crawl/address-policy';
-import { crawlPage, type PageInput, type PageOptions } from '../crawl/crawl-page';
+import { type CrawlWorkerSettings, crawlPage, type PageInput, type PageOptions } from '../crawl/crawl-page';
 import { loadRobots, robotsHopCheck } from '../crawl/robots';
 import { RobotsRulesCache } from '../crawl/robots-cache';
 import type { RobotsRules } from '../crawl/robots-rules';
 import { createSafeAgent } from '../crawl/safe-agent';
 import { UpdateReporter } from '../pool/update-reporter';
+import { workerSettings } from '../pool/worker-settings';
 
 export interface CrawlTask {
   index: number;
   page: PageInput;
   options: PageOptions;
-  /** CRAWL_ALLOW_TARGETS: CIDRs the agent may reach despite the default address policy. */
-  allow: string[];
   /** Rules of the page's origin's robots.txt, to check redirect hops; null when robots are ignored. */
   robots: RobotsRules | null;
   /** Who the crawl belongs to (API key owner id, '' when keys are off): the robots cache is per owner. */
@@ -25,7 +24,11 @@ export interface CrawlTask {
   port: MessagePort;
 }
 
-const agents = new Map<string, Agent>();
+/**
+ * One keep-alive agent per thread, checking addresses against this instance's own
+ * CRAWL_ALLOW_TARGETS: a task planned by another instance's coordinator cannot widen them.
+ */
+let agent: Agent | undefined;
 /** Rules of origins that redirects lead to, per owner and user agent; renewed now and then. */
 const robotsCache = new RobotsRulesCache(200, 10 * 60_000);
 
@@ -34,17 +37,10 @@ function robotsFor(owner: string, options: PageOptions, agent: Agent) {
   return (origin: string) => robotsCache.get(owner, options.userAgent, origin, () => loadRobots(origin, fetch, agent));
 }
 
-function agentFor(allow: string[]): Agent {
-  const key = allow.join(',');
-  let agent = agents.get(key);
-  if (!agent) agents.set(key, (agent = createSafeAgent(parseCidrs(allow))));
-  return agent;
-}
-
-export default async function crawlWorker({ index, page, options, allow, robots, owner, port }: CrawlTask): Promise<void> {
+export default async function crawlWorker({ index, page, options, robots, owner, port }: CrawlTask): Promise<void> {
   const reporter = new UpdateReporter(port, 0);
   try {
-    const agent = agentFor(allow);
+    agent ??= createSafeAgent(parseCidrs(workerSettings<CrawlWorkerSettings>('crawl').allow ?? []));
     const checkHop = robots === null ? undefined : robotsHopCheck(page.url, robots, robotsFor(owner, options, agent));
     const result = await crawlPage(page, options, agent, reporter.signal, checkHop);
     reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
