@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { hostname } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import WebSocket from 'ws';
@@ -87,6 +88,14 @@ describe('API keys', () => {
     await request(svc.url).get('/pool').expect(401);
     const { body: pool } = await as(KEY_B)(request(svc.url).get('/pool')).expect(200);
     expect(pool).toMatchObject({ status: 'up', maxThreads: 4 });
+    // Every key sees the instances, so not their host names or process ids (INSTANCE_ID is unset
+    // here: the instance's own id would be both, so it goes by a name derived from them).
+    expect(pool.instances).toHaveLength(1);
+    expect(pool.instances[0]).not.toHaveProperty('host');
+    expect(pool.instances[0]).not.toHaveProperty('pid');
+    expect(pool.instance).toMatch(/^instance-[0-9a-f]{8}$/);
+    expect(pool.instances[0]).toMatchObject({ id: pool.instance, self: true });
+    expect(JSON.stringify(pool)).not.toContain(hostname());
     // Metrics are not an API-key route: without METRICS_TOKEN they are off when keys are on.
     const metrics = await as(KEY_A)(request(svc.url).get('/metrics')).expect(403);
     expect(metrics.body.message).toMatch(/METRICS_TOKEN/);

@@ -107,7 +107,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
     .optional()
-    .describe("This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id."),
+    .describe("This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id in logs, and on the panel and GET /pool (which every API key reads) `instance-` and 8 hex digits derived from them."),
 
   CRAWL_TASKS_PER_WORKER: int(1, 256, 16).describe('Concurrent page fetches one I/O worker thread runs.'),
 

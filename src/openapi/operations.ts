@@ -115,7 +115,7 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
       summary: 'Worker pool figures: threads, tasks running and queued (the dashboard reads them)',
       description:
         'Needs an API key when API_KEYS is set. `status` is what /health/ready decides; `queuedTasks` counts unfinished tasks across all jobs (what MAX_QUEUED_TASKS bounds). ' +
-        'The figures at the top level are those of the instance that answered; `instance` is its id (INSTANCE_ID) and `instances` lists every live instance of the deployment (one in embedded mode; in cluster mode the others with their figures as of their last heartbeat, at most about 1 s old), the answering one first with `self: true`.',
+        'The figures at the top level are those of the instance that answered; `instance` is its id (INSTANCE_ID; unset, `instance-` and 8 hex digits derived from its host name and process id, which no key is shown) and `instances` lists every live instance of the deployment (one in embedded mode; in cluster mode the others with their figures as of their last heartbeat, at most about 1 s old), the answering one first with `self: true`.',
       responses: {
         200: {
           description: 'the pool',
@@ -133,8 +133,6 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
             instances: [
               {
                 id: 'compute-1',
-                host: 'a1b2c3d4e5f6',
-                pid: 1,
                 startedAt: '2026-01-01T09:00:00.000Z',
                 stats: { threads: 4, maxThreads: 4, running: 1, queued: 0, utilization: 0.12, completed: 1830, retried: 0 },
                 self: true,

@@ -805,7 +805,7 @@ function showInstances(instances) {
       cell.textContent = text;
       row.append(cell);
     }
-    row.title = `${instance.host}, pid ${instance.pid}, started ${instance.startedAt}`;
+    row.title = `started ${instance.startedAt}`;
     return row;
   });
   $('pool-instances-list').replaceChildren(...rows);
