@@ -18,14 +18,52 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * The memory store's work: its job map, wrapped so that every lookup and every entry walked
+ * counts one. Reaches into the store's private map on purpose: it is what a walk of every
+ * tenant's jobs would go through.
+ */
+function countMapReads(store: MemoryJobStore): () => Promise<number> {
+  const holder = store as unknown as { jobs: Map<string, unknown> };
+  if (!(holder.jobs instanceof Map)) throw new Error('MemoryJobStore keeps its jobs elsewhere now: update countMapReads');
+  let reads = 0;
+  function* counted<T>(entries: Iterable<T>): Generator<T> {
+    for (const entry of entries) {
+      reads++;
+      yield entry;
+    }
+  }
+  holder.jobs = new Proxy(holder.jobs, {
+    get(map, property) {
+      const value = Reflect.get(map, property, map);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (property === 'get' || property === 'has') reads++;
+        const result = value.apply(map, args);
+        const walks = property === Symbol.iterator || property === 'values' || property === 'entries' || property === 'keys';
+        return walks ? counted(result) : result;
+      };
+    },
+  });
+  return async () => reads;
+}
+
+/** Commands the server ran so far, those run by scripts included (INFO itself left out). */
+async function commandsRun(server: RedisServer): Promise<number> {
+  const stats = await server.client().info('commandstats');
+  let calls = 0;
+  for (const [, command, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (command !== 'info') calls += Number(n);
+  return calls;
+}
+
 jobStoreContract(
   'MemoryJobStore',
   async (retention) => {
     const store = new MemoryJobStore(retention);
-    return { store, cleanup: () => store.close() };
+    return { store, work: countMapReads(store), cleanup: () => store.close() };
   },
   // One process holds its own jobs: another MemoryJobStore is another service's, and shares nothing.
-  { sharedAcrossInstances: false },
+  { sharedAcrossInstances: false, countsWork: true },
 );
 
 describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
@@ -53,13 +91,63 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
           await whenReady(client);
           return new RedisJobStore(client, { prefix, retention });
         },
+        // The tests of this file run one at a time, so the server's commands are this store's.
+        work: () => commandsRun(server),
         async cleanup() {
           for (const client of clients) client.disconnect();
         },
       };
     },
-    { sharedAcrossInstances: true },
+    { sharedAcrossInstances: true, countsWork: true },
   );
+
+  it('builds the per-owner indexes of a store upgraded in place, and again after an older instance wrote without them', async () => {
+    const client = connectRedis(server.url, { name: 'upgrade' });
+    await whenReady(client);
+    const admin = server.client();
+    const store = new RedisJobStore(client, { prefix: 'upgrade', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    const create = async (id: string, owner: string) => {
+      const { version } = await store.admission(owner);
+      expect(await store.create({ id, kind: 'fibonacci', owner, callerId: owner, reservation: { tasks: 1, resultBytes: 1 }, createdAt: Date.now() }, [1], version)).toBe(true);
+    };
+    const listed = async (owner: string) => {
+      const { items, total } = await store.list({ owner, offset: 0, limit: 10 });
+      return [items.map((job) => job.id), total];
+    };
+    try {
+      await create('a1', 'alice');
+      await create('b1', 'bob');
+      await create('a2', 'alice');
+      await store.finish('a1', 'completed', undefined, Date.now());
+      // What a store written by the version before the indexes holds: none of their keys.
+      const added = ['upgrade:jobs:owner:alice', 'upgrade:jobs:owner:bob', 'upgrade:unfinished:owner:alice', 'upgrade:unfinished:owner:bob', 'upgrade:fowner', 'upgrade:jobs:indexed'];
+      expect([...(await admin.keys('upgrade:*:owner:*')), 'upgrade:fowner', 'upgrade:jobs:indexed'].sort()).toEqual(added.sort());
+      expect(await admin.del(...added)).toBe(added.length);
+      expect(await store.unfinished('alice')).toEqual(['a2']);
+      expect(await listed('alice')).toEqual([['a2', 'a1'], 2]);
+      expect(await listed('bob')).toEqual([['b1'], 1]);
+      // Rebuilt whole: eviction will find a1's owner, and later creates keep the indexes current.
+      expect(await admin.hget('upgrade:fowner', 'a1')).toBe('alice');
+      expect(await admin.get('upgrade:jobs:indexed')).toBe(await admin.get('upgrade:jobs:order'));
+
+      // An older instance creates a job (the creation number moves, the indexes stay as they were)...
+      await create('a3', 'alice');
+      await admin.zrem('upgrade:jobs:owner:alice', 'a3');
+      await admin.srem('upgrade:unfinished:owner:alice', 'a3');
+      await admin.decr('upgrade:jobs:indexed');
+      expect((await store.unfinished('alice')).sort()).toEqual(['a2', 'a3']);
+      expect(await listed('alice')).toEqual([['a3', 'a2', 'a1'], 3]);
+      // ...ends one without leaving its owner's unfinished set, and evicts one without leaving its listing.
+      await store.finish('a2', 'completed', undefined, Date.now());
+      await admin.sadd('upgrade:unfinished:owner:alice', 'a2');
+      await admin.zadd('upgrade:jobs:owner:alice', 0, 'gone');
+      expect(await store.unfinished('alice')).toEqual(['a3']);
+      expect(await listed('alice')).toEqual([['a3', 'a2', 'a1'], 3]);
+      expect([await admin.sismember('upgrade:unfinished:owner:alice', 'a2'), await admin.zscore('upgrade:jobs:owner:alice', 'gone')]).toEqual([0, null]);
+    } finally {
+      client.disconnect();
+    }
+  });
 
   it('publishes the task.progress event of what an apply changed atomically with it, as the bus delivers events', async () => {
     const client = connectRedis(server.url, { name: 'announce' });

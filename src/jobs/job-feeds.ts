@@ -39,7 +39,8 @@ export class JobFeeds {
       else deliver(event);
     });
     try {
-      const ids = jobId === ALL_JOBS ? await this.store.unfinished() : [jobId];
+      // The caller's unfinished jobs only (a per-owner index): other tenants' jobs cost a keyed `*` nothing.
+      const ids = jobId === ALL_JOBS ? await this.store.unfinished(owner) : [jobId];
       for (const id of ids) {
         const snapshot = await this.store.snapshot(id);
         const header = snapshot?.header;

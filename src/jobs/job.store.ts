@@ -46,7 +46,7 @@ export abstract class JobStore {
     }
   }
   abstract get(id: string): Promise<JobHeader | undefined>;
-  /** Newest first. */
+  /** Newest first. With `owner`, only that owner's jobs are walked (a per-owner index). */
   abstract list(query: JobQuery): Promise<{ items: JobHeader[]; total: number }>;
   /** The header, every task's state and progress, all at one seq. */
   abstract snapshot(id: string): Promise<JobSnapshotData | undefined>;
@@ -89,8 +89,12 @@ export abstract class JobStore {
    * retention (the oldest finished jobs may be evicted); undefined if it had already ended.
    */
   abstract finish(id: string, status: 'completed' | 'failed' | 'cancelled', reason: string | undefined, now: number): Promise<JobHeader | undefined>;
-  /** Ids of every unfinished job. */
-  abstract unfinished(): Promise<string[]>;
+  /**
+   * Ids of `owner`'s unfinished jobs, read from a per-owner index so the cost is what the owner
+   * has, not what every tenant has; without an owner (keys off, or an internal sweep) every
+   * unfinished job's. A job created without an owner is in no owner's list.
+   */
+  abstract unfinished(owner?: string): Promise<string[]>;
   /** Takes the job's lease for `holder` if nobody holds it (or `holder` already does). */
   abstract claim(id: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Extends `holder`'s lease; false if it lapsed and somebody else took it (stop running the job). */

@@ -3,7 +3,7 @@
  * (test/job-store.contract.spec.ts calls it for the memory and the Redis store).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobHeader, NewJob, RetentionPolicy } from '../../src/jobs/job-data';
+import type { JobHeader, JobQuery, NewJob, RetentionPolicy } from '../../src/jobs/job-data';
 import type { JobStore } from '../../src/jobs/job.store';
 import { describeCapability, needs } from './capabilities';
 
@@ -11,6 +11,11 @@ export interface StoreUnderTest {
   store: JobStore;
   /** With sharedAcrossInstances: a second store on the same backend (another instance), which must see the first one's writes. */
   peer?(): Promise<JobStore>;
+  /**
+   * With countsWork: how much the backend has read and written so far (Redis: commands run, those
+   * inside scripts included; memory: job records looked up or walked), to show what a call costs.
+   */
+  work?(): Promise<number>;
   /** Closes the stores and frees what they hold in the backend. */
   cleanup(): Promise<void>;
 }
@@ -20,10 +25,21 @@ export type MakeStore = (retention: RetentionPolicy) => Promise<StoreUnderTest>;
 export interface JobStoreCapabilities {
   /** Stores of several instances on one backend share their jobs (then `peer()` makes one). */
   sharedAcrossInstances: boolean;
+  /** The harness can count the backend's work (then `work()` does). */
+  countsWork: boolean;
 }
 
 const roomy: RetentionPolicy = { maxAgeMs: 3_600_000, maxCount: 1_000, maxBytes: 1 << 30 };
 const reservation = { tasks: 3, resultBytes: 100 };
+
+/** A job of `owner`, counted for admission under the same id. */
+const of = (owner: string): Partial<NewJob> => ({ owner, callerId: owner || 'nobody' });
+
+/**
+ * What reading one owner's jobs may cost, in work() units, when it has a handful: walking every
+ * tenant's jobs instead costs at least one unit per job, and the cost case stores 200 of another.
+ */
+const CHEAP = 30;
 
 function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
   return { id, kind: 'fibonacci', callerId: 'alice', owner: 'alice', reservation, createdAt: Date.now(), ...overrides };
@@ -588,6 +604,114 @@ export function jobStoreContract(name: string, make: MakeStore, capabilities: Jo
         expect(await store.claim('j', 'b', 60_000)).toBe(true);
         expect(await store.renew('j', 'a', 60_000)).toBe(false);
         expect(await store.unclaimed()).toEqual([]);
+      });
+    });
+
+    describe('per owner (a keyed caller reads its own jobs only)', () => {
+      const sorted = async (store: JobStore, owner?: string) => (await store.unfinished(owner)).sort();
+      const find = async (store: JobStore, query: Partial<JobQuery>) => {
+        const found = await store.list({ offset: 0, limit: 10, ...query });
+        return [found.items.map((job) => job.id), found.total];
+      };
+
+      it("lists one owner's unfinished jobs, dropping a job when it ends; without an owner, everybody's", async () => {
+        const store = await open();
+        await create(store, 'a1');
+        await create(store, 'b1', [1], of('bob'));
+        await create(store, 'a2');
+        // Owners are key suffixes in Redis: one that extends another, or is empty, is still its own.
+        await create(store, 'x1', [1], of('alice:x'));
+        await create(store, 'e1', [1], of(''));
+        await create(store, 'n1', [1], { owner: undefined, callerId: '10.0.0.1' });
+        expect(await sorted(store, 'alice')).toEqual(['a1', 'a2']);
+        expect(await sorted(store, 'bob')).toEqual(['b1']);
+        expect(await sorted(store, 'alice:x')).toEqual(['x1']);
+        expect(await sorted(store, '')).toEqual(['e1']);
+        expect(await sorted(store, 'carol')).toEqual([]);
+        // The runner's and the unkeyed feeds' view: every unfinished job, those without owner included.
+        expect(await sorted(store)).toEqual(['a1', 'a2', 'b1', 'e1', 'n1', 'x1']);
+        await store.start('a1', 1);
+        expect(await sorted(store, 'alice')).toEqual(['a1', 'a2']);
+        await store.finish('a1', 'completed', undefined, Date.now());
+        await store.finish('b1', 'cancelled', 'stop', Date.now());
+        expect(await sorted(store, 'alice')).toEqual(['a2']);
+        expect(await sorted(store, 'bob')).toEqual([]);
+        expect(await sorted(store)).toEqual(['a2', 'e1', 'n1', 'x1']);
+      });
+
+      it("lists one owner's jobs newest first, filtered and paged, the total counting that owner's matches", async () => {
+        const store = await open();
+        // Interleaved: alice has j0 j2 j4 j6, bob j1 j3 j5.
+        for (let i = 0; i < 7; i++) await create(store, `j${i}`, [1], of(i % 2 ? 'bob' : 'alice'));
+        await store.finish('j2', 'failed', 'gave up', Date.now());
+        await store.finish('j3', 'completed', undefined, Date.now());
+        expect(await find(store, { owner: 'alice' })).toEqual([['j6', 'j4', 'j2', 'j0'], 4]);
+        expect(await find(store, { owner: 'alice', offset: 1, limit: 2 })).toEqual([['j4', 'j2'], 4]);
+        expect(await find(store, { owner: 'alice', offset: 4, limit: 2 })).toEqual([[], 4]);
+        expect(await find(store, { owner: 'alice', status: 'queued' })).toEqual([['j6', 'j4', 'j0'], 3]);
+        expect(await find(store, { owner: 'bob', status: 'completed' })).toEqual([['j3'], 1]);
+        expect(await find(store, { owner: 'bob', kind: 'crawl' })).toEqual([[], 0]);
+        expect((await store.list({ owner: 'alice', offset: 0, limit: 1 })).items[0]).toEqual(await store.get('j6'));
+      });
+
+      it("forgets an evicted job in its owner's listing, and lists the jobs created after it", async () => {
+        const store = await open({ maxCount: 1 });
+        await create(store, 'a1');
+        await create(store, 'b1', [1], of('bob'));
+        await create(store, 'a2');
+        await create(store, 'a3');
+        await store.finish('a1', 'completed', undefined, Date.now());
+        await store.finish('a2', 'completed', undefined, Date.now()); // maxCount 1: a1 is evicted
+        expect(await store.get('a1')).toBeUndefined();
+        expect(await find(store, { owner: 'alice' })).toEqual([['a3', 'a2'], 2]);
+        expect(await sorted(store, 'alice')).toEqual(['a3']);
+        await create(store, 'a4');
+        expect(await find(store, { owner: 'alice' })).toEqual([['a4', 'a3', 'a2'], 3]);
+        expect(await find(store, { owner: 'bob' })).toEqual([['b1'], 1]);
+      });
+    });
+
+    describeCapability(name, 'countsWork', capabilities.countsWork, () => {
+      it("reads one owner's jobs at the cost of that owner's jobs, not every tenant's", async () => {
+        const made = await make({ ...roomy, maxCount: 5 });
+        opened.push(made);
+        const { store } = made;
+        /** A read's value and the work it took on the harness's backend. */
+        const cost = async <T>(on: StoreUnderTest, read: (store: JobStore) => Promise<T>): Promise<[T, number]> => {
+          const work = needs(on.work, 'work()').bind(on);
+          const before = await work();
+          const value = await read(on.store);
+          return [value, (await work()) - before];
+        };
+        for (let i = 0; i < 200; i++) await create(store, `c${i}`, [1], of('crowd'));
+        await create(store, 'solo', [1], of('solo'));
+        // Half of the crowd's jobs end, and all but the last 5 of those (maxCount) are evicted.
+        for (let i = 0; i < 100; i++) await store.finish(`c${i}`, 'completed', undefined, Date.now());
+
+        const [unfinished, unfinishedCost] = await cost(made, (store) => store.unfinished('solo'));
+        expect(unfinished).toEqual(['solo']);
+        const [listed, listCost] = await cost(made, (store) => store.list({ owner: 'solo', offset: 0, limit: 10 }));
+        expect([listed.items.map((job) => job.id), listed.total]).toEqual([['solo'], 1]);
+
+        // The rest of the crowd ends: a stale index would still hold its ended and evicted jobs.
+        for (let i = 100; i < 200; i++) await store.finish(`c${i}`, 'completed', undefined, Date.now());
+        const [crowdUnfinished, crowdUnfinishedCost] = await cost(made, (store) => store.unfinished('crowd'));
+        expect(crowdUnfinished).toEqual([]);
+        const [crowdListed, crowdListCost] = await cost(made, (store) => store.list({ owner: 'crowd', offset: 0, limit: 10 }));
+        expect([crowdListed.items.map((job) => job.id), crowdListed.total]).toEqual([['c199', 'c198', 'c197', 'c196', 'c195'], 5]);
+
+        // Ended jobs leave their owner's unfinished index as they end, not only once evicted.
+        const roomier = await make(roomy);
+        opened.push(roomier);
+        for (let i = 0; i < 100; i++) {
+          await create(roomier.store, `d${i}`, [1], of('done'));
+          await roomier.store.finish(`d${i}`, 'completed', undefined, Date.now());
+        }
+        const [doneUnfinished, doneUnfinishedCost] = await cost(roomier, (store) => store.unfinished('done'));
+        expect(doneUnfinished).toEqual([]);
+
+        const costs = { unfinishedCost, listCost, crowdUnfinishedCost, crowdListCost, doneUnfinishedCost };
+        for (const [what, units] of Object.entries(costs)) expect(units, `${what}: ${JSON.stringify(costs)}`).toBeLessThan(CHEAP);
       });
     });
 

@@ -3,6 +3,7 @@ import { isFinal, STATE_CODES } from '../../jobs/job.model';
 import { JobStore } from '../../jobs/job.store';
 import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { AdmissionLedger } from './memory-admission';
+import { OwnerIndex } from './memory-owner-index';
 import { FinishedJobs } from './memory-retention';
 
 /** A job as this store keeps it: flat arrays so 100k-task jobs stay cheap to update. */
@@ -27,6 +28,9 @@ interface Entry {
 export class MemoryJobStore extends JobStore {
   /** Every job, in creation order (Map keeps insertion order). */
   private readonly jobs = new Map<string, Entry>();
+  /** Per owner: every job (GET /jobs), and the unfinished ones (`*` feeds). */
+  private readonly owned = new OwnerIndex();
+  private readonly ownedUnfinished = new OwnerIndex();
   private readonly finished: FinishedJobs;
   private readonly ledger = new AdmissionLedger();
   private readonly sweeper: NodeJS.Timeout;
@@ -68,6 +72,8 @@ export class MemoryJobStore extends JobStore {
       notes: new Map(),
     });
     this.ledger.hold(job.callerId, job.reservation);
+    this.owned.add(job.owner, job.id);
+    this.ownedUnfinished.add(job.owner, job.id);
     return true;
   }
 
@@ -78,8 +84,8 @@ export class MemoryJobStore extends JobStore {
 
   async list({ status, kind, owner, offset, limit }: JobQuery): Promise<{ items: JobHeader[]; total: number }> {
     const matches: JobHeader[] = [];
-    for (const { header } of this.jobs.values()) {
-      if ((status && header.status !== status) || (kind && header.kind !== kind) || (owner !== undefined && header.owner !== owner)) continue;
+    for (const { header } of owner === undefined ? this.jobs.values() : this.entriesOf(owner)) {
+      if ((status && header.status !== status) || (kind && header.kind !== kind)) continue;
       matches.push(header);
     }
     matches.reverse();
@@ -208,6 +214,7 @@ export class MemoryJobStore extends JobStore {
     header.startedAt ??= now;
     header.seq++;
     entry.lease = undefined;
+    this.ownedUnfinished.delete(header.owner, id);
     this.ledger.release(header.callerId, header.reservation, header.completed + header.failed + header.cancelled);
     const result = copyHeader(header);
     this.finished.add(id, now, header.resultBytes);
@@ -215,7 +222,8 @@ export class MemoryJobStore extends JobStore {
     return result;
   }
 
-  async unfinished(): Promise<string[]> {
+  async unfinished(owner?: string): Promise<string[]> {
+    if (owner !== undefined) return [...this.ownedUnfinished.of(owner)];
     const ids: string[] = [];
     for (const [id, entry] of this.jobs) if (!isFinalStatus(entry.header)) ids.push(id);
     return ids;
@@ -258,6 +266,14 @@ export class MemoryJobStore extends JobStore {
     clearInterval(this.sweeper);
   }
 
+  /** The owner's jobs, oldest first, read through the index. */
+  private *entriesOf(owner: string): Iterable<Entry> {
+    for (const id of this.owned.of(owner)) {
+      const entry = this.jobs.get(id);
+      if (entry) yield entry;
+    }
+  }
+
   private unfinishedEntry(id: string): Entry | undefined {
     const entry = this.jobs.get(id);
     return entry && !isFinalStatus(entry.header) ? entry : undefined;
@@ -293,7 +309,10 @@ export class MemoryJobStore extends JobStore {
 
   /** Drops the oldest finished jobs until every retention bound holds again. */
   private evict(): void {
-    for (const id of this.finished.evict(Date.now())) this.jobs.delete(id);
+    for (const id of this.finished.evict(Date.now())) {
+      this.owned.delete(this.jobs.get(id)?.header.owner, id);
+      this.jobs.delete(id);
+    }
   }
 }
 

@@ -4,7 +4,9 @@
  * ARGV[2] = job id, and derives the keys from them (eviction must reach other jobs' keys), so
  * the store runs on one Redis (primary), not on Redis Cluster.
  *
- * Key layout ({p} = prefix, {id} = job id):
+ * Key layout ({p} = prefix, {id} = job id, {owner} = a job's owner: an API key's owner id, 16 hex
+ * digits (src/auth/api-keys.ts); the store takes any string, and since it is always the last part
+ * of its key after a fixed `:owner:`, no two owners share a key and none meets another key):
  *   {p}:job:{id}        hash: header fields; params and summary as JSON; reservation as rTasks,
  *                       rBytes, rCounters (JSON); `order` = creation number
  *   {p}:job:{id}:in     list: input JSON by index
@@ -16,6 +18,12 @@
  *   {p}:jobs            zset: id by creation number (list order)
  *   {p}:jobs:order      counter for the creation numbers
  *   {p}:unfinished      set of unfinished job ids
+ *   {p}:jobs:owner:{owner}        zset: the owner's job ids by creation number (GET /jobs with a key)
+ *   {p}:unfinished:owner:{owner}  set: the owner's unfinished job ids (`*` feeds with a key)
+ *   {p}:fowner          hash: finished id -> owner, so eviction finds the owner's index after the
+ *                       job's own keys expired
+ *   {p}:jobs:indexed    counter: the per-owner indexes hold every job up to this creation number;
+ *                       behind {p}:jobs:order, they are rebuilt before use (see indexOwners)
  *   {p}:finished        zset: finished id by finish time (retention); {p}:fbytes hash id -> result
  *                       bytes and {p}:fbytes:total their sum (maxBytes)
  *   {p}:held:{callerId} hash: jobs, resultBytes and c:{counter} (the kinds' counters) of unfinished jobs
@@ -50,6 +58,35 @@ local function dropJob(id)
   local bytes = tonumber(redis.call('HGET', P .. ':fbytes', id) or '0')
   redis.call('HDEL', P .. ':fbytes', id)
   redis.call('DECRBY', P .. ':fbytes:total', bytes)
+  local owner = redis.call('HGET', P .. ':fowner', id)
+  if owner then
+    redis.call('ZREM', P .. ':jobs:owner:' .. owner, id)
+    redis.call('SREM', P .. ':unfinished:owner:' .. owner, id)
+    redis.call('HDEL', P .. ':fowner', id)
+  end
+end
+-- Makes the per-owner indexes whole before a read uses them. They are complete when every job
+-- created so far was created by a script that indexes it: a store upgraded in place (jobs
+-- created before the indexes existed), or an instance of an older version still creating jobs
+-- during a rolling upgrade, leaves {p}:jobs:indexed behind {p}:jobs:order, and the indexes are
+-- rebuilt from {p}:jobs once: one walk of every stored job, then per-owner reads again.
+local function indexOwners()
+  local order = redis.call('GET', P .. ':jobs:order') or '0'
+  if (redis.call('GET', P .. ':jobs:indexed') or '0') == order then return end
+  local all = redis.call('ZRANGE', P .. ':jobs', 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    local id = all[i]
+    local owner = redis.call('HGET', key(id), 'owner')
+    if owner then
+      redis.call('ZADD', P .. ':jobs:owner:' .. owner, all[i + 1], id)
+      if redis.call('SISMEMBER', P .. ':unfinished', id) == 1 then
+        redis.call('SADD', P .. ':unfinished:owner:' .. owner, id)
+      elseif redis.call('ZSCORE', P .. ':finished', id) then
+        redis.call('HSET', P .. ':fowner', id, owner)
+      end
+    end
+  end
+  redis.call('SET', P .. ':jobs:indexed', order)
 end
 `;
 

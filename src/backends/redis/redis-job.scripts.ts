@@ -27,6 +27,13 @@ if total > 0 then redis.call('SET', key(ID, 'st'), string.rep('q', total)) end
 redis.call('HSET', JK, 'order', order, 'total', total)
 redis.call('ZADD', P .. ':jobs', order, ID)
 redis.call('SADD', P .. ':unfinished', ID)
+local owner = redis.call('HGET', JK, 'owner')
+if owner then
+  redis.call('ZADD', P .. ':jobs:owner:' .. owner, order, ID)
+  redis.call('SADD', P .. ':unfinished:owner:' .. owner, ID)
+end
+-- The per-owner indexes hold every job up to this one only if they held every one before it.
+if tonumber(redis.call('GET', P .. ':jobs:indexed') or '0') == order - 1 then redis.call('SET', P .. ':jobs:indexed', order) end
 local held = P .. ':held:' .. ARGV[4]
 redis.call('HINCRBY', held, 'jobs', 1)
 redis.call('HINCRBY', held, 'resultBytes', ARGV[6])
@@ -87,7 +94,7 @@ return redis.call('HGETALL', JK)
  * Returns the header hash as it was written (before eviction), or nil if it had ended already.
  */
 const finish = script(`
-local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rCounters', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt')
+local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rCounters', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt', 'owner')
 if not h[1] or isFinal(h[1]) then return nil end
 local now, maxAgeMs, maxCount, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 redis.call('HSET', JK, 'status', ARGV[3], 'finishedAt', ARGV[5])
@@ -95,6 +102,10 @@ if ARGV[4] ~= '' then redis.call('HSET', JK, 'reason', ARGV[4]) end
 if not h[10] then redis.call('HSET', JK, 'startedAt', ARGV[5]) end
 redis.call('HINCRBY', JK, 'seq', 1)
 redis.call('SREM', P .. ':unfinished', ID)
+if h[11] then
+  redis.call('SREM', P .. ':unfinished:owner:' .. h[11], ID)
+  redis.call('HSET', P .. ':fowner', ID, h[11])
+end
 redis.call('DEL', P .. ':lease:' .. ID)
 local finishedTasks = tonumber(h[6]) + tonumber(h[7]) + tonumber(h[8])
 local remainder = tonumber(h[3]) - finishedTasks
@@ -127,14 +138,27 @@ end
 return header
 `);
 
-/** ARGV: p, '', status, kind, owner given ('1'/'0'), owner, offset, limit. Returns {total, header hashes...}. */
+/**
+ * ARGV: p, '', status, kind, owner given ('1'/'0'), owner, offset, limit. Returns {total, header
+ * hashes...}. With an owner it walks that owner's index only (see indexOwners).
+ */
 const list = script(`
 local status, kind, hasOwner, owner = ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]
 local first, last = tonumber(ARGV[7]), tonumber(ARGV[7]) + tonumber(ARGV[8]) - 1
+local index = P .. ':jobs'
+if hasOwner then
+  indexOwners()
+  index = P .. ':jobs:owner:' .. owner
+end
 local total, items = 0, {0}
-for _, id in ipairs(redis.call('ZREVRANGE', P .. ':jobs', 0, -1)) do
+for _, id in ipairs(redis.call('ZREVRANGE', index, 0, -1)) do
   local h = redis.call('HMGET', key(id), 'status', 'kind', 'owner')
-  -- A job whose keys expired (retention) still has its zset entry until the next finish.
+  -- A job whose keys expired (retention) still has its zset entries until the next finish. An
+  -- owner's entry goes now (an instance of an older version evicts jobs without it).
+  if not h[1] and hasOwner then
+    redis.call('ZREM', index, id)
+    redis.call('HDEL', P .. ':fowner', id)
+  end
   if h[1] and (status == '' or h[1] == status) and (kind == '' or h[2] == kind) and (not hasOwner or h[3] == owner) then
     if total >= first and total <= last then items[#items + 1] = redis.call('HGETALL', key(id)) end
     total = total + 1
@@ -142,6 +166,19 @@ for _, id in ipairs(redis.call('ZREVRANGE', P .. ':jobs', 0, -1)) do
 end
 items[1] = total
 return items
+`);
+
+/**
+ * ARGV: p, owner. The owner's unfinished job ids, from its index (see indexOwners). An id no
+ * longer in {p}:unfinished (finished by an instance of an older version) is dropped from it.
+ */
+const unfinishedOf = script(`
+indexOwners()
+local mine, ids = P .. ':unfinished:owner:' .. ID, {}
+for _, id in ipairs(redis.call('SMEMBERS', mine)) do
+  if redis.call('SISMEMBER', P .. ':unfinished', id) == 1 then ids[#ids + 1] = id else redis.call('SREM', mine, id) end
+end
+return ids
 `);
 
 /** ARGV: p, id. Returns {header hash, states, progress hash} at one seq, or {} if unknown. */
@@ -201,6 +238,7 @@ export const JOB_STORE_SCRIPTS = {
   requestCancel,
   finish,
   list,
+  unfinishedOf,
   snapshot,
   claim,
   renew,

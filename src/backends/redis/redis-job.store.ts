@@ -168,7 +168,8 @@ export class RedisJobStore extends JobStore {
     return hash ? parseHeader(pairs(hash)) : undefined;
   }
 
-  async unfinished(): Promise<string[]> {
+  async unfinished(owner?: string): Promise<string[]> {
+    if (owner !== undefined) return (await this.run('unfinishedOf', owner)) as string[];
     return this.guard(this.redis.smembers(`${this.prefix}:unfinished`));
   }
 
