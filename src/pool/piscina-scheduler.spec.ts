@@ -150,6 +150,33 @@ describe('PiscinaScheduler: an I/O thread dies under tasks it shares', () => {
     await expectHealthy(scheduler);
   });
 
+  it("runs a dead thread's tasks again all at once, each on its own thread, while new I/O tasks run meanwhile", async () => {
+    const counters = [counter(), counter(), counter(), counter()];
+    // [re-runs running now, most running at once, released]
+    const gather = new Int32Array(new SharedArrayBuffer(12));
+    const siblings = [0, 1, 2].map((i) => run(scheduler, 'shared', { mode: 'hold', attempts: counters[i], gather }));
+    await until(() => runs(counters).join() === '1,1,1,0');
+    const culprit = run(scheduler, 'shared', { mode: 'oom', attempts: counters[3] });
+    await expect(culprit.done).rejects.toThrow(/memory/i);
+    // The three bystanders' second runs are held together: all of them at once, not one by one.
+    await until(() => Atomics.load(gather, 1) === 3);
+    expect(Atomics.load(gather, 0)).toBe(3);
+    // A new I/O task (a later run, so it completes at once) does not wait for them.
+    const fresh = counter();
+    Atomics.store(fresh, 0, 1);
+    await run(scheduler, 'shared', { mode: 'hold', attempts: fresh }).done;
+    expect(Atomics.load(gather, 0)).toBe(3);
+    Atomics.store(gather, 2, 1);
+    const threads = await Promise.all(
+      siblings.map(async (sibling) => {
+        await sibling.done;
+        return sibling.updates[0].result;
+      }),
+    );
+    expect(new Set(threads).size).toBe(3);
+    expect(runs(counters)).toEqual([2, 2, 2, 2]);
+  });
+
   it('does not run again a task that failed by itself', async () => {
     const before = scheduler.stats().retried;
     const attempts = counter();

@@ -24,6 +24,8 @@ export interface PiscinaSchedulerOptions {
 
 /** After a task returns, its last port messages are normally already queued; this is a backstop. */
 const END_MARKER_GRACE_MS = 5_000;
+/** Threads that re-ran a dead thread's tasks leave once idle this long: such deaths are rare. */
+const RESCUE_IDLE_MS = 5_000;
 
 /** An I/O task failed only because the thread it shared died (another task's crash or heap). */
 class SharedThreadDied extends Error {
@@ -47,10 +49,18 @@ function threadDied(pool: Piscina, thread: number | undefined, err: unknown): bo
  * (Fibonacci) runs one task per thread; I/O-bound work (crawling) shares threads between many
  * tasks, so a running I/O task is never cancelled by killing its thread (that would take its
  * neighbours with it): it is told to stop over its port instead. When a shared I/O thread dies
- * anyway (a crash, its heap limit), its tasks run again once, each alone on a thread.
+ * anyway (a crash, its heap limit), its tasks run again once, each alone on a fresh thread of a
+ * pool of their own (`rescue`), all at once: nobody can tell the culprit from the bystanders, and
+ * neither they nor the I/O tasks queued meanwhile wait for one another.
  */
 export class PiscinaScheduler extends TaskScheduler {
   private pools?: Record<WorkerProfile, Piscina>;
+  /**
+   * Threads started on demand, one per task run again after its shared thread died: as many as one
+   * I/O thread holds tasks, so a dead thread's tasks all run again at once, each bounded by its own
+   * timeout. Not counted in `threads`/`maxThreads`: it takes no new work.
+   */
+  private rescue?: Piscina;
   private readonly files = new Map<WorkerName, string>();
   private running = 0;
   private retried = 0;
@@ -91,11 +101,25 @@ export class PiscinaScheduler extends TaskScheduler {
         resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
       }),
     };
+    this.rescue = new Piscina({
+      ...common,
+      filename: preload('io'),
+      minThreads: 0,
+      maxThreads: this.options.ioTasksPerWorker ?? 16,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: RESCUE_IDLE_MS,
+      resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
+    });
   }
 
   private pool(profile: WorkerProfile): Piscina {
     this.start();
     return this.pools![profile];
+  }
+
+  private rescuePool(): Piscina {
+    this.start();
+    return this.rescue!;
   }
 
   async run(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
@@ -110,17 +134,18 @@ export class PiscinaScheduler extends TaskScheduler {
       await this.attempt(worker, profile, payload, { ...options, onStart }, false);
     } catch (err) {
       if (!(err instanceof SharedThreadDied)) throw err;
-      // Whichever task on the thread killed it, every one of them runs once more, alone on a
-      // thread: the others then succeed and the culprit fails by itself.
+      // Whichever task on the thread killed it, every one of them runs once more, alone on a fresh
+      // thread, at the same time as the others: the bystanders then succeed and the culprit fails
+      // by itself, within one task timeout.
       this.retried++;
       await this.attempt(worker, profile, payload, { ...options, onStart }, true);
     }
   }
 
   /**
-   * One run of a task on some thread. `alone`: the task gets a thread to itself (Piscina gives a
-   * task with an abort signal an idle thread and nothing else), and stopping it ends that thread.
-   * Throws SharedThreadDied when an I/O task shared a thread that died under it.
+   * One run of a task on some thread. `alone`: the task gets a thread of the rescue pool to itself,
+   * and stopping it ends that thread. Throws SharedThreadDied when an I/O task shared a thread that
+   * died under it.
    */
   private async attempt(worker: WorkerName, profile: WorkerProfile, payload: object, { signal, onUpdates, onStart }: RunOptions, alone: boolean): Promise<void> {
     const { port1, port2 } = new MessageChannel();
@@ -150,7 +175,7 @@ export class PiscinaScheduler extends TaskScheduler {
       } else if ('end' in message) endSeen();
       else onUpdates(message.updates);
     });
-    const pool = this.pool(profile);
+    const pool = alone ? this.rescuePool() : this.pool(profile);
     try {
       if (signal?.aborted) throw signal.reason;
       await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
@@ -180,22 +205,23 @@ export class PiscinaScheduler extends TaskScheduler {
 
   stats(): PoolStats {
     const pools = this.pools ? Object.values(this.pools) : [];
+    const all = this.rescue ? [...pools, this.rescue] : pools;
     const threads = pools.reduce((n, pool) => n + pool.threads.length, 0);
     return {
       threads,
       maxThreads: pools.reduce((n, pool) => n + pool.maxThreads, 0),
       running: this.running,
-      queued: pools.reduce((n, pool) => n + pool.queueSize, 0),
+      queued: all.reduce((n, pool) => n + pool.queueSize, 0),
       // Weighted by threads, so idle empty pools do not dilute the figure.
       utilization: threads ? pools.reduce((n, pool) => n + pool.utilization * pool.threads.length, 0) / threads : 0,
-      completed: pools.reduce((n, pool) => n + pool.completed, 0),
+      completed: all.reduce((n, pool) => n + pool.completed, 0),
       retried: this.retried,
     };
   }
 
   /** Lets running tasks finish (unlike destroy(), which kills them). */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.pools ?? {}).map((pool) => pool.close()));
+    await Promise.all([...Object.values(this.pools ?? {}), ...(this.rescue ? [this.rescue] : [])].map((pool) => pool.close()));
   }
 
   private fileOf(worker: WorkerName): string {
