@@ -95,3 +95,15 @@ describe('estimateResultBytes', () => {
     expect(estimateResultBytes([HEX_MIN_N])).toBe(itemCost(HEX_MIN_N));
   });
 });
+
+describe('planChunks order', () => {
+  it('orders by n then by index, every number once, exactly as a comparator sort would', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const numbers = Array.from({ length: 20_000 }, () => Math.floor(random() * 100_000_000));
+    numbers.push(0, 100_000_000, 5, 5, 5);
+    const planned = planChunks(numbers, 2).reverse().flat();
+    const expected = numbers.map((n, index) => ({ index, n })).sort((a, b) => a.n - b.n || a.index - b.index);
+    expect(planned).toEqual(expected);
+  });
+});

@@ -17,8 +17,29 @@ export function itemCost(n: number): number {
   return estimateDigits(n) + ITEM_OVERHEAD;
 }
 
+/** Index bits in a sort key: FIB_MAX_NUMBERS is at most 10,000,000 (< 2^24). */
+const INDEX_BITS = 2 ** 24;
+
+/**
+ * The numbers as items in ascending order of n (then of index). Sorted as numeric keys
+ * n * 2^24 + index in a Float64Array (exact below 2^53, since n <= 10^8): a native numeric sort,
+ * several times faster on the main thread than sorting 100,000 objects with a comparator.
+ */
+function ascending(numbers: readonly number[]): FibItem[] {
+  if (numbers.length >= INDEX_BITS) return numbers.map((n, index) => ({ index, n })).sort((a, b) => a.n - b.n || a.index - b.index);
+  const keys = new Float64Array(numbers.length);
+  for (let index = 0; index < numbers.length; index++) keys[index] = numbers[index] * INDEX_BITS + index;
+  keys.sort();
+  const items = new Array<FibItem>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const index = keys[i] % INDEX_BITS;
+    items[i] = { index, n: (keys[i] - index) / INDEX_BITS };
+  }
+  return items;
+}
+
 export function planChunks(numbers: readonly number[], workers: number): FibItem[][] {
-  const items = numbers.map((n, index) => ({ index, n })).sort((a, b) => a.n - b.n);
+  const items = ascending(numbers);
   const totalCost = items.reduce((sum, item) => sum + itemCost(item.n), 0);
   // At least a few chunks per worker when the batch allows, so all cores work to the end.
   const budget = Math.max(MIN_CHUNK_COST, Math.min(MAX_CHUNK_COST, Math.ceil(totalCost / (workers * 4))));
