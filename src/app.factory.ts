@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { BACKEND, type Backend } from './backends/backend';
 import { ApiKeys } from './auth/api-keys';
 import { AuthFailures } from './auth/auth-failures';
-import { trustProxy } from './common/client-address';
+import { forwardedForCheck, trustProxy } from './common/client-address';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { jsonBody } from './common/body-parsing';
 import { requestId } from './common/request-id';
@@ -57,13 +57,15 @@ export async function createApp({ env, logger, kinds }: AppOptions = {}): Promis
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'] });
   app.use(requestId);
+  // A trusted proxy's X-Forwarded-For that is not an IP address: 400, before any limit counts it.
+  app.use(forwardedForCheck(trust));
   app.use(...jsonBody(config.BODY_LIMIT_BYTES));
   app.useGlobalFilters(new AllExceptionsFilter(app.get<Backend>(BACKEND).isOutage));
   app.useWebSocketAdapter(
     new FeedWsAdapter(app, {
       keys: app.get(ApiKeys),
       failures: app.get(AuthFailures),
-      connections: new FeedConnections(config.WS_MAX_CONNECTIONS_PER_KEY, config.WS_MAX_CONNECTIONS_PER_ADDRESS),
+      connections: app.get(FeedConnections),
       allowedOrigins: config.WS_ALLOWED_ORIGINS,
       trust,
       maxPayload: config.WS_MAX_MESSAGE_BYTES,

@@ -111,6 +111,8 @@ describe.skipIf(!haveRedis('shared limits across instances'))('limits in cluster
     const down = await probe(a, KEYS[0]);
     expect(down.status).toBe(503);
     expect(down.retryAfter).toBe('1');
+    // Generic words: the connection's own error (address, port, errno) stays in the log.
+    expect(down.body.message).toBe("the service's shared state is unavailable, retry shortly");
     await redis.restart();
     const deadline = Date.now() + 15_000;
     let status = down.status;

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // js-yaml comes with @nestjs/swagger (a production dependency, which pins it).
 import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { trustProxy } from '../src/common/client-address';
 import { configSchema, loadConfig } from '../src/config/config.schema';
 import { ROOT } from './support/service-process';
 
@@ -33,9 +35,13 @@ interface Service {
   mem_limit?: string;
   pids_limit?: number;
   cpus?: number | string;
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
+}
+interface Network {
+  ipam?: { config?: { subnet?: string; ip_range?: string; gateway?: string }[] };
 }
 // Compose resolves YAML merge keys (`<<: *anchor`); js-yaml 5 does once asked to.
-const compose = load(text, { schema: CORE_SCHEMA.withTags(mergeTag) }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = load(text, { schema: CORE_SCHEMA.withTags(mergeTag) }) as { services: Record<string, Service>; volumes?: Record<string, unknown>; networks?: Record<string, Network> };
 const service = compose.services?.compute ?? {};
 const environment = service.environment ?? {};
 const cluster = { redis: compose.services?.redis ?? {}, replicas: compose.services?.['compute-cluster'] ?? {}, lb: compose.services?.lb ?? {} };
@@ -226,5 +232,48 @@ describe('docker-compose.yml cluster profile', () => {
     const body = /client_max_body_size\s+(\d+)([km]);/.exec(nginx);
     expect(body).not.toBeNull();
     expect(Number(body![1]) * 1024 ** (body![2] === 'm' ? 2 : 1)).toBeGreaterThan(replicaConfig().BODY_LIMIT_BYTES);
+  });
+
+  /** The networks a service joins, by name, with its fixed address if it has one. */
+  const networksOf = (container: Service): Record<string, string | undefined> =>
+    Array.isArray(container.networks)
+      ? Object.fromEntries(container.networks.map((name) => [name, undefined]))
+      : Object.fromEntries(Object.entries(container.networks ?? {}).map(([name, options]) => [name, options?.ipv4_address]));
+  const lbNetwork = Object.entries(networksOf(cluster.lb)).find(([, address]) => address !== undefined);
+  const ipam = lbNetwork ? compose.networks?.[lbNetwork[0]]?.ipam?.config?.[0] : undefined;
+  const inRange = (address: string, cidr: string) => ipaddr.parse(address).match(ipaddr.parseCIDR(cidr));
+
+  it('gives the load balancer a fixed address on a network of its own subnet, outside the range Docker hands out, and puts Redis and the replicas on it', () => {
+    expect(lbNetwork, 'the lb needs networks.<name>.ipv4_address').toBeDefined();
+    const [network, lbAddress] = lbNetwork as [string, string];
+    expect(ipam?.subnet).toBeDefined();
+    expect(ipam?.ip_range, 'dynamic addresses must come from a range that leaves the lb`s out').toBeDefined();
+    expect(ipam?.gateway).toBeDefined();
+    expect(inRange(lbAddress, ipam!.subnet!)).toBe(true);
+    expect(inRange(ipam!.gateway!, ipam!.subnet!)).toBe(true);
+    const [rangeStart, rangeBits] = ipaddr.parseCIDR(ipam!.ip_range!);
+    expect(inRange(rangeStart.toString(), ipam!.subnet!)).toBe(true);
+    expect(rangeBits).toBeGreaterThan(ipaddr.parseCIDR(ipam!.subnet!)[1]);
+    expect(inRange(lbAddress, ipam!.ip_range!)).toBe(false);
+    expect(lbAddress).not.toBe(ipam!.gateway);
+    for (const [name, container] of Object.entries(cluster)) expect(Object.keys(networksOf(container)), name).toEqual([network]);
+  });
+
+  it('has the replicas trust the load balancer`s address alone: not the gateway the published port comes through, nor the rest of the network', () => {
+    const lbAddress = lbNetwork![1]!;
+    expect(replicaEnvironment.TRUST_PROXY).toBe(`${lbAddress}/32`);
+    const trusted = trustProxy(replicaConfig().TRUST_PROXY);
+    expect(trusted(lbAddress, 0)).toBe(true);
+    // The gateway (every connection through the published port), a replica's neighbour, any private address.
+    const [first] = ipaddr.parseCIDR(ipam!.ip_range!);
+    for (const other of [ipam!.gateway!, first.toString(), '10.0.0.1', '172.17.0.1', '192.168.1.1', '127.0.0.1']) expect(trusted(other, 0), other).toBe(false);
+  });
+
+  it('has nginx overwrite X-Forwarded-For with the client it sees, and take a front proxy`s header only from the gateway, its last entry only', () => {
+    expect(nginx).toMatch(/proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;/);
+    expect(nginx).not.toMatch(/\$proxy_add_x_forwarded_for/);
+    expect([...nginx.matchAll(/set_real_ip_from\s+([^;\s]+);/g)].map((m) => m[1])).toEqual([ipam?.gateway]);
+    expect(nginx).toMatch(/real_ip_header\s+X-Forwarded-For;/);
+    expect(nginx).toMatch(/real_ip_recursive\s+off;/);
   });
 });

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { ApiKeys } from '../src/auth/api-keys';
 import type { AuthFailures } from '../src/auth/auth-failures';
 import { MemoryAuthFailures } from '../src/backends/memory/memory-auth-failures';
+import { MemoryFeedQuota } from '../src/backends/memory/memory-feed-quota';
 import { RedisAuthFailures } from '../src/backends/redis/redis-auth-failures';
 import { connectRedis, whenReady } from '../src/backends/redis/redis-connection';
 import { FeedConnections } from '../src/progress/feed-connections';
@@ -18,8 +19,9 @@ import { haveRedis, type RedisServer, startRedisServer } from './support/redis-s
  */
 const KEY = 'feed-upgrade-key-0123456789';
 const servers: Server[] = [];
+const caps = (n: number) => new FeedConnections(new MemoryFeedQuota(), { WS_MAX_CONNECTIONS_PER_KEY: n, WS_MAX_CONNECTIONS_PER_ADDRESS: n });
 
-async function feedServer(failures: AuthFailures, connections = new FeedConnections(10, 10)): Promise<{ url: string; connections: FeedConnections }> {
+async function feedServer(failures: AuthFailures, connections = caps(10)): Promise<{ url: string; connections: FeedConnections }> {
   const http = createServer((_, res) => res.writeHead(404).end());
   servers.push(http);
   const adapter = new FeedWsAdapter(http as never, { keys: new ApiKeys([KEY]), failures, connections, allowedOrigins: [], trust: () => false, maxPayload: 1024 });
@@ -96,9 +98,9 @@ describe.skipIf(!haveRedis('feed upgrade with the Redis failed-auth count'))('fe
   });
 
   it('refuses the upgrade with 503 + Retry-After while Redis is unreachable, and takes no connection slot', async () => {
-    const feed = await feedServer(new RedisAuthFailures(await connect('redis://127.0.0.1:1'), 'pcs', 2, 60_000), new FeedConnections(1, 1));
+    const feed = await feedServer(new RedisAuthFailures(await connect('redis://127.0.0.1:1'), 'pcs', 2, 60_000), caps(1));
     expect(await upgrade(feed.url, KEY)).toEqual({ status: 503, retryAfter: '1' });
     // The only slot is still free: were it taken by the refused upgrade, this would be 429.
-    expect(feed.connections.take(undefined, '127.0.0.1')).toHaveProperty('release');
+    expect(await feed.connections.take(undefined, '127.0.0.1')).toHaveProperty('release');
   });
 });

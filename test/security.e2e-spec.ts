@@ -209,8 +209,27 @@ describe('client addresses behind a trusted proxy (TRUST_PROXY)', () => {
     other.socket?.close();
   });
 
+  it('refuses a forwarded client address that is not an IP address with 400 naming the header (HTTP and WebSocket), reading only what the trusted proxy added', async () => {
+    svc = await startApp({ API_KEYS: KEY_A, TRUST_PROXY: 'loopback' });
+    for (const forwardedFor of ['not-an-address', '203.0.113.7:4444', '203.0.113.7, <script>', '2001:db8::zz']) {
+      const res = await good(forwardedFor).expect(400);
+      expect(Object.keys(res.body).sort()).toEqual(['error', 'message', 'requestId', 'statusCode']);
+      expect(res.body.message).toMatch(/^X-Forwarded-For: .* not an IP address/);
+      expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    }
+    // Left of the entry the trusted hop added, anything goes: it is never read.
+    await good('not-an-address, 203.0.113.9').expect(200);
+    const refused = await upgrade(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_A}`, 'X-Forwarded-For': 'not-an-address' } });
+    expect(refused.status).toBe(400);
+    const taken = await upgrade(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_A}`, 'X-Forwarded-For': 'not-an-address, 203.0.113.9' } });
+    expect(taken.status).toBe(101);
+    taken.socket?.close();
+  });
+
   it('ignores X-Forwarded-For from peers it does not trust (by default nobody): a client cannot pick its own address', async () => {
     svc = await startApp({ API_KEYS: KEY_A, AUTH_FAILURES_MAX: '3' });
+    // Not read at all, so not judged either.
+    await good('not-an-address').expect(200);
     for (let i = 0; i < 3; i++) await bad(`198.51.100.${i}`).expect(401);
     await good('198.51.100.99').expect(429);
   });
@@ -434,14 +453,16 @@ describe('WebSocket connection caps', () => {
 
 describe('WebSocket floods', () => {
   let svc: RunningApp;
+  // The message rate counts per key (per address without keys): each flood below has its own window.
+  const FLOOD_KEYS = ['flood-key-a-0123456789', 'flood-key-b-0123456789', 'flood-key-c-0123456789'];
   beforeAll(async () => {
-    svc = await startApp({ WS_MAX_MESSAGES_PER_MINUTE: '200', FIB_MAX_RESULT_BYTES: '200000000' });
+    svc = await startApp({ API_KEYS: FLOOD_KEYS.join(','), WS_MAX_MESSAGES_PER_MINUTE: '400', FIB_MAX_RESULT_BYTES: '200000000' });
   });
   afterAll(() => svc.close());
 
   /** A client in its own process that sends `count` copies of `message` at once; resolves with its last line. */
-  async function flood(count: number, message: unknown, last: 'close' | 'report', measure = false) {
-    const client = new FeedProcess(svc.wsUrl, undefined, 'flood', count, message);
+  async function flood(key: string, count: number, message: unknown, last: 'close' | 'report', measure = false) {
+    const client = new FeedProcess(svc.wsUrl, undefined, 'flood', count, message, key);
     try {
       await client.line((l) => l.event === 'open', 30_000, 'the flooding client to connect');
       const loop = measure ? watchLoopDelay() : undefined;
@@ -457,22 +478,22 @@ describe('WebSocket floods', () => {
   it('answers a flood of messages up to WS_MAX_MESSAGES_PER_MINUTE, then an error event and 1008, with the event loop free', async () => {
     const bogus = { event: 'subscribe', data: { jobId: 'no-such-job' } };
     // A first flood warms the code paths (JIT), so the measure below is the flood's own cost.
-    expect((await flood(5_000, bogus, 'close')).line.code).toBe(1008);
-    const { line: closed, loopMaxMs } = await flood(5_000, bogus, 'close', true);
+    expect((await flood(FLOOD_KEYS[0], 5_000, bogus, 'close')).line.code).toBe(1008);
+    const { line: closed, loopMaxMs } = await flood(FLOOD_KEYS[1], 5_000, bogus, 'close', true);
     expect(loopMaxMs).toBeLessThan(100);
     expect(closed.code).toBe(1008);
     expect(closed.lastError).toMatch(/WS_MAX_MESSAGES_PER_MINUTE/);
-    // 200 answers ("not found") plus the one that says why the connection closes.
-    expect(closed.counts?.error).toBe(201);
+    // 400 answers ("not found") plus the one that says why the connection closes.
+    expect(closed.counts?.error).toBe(401);
   });
 
   it('sends a finished job whole once per connection: re-subscribing costs one final event', async () => {
     const numbers = Array.from({ length: 100_000 }, (_, i) => i % 1000);
-    const { body: job } = await request(svc.url).post('/fibonacci?wait=30000').send({ numbers }).expect(200);
+    const { body: job } = await request(svc.url).post('/fibonacci?wait=30000').set('Authorization', `Bearer ${FLOOD_KEYS[2]}`).send({ numbers }).expect(200);
     expect(job.status).toBe('completed');
     const subscribe = { event: 'subscribe', data: { jobId: job.id } };
-    await flood(150, subscribe, 'report'); // warms the code paths (JIT)
-    const { line: report, loopMaxMs } = await flood(150, subscribe, 'report', true);
+    await flood(FLOOD_KEYS[2], 150, subscribe, 'report'); // warms the code paths (JIT)
+    const { line: report, loopMaxMs } = await flood(FLOOD_KEYS[2], 150, subscribe, 'report', true);
     expect(loopMaxMs).toBeLessThan(100);
     expect(report.counts).toEqual({ 'job.snapshot': 1, 'job.completed': 150, error: 0 });
     // One task map (100,000 letters), then small messages: not 150 task maps (15 MB).

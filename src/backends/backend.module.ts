@@ -5,6 +5,7 @@ import { instanceId } from '../config/instance-id';
 import { EventBus } from '../jobs/event-bus';
 import type { RetentionPolicy } from '../jobs/job-data';
 import { JobStore } from '../jobs/job.store';
+import { FeedQuota } from '../progress/feed-quota';
 import { BACKEND, type Backend } from './backend';
 import { memoryBackend } from './memory/memory-backend';
 import { redisBackend } from './redis/redis-backend';
@@ -53,8 +54,9 @@ class BackendCloser implements OnApplicationShutdown {
     { provide: JobStore, inject: [BACKEND], useFactory: (backend: Backend) => backend.store },
     { provide: EventBus, inject: [BACKEND], useFactory: (backend: Backend) => backend.bus },
     { provide: AuthFailures, inject: [BACKEND], useFactory: (backend: Backend) => backend.authFailures },
+    { provide: FeedQuota, inject: [BACKEND], useFactory: (backend: Backend) => backend.feedQuota },
     BackendCloser,
   ],
-  exports: [BACKEND, JobStore, EventBus, AuthFailures],
+  exports: [BACKEND, JobStore, EventBus, AuthFailures, FeedQuota],
 })
 export class BackendModule {}

@@ -4,6 +4,7 @@ import type { EventBus } from '../jobs/event-bus';
 import type { JobStore } from '../jobs/job.store';
 import type { Execute, HandedBack, TaskQueue } from '../jobs/task-queue';
 import type { InstanceRegistry, LocalInstance } from '../pool/instance-registry';
+import type { FeedQuota } from '../progress/feed-quota';
 
 /**
  * What the core must do differently depending on whether it is alone or shares its jobs with
@@ -41,6 +42,8 @@ export interface Backend {
   /** The HTTP rate limit's windows. */
   readonly rateLimits: ThrottlerStorage;
   readonly authFailures: AuthFailures;
+  /** Feed connections per key and per address, and feed messages per caller (WebSocket and SSE). */
+  readonly feedQuota: FeedQuota;
   /** The queue pool tasks go through; `execute` runs one on this instance's pool. */
   taskQueue(execute: Execute, abortAll: (reason: HandedBack) => void): TaskQueue;
   instanceRegistry(local: LocalInstance): InstanceRegistry;

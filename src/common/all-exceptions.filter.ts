@@ -16,16 +16,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(thrown: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     // The backend out of reach: a fast 503 with Retry-After, not a 500.
-    const exception = thrown instanceof BackendUnavailableError || this.isOutage(thrown) ? unavailable(thrown) : thrown;
+    const outage = thrown instanceof BackendUnavailableError || this.isOutage(thrown);
+    const exception = outage ? UNAVAILABLE : thrown;
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const body = toBody(exception);
     body.requestId = requestIdOf(req);
-    if (body.statusCode >= 500) {
+    // What went wrong inside (a store's own error, a connection's address) stays in the log,
+    // found by the request id the client got; the client gets the envelope's generic words.
+    if (outage) this.logger.warn(`${req.method} ${req.url}: 503 [${body.requestId}] ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+    else if (body.statusCode >= 500) {
       // A deliberate 503 (readiness while draining, backpressure) is a warning, not a crash.
       if (exception instanceof HttpException) this.logger.warn(`${req.method} ${req.url}: ${body.statusCode} ${body.message}`);
-      else this.logger.error(`${req.method} ${req.url}: ${String((exception as Error)?.stack ?? exception)}`);
+      else this.logger.error(`${req.method} ${req.url}: [${body.requestId}] ${String((exception as Error)?.stack ?? exception)}`);
     }
     if (res.headersSent) {
       res.end();
@@ -50,7 +54,5 @@ function toBody(exception: unknown): ErrorBody {
 }
 
 /** What a request gets when the backend cannot be reached: 503 + Retry-After at once, never a hanging request. */
-function unavailable(error: unknown): RetryableException {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new RetryableException(503, `the service's shared state is unavailable, retry shortly (${reason})`, 1);
-}
+export const UNAVAILABLE_MESSAGE = "the service's shared state is unavailable, retry shortly";
+const UNAVAILABLE = new RetryableException(503, UNAVAILABLE_MESSAGE, 1);

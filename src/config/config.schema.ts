@@ -54,7 +54,7 @@ export const configSchema = z.object({
       error: 'each entry must be an address, a CIDR, or loopback / linklocal / uniquelocal',
     }),
   ).describe(
-    "Comma-separated proxies trusted to name the client in X-Forwarded-For: addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's range, or every client counts as the balancer in the per-address limits; leave it empty when clients connect directly.",
+    "Comma-separated proxies trusted to name the client in X-Forwarded-For: addresses, CIDRs, or loopback / linklocal / uniquelocal. Set it to the load balancer's own address (only it: a trusted hop that passes on what clients sent lets them pick their address), or every client counts as the balancer in the per-address limits; leave it empty when clients connect directly. A forwarded client address that is not an IP address is refused (400).",
   ),
   RATE_LIMIT_MAX: int(1, 10_000_000, 600).describe('Requests per RATE_LIMIT_WINDOW_MS per API key (or client address when keys are off); more get 429 with Retry-After.'),
   RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000, 60_000).describe('Window of the rate limit and of the failed-authentication count.'),
@@ -84,10 +84,12 @@ export const configSchema = z.object({
   ),
   WS_MAX_BUFFERED_BYTES: int(65_536, 1024 ** 3, 8 * 1024 ** 2).describe('Bytes queued for one feed client (WebSocket or SSE) before it is judged too slow and closed.'),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100).describe('Subscriptions one WebSocket connection may hold at once.'),
-  WS_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 20).describe('Open WebSocket connections per API key; more are refused at the upgrade (429), so one caller cannot hold every socket.'),
-  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000, 50).describe('Open WebSocket connections per client address; more are refused at the upgrade (429).'),
+  WS_MAX_CONNECTIONS_PER_KEY: int(1, 100_000, 20).describe(
+    'Open feed connections (WebSocket and SSE together) per API key, across every instance; more are refused with 429 (at the WebSocket upgrade), so one caller cannot hold every socket.',
+  ),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000, 50).describe('Open feed connections (WebSocket and SSE together) per client address, across every instance; more are refused with 429.'),
   WS_MAX_MESSAGES_PER_MINUTE: int(1, 1_000_000, 600).describe(
-    'Messages one WebSocket connection may send per minute; past it the client gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot).',
+    'WebSocket messages, ping frames included, one API key (or client address when keys are off) may send per minute over all its connections and instances; past it the connection gets an `error` event and a 1008 close (each message costs a parse and maybe a snapshot).',
   ),
 
   REDIS_URL: z
@@ -107,7 +109,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
     .optional()
-    .describe("This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id in logs, and on the panel and GET /pool (which every API key reads) `instance-` and 8 hex digits derived from them."),
+    .describe(
+      "This instance's name on the dashboard's pool panel, in GET /pool and in logs (one per instance: two with one id show as one); unset: host name and process id in logs, and on the panel and GET /pool (which every API key reads) `instance-` and 8 hex digits derived from them.",
+    ),
 
   CRAWL_TASKS_PER_WORKER: int(1, 256, 16).describe('Concurrent page fetches one I/O worker thread runs.'),
 

@@ -2,11 +2,13 @@ import { Controller, Delete, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Owner } from '../auth/auth.guard';
 import { zodPipe } from '../common/zod-validation';
+import { JobIdPipe } from './job-id';
 import { listQuery, resultsQuery } from './jobs.schemas';
 import { JobsService } from './jobs.service';
 import { writeResultsPage } from './results-stream';
 import type { z } from 'zod';
 
+/** Job ids are checked before any store call (JobIdPipe): anything but a job's id is an unknown job. */
 @Controller('jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -18,19 +20,19 @@ export class JobsController {
   }
 
   @Get(':id')
-  get(@Param('id') id: string, @Owner() owner?: string) {
+  get(@Param('id', JobIdPipe) id: string, @Owner() owner?: string) {
     return this.jobs.view(id, owner);
   }
 
   /** Results in input order, as far as they are done; streamed, bounded by RESULTS_MAX_PAGE_BYTES. */
   @Get(':id/results')
-  async results(@Param('id') id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
+  async results(@Param('id', JobIdPipe) id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
     return writeResultsPage(res, await this.jobs.walkResults(id, owner, query));
   }
 
   /** Cancels the job; answers once its tasks have stopped. */
   @Delete(':id')
-  cancel(@Param('id') id: string, @Owner() owner?: string) {
+  cancel(@Param('id', JobIdPipe) id: string, @Owner() owner?: string) {
     return this.jobs.cancel(id, owner);
   }
 }

@@ -1,40 +1,43 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { type FeedCaps, FeedQuota } from './feed-quota';
+
+/** A slot taken (give it back once, when the connection ends), or the cap that is full, in words. */
+export type FeedSlot = { release: () => void } | { refused: string };
+
 /**
- * Open feed connections per API key and per client address. A slot is taken at the upgrade and
- * given back when the TCP socket closes, however the WebSocket ended.
+ * Open feed connections per API key and per client address, WebSocket and SSE counted together
+ * (WS_MAX_CONNECTIONS_PER_KEY, WS_MAX_CONNECTIONS_PER_ADDRESS). The counts are the backend's
+ * FeedQuota: in the cluster mode, one count for every instance.
  */
+@Injectable()
 export class FeedConnections {
-  private readonly byKey = new Map<string, number>();
-  private readonly byAddress = new Map<string, number>();
+  private readonly logger = new Logger(FeedConnections.name);
+  private readonly caps: FeedCaps;
 
   constructor(
-    private readonly maxPerKey: number,
-    private readonly maxPerAddress: number,
-  ) {}
+    private readonly quota: FeedQuota,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'WS_MAX_CONNECTIONS_PER_KEY' | 'WS_MAX_CONNECTIONS_PER_ADDRESS'>,
+  ) {
+    this.caps = { perKey: config.WS_MAX_CONNECTIONS_PER_KEY, perAddress: config.WS_MAX_CONNECTIONS_PER_ADDRESS };
+  }
 
-  /** Takes a slot, or says which cap is full. */
-  take(owner: string | undefined, address: string): { release: () => void } | { refused: string } {
-    if ((this.byAddress.get(address) ?? 0) >= this.maxPerAddress) {
-      return { refused: `too many feed connections from this address (WS_MAX_CONNECTIONS_PER_ADDRESS ${this.maxPerAddress})` };
+  /** Takes a slot, or says which cap is full. An outage of the shared count rejects (answered 503). */
+  async take(owner: string | undefined, address: string): Promise<FeedSlot> {
+    const admission = await this.quota.open({ owner, address }, this.caps);
+    if ('refused' in admission) {
+      return admission.refused === 'address'
+        ? { refused: `too many feed connections from this address (WS_MAX_CONNECTIONS_PER_ADDRESS ${this.caps.perAddress})` }
+        : { refused: `too many feed connections for this API key (WS_MAX_CONNECTIONS_PER_KEY ${this.caps.perKey})` };
     }
-    if (owner !== undefined && (this.byKey.get(owner) ?? 0) >= this.maxPerKey) {
-      return { refused: `too many feed connections for this API key (WS_MAX_CONNECTIONS_PER_KEY ${this.maxPerKey})` };
-    }
-    bump(this.byAddress, address, 1);
-    if (owner !== undefined) bump(this.byKey, owner, 1);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        bump(this.byAddress, address, -1);
-        if (owner !== undefined) bump(this.byKey, owner, -1);
+        // A slot that cannot be given back now (shared count out of reach) lapses with its lease.
+        this.quota.release(admission.lease).catch((error: unknown) => this.logger.warn(`could not release a feed connection slot: ${error instanceof Error ? error.message : String(error)}`));
       },
     };
   }
-}
-
-function bump(counts: Map<string, number>, id: string, by: number): void {
-  const next = (counts.get(id) ?? 0) + by;
-  if (next > 0) counts.set(id, next);
-  else counts.delete(id);
 }

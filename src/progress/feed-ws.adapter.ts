@@ -1,7 +1,7 @@
 import { BackendUnavailableError } from '../backends/backend-unavailable';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { clientAddress, type TrustProxy } from '../common/client-address';
+import { badForwardedFor, clientAddress, type TrustProxy } from '../common/client-address';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeys, bearerToken, keyFromProtocols } from '../auth/api-keys';
 import type { AuthFailures } from '../auth/auth-failures';
@@ -23,11 +23,15 @@ type VerifyCallback = (ok: boolean, code?: number, message?: string, headers?: R
 type Verdict = { ok: true } | { ok: false; code: number; message: string; headers?: Record<string, string> };
 const refuse = (code: number, message: string, headers?: Record<string, string>): Verdict => ({ ok: false, code, message, headers });
 
+/** The upgrade request, with what admission learnt about its client (the gateway reads it). */
+export type FeedUpgrade = IncomingMessage & { owner?: string; clientAddress?: string };
+
 /**
  * The ws adapter with the feed's admission rules applied at the upgrade, before a socket
- * exists: failed-auth limit per address (429), Origin (403), API key (401, header or
- * `bearer, <key>` subprotocols), connection caps per key and per address (429), and a cap on
- * message size (ws closes an oversized frame's socket with 1009).
+ * exists: a client address that is an IP (400), failed-auth limit per address (429), Origin
+ * (403), API key (401, header or `bearer, <key>` subprotocols), connection caps per key and per
+ * address, counted with the SSE streams (429), and a cap on message size (ws closes an oversized
+ * frame's socket with 1009).
  */
 export class FeedWsAdapter extends WsAdapter {
   constructor(
@@ -44,7 +48,7 @@ export class FeedWsAdapter extends WsAdapter {
       // The failed-auth count may be a Redis round trip: the verdict is async, and an outage of the
       // shared count refuses the upgrade (503), never hangs it. `done` is called once, outside the
       // verdict's own error handling.
-      verifyClient: (info: { origin?: string; req: IncomingMessage & { owner?: string } }, done: VerifyCallback) =>
+      verifyClient: (info: { origin?: string; req: FeedUpgrade }, done: VerifyCallback) =>
         void this.verify(info).then(
           (verdict) => (verdict.ok ? done(true) : done(false, verdict.code, verdict.message, verdict.headers)),
           (error: unknown) => (error instanceof BackendUnavailableError ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
@@ -61,9 +65,10 @@ export class FeedWsAdapter extends WsAdapter {
     if (handlers.length > 0) super.bindMessageHandlers(client, handlers as Parameters<WsAdapter['bindMessageHandlers']>[1], transform as Parameters<WsAdapter['bindMessageHandlers']>[2]);
   }
 
-  private async verify({ origin, req }: { origin?: string; req: IncomingMessage & { owner?: string } }): Promise<Verdict> {
+  private async verify({ origin, req }: { origin?: string; req: FeedUpgrade }): Promise<Verdict> {
     const { allowedOrigins, keys, failures, connections } = this.feed;
     const address = clientAddress(req, this.feed.trust);
+    if (address === undefined) return refuse(400, badForwardedFor(req));
     // Origin and key are judged first (locally), then one step on the count: see AuthFailures.
     const badOrigin = origin !== undefined && !sameHost(origin, req.headers.host) && !allowedOrigins.includes(origin);
     const owner = keys.enabled ? keys.verify(bearerToken(req.headers.authorization) ?? keyFromProtocols(req.headers['sec-websocket-protocol'])) : undefined;
@@ -73,12 +78,18 @@ export class FeedWsAdapter extends WsAdapter {
     if (badOrigin) return refuse(403, 'Origin not allowed');
     if (keys.enabled && !owner) return refuse(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
     req.owner = owner;
+    req.clientAddress = address;
     // The client may have gone while the count was read: its socket's 'close' has fired already,
     // so a slot taken now would never be released.
     if (req.socket.destroyed) return refuse(400, 'Client went away');
-    const slot = connections.take(req.owner, address);
+    const slot = await connections.take(req.owner, address);
     if ('refused' in slot) return refuse(429, slot.refused, { 'Retry-After': '1' });
-    // The TCP socket closes whichever way the WebSocket ends (or the handshake fails).
+    // The TCP socket closes whichever way the WebSocket ends (or the handshake fails); it may
+    // have closed while the slot was being taken.
+    if (req.socket.destroyed) {
+      slot.release();
+      return refuse(400, 'Client went away');
+    }
     req.socket.once('close', slot.release);
     return { ok: true };
   }

@@ -1,8 +1,14 @@
 import { Controller, Get, Inject, Logger, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Owner } from '../auth/auth.guard';
+import { BACKEND, type Backend } from '../backends/backend';
+import { requestIdOf } from '../common/request-id';
+import { RetryableException } from '../common/retryable.exception';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JobIdPipe } from '../jobs/job-id';
 import { JobsService } from '../jobs/jobs.service';
+import { FeedConnections } from './feed-connections';
+import { feedFailure } from './feed-errors';
 import { errorMessage, type WireMessage } from './feed-protocol';
 import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
@@ -13,19 +19,32 @@ const KEEPALIVE_MS = 15_000;
 /** The job's seq goes in the standard `id` field (EventSource's lastEventId). */
 const frame = (message: WireMessage) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n${message.seq !== undefined ? `id: ${message.seq}\n` : ''}\n`;
 
-/** The progress feed as Server-Sent Events, for curl and EventSource. */
+/**
+ * The progress feed as Server-Sent Events, for curl and EventSource. A stream holds a feed
+ * connection slot, counted with the WebSockets against the caps per key and per address.
+ */
 @Controller('jobs')
 export class JobEventsController {
   private readonly logger = new Logger(JobEventsController.name);
 
   constructor(
     private readonly jobs: JobsService,
+    private readonly connections: FeedConnections,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BACKEND) private readonly backend: Backend,
   ) {}
 
   @Get(':id/events')
-  async events(@Param('id') id: string, @Owner() owner: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.jobs.get(id, owner); // 404 before any stream headers go out
+  async events(@Param('id', JobIdPipe) id: string, @Owner() owner: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+    // 404 and 429 go out as JSON errors, before any stream headers.
+    await this.jobs.get(id, owner);
+    // req.ip: the address through the trusted proxies, as the WebSocket upgrade counts it.
+    const slot = await this.connections.take(owner, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if ('refused' in slot) throw new RetryableException(429, slot.refused, 1);
+    // The response closes however the stream ends: final event, cut off, or the client gone
+    // (maybe already, while the slot was taken).
+    if (req.socket.destroyed) return slot.release();
+    res.once('close', slot.release);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -69,10 +88,12 @@ export class JobEventsController {
         clearInterval(keepalive);
         res.end();
       },
-    }).catch((err) => {
-      // The job went away between the check and the feed (evicted): say so on the stream.
+    }).catch((err: unknown) => {
+      // The job went away between the check and the feed (evicted), or the store failed: say so
+      // on the stream, in the envelope's words (the store's own error only in the log).
       clearInterval(keepalive);
-      res.end(frame(errorMessage(err instanceof Error ? err.message : String(err))));
+      const failure = feedFailure(err, { requestId: requestIdOf(req) ?? 'none', what: `GET /jobs/${id}/events`, logger: this.logger, isOutage: this.backend.isOutage });
+      res.end(frame(errorMessage(failure.message, failure.requestId ? { requestId: failure.requestId } : {})));
       return () => {};
     });
     if (closed) opened();

@@ -1,13 +1,18 @@
 import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
-import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
+import { BACKEND, type Backend } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isJobId, jobNotFound } from '../jobs/job-id';
 import { isFinal } from '../jobs/job.model';
 import { toView } from '../jobs/job.view';
 import { JobsService } from '../jobs/jobs.service';
 import { ALL_JOBS } from '../jobs/event-bus';
+import { feedFailure } from './feed-errors';
 import { clientMessage, errorMessage, type WireMessage } from './feed-protocol';
+import { FeedQuota } from './feed-quota';
+import type { FeedUpgrade } from './feed-ws.adapter';
 import { watchDrain } from './drain-watch';
 import { openFeed } from './feed';
 
@@ -19,11 +24,16 @@ const MESSAGE_WINDOW_MS = 60_000;
 interface Peer {
   socket: WebSocket;
   owner?: string;
+  /** Whose message window this connection's messages count in: the key's owner, else the address. */
+  caller: string;
   feeds: Map<string, () => void>;
   alive: boolean;
   /** Finished jobs whose snapshot this connection already got: a re-subscribe gets only the final event. */
   sentWhole: Set<string>;
-  messages: { count: number; resetAt: number };
+  /** Messages and pings received but not judged yet. */
+  backlog: number;
+  /** Over the message rate: what comes after is dropped unread (the refusal is on its way). */
+  refusing: boolean;
   /** Cut off (slow, or flooding): nothing more is read or sent. */
   cut: boolean;
   /** Messages are handled one after the other (a subscribe reads the store), so answers keep the order of requests. */
@@ -44,7 +54,9 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
 
   constructor(
     private readonly jobs: JobsService,
+    private readonly quota: FeedQuota,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BACKEND) private readonly backend: Backend,
   ) {
     this.heartbeat = setInterval(() => this.beat(), config.WS_HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -55,11 +67,14 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     return this.peers.size;
   }
 
-  handleConnection(socket: WebSocket, req?: IncomingMessage & { owner?: string }): void {
-    const peer: Peer = { socket, owner: req?.owner, feeds: new Map(), alive: true, sentWhole: new Set(), messages: { count: 0, resetAt: 0 }, cut: false, handling: Promise.resolve() };
+  handleConnection(socket: WebSocket, req?: FeedUpgrade): void {
+    const caller = req?.owner ?? req?.clientAddress ?? 'unknown';
+    const peer: Peer = { socket, owner: req?.owner, caller, feeds: new Map(), alive: true, sentWhole: new Set(), backlog: 0, refusing: false, cut: false, handling: Promise.resolve() };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (raw: RawData) => this.onMessage(peer, raw));
+    // ws answers a ping frame by itself; each one still counts as a message, or pings would be free.
+    socket.on('ping', () => this.onMessage(peer));
     socket.once('close', () => this.forget(peer));
   }
 
@@ -75,17 +90,49 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     clearInterval(this.heartbeat);
   }
 
-  /** Counted at once (a flood is cut however fast it comes), handled in order. */
-  private onMessage(peer: Peer, raw: RawData): void {
-    if (peer.cut || peer.messages.count > this.config.WS_MAX_MESSAGES_PER_MINUTE) return;
-    const over = this.overRate(peer);
-    peer.handling = peer.handling.then(() => {
+  /**
+   * A message (or a ping frame: `raw` undefined), counted in the caller's window (the backend's:
+   * in the cluster mode one window per caller for every instance) and handled, in order. More
+   * waiting to be judged than the caller may send in a whole window is a flood: refused at once,
+   * whatever the shared count says, so a flood never queues without end.
+   */
+  private onMessage(peer: Peer, raw?: RawData): void {
+    if (peer.cut || peer.refusing) return;
+    const flooding = ++peer.backlog > this.config.WS_MAX_MESSAGES_PER_MINUTE;
+    if (flooding) peer.refusing = true;
+    peer.handling = peer.handling.then(async () => {
+      peer.backlog--;
       if (peer.cut) return;
-      if (!over) return this.handle(peer, raw);
-      const limit = this.config.WS_MAX_MESSAGES_PER_MINUTE;
-      this.send(peer, errorMessage(`too many messages: over WS_MAX_MESSAGES_PER_MINUTE (${limit}); closing`));
-      this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
+      const within = flooding ? false : await this.withinRate(peer);
+      if (within === undefined || peer.cut) return;
+      if (!within) return this.refuseRate(peer);
+      if (raw !== undefined) return this.handle(peer, raw);
     });
+  }
+
+  /** Whether the caller is within its message rate; undefined when the count could not be read (answered). */
+  private async withinRate(peer: Peer): Promise<boolean | undefined> {
+    try {
+      const { count } = await this.quota.spend(peer.caller, MESSAGE_WINDOW_MS);
+      return count <= this.config.WS_MAX_MESSAGES_PER_MINUTE;
+    } catch (error) {
+      // Unread is safer than unlimited: the message is answered with an error, not handled.
+      this.sendFailure(peer, error, 'counting a feed message');
+      return undefined;
+    }
+  }
+
+  private refuseRate(peer: Peer): void {
+    peer.refusing = true;
+    const limit = this.config.WS_MAX_MESSAGES_PER_MINUTE;
+    this.send(peer, errorMessage(`too many messages: over WS_MAX_MESSAGES_PER_MINUTE (${limit} a minute for this API key or address, on every connection, pings included); closing`));
+    this.cutOff(peer, 1008, 'message rate over WS_MAX_MESSAGES_PER_MINUTE');
+  }
+
+  /** A failure in the envelope's words (request id included); the error itself goes to the log only. */
+  private sendFailure(peer: Peer, error: unknown, what: string, extra: Record<string, unknown> = {}): void {
+    const { message, requestId } = feedFailure(error, { requestId: randomUUID(), what, logger: this.logger, isOutage: this.backend.isOutage });
+    this.send(peer, errorMessage(message, { ...extra, ...(requestId ? { requestId } : {}) }));
   }
 
   private async handle(peer: Peer, raw: RawData): Promise<void> {
@@ -101,15 +148,15 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     }
     const { event, data } = parsed.data;
     const { jobId } = data;
+    // Anything but a job id (or `*`) is an unknown job, answered before any store call.
+    if (event === 'subscribe' && jobId !== ALL_JOBS && !isJobId(jobId)) return this.send(peer, errorMessage(jobNotFound(jobId).message, { jobId }));
     peer.feeds.get(jobId)?.();
     peer.feeds.delete(jobId);
     if (event === 'unsubscribe') return this.send(peer, { event: 'unsubscribed', data: { jobId } });
     if (peer.feeds.size >= this.config.WS_MAX_SUBSCRIPTIONS) {
       return this.send(peer, errorMessage(`too many subscriptions on this connection (limit WS_MAX_SUBSCRIPTIONS ${this.config.WS_MAX_SUBSCRIPTIONS})`, { jobId }));
     }
-    await this.subscribe(peer, jobId).catch((err) => {
-      this.send(peer, errorMessage(err instanceof Error ? err.message : String(err), { jobId: jobId === ALL_JOBS ? undefined : jobId }));
-    });
+    await this.subscribe(peer, jobId).catch((err: unknown) => this.sendFailure(peer, err, `subscribe to ${jobId}`, { jobId: jobId === ALL_JOBS ? undefined : jobId }));
   }
 
   private async subscribe(peer: Peer, jobId: string): Promise<void> {
@@ -148,12 +195,6 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     if (peer.feeds.get(jobId) !== opening || !this.peers.has(peer)) return stop();
     if (ended) peer.feeds.delete(jobId);
     else peer.feeds.set(jobId, stop);
-  }
-
-  /** Fixed one-minute windows per connection. */
-  private overRate(peer: Peer, now = Date.now()): boolean {
-    if (peer.messages.resetAt <= now) peer.messages = { count: 0, resetAt: now + MESSAGE_WINDOW_MS };
-    return ++peer.messages.count > this.config.WS_MAX_MESSAGES_PER_MINUTE;
   }
 
   /**

@@ -17,8 +17,9 @@ export class FeedProcess {
   readonly lines: ReaderLine[] = [];
   private readonly child: ChildProcessWithoutNullStreams;
 
-  constructor(wsUrl: string, origin: string | undefined, mode: 'read' | 'stall' | 'flood', count = 0, message: unknown = {}) {
-    this.child = spawn(process.execPath, [join(__dirname, 'feed-reader.mjs'), `${wsUrl}/ws`, origin ?? '-', mode, String(count), JSON.stringify(message)]);
+  /** `key`: an API key (the message rate counts per key, or per address without keys). */
+  constructor(wsUrl: string, origin: string | undefined, mode: 'read' | 'stall' | 'flood', count = 0, message: unknown = {}, key?: string) {
+    this.child = spawn(process.execPath, [join(__dirname, 'feed-reader.mjs'), `${wsUrl}/ws`, origin ?? '-', mode, String(count), JSON.stringify(message), ...(key ? [key] : [])]);
     let partial = '';
     this.child.stdout.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString();

@@ -1,6 +1,6 @@
 // A feed client in its own process, so it reads at its own pace (or floods) without sharing the
 // test process's event loop with the server under test.
-// Usage: node feed-reader.mjs <ws url> <origin|-> <mode> [count] [message json]
+// Usage: node feed-reader.mjs <ws url> <origin|-> <mode> [count] [message json] [api key]
 //   read   subscribes to "*"; prints {"event":"ready"} once the subscription is in, then one line
 //          per final job event: {"event":"job.completed","id":"…","completed":N}
 //   stall  as read, then stops reading (the TCP connection stays open) until a "resume" line on stdin
@@ -11,8 +11,8 @@
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 
-const [url, origin, mode = 'read', count = '0', message = '{}'] = process.argv.slice(2);
-const socket = new WebSocket(url, origin === '-' ? {} : { origin });
+const [url, origin, mode = 'read', count = '0', message = '{}', key] = process.argv.slice(2);
+const socket = new WebSocket(url, { ...(origin === '-' ? {} : { origin }), ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}) });
 const BARRIER = 'barrier-00000000';
 const counts = {};
 let bytes = 0;

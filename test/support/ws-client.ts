@@ -53,6 +53,11 @@ export class FeedClient {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
+  /** A WebSocket ping frame (the server's ws answers it by itself). */
+  ping(): void {
+    this.socket.ping();
+  }
+
   subscribe(jobId: string): void {
     this.send({ event: 'subscribe', data: { jobId } });
   }

@@ -5,6 +5,7 @@ import { FixedWindowStorage } from './fixed-window.storage';
 import { LocalTaskQueue } from './local-task-queue';
 import { MemoryAuthFailures } from './memory-auth-failures';
 import { MemoryEventBus } from './memory-event-bus';
+import { MemoryFeedQuota } from './memory-feed-quota';
 import { MemoryInstanceRegistry } from './memory-instance-registry';
 import { MemoryJobStore } from './memory-job.store';
 
@@ -15,6 +16,7 @@ export interface MemoryBackendOptions {
 
 /** The embedded mode: every port in this process, nothing to run beside it. */
 export function memoryBackend(options: MemoryBackendOptions): Backend {
+  const feedQuota = new MemoryFeedQuota();
   return {
     name: 'memory',
     // Alone: no leases, nobody to hand work to, every figure is this process's own.
@@ -23,9 +25,10 @@ export function memoryBackend(options: MemoryBackendOptions): Backend {
     bus: new MemoryEventBus(),
     rateLimits: new FixedWindowStorage(),
     authFailures: new MemoryAuthFailures(options.authFailures.max, options.authFailures.windowMs),
+    feedQuota,
     taskQueue: (execute, abortAll) => new LocalTaskQueue(execute, abortAll),
     instanceRegistry: (local) => new MemoryInstanceRegistry(local),
     isOutage: (error) => error instanceof BackendUnavailableError,
-    close: async () => {},
+    close: async () => feedQuota.close(),
   };
 }

@@ -5,6 +5,7 @@ import { BullTaskQueue } from './bull-task-queue';
 import { RedisAuthFailures } from './redis-auth-failures';
 import { connectRedis, whenReady } from './redis-connection';
 import { RedisEventBus } from './redis-event-bus';
+import { RedisFeedQuota } from './redis-feed-quota';
 import { RedisInstanceRegistry } from './redis-instance-registry';
 import { RedisJobStore } from './redis-job.store';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -35,6 +36,8 @@ export async function redisBackend(options: RedisBackendOptions): Promise<Backen
   const redis = connectRedis(url, { name: 'commands' });
   await whenReady(redis, BOOT_WAIT_MS).catch((err: Error) => new Logger('Redis').warn(`${err.message}; starting anyway, readiness stays 503 until it answers`));
   const bus = await RedisEventBus.connect(url, prefix);
+  // Leases as long as the jobs' (CLUSTER_LEASE_MS): a killed instance's feed connections stop counting then.
+  const feedQuota = new RedisFeedQuota(redis, prefix, options.leaseMs);
   return {
     name: 'redis',
     capabilities: { leaseMs: options.leaseMs, drain: 'hand-back', remoteTasks: true, sharedFigures: true },
@@ -42,12 +45,14 @@ export async function redisBackend(options: RedisBackendOptions): Promise<Backen
     bus,
     rateLimits: new RedisThrottlerStorage(redis, prefix),
     authFailures: new RedisAuthFailures(redis, prefix, options.authFailures.max, options.authFailures.windowMs),
+    feedQuota,
     taskQueue: (execute) => new BullTaskQueue({ url, prefix, leaseMs: options.leaseMs, concurrency: options.concurrency, instanceId: options.instanceId }, execute),
     // Its heartbeat starts at bootstrap and stops before shutdown (Nest's hooks on the provider).
     instanceRegistry: (local) => new RedisInstanceRegistry(redis, prefix, local),
     isOutage: isRedisDown,
     // The bus closes itself once the jobs core is done with it; here again for apps without the core.
     close: async () => {
+      feedQuota.close();
       await bus.close();
       redis.disconnect();
     },
