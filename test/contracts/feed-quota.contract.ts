@@ -53,16 +53,18 @@ export function feedQuotaContract(harness: FeedQuotaHarness): void {
 
     it('takes nothing on a refusal, and gives a slot back once however often it is released', async () => {
       const quota = harness.quota();
-      const caps = { perKey: 1, perAddress: 1 };
+      const caps = { perKey: 1, perAddress: 2 };
       const [here, there, keyA, keyB] = [address(), address(), `a-${unique()}`, `b-${unique()}`];
       const first = lease(await quota.open({ owner: keyA, address: here }, caps));
-      // Refused for its key: the address `there` must stay free.
+      // Refused for its key: the address `there` must stay free (one slot for key B, one more).
       expect(await quota.open({ owner: keyA, address: there }, caps)).toEqual({ refused: 'key' });
       lease(await quota.open({ owner: keyB, address: there }, caps));
+      lease(await quota.open({ address: there }, caps));
+      // `here` holds 2: released twice, `first` must count back once.
+      lease(await quota.open({ address: here }, caps));
       await quota.release(first);
       await quota.release(first);
       lease(await quota.open({ owner: keyA, address: here }, caps));
-      // Released twice, counted back once: the address holds 1 again, its cap.
       expect(await quota.open({ address: here }, caps)).toEqual({ refused: 'address' });
     });
 
@@ -155,8 +157,11 @@ export function feedQuotaContract(harness: FeedQuotaHarness): void {
 
       it('stops counting the slots of an instance that stopped renewing (killed) once their lease lapses, and not before', async () => {
         const [survivor, doomed] = [harness.quota(), await leasing(400)];
-        const caps = { perKey: 1, perAddress: 10 };
+        const caps = { perKey: 2, perAddress: 10 };
         const key = `k-${unique()}`;
+        // A live slot beside it keeps the key's count (in Redis: its set) alive: only the dead
+        // slot's own lease may free its place.
+        lease(await survivor.open({ owner: key, address: address() }, caps));
         const sent = Date.now();
         lease(await doomed.open({ owner: key, address: address() }, caps));
         // Killed: no more renewals, and nobody releases its slot.
