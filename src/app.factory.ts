@@ -55,7 +55,7 @@ export async function createApp({ env, logger, kinds }: AppOptions = {}): Promis
   // No upgrade-insecure-requests: a plain-HTTP deployment (behind a TLS proxy, or on a LAN) must
   // still load its dashboard's scripts and API calls.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id'] });
+  if (config.CORS_ORIGINS.length > 0) app.enableCors({ origin: config.CORS_ORIGINS, exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'] });
   app.use(requestId);
   // A trusted proxy's X-Forwarded-For that is not an IP address: 400, before any limit counts it.
   app.use(forwardedForCheck(trust));

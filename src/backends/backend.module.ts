@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { instanceId } from '../config/instance-id';
 import { EventBus } from '../jobs/event-bus';
 import type { RetentionPolicy } from '../jobs/job-data';
+import { IdempotencyStore } from '../jobs/idempotency';
 import { JobStore } from '../jobs/job.store';
 import { FeedQuota } from '../progress/feed-quota';
 import { BACKEND, type Backend } from './backend';
@@ -54,9 +55,10 @@ class BackendCloser implements OnApplicationShutdown {
     { provide: JobStore, inject: [BACKEND], useFactory: (backend: Backend) => backend.store },
     { provide: EventBus, inject: [BACKEND], useFactory: (backend: Backend) => backend.bus },
     { provide: AuthFailures, inject: [BACKEND], useFactory: (backend: Backend) => backend.authFailures },
+    { provide: IdempotencyStore, inject: [BACKEND], useFactory: (backend: Backend) => backend.idempotency },
     { provide: FeedQuota, inject: [BACKEND], useFactory: (backend: Backend) => backend.feedQuota },
     BackendCloser,
   ],
-  exports: [BACKEND, JobStore, EventBus, AuthFailures, FeedQuota],
+  exports: [BACKEND, JobStore, EventBus, AuthFailures, IdempotencyStore, FeedQuota],
 })
 export class BackendModule {}

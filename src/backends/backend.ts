@@ -1,6 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { AuthFailures } from '../auth/auth-failures';
 import type { EventBus } from '../jobs/event-bus';
+import type { IdempotencyStore } from '../jobs/idempotency';
 import type { JobStore } from '../jobs/job.store';
 import type { Execute, HandedBack, TaskQueue } from '../jobs/task-queue';
 import type { InstanceRegistry, LocalInstance } from '../pool/instance-registry';
@@ -42,6 +43,8 @@ export interface Backend {
   /** The HTTP rate limit's windows. */
   readonly rateLimits: ThrottlerStorage;
   readonly authFailures: AuthFailures;
+  /** Idempotency-Key records of job-creating POSTs. */
+  readonly idempotency: IdempotencyStore;
   /** Feed connections per key and per address, and feed messages per caller (WebSocket and SSE). */
   readonly feedQuota: FeedQuota;
   /** The queue pool tasks go through; `execute` runs one on this instance's pool. */

@@ -43,6 +43,9 @@ export const configSchema = z.object({
   ),
 
   MAX_WAIT_MS: int(0, 600_000, 30_000).describe('Longest `?wait=` a request may ask for.'),
+  IDEMPOTENCY_TTL_MS: int(1_000, 30 * 24 * 3_600_000, 24 * 3_600_000).describe(
+    'How long an `Idempotency-Key` of a job-creating POST answers with the job it made (per API key, shared by every instance); the same key with another body is 422.',
+  ),
   PROGRESS_FLUSH_MS: int(0, 10_000, 50).describe('Task updates of one job are coalesced into one `task.progress` message per this window.'),
 
   API_KEYS: list(z.string().regex(/^[A-Za-z0-9._~+-]{16,256}$/, { error: 'each key must be 16-256 characters of A-Z a-z 0-9 . _ ~ + -' })).describe(

@@ -1,6 +1,7 @@
 import { Body, Controller, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CallerOf } from '../auth/auth.guard';
+import { IdempotencyKey } from '../jobs/idempotency-key.decorator';
 import { JobsService, type Caller } from '../jobs/jobs.service';
 import { answerSubmission } from '../jobs/submission-response';
 import { WaitQueryPipe } from '../jobs/wait-query.pipe';
@@ -17,7 +18,13 @@ export class CrawlController {
 
   /** 202 with the job (Location: /jobs/<id>), or 200 with its results if it finishes within ?wait. */
   @Post()
-  async submit(@Body(CrawlBodyPipe) request: CrawlRequest, @Query(WaitQueryPipe) query: { wait: number; limit: number }, @CallerOf() caller: Caller, @Res({ passthrough: true }) res: Response) {
-    return answerSubmission(res, await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request }));
+  async submit(
+    @Body(CrawlBodyPipe) request: CrawlRequest,
+    @Query(WaitQueryPipe) query: { wait: number; limit: number },
+    @CallerOf() caller: Caller,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return answerSubmission(res, await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request, idempotencyKey }));
   }
 }

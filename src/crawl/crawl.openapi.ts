@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config';
 import type { OpenApiPart } from '../openapi/openapi-registry';
-import { badRequest, error, job, limited, unauthorized } from '../openapi/operations';
+import { badRequest, idempotency, error, job, limited, unauthorized } from '../openapi/operations';
 import { waitQuery } from '../jobs/jobs.schemas';
 import { crawlRequestSchema, crawlResultSchema } from './crawl.schema';
 
@@ -16,6 +16,7 @@ export function crawlOpenApi(config: AppConfig): OpenApiPart {
         description:
           'Breadth-first from the seed URLs within scope, depth and page limits, politely (robots.txt, per-host concurrency and delay) and safely (never private, loopback or reserved addresses unless CRAWL_ALLOW_TARGETS allows them). Every page is one task; results are CrawlResult items in crawl order.',
         query: waitQuery(config.MAX_WAIT_MS),
+        headers: [idempotency.header],
         body: {
           schema: crawlRequestSchema(config),
           examples: {
@@ -40,6 +41,7 @@ export function crawlOpenApi(config: AppConfig): OpenApiPart {
           401: unauthorized,
           413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error' },
           415: { description: 'body is not application/json', ref: 'Error' },
+          ...idempotency.responses,
           429: limited,
           503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error' },
         },

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config';
 import type { OpenApiPart } from '../openapi/openapi-registry';
-import { badRequest, done, error, job, limited, page, unauthorized } from '../openapi/operations';
+import { badRequest, idempotency, done, error, job, limited, page, unauthorized } from '../openapi/operations';
 import { waitQuery } from '../jobs/jobs.schemas';
 import { fibonacciRequestSchema, fibonacciResultSchema } from './fibonacci.schema';
 
@@ -17,6 +17,7 @@ export function fibonacciOpenApi(config: AppConfig): OpenApiPart {
         description:
           'Exact F(n) for every n, computed in parallel. Answers 202 with the job (and `Location: /jobs/{id}`), or 200 with the finished job and its first page of results if it finishes within `?wait=` ms.',
         query: waitQuery(config.MAX_WAIT_MS),
+        headers: [idempotency.header],
         body: {
           schema: body,
           examples: {
@@ -31,6 +32,7 @@ export function fibonacciOpenApi(config: AppConfig): OpenApiPart {
           401: unauthorized,
           413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error', example: error(413, 'Payload Too Large', 'request body exceeds BODY_LIMIT_BYTES (1048576 bytes)') },
           415: { description: 'body is not application/json', ref: 'Error', example: error(415, 'Unsupported Media Type', 'request body must be application/json') },
+          ...idempotency.responses,
           429: limited,
           503: { description: 'queue full or shutting down; see Retry-After', ref: 'Error', example: error(503, 'Service Unavailable', 'the work queue is full') },
         },

@@ -1,5 +1,5 @@
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown, UnprocessableEntityException } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
 import { BACKEND, type Backend, type BackendCapabilities } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RetryableException } from '../common/retryable.exception';
@@ -18,6 +18,7 @@ import { toView, type JobView } from './job.view';
 import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
 import { TaskScheduler } from '../pool/task-scheduler';
 import { TaskQueue } from './task-queue';
+import { type IdempotencyRecord, IdempotencyStore } from './idempotency';
 
 /** Who submits: the API key's owner id (if keys are on) and the id limits are counted by. */
 export interface Caller {
@@ -29,7 +30,22 @@ export interface Caller {
 export interface Accepted {
   job: JobView;
   results?: ResultsPage;
+  /** An earlier request with the same Idempotency-Key made the job: this answer repeats that one's. */
+  replayed?: boolean;
 }
+
+/** Options of a submission. */
+export interface SubmitOptions {
+  caller: Caller;
+  waitMs: number;
+  limit: number;
+  params?: unknown;
+  /** The request's Idempotency-Key: the same key and body again answers with the same job. */
+  idempotencyKey?: string;
+}
+
+/** How long a key is held for a request still being admitted (a request that dies frees its key then). */
+const IDEMPOTENCY_CLAIM_MS = 30_000;
 
 export type { ResultsPage } from './results-page';
 
@@ -61,6 +77,7 @@ export class JobsService implements OnApplicationShutdown {
     private readonly queue: TaskQueue,
     @Inject(BACKEND) backend: Backend,
     private readonly scheduler: TaskScheduler,
+    private readonly idempotency: IdempotencyStore,
   ) {
     this.capabilities = backend.capabilities;
     this.limits = {
@@ -78,10 +95,61 @@ export class JobsService implements OnApplicationShutdown {
 
   /**
    * Admits a job (or refuses it with 503/429 and Retry-After, before holding anything), starts
-   * it and, if asked, holds the answer until it finishes or `waitMs` passes.
+   * it and, if asked, holds the answer until it finishes or `waitMs` passes. With an
+   * Idempotency-Key, a key already used by this caller answers with the job it made (see once()).
    */
-  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: { caller: Caller; waitMs: number; limit: number; params?: unknown }): Promise<Accepted> {
+  async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions): Promise<Accepted> {
     if (this.draining) throw new RetryableException(503, 'the service is shutting down; retry on another instance', 5);
+    if (options.idempotencyKey !== undefined) return this.once(kind, inputs, options, options.idempotencyKey);
+    return this.answer(await this.create(kind, inputs, options), options);
+  }
+
+  /**
+   * The Idempotency-Key draft, per caller and across instances: the first request with a key
+   * claims it, makes the job and records it under the key (before waiting, so a retry during the
+   * wait finds it); the same key and body again answers with that job and the first answer's status,
+   * without a second job or reservation; another body is 422; a retry while the first is still
+   * being admitted is 409. A request refused before making a job frees its key.
+   */
+  private async once<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions, idempotencyKey: string): Promise<Accepted> {
+    const key = `${options.caller.id}\n${idempotencyKey}`;
+    const fingerprint = createHash('sha256')
+      .update(`${kind.name}\n${JSON.stringify(inputs)}\n${JSON.stringify(options.params ?? null)}`)
+      .digest('base64url');
+    const held = await this.idempotency.claim(key, fingerprint, IDEMPOTENCY_CLAIM_MS);
+    if (held) return this.replay(held, fingerprint, options);
+    let created: JobHeader;
+    try {
+      created = await this.create(kind, inputs, options);
+    } catch (err) {
+      await this.idempotency.release(key, fingerprint).catch(() => {});
+      throw err;
+    }
+    const ttl = this.config.IDEMPOTENCY_TTL_MS;
+    await this.idempotency.complete(key, { fingerprint, jobId: created.id, status: 202 }, ttl);
+    const accepted = await this.answer(created, options);
+    if (accepted.results) await this.idempotency.complete(key, { fingerprint, jobId: created.id, status: 200 }, ttl);
+    return accepted;
+  }
+
+  private async replay(held: IdempotencyRecord, fingerprint: string, options: SubmitOptions): Promise<Accepted> {
+    const field = 'header.idempotency-key';
+    if (held.fingerprint !== fingerprint) {
+      const message = 'this Idempotency-Key was used with a different request body';
+      throw new UnprocessableEntityException({ message: `${field}: ${message}`, issues: [{ field, rule: 'reused_with_other_body', message }] });
+    }
+    if (held.state === 'pending' || held.jobId === undefined) {
+      const message = 'a request with this Idempotency-Key is still being admitted; retry shortly';
+      throw new ConflictException({ message: `${field}: ${message}`, issues: [{ field, rule: 'in_flight', message }] });
+    }
+    const job = await this.store.get(held.jobId);
+    if (!job) throw new NotFoundException(`job ${held.jobId}, made with this Idempotency-Key, is no longer kept`);
+    const results = held.status === 200 ? await this.page(job, { offset: 0, limit: options.limit, format: 'decimal' }) : undefined;
+    return { job: toView(job), results, replayed: true };
+  }
+
+  /** Admits and creates the job, and starts it. */
+  private async create<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions): Promise<JobHeader> {
     const reservation = kind.reserve(options.params, inputs);
     const id = randomUUID();
     const job = { id, kind: kind.name, owner: options.caller.owner, callerId: options.caller.id, params: options.params, reservation, createdAt: Date.now() };
@@ -98,8 +166,13 @@ export class JobsService implements OnApplicationShutdown {
     // Built only for somebody who may receive it (a `*` feed): most small jobs have nobody.
     if (this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.created', jobId: id, owner: created.owner, seq: created.seq, data: toView(created) });
     await this.runner.begin(id);
-    if (options.waitMs > 0 && (await this.waitFor(id, options.waitMs))) {
-      const finished = (await this.store.get(id)) ?? created;
+    return created;
+  }
+
+  /** Holds the answer until the job finishes (then with its first results page) or `waitMs` passes. */
+  private async answer(created: JobHeader, options: SubmitOptions): Promise<Accepted> {
+    if (options.waitMs > 0 && (await this.waitFor(created.id, options.waitMs))) {
+      const finished = (await this.store.get(created.id)) ?? created;
       return { job: toView(finished), results: await this.page(finished, { offset: 0, limit: options.limit, format: 'decimal' }) };
     }
     return { job: toView(created) };

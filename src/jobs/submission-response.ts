@@ -8,5 +8,6 @@ import type { Accepted } from './jobs.service';
  */
 export function answerSubmission(res: Response, accepted: Accepted): Accepted['job'] | (Accepted['job'] & { results: NonNullable<Accepted['results']> }) {
   res.status(accepted.results ? 200 : 202).location(accepted.job.links.self);
+  if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
   return accepted.results ? { ...accepted.job, results: accepted.results } : accepted.job;
 }

@@ -50,6 +50,7 @@ const failedAuth = { description: 'too many failed authentications from this add
 function render(op: Operation, keysOn: boolean) {
   const parameters = [
     ...(op.pathParams ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
+    ...(op.headers ?? []).map(({ name, description, schema }) => ({ name, in: 'header', required: false, description, schema })),
     ...Object.entries((op.query ? toSchema(op.query, 'input').properties : {}) as Record<string, object>).map(([name, schema]) => ({
       name,
       in: 'query',

@@ -6,6 +6,8 @@ export interface Operation {
   tag: string;
   public?: boolean;
   pathParams?: string[];
+  /** Request headers the operation reads (besides Authorization). */
+  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
   query?: z.ZodType;
   body?: { schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> };
   responses: Record<number, { description: string; ref?: string; example?: unknown; contentType?: string }>;
@@ -52,6 +54,26 @@ export const unauthorized = {
   ref: 'Error',
   example: error(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>'),
 };
+/** The Idempotency-Key header of the POSTs that create a job, and the answers it adds. */
+export const idempotency = {
+  header: {
+    name: 'Idempotency-Key',
+    description:
+      'Makes the POST idempotent (IETF httpapi draft), per API key and across instances: the same key and body within IDEMPOTENCY_TTL_MS answer with the job the first request made (same id and status, header `Idempotent-Replayed: true`), without a second job.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  },
+  responses: {
+    409: { description: 'a request with this Idempotency-Key is still being admitted; retry shortly', ref: 'Error' },
+    422: {
+      description: 'this Idempotency-Key was used with a different request body',
+      ref: 'Error',
+      example: error(422, 'Unprocessable Entity', 'header.idempotency-key: this Idempotency-Key was used with a different request body', {
+        issues: [{ field: 'header.idempotency-key', rule: 'reused_with_other_body', message: 'this Idempotency-Key was used with a different request body' }],
+      }),
+    },
+  },
+};
+
 export const limited = {
   description: 'rate limit, jobs-in-flight limit, or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After',
   ref: 'Error',

@@ -5,6 +5,7 @@ import { FixedWindowStorage } from './fixed-window.storage';
 import { LocalTaskQueue } from './local-task-queue';
 import { MemoryAuthFailures } from './memory-auth-failures';
 import { MemoryEventBus } from './memory-event-bus';
+import { MemoryIdempotencyStore } from './memory-idempotency.store';
 import { MemoryFeedQuota } from './memory-feed-quota';
 import { MemoryInstanceRegistry } from './memory-instance-registry';
 import { MemoryJobStore } from './memory-job.store';
@@ -25,6 +26,7 @@ export function memoryBackend(options: MemoryBackendOptions): Backend {
     bus: new MemoryEventBus(),
     rateLimits: new FixedWindowStorage(),
     authFailures: new MemoryAuthFailures(options.authFailures.max, options.authFailures.windowMs),
+    idempotency: new MemoryIdempotencyStore(),
     feedQuota,
     taskQueue: (execute, abortAll) => new LocalTaskQueue(execute, abortAll),
     instanceRegistry: (local) => new MemoryInstanceRegistry(local),

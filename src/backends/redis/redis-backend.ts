@@ -5,6 +5,7 @@ import { BullTaskQueue } from './bull-task-queue';
 import { RedisAuthFailures } from './redis-auth-failures';
 import { connectRedis, whenReady } from './redis-connection';
 import { RedisEventBus } from './redis-event-bus';
+import { RedisIdempotencyStore } from './redis-idempotency.store';
 import { RedisFeedQuota } from './redis-feed-quota';
 import { RedisInstanceRegistry } from './redis-instance-registry';
 import { RedisJobStore } from './redis-job.store';
@@ -45,6 +46,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<Backen
     bus,
     rateLimits: new RedisThrottlerStorage(redis, prefix),
     authFailures: new RedisAuthFailures(redis, prefix, options.authFailures.max, options.authFailures.windowMs),
+    idempotency: new RedisIdempotencyStore(redis, prefix),
     feedQuota,
     taskQueue: (execute) => new BullTaskQueue({ url, prefix, leaseMs: options.leaseMs, concurrency: options.concurrency, instanceId: options.instanceId }, execute),
     // Its heartbeat starts at bootstrap and stops before shutdown (Nest's hooks on the provider).
