@@ -22,9 +22,11 @@ export class JobFeeds {
 
   /**
    * Sends a snapshot, then every later event of the job (or of every job, for `*`) to `send`.
+   * `afterSeq` (a single job's feed resumed: SSE Last-Event-ID, WebSocket afterSeq): the snapshot
+   * is left out when that is the job's seq now; a finished job still ends with its final event.
    * Throws 404 (before sending anything) for a job the caller may not see. Returns the stop.
    */
-  async watch(jobId: string, owner: string | undefined, send: (event: JobEvent) => void): Promise<() => void> {
+  async watch(jobId: string, owner: string | undefined, send: (event: JobEvent) => void, afterSeq?: number): Promise<() => void> {
     let early: JobEvent[] | undefined = [];
     /** Per job: events up to this seq are in the snapshot sent. */
     const seen = new Map<string, number>();
@@ -49,7 +51,19 @@ export class JobFeeds {
           throw new NotFoundException(`job ${id} not found`);
         }
         seen.set(id, header.seq);
-        send({ event: 'job.snapshot', jobId: id, owner: header.owner, seq: header.seq, data: toSnapshot(snapshot) });
+        // A feed resumed at the job's current seq missed nothing: it gets only what comes later.
+        // Any other seq is a gap the bus cannot replay (it keeps no history): a snapshot replaces it, and says so.
+        const upToDate = jobId !== ALL_JOBS && afterSeq === header.seq;
+        if (!upToDate) {
+          const data = toSnapshot(snapshot);
+          send({
+            event: 'job.snapshot',
+            jobId: id,
+            owner: header.owner,
+            seq: header.seq,
+            data: afterSeq !== undefined && jobId !== ALL_JOBS ? { ...data, resume: { afterSeq, replayed: false } } : data,
+          });
+        }
         if (jobId !== ALL_JOBS && isFinal(header.status)) {
           send({ event: `job.${header.status}` as EventName, jobId: id, owner: header.owner, seq: header.seq, data: toView(header) });
           stop();

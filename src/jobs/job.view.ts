@@ -28,6 +28,10 @@ export const jobSnapshotSchema = jobViewSchema
   .extend({
     tasks: z.string().describe('one letter per task, by index: q queued, r running, c completed, f failed, x cancelled'),
     progress: z.record(z.string(), z.number()).describe('progress 0..1 of running tasks that report it, by index'),
+    resume: z
+      .object({ afterSeq: z.int(), replayed: z.literal(false) })
+      .optional()
+      .describe('set when a feed resumed (SSE Last-Event-ID, WebSocket afterSeq) from a seq whose later events cannot be replayed: this snapshot replaces them; count events after its seq as usual'),
   })
   .meta({ id: 'JobSnapshot' });
 export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;

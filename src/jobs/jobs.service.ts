@@ -236,8 +236,8 @@ export class JobsService implements OnApplicationShutdown {
   }
 
   /** Snapshot first, then every later event of the job (or of every job, for `*`). */
-  watch(jobId: string, owner: string | undefined, send: (event: JobEvent) => void): Promise<() => void> {
-    return this.feeds.watch(jobId, owner, send);
+  watch(jobId: string, owner: string | undefined, send: (event: JobEvent) => void, afterSeq?: number): Promise<() => void> {
+    return this.feeds.watch(jobId, owner, send, afterSeq);
   }
 
   /**

@@ -9,7 +9,14 @@ import type { JobEvent } from '../jobs/event-bus';
  */
 export const clientMessage = z.strictObject({
   event: z.enum(['subscribe', 'unsubscribe'], { error: 'event must be "subscribe" or "unsubscribe"' }),
-  data: z.strictObject({ jobId: z.string({ error: 'data.jobId must be a string' }).min(1).max(100) }, { error: 'data must be {"jobId": "<id>"}' }),
+  data: z.strictObject(
+    {
+      jobId: z.string({ error: 'data.jobId must be a string' }).min(1).max(100),
+      /** Resume a job's feed after this seq (the last one the client counted): see JobFeeds.watch. */
+      afterSeq: z.int({ error: 'data.afterSeq must be an integer' }).min(0, { error: 'data.afterSeq must be >= 0' }).max(Number.MAX_SAFE_INTEGER).optional(),
+    },
+    { error: 'data must be {"jobId": "<id>", "afterSeq"?: <seq>}' },
+  ),
 });
 export type ClientMessage = z.infer<typeof clientMessage>;
 

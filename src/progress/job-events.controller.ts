@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Param, Req, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Logger, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Owner } from '../auth/auth.guard';
 import { BACKEND, type Backend } from '../backends/backend';
@@ -36,7 +36,8 @@ export class JobEventsController {
 
   @Get(':id/events')
   async events(@Param('id', JobIdPipe) id: string, @Owner() owner: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
-    // 404 and 429 go out as JSON errors, before any stream headers.
+    // 400, 404 and 429 go out as JSON errors, before any stream headers.
+    const afterSeq = lastEventId(req.headers['last-event-id']);
     await this.jobs.get(id, owner);
     // req.ip: the address through the trusted proxies, as the WebSocket upgrade counts it.
     const slot = await this.connections.take(owner, req.ip ?? req.socket.remoteAddress ?? 'unknown');
@@ -76,19 +77,25 @@ export class JobEventsController {
       clearInterval(keepalive);
       stop();
     });
-    const opened = await openFeed(this.jobs, id, owner, {
-      send: (message) => {
-        if (cut) return;
-        // Same cap as the WebSocket: a reader that stops reading must not make the server
-        // queue a whole job's updates for it.
-        if (res.writableLength > this.config.WS_MAX_BUFFERED_BYTES) return cutOff();
-        res.write(frame(message));
+    const opened = await openFeed(
+      this.jobs,
+      id,
+      owner,
+      {
+        send: (message) => {
+          if (cut) return;
+          // Same cap as the WebSocket: a reader that stops reading must not make the server
+          // queue a whole job's updates for it.
+          if (res.writableLength > this.config.WS_MAX_BUFFERED_BYTES) return cutOff();
+          res.write(frame(message));
+        },
+        end: () => {
+          clearInterval(keepalive);
+          res.end();
+        },
       },
-      end: () => {
-        clearInterval(keepalive);
-        res.end();
-      },
-    }).catch((err: unknown) => {
+      afterSeq,
+    ).catch((err: unknown) => {
       // The job went away between the check and the feed (evicted), or the store failed: say so
       // on the stream, in the envelope's words (the store's own error only in the log).
       clearInterval(keepalive);
@@ -99,4 +106,16 @@ export class JobEventsController {
     if (closed) opened();
     else stop = opened;
   }
+}
+
+/**
+ * EventSource's `Last-Event-ID` on a reconnect: the last seq the client got (our `id:` lines), so
+ * the feed resumes after it. Anything but a decimal seq is 400 naming the header.
+ */
+function lastEventId(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  const field = 'header.last-event-id';
+  const message = 'must be the seq of the last event received (a decimal integer)';
+  throw new BadRequestException({ message: `${field}: ${message}`, issues: [{ field, rule: 'invalid_string', message }] });
 }

@@ -147,7 +147,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
       return this.send(peer, errorMessage(parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')));
     }
     const { event, data } = parsed.data;
-    const { jobId } = data;
+    const { jobId, afterSeq } = data;
     // Anything but a job id (or `*`) is an unknown job, answered before any store call.
     if (event === 'subscribe' && jobId !== ALL_JOBS && !isJobId(jobId)) return this.send(peer, errorMessage(jobNotFound(jobId).message, { jobId }));
     peer.feeds.get(jobId)?.();
@@ -156,10 +156,10 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
     if (peer.feeds.size >= this.config.WS_MAX_SUBSCRIPTIONS) {
       return this.send(peer, errorMessage(`too many subscriptions on this connection (limit WS_MAX_SUBSCRIPTIONS ${this.config.WS_MAX_SUBSCRIPTIONS})`, { jobId }));
     }
-    await this.subscribe(peer, jobId).catch((err: unknown) => this.sendFailure(peer, err, `subscribe to ${jobId}`, { jobId: jobId === ALL_JOBS ? undefined : jobId }));
+    await this.subscribe(peer, jobId, afterSeq).catch((err: unknown) => this.sendFailure(peer, err, `subscribe to ${jobId}`, { jobId: jobId === ALL_JOBS ? undefined : jobId }));
   }
 
-  private async subscribe(peer: Peer, jobId: string): Promise<void> {
+  private async subscribe(peer: Peer, jobId: string, afterSeq?: number): Promise<void> {
     // Held while the feed opens (a store read away), so a second subscribe or an unsubscribe meanwhile wins.
     const opening = () => {};
     peer.feeds.set(jobId, opening);
@@ -169,7 +169,7 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
         throw err; // 404 for unknown jobs and other keys' jobs
       });
       if (peer.feeds.get(jobId) !== opening) return;
-      if (isFinal(job.status)) {
+      if (isFinal(job.status) && afterSeq === undefined) {
         // A finished job never changes: its snapshot goes out once per connection, so a client
         // re-subscribing in a loop costs one small message each time, not the whole task map.
         if (peer.sentWhole.has(job.id)) {
@@ -181,13 +181,19 @@ export class ProgressGateway implements OnGatewayConnection, OnModuleDestroy {
       }
     }
     let ended = false;
-    const stop = await openFeed(this.jobs, jobId, peer.owner, {
-      send: (message) => this.send(peer, message),
-      end: () => {
-        ended = true;
-        if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
+    const stop = await openFeed(
+      this.jobs,
+      jobId,
+      peer.owner,
+      {
+        send: (message) => this.send(peer, message),
+        end: () => {
+          ended = true;
+          if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
+        },
       },
-    }).catch((err) => {
+      afterSeq,
+    ).catch((err) => {
       if (peer.feeds.get(jobId) === opening) peer.feeds.delete(jobId);
       throw err;
     });
