@@ -45,6 +45,7 @@ interface Tally {
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
   readonly workers: WorkerSpec[];
+  readonly exportColumns = ['index', 'url', 'depth', 'parent', 'state', 'status', 'finalUrl', 'contentType', 'title', 'bytes', 'ms', 'links', 'error'];
   readonly counters: CounterBound[];
   readonly metrics = [
     { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },

@@ -1,10 +1,11 @@
-import { Controller, Delete, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Owner } from '../auth/auth.guard';
 import { zodPipe } from '../common/zod-validation';
 import { JobIdPipe } from './job-id';
 import { listQuery, resultsQuery } from './jobs.schemas';
 import { JobsService } from './jobs.service';
+import { EXPORT_TYPES, ExportWriter, exportFormatOf } from './results-export';
 import { writeResultsPage } from './results-stream';
 import type { z } from 'zod';
 
@@ -26,7 +27,22 @@ export class JobsController {
 
   /** Results in input order, as far as they are done; streamed, bounded by RESULTS_MAX_PAGE_BYTES. */
   @Get(':id/results')
-  async results(@Param('id', JobIdPipe) id: string, @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>, @Res() res: Response, @Owner() owner?: string) {
+  async results(
+    @Param('id', JobIdPipe) id: string,
+    @Query(zodPipe(resultsQuery, 'query.')) query: z.output<typeof resultsQuery>,
+    @Headers('accept') accept: string | undefined,
+    @Res() res: Response,
+    @Owner() owner?: string,
+  ) {
+    // `Accept: application/x-ndjson` or `text/csv`: every result from `offset` on, in one stream.
+    const as = exportFormatOf(accept);
+    if (as) {
+      const writer = new ExportWriter(res);
+      return this.jobs.exportResults(id, owner, query, as, writer, () => {
+        res.status(200).type(EXPORT_TYPES[as]);
+        if (as === 'csv') res.setHeader('Content-Disposition', `attachment; filename="${id}.csv"`);
+      });
+    }
     return writeResultsPage(res, await this.jobs.walkResults(id, owner, query));
   }
 

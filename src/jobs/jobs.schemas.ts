@@ -25,6 +25,11 @@ export const resultsQuery = pageQuery.extend({
     .min(16, { error: 'maxChars must be >= 16' })
     .max(1_000_000_000, { error: 'maxChars must be <= 1000000000' })
     .optional(),
+  /** A streamed export (Accept: application/x-ndjson or text/csv) of a running job stays open until its last result. */
+  follow: z
+    .enum(['true', 'false'], { error: 'follow must be "true" or "false"' })
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export const listQuery = pageQuery.extend({

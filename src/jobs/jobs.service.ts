@@ -1,4 +1,14 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationShutdown, UnprocessableEntityException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotAcceptableException,
+  NotFoundException,
+  type OnApplicationShutdown,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { BACKEND, type Backend, type BackendCapabilities } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -17,6 +27,8 @@ import { newJobHeader } from './job-store.shared';
 import { toView, type JobView } from './job.view';
 import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
 import { TaskScheduler } from '../pool/task-scheduler';
+import { MAX_PAGE } from './jobs.schemas';
+import { csvRow, EXPORT_TYPES, type ExportFormat, type ExportWriter } from './results-export';
 import { TaskQueue } from './task-queue';
 import { type IdempotencyRecord, IdempotencyStore } from './idempotency';
 
@@ -43,6 +55,9 @@ export interface SubmitOptions {
   /** The request's Idempotency-Key: the same key and body again answers with the same job. */
   idempotencyKey?: string;
 }
+
+/** A followed export looks again at most this often (and at once when the job ends). */
+const EXPORT_POLL_MS = 250;
 
 /** How long a key is held for a request still being admitted (a request that dies frees its key then). */
 const IDEMPOTENCY_CLAIM_MS = 30_000;
@@ -233,6 +248,51 @@ export class JobsService implements OnApplicationShutdown {
   async walkResults(id: string, owner: string | undefined, page: { offset: number; limit: number; format: ResultFormat; maxChars?: number }): Promise<PageWalk> {
     const job = await this.get(id, owner);
     return startPage(this.store, job, this.kinds.get(job.kind), { ...page, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES, pool: this.scheduler });
+  }
+
+  /**
+   * Streams every result from `offset` to the end, page by page (memory bounded by one page and
+   * the writer's chunk), in NDJSON or CSV. With `follow`, a running job's results are written as
+   * they finish, in input order, and the stream ends after the last one.
+   */
+  async exportResults(
+    id: string,
+    owner: string | undefined,
+    query: { offset: number; format: ResultFormat; maxChars?: number; follow: boolean },
+    as: ExportFormat,
+    writer: ExportWriter,
+    setHeaders: (columns?: readonly string[]) => void,
+  ): Promise<void> {
+    let job = await this.get(id, owner);
+    const kind = this.kinds.get(job.kind);
+    const columns = as === 'csv' ? kind.exportColumns : undefined;
+    if (as === 'csv' && !columns) throw new NotAcceptableException(`${job.kind} jobs have no CSV export; ask for ${EXPORT_TYPES.ndjson}`);
+    setHeaders(columns);
+    if (columns && !(await writer.line(`${columns.join(',')}\r\n`))) return;
+    let offset = query.offset;
+    for (;;) {
+      const final = isFinal(job.status);
+      const { items } = startPage(this.store, job, kind, { ...query, offset, limit: MAX_PAGE, maxBytes: this.config.RESULTS_MAX_PAGE_BYTES, pool: this.scheduler });
+      let step = await items.next();
+      let waiting = false;
+      for (; !step.done; step = await items.next()) {
+        const { item, json } = step.value;
+        // Following a running job: its results in order, each once it is finished.
+        if (query.follow && !final && (item.state === 'queued' || item.state === 'running')) {
+          waiting = true;
+          break;
+        }
+        offset++;
+        if (!(await writer.line(columns ? csvRow(columns, item) : `${json}\n`))) return;
+      }
+      // The page ended on its size, not on the last result known: the next one goes on from there.
+      if (!waiting && step.done && step.value.nextOffset !== null) continue;
+      if (!waiting && (!query.follow || final)) return writer.end();
+      // Following: wait for the next result (a crawl may still add pages), then read on.
+      if (!(await writer.flush())) return;
+      await this.waitFor(id, EXPORT_POLL_MS);
+      job = await this.get(id, owner);
+    }
   }
 
   /** Snapshot first, then every later event of the job (or of every job, for `*`). */

@@ -111,11 +111,17 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
     },
     'GET /jobs/{id}/results': {
       tag: 'jobs',
-      summary: 'Results in input order, paged',
-      description: `Running jobs return what is done so far. Items: ${resultSchemas.join(' or ')}, by the job's kind.`,
+      summary: 'Results in input order, paged; or every result streamed as NDJSON or CSV',
+      description: `Running jobs return what is done so far. Items: ${resultSchemas.join(' or ')}, by the job's kind. With \`Accept: application/x-ndjson\` (one item per line) or \`text/csv\` (a header row, then one row per item) every result from \`offset\` to the end is streamed without paging, memory bounded whatever the job's size; \`follow=true\` keeps the stream open while the job runs and ends it after the last result.`,
       pathParams: ['id'],
       query: schemas.resultsQuery,
-      responses: { 200: { description: 'a page of results', ref: 'ResultsPage', example: page }, 400: badRequest, 401: unauthorized, 404: notFound },
+      responses: {
+        200: { description: 'a page of results (or, with an export Accept type, the stream)', ref: 'ResultsPage', example: page },
+        400: badRequest,
+        401: unauthorized,
+        404: notFound,
+        406: { description: 'text/csv for a job kind without a CSV export', ref: 'Error' },
+      },
     },
     'GET /jobs/{id}/events': {
       tag: 'progress',
