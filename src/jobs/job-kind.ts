@@ -121,6 +121,8 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */
   reserve(params: unknown, inputs: readonly TInput[]): Reservation;
+  /** Columns of its CSV export, from the fields of its result items (none: NDJSON only). */
+  readonly exportColumns?: readonly string[];
   /** The worker entry points its pool tasks run (TaskRequest.worker names one). */
   readonly workers?: readonly WorkerSpec[];
   /** The counters its reservations name, each with its per-caller bound. */
