@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateResultBytes } from './fibonacci.planner';
+import { validNumbers } from './fibonacci-body.pipe';
 import { fibonacciRequestSchema } from './fibonacci.schema';
 
 const limits = { maxN: 1_000, maxNumbers: 100, maxResultBytes: 20_000 };
@@ -78,5 +79,32 @@ describe('fibonacciRequestSchema rejects', () => {
     const parsed = wide.safeParse({ range: { from: 0, to: 100_000_000 } });
     expect(parsed.error?.issues.map((i) => i.message)).toEqual(['a range may hold at most 500000 numbers (limit FIB_MAX_NUMBERS)']);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe('validNumbers (the pipe fast path) agrees with the schema', () => {
+  const limits = { maxN: 1_000, maxNumbers: 5, maxResultBytes: 1_000 };
+  const schema = fibonacciRequestSchema(limits);
+  const bodies: unknown[] = [
+    { numbers: [0, 1, 1_000] },
+    { numbers: [1, 2, 3, 4, 5, 6] },
+    { numbers: [] },
+    { numbers: [1.5] },
+    { numbers: [-1] },
+    { numbers: [1_001] },
+    { numbers: ['1'] },
+    { numbers: [1], extra: true },
+    { range: { from: 1, to: 3 } },
+    { numbers: [1_000, 1_000, 1_000, 1_000, 1_000] },
+    [1, 2],
+    null,
+  ];
+  it('accepts exactly what the schema accepts unchanged, and nothing else', () => {
+    for (const body of bodies) {
+      const fast = validNumbers(body, limits);
+      const parsed = schema.safeParse(body);
+      if (fast) expect(parsed.success && parsed.data, JSON.stringify(body)).toEqual(fast);
+      else if (parsed.success && (body as { numbers?: unknown }).numbers) expect.fail(`the fast path refused a valid body ${JSON.stringify(body)}`);
+    }
   });
 });
