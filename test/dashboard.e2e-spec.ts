@@ -165,6 +165,22 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     await lastRow.locator('button.copy').filter({ hasText: 'Copied' }).waitFor({ timeout: WAIT });
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(full);
 
+    // Download: every result of the job, as CSV and as NDJSON, through the export route.
+    for (const as of ['csv', 'ndjson'] as const) {
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), page.click(`#results-download-${as}`)]);
+      expect(download.suggestedFilename()).toBe(`${id}.${as}`);
+      const lines = readFileSync((await download.path())!, 'utf8')
+        .trimEnd()
+        .split(/\r?\n/);
+      if (as === 'csv') {
+        expect(lines[0]).toBe('index,n,state,value,digits,ms,error');
+        expect(lines).toHaveLength(2_001);
+      } else {
+        expect(lines).toHaveLength(2_000);
+        expect(JSON.parse(lines[19]).value).toBe(full);
+      }
+    }
+
     // Keyboard: Enter on a list entry opens that job.
     await page.locator(`#jobs-list [data-open="${id}"]`).focus();
     await page.keyboard.press('Enter');

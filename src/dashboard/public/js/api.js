@@ -42,3 +42,25 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   }
   return json;
 }
+
+/**
+ * Saves every result of a job as a file: the streamed export (`Accept: application/x-ndjson` or
+ * `text/csv`), fetched with the API key (a plain link could not send it) and handed to the browser.
+ */
+export async function downloadResults(jobId, as, format = 'decimal') {
+  const type = as === 'csv' ? 'text/csv' : 'application/x-ndjson';
+  const headers = { Accept: type };
+  const key = apiKey.get();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const res = await fetch(`/jobs/${encodeURIComponent(jobId)}/results?format=${format}`, { headers, cache: 'no-store' });
+  if (!res.ok) {
+    const body = await res.json().catch(() => undefined);
+    throw new ApiError(res.status, body);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: `${jobId}.${as === 'csv' ? 'csv' : 'ndjson'}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

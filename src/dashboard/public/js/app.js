@@ -1,7 +1,7 @@
 // The dashboard: job list, job view (grid, throughput, a crawl's live pages, results), pool panel,
 // submit forms (Fibonacci, crawl), connection status. Plain ES modules, no framework; all DOM writes are batched per frame.
 
-import { api, apiKey, ApiError, whenUnauthorized } from './api.js';
+import { api, apiKey, ApiError, downloadResults, whenUnauthorized } from './api.js';
 import { Feed } from './feed.js';
 import { CODES, TaskGrid } from './grid.js';
 import { formatRate, RateChart } from './chart.js';
@@ -526,6 +526,23 @@ $('results-next').addEventListener('click', () => {
   loadResults();
 });
 $('results-refresh').addEventListener('click', loadResults);
+for (const as of ['ndjson', 'csv']) {
+  $(`results-download-${as}`).addEventListener('click', async () => {
+    if (!current) return;
+    const button = $(`results-download-${as}`);
+    const idle = button.textContent;
+    button.disabled = true;
+    button.textContent = 'Downloading…';
+    try {
+      await downloadResults(current.id, as, $('results-format').value);
+    } catch (err) {
+      $('results-info').textContent = `Download failed: ${err.message}`;
+    } finally {
+      button.disabled = false;
+      button.textContent = idle;
+    }
+  });
+}
 $('results-format').addEventListener('change', loadResults);
 $('results-limit').addEventListener('change', () => {
   if (!current) return;
