@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fib } from '../src/fibonacci/fib-bigint';
+import { TaskScheduler } from '../src/pool/task-scheduler';
 import { eventually, startApp, type RunningApp } from './support/app';
 import { startFixtureSite, type FixtureSite } from './support/fixture-site';
 
@@ -97,7 +98,7 @@ describe('format=hex of a page stays off the main thread', () => {
   });
   afterAll(() => svc.close());
 
-  it('serves 2,000 x F(49,999) as hex, whole and as previews, with the event loop never held 100 ms', async () => {
+  it('serves 2,000 x F(49,999) as hex, whole and as previews, page by page, with the event loop never held 100 ms', async () => {
     const numbers = Array.from({ length: 2_000 }, (_, i) => 49_999 - (i % 3));
     const { body: job } = await request(svc.url).post('/fibonacci?wait=30000&limit=1').send({ numbers }).expect(200);
     expect(job.status).toBe('completed');
@@ -111,27 +112,91 @@ describe('format=hex of a page stays off the main thread', () => {
       for await (const chunk of res.body!) chunks.push(Buffer.from(chunk));
       return Buffer.concat(chunks);
     };
+    /** Every page from `offset` 0 on, as raw bytes. */
+    const readAll = async (query: string) => {
+      const pages: Buffer[] = [];
+      for (let offset: number | null = 0; offset !== null; ) {
+        const bytes = await read(`offset=${offset}&limit=2000&format=hex${query}`);
+        pages.push(bytes);
+        // Only the next offset is read here; the pages are parsed after the measurement.
+        offset = JSON.parse(/"nextOffset":(null|\d+)\}$/.exec(bytes.toString('latin1'))![1]);
+      }
+      return pages;
+    };
     // One unmeasured round first: the 38 MB of fresh results get promoted out of the young
     // generation (a scavenge copying them took 345 ms on a loaded box) and the code is warm.
     await read('limit=2000&format=hex&maxChars=41');
     await read('limit=2000&format=hex');
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
-    const previewBytes = await read('limit=2000&format=hex&maxChars=41');
-    const wholeBytes = await read('limit=2000&format=hex');
+    const previewPages = await readAll('&maxChars=41');
+    const wholePages = await readAll('');
     delay.disable();
-    const preview = { body: JSON.parse(previewBytes.toString()) };
-    const whole = { body: JSON.parse(wholeBytes.toString()) };
+    const parse = (pages: Buffer[]) => pages.map((bytes) => JSON.parse(bytes.toString()) as { offset: number; items: Item[] });
+    const previews = parse(previewPages);
+    const wholes = parse(wholePages);
 
-    expect(preview.body.items).toHaveLength(2_000);
-    for (const item of preview.body.items as Item[]) {
+    // A page of previews costs what the page of whole values does: it ends at the same item.
+    expect(previews.map((page) => page.items.length)).toEqual(wholes.map((page) => page.items.length));
+    expect(previews.length).toBeGreaterThan(10);
+    expect(previews.flatMap((page) => page.items.map((item) => item.index))).toEqual(numbers.map((_, i) => i));
+    for (const item of previews.flatMap((page) => page.items)) {
       const full = hex.get(item.n)!;
       expect(item).toMatchObject({ shortened: true, value: `${full.slice(0, 20)}…${full.slice(-20)}` });
     }
-    expect(whole.body.items.length).toBeGreaterThan(0);
-    for (const item of whole.body.items as Item[]) expect(item.value).toBe(hex.get(item.n));
+    for (const item of wholes.flatMap((page) => page.items)) expect(item.value).toBe(hex.get(item.n));
     expect(delay.max / 1e6, `event loop delay max ${(delay.max / 1e6).toFixed(1)} ms`).toBeLessThan(100);
   });
+});
+
+describe("reading results does not hold up another key's job", () => {
+  const KEY_A = 'key-a-0123456789abcdef';
+  const KEY_B = 'key-b-0123456789abcdef';
+  let svc: RunningApp;
+  beforeAll(async () => {
+    // Two threads (startApp's POOL_SIZE): four readers could hold both of them with conversions.
+    svc = await startApp({ API_KEYS: `${KEY_A},${KEY_B}`, MAX_WAIT_MS: '120000' });
+  });
+  afterAll(() => svc.close());
+
+  it("four hex readers of key A delay key B's small job by at most one conversion", async () => {
+    const as = (key: string, req: request.Test) => req.set('authorization', `Bearer ${key}`);
+    // 12 x F(2,000,000): 418,000 digits each, about 48 ms to convert; a page holds five.
+    const numbers = Array.from({ length: 12 }, (_, i) => 2_000_000 - i);
+    const { body: job } = await as(KEY_A, request(svc.url).post('/fibonacci?wait=120000&limit=1')).send({ numbers }).expect(200);
+    expect(job.status).toBe('completed');
+
+    // Every pool task, in the order they end: conversions (a page's presentation work) and job tasks.
+    const scheduler = svc.app.get(TaskScheduler);
+    const run = scheduler.run.bind(scheduler);
+    const ended: ('conversion' | 'job')[] = [];
+    let jobSubmitted = -1;
+    scheduler.run = (worker, payload, options) => {
+      const what = options.presentFor === undefined ? 'job' : 'conversion';
+      if (what === 'job' && jobSubmitted < 0) jobSubmitted = ended.length;
+      return run(worker, payload, options).finally(() => ended.push(what));
+    };
+    try {
+      const reader = async () => {
+        for (let round = 0; round < 3; round++) await as(KEY_A, request(svc.url).get(`/jobs/${job.id}/results?limit=12&format=hex`)).expect(200);
+      };
+      const readers = Array.from({ length: 4 }, reader);
+      // The readers are converting (one conversion done) when key B submits a small job of its own.
+      await eventually(async () => (ended.includes('conversion') ? true : undefined), 30_000, 'a first conversion');
+      const small = Array.from({ length: 20 }, (_, i) => 3_000 + i);
+      const { body: other } = await as(KEY_B, request(svc.url).post('/fibonacci?wait=60000&limit=1')).send({ numbers: small }).expect(200);
+      expect(other.status).toBe('completed');
+      const jobEnded = ended.lastIndexOf('job');
+      await Promise.all(readers);
+      expect(jobSubmitted).toBeGreaterThanOrEqual(0);
+      const during = ended.slice(jobSubmitted, jobEnded).filter((what) => what === 'conversion').length;
+      expect(during, `conversions ended while key B's job waited or ran: ${ended.join(' ')}`).toBeLessThanOrEqual(1);
+      // The readers were still converting after it: it did not simply run after them.
+      expect(ended.slice(jobEnded).filter((what) => what === 'conversion').length).toBeGreaterThan(1);
+    } finally {
+      scheduler.run = run;
+    }
+  }, 120_000);
 });
 
 describe('per-key admission bounds on running work', () => {

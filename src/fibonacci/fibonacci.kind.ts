@@ -19,6 +19,17 @@ const FINISHED_CODES = new Set([STATE_CODES.completed, STATE_CODES.failed, STATE
 const TINY_MAX_NUMBERS = 16;
 const TINY_MAX_N = 2_000;
 
+/**
+ * Decimal digits converted to hexadecimal per pool task of a results page (F(2,000,000), 418,000
+ * digits, took about 48 ms): presentation work takes turns one task at a time, so this is about
+ * the longest another key's job waits for it. A single bigger value is one task by itself.
+ */
+const HEX_TASK_DIGITS = 500_000;
+/** A page item's fields besides its value (`{"index","state","n","value","digits","ms"}`): under 110 bytes. */
+const ITEM_FIELDS_BYTES = 128;
+/** Hexadecimal digits per decimal digit: log(10) / log(16). */
+const HEX_PER_DECIMAL = Math.log(10) / Math.log(16);
+
 function isTiny(numbers: readonly number[]): boolean {
   return numbers.length <= TINY_MAX_NUMBERS && numbers.every((n) => n <= TINY_MAX_N);
 }
@@ -28,7 +39,6 @@ function isTiny(numbers: readonly number[]): boolean {
 export class FibonacciKind implements JobKind<number, FibValue> {
   readonly name = 'fibonacci' as const;
   readonly workers = [{ name: 'fibonacci', file: workerFile('fibonacci'), profile: 'cpu' as const }];
-  readonly exportColumns = ['index', 'n', 'state', 'value', 'digits', 'ms', 'error'];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -99,39 +109,50 @@ export class FibonacciKind implements JobKind<number, FibValue> {
 
   present(n: number, result: FibValue, format: ResultFormat): Record<string, unknown> {
     // From HEX_MIN_N on, prepare() made the hexadecimal on a worker; below it (at most ~2,000
-    // digits) converting here takes microseconds, and presentCost counts it against the page's
-    // byte budget.
+    // digits) converting here takes microseconds (presentCost counts it like any conversion).
     const value = format === 'hex' ? (result.hex ?? BigInt(result.value).toString(16)) : result.value;
     return { n, value, digits: result.digits, ms: result.ms };
   }
 
   /**
    * A `format=hex` page: big values are converted on a worker thread (GMP: subquadratic, where
-   * BigInt's parse and print are quadratic and would hold the main thread), one pool task per
-   * read of the page, with the same priority as any CPU task.
+   * BigInt's parse and print are quadratic and would hold the main thread), in pool tasks of about
+   * HEX_TASK_DIGITS digits, one after the other (the page's pool runs them as presentation work).
    */
   async prepare(records: TaskRecord<number, FibValue>[], format: ResultFormat, pool: PoolRunner): Promise<void> {
     if (format !== 'hex') return;
     const big = records.filter((record) => record.result !== undefined && record.result.hex === undefined && record.input >= HEX_MIN_N);
-    if (big.length === 0) return;
-    await pool.run(
-      'fibonacci',
-      { hexOf: big.map((record) => record.result!.value) },
-      {
-        stream: false,
-        onUpdates: (updates: TaskUpdate[]) => {
-          for (const { index, result } of updates) {
-            const record = big[index];
-            // A new object: the store's own result is never changed (the memory store shares it).
-            if (record && typeof result === 'string') record.result = { ...record.result!, hex: result };
-          }
+    for (let start = 0; start < big.length; ) {
+      let end = start + 1;
+      for (let digits = big[start].result!.value.length; end < big.length && digits + big[end].result!.value.length <= HEX_TASK_DIGITS; end++) digits += big[end].result!.value.length;
+      const batch = big.slice(start, end);
+      await pool.run(
+        'fibonacci',
+        { hexOf: batch.map((record) => record.result!.value) },
+        {
+          stream: false,
+          onUpdates: (updates: TaskUpdate[]) => {
+            for (const { index, result } of updates) {
+              const record = batch[index];
+              // A new object: the store's own result is never changed (the memory store shares it).
+              if (record && typeof result === 'string') record.result = { ...record.result!, hex: result };
+            }
+          },
         },
-      },
-    );
+      );
+      start = end;
+    }
   }
 
+  /**
+   * The item in full (the value's bytes, and its fields), plus, for hexadecimal, the decimal
+   * bytes converted: known before anything is converted, whatever `maxChars` will cut.
+   */
   presentCost(result: FibValue, format: ResultFormat): number {
-    return format === 'hex' && result.hex === undefined ? result.value.length : 0;
+    const decimal = result.value.length;
+    if (format !== 'hex') return decimal + ITEM_FIELDS_BYTES;
+    const hex = result.hex?.length ?? Math.ceil(decimal * HEX_PER_DECIMAL) + 1;
+    return decimal + hex + ITEM_FIELDS_BYTES;
   }
 
   presentError(_n: number, message: string): Record<string, unknown> {

@@ -102,8 +102,12 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   /** A finished task's result as the results endpoint shows it (input fields included). */
   present(input: TInput, result: TResult, format: ResultFormat): Record<string, unknown>;
   /**
-   * Extra bytes of work presenting this result costs beyond the JSON it yields (a hex value
-   * converted on the main thread), counted against a results page's byte bound.
+   * What presenting this result costs a results page, known from the stored result before any
+   * work is done for it: the bytes of its item in full (as if no `maxChars` shortened it) plus the
+   * work of making it (a value converted to hexadecimal counts the bytes converted). A page ends
+   * before the item that would take these past RESULTS_MAX_PAGE_BYTES, and only the items that fit
+   * are prepared, so a page of previews reads and converts no more than a page of whole values.
+   * Without it, an item costs the bytes of its full JSON (measured once presented).
    */
   presentCost?(result: TResult, format: ResultFormat): number;
   /**
@@ -114,7 +118,9 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   /**
    * Work a page of results needs before it is presented, done off the main thread (a Fibonacci
    * value's hexadecimal text, made on a worker for `format=hex`): replaces `record.result` of the
-   * records it prepares (never changes the stored result object).
+   * records it prepares (never changes the stored result object). Its pool tasks run as
+   * presentation work of the job's caller (RunOptions.presentFor): one in the pool at a time, the
+   * callers taking turns.
    */
   prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat, pool: PoolRunner): Promise<void>;
   /** Memory a stored result takes, for retention limits. */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config';
-import type { FibValue } from '../fibonacci/fib-chunk';
+import { type FibValue, HEX_MIN_N } from '../fibonacci/fib-chunk';
 import { FibonacciKind } from '../fibonacci/fibonacci.kind';
-import type { TaskScheduler } from '../pool/task-scheduler';
+import type { RunOptions, TaskScheduler } from '../pool/task-scheduler';
 import type { JobHeader, TaskRecord } from './job-data';
 import { JobKinds } from './job-kinds';
 import { MemoryJobStore } from '../backends/memory/memory-job.store';
@@ -28,19 +28,37 @@ afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
 
-/** A finished job in a fresh store whose task i holds a value of sizes[i] digits (no worker needed to page it). */
-async function jobOf(sizes: number[]): Promise<{ store: CountingStore; job: JobHeader }> {
+/** A pool that converts on the spot and counts what it was asked to convert, and for whom. */
+class CountingPool {
+  values = 0;
+  tasks = 0;
+  owners = new Set<string | undefined>();
+
+  async run(_worker: string, payload: { hexOf?: string[] }, options: RunOptions): Promise<void> {
+    if (!payload.hexOf) throw new Error('only conversions are expected');
+    this.tasks++;
+    this.values += payload.hexOf.length;
+    this.owners.add(options.presentFor);
+    options.onUpdates(payload.hexOf.map((value, index) => ({ index, state: 'completed', result: BigInt(value).toString(16) })));
+  }
+}
+
+/**
+ * A finished job in a fresh store whose task i holds a value of sizes[i] digits (no worker needed
+ * to page it); its numbers start at `firstN` (from HEX_MIN_N, hex is converted on the pool).
+ */
+async function jobOf(sizes: number[], firstN = 0): Promise<{ store: CountingStore; job: JobHeader }> {
   const store = new CountingStore({ maxAgeMs: 3_600_000, maxCount: 100, maxBytes: 1e9 });
   stores.push(store);
   const { version } = await store.admission('caller');
   const reservation = { tasks: sizes.length, resultBytes: 0 };
-  const inputs = sizes.map((_, i) => i);
+  const inputs = sizes.map((_, i) => firstN + i);
   expect(await store.create({ id: 'job', kind: 'fibonacci', callerId: 'caller', reservation, createdAt: Date.now() }, inputs, version)).toBe(true);
   await store.start('job', Date.now());
   await store.apply(
     'job',
     sizes.map((digits, i) => {
-      const result: FibValue = { n: i, value: '7'.repeat(digits), digits, ms: 0 };
+      const result: FibValue = { n: firstN + i, value: '7'.repeat(digits), digits, ms: 0 };
       return { index: i, state: 'completed' as const, result, bytes: digits };
     }),
   );
@@ -82,15 +100,41 @@ describe('pageOfResults', () => {
     expect(current.items[0]).toEqual({ index: 1, state: 'completed', n: 1, value: '7'.repeat(10), digits: 10, ms: 0 });
   });
 
-  it('measures previews, not the values they shorten, and counts hex converted here against the budget', async () => {
+  it('charges previews what the whole values cost, and hex its conversion too', async () => {
     const stored = await jobOf(Array.from({ length: 50 }, () => 2_000));
+    const whole = await page(stored, { offset: 0, limit: 50, format: 'decimal', maxBytes: 8_000 });
     const previews = await page(stored, { offset: 0, limit: 50, format: 'decimal', maxChars: 21, maxBytes: 8_000 });
-    expect(previews.items).toHaveLength(50);
-    expect(previews.nextOffset).toBeNull();
-    // No stored hex: each value is converted on this thread, 2,000 digits of work per item.
+    expect(whole.items).toHaveLength(3);
+    expect(previews).toMatchObject({ limit: 3, nextOffset: 3 });
+    expect(previews.items[0]).toMatchObject({ value: `${'7'.repeat(10)}…${'7'.repeat(10)}`, shortened: true });
+    // Converted on this thread (below HEX_MIN_N): 2,000 digits read and converted, 1,661 written.
     const hex = await page(stored, { offset: 0, limit: 50, format: 'hex', maxChars: 21, maxBytes: 8_000 });
-    expect(hex.items.length).toBeLessThan(5);
+    expect(hex.items).toHaveLength(2);
     expect(hex.items[0].value).toMatch(/^[0-9a-f]{10}…[0-9a-f]{10}$/);
+  });
+
+  it('reads and converts no more for a page of previews than for the page of whole values', async () => {
+    // 40 values of 100,000 digits against a 1 MiB page: whole, about 10 fit as decimal, 5 as hex.
+    for (const format of ['decimal', 'hex'] as const) {
+      const cost = async (maxChars?: number) => {
+        const stored = await jobOf(
+          Array.from({ length: 40 }, () => 100_000),
+          HEX_MIN_N,
+        );
+        const pool = new CountingPool();
+        const current = await pageOfResults(stored.store, stored.job, kind, { offset: 0, limit: 40, format, maxChars, maxBytes: 1024 ** 2, pool });
+        const read = stored.store.reads.reduce((sum, n) => sum + n, 0);
+        return { items: current.items.length, nextOffset: current.nextOffset, read, converted: pool.values, owners: [...pool.owners] };
+      };
+      const whole = await cost();
+      const previews = await cost(16);
+      expect(whole.items, format).toBe(format === 'hex' ? 5 : 10);
+      expect(previews, format).toEqual(whole);
+      expect(whole.read, format).toBeLessThanOrEqual(whole.items + 8);
+      // Only what the page holds is converted, as presentation work of the job's caller.
+      if (format === 'hex') expect(whole).toMatchObject({ converted: whole.items, owners: ['caller'] });
+      else expect(whole.converted).toBe(0);
+    }
   });
 
   it('reads tasks from the store in batches sized by what the page has left', async () => {

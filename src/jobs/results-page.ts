@@ -51,11 +51,12 @@ export interface PageWalk {
 /**
  * Walks a page of a job's results in input order, bounded by item count and by bytes: it ends
  * before the item that would pass `maxBytes` (always yielding at least one, so paging advances)
- * and returns where the next page starts. Each item is measured as the JSON it becomes (and is
- * yielded with it, so nobody serialises it twice), so forty 2 MB values never make an 84 MB
- * page; presentation work (a hex conversion on this thread) counts against the same budget.
- * Tasks are read from the store in batches sized by what the page has left, so a page of huge
- * values never reads far past its budget.
+ * and returns where the next page starts. An item is charged what it costs in full, before any
+ * `maxChars` shortening: the bytes of its whole JSON, or what its kind says presenting it costs
+ * (JobKind.presentCost: bytes read and converted), whichever is more. So forty 2 MB values never
+ * make an 84 MB page, and a page of previews reads and converts no more than a page of whole values
+ * would. Tasks are read from the store in batches sized by what the page has left, and only those
+ * that fit are prepared (converted on a worker), as presentation work of the job's caller.
  */
 export function startPage(store: JobStore, job: JobHeader, kind: JobKind<any, any>, request: PageRequest): PageWalk {
   return { head: { jobId: job.id, status: job.status, total: job.total, offset: request.offset, format: request.format }, items: walkPage(store, job, kind, request) };
@@ -65,31 +66,39 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
   const { offset, limit, format, maxChars } = request;
   const budget = Math.max(0, request.maxBytes - ENVELOPE_BYTES);
   const end = Math.min(job.total, offset + limit);
-  let bytes = 0;
+  // Every pool task a kind runs for a page is its job caller's presentation work (taking turns).
+  const pool: PoolRunner = { run: (worker, payload, options) => request.pool.run(worker, payload, { ...options, presentFor: job.callerId }) };
+  let spent = 0;
   let count = 0;
   let index = offset;
   let read = FIRST_READ;
-  outer: while (index < end) {
+  while (index < end) {
     const records = await store.tasks(job.id, index, Math.min(read, end - index));
     if (records.length === 0) break;
-    await kind.prepare?.(records, format, request.pool);
-    for (const record of records) {
-      const result = record.result;
-      const work = result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0;
-      if (count > 0 && bytes + work > budget) break outer;
-      const item = presentItem(record, kind, format, maxChars);
+    // What each costs, known before any work is done for it: the page prepares only what fits.
+    const costs = records.map(({ result }) => (result !== undefined ? (kind.presentCost?.(result, format) ?? 0) : 0));
+    let fit = 0;
+    for (let planned = spent; fit < records.length && (count + fit === 0 || planned + costs[fit] <= budget); fit++) planned += costs[fit];
+    const batch = fit < records.length ? records.slice(0, fit) : records;
+    await kind.prepare?.(batch, format, pool);
+    for (const [i, record] of batch.entries()) {
+      const { item, cutBytes } = presentItem(record, kind, format, maxChars);
       const json = JSON.stringify(item);
-      // +1 for the comma between items; UTF-8 bytes, as they go out.
-      const size = work + Buffer.byteLength(json) + 1;
-      if (count > 0 && bytes + size > budget) break outer;
-      bytes += size;
+      // +1 for the comma between items; UTF-8 bytes, as they go out, or would have uncut.
+      const cost = Math.max(costs[i], Buffer.byteLength(json) + cutBytes + 1);
+      if (count > 0 && spent + cost > budget) return pageEnd(job, limit, end, count, index);
+      spent += cost;
       count++;
       index++;
       yield { item, json };
     }
-    const average = bytes / Math.max(1, count);
-    read = Math.max(1, Math.min(MAX_READ, Math.floor((budget - bytes) / Math.max(1, average))));
+    if (batch.length < records.length) break;
+    read = Math.max(1, Math.min(MAX_READ, Math.floor((budget - spent) / Math.max(1, spent / count))));
   }
+  return pageEnd(job, limit, end, count, index);
+}
+
+function pageEnd(job: JobHeader, limit: number, end: number, count: number, index: number): PageEnd {
   return { limit: index < end ? count : limit, nextOffset: index < job.total ? index : null };
 }
 
@@ -102,17 +111,23 @@ export async function pageOfResults(store: JobStore, job: JobHeader, kind: JobKi
   return { ...head, ...step.value, items };
 }
 
-/** A finished task as its kind presents it (result or error), else what is known of its input. */
-function presentItem({ index, input, state, result, error }: TaskRecord, kind: JobKind<any, any>, format: ResultFormat, maxChars?: number): Record<string, unknown> {
+/**
+ * A finished task as its kind presents it (result or error), else what is known of its input;
+ * `cutBytes`: what `maxChars` took out of its value.
+ */
+function presentItem({ index, input, state, result, error }: TaskRecord, kind: JobKind<any, any>, format: ResultFormat, maxChars?: number): { item: Record<string, unknown>; cutBytes: number } {
   const item: Record<string, unknown> = { index, state };
   if (result !== undefined) Object.assign(item, kind.present(input, result, format));
   else Object.assign(item, kind.summarize(input, undefined), error !== undefined ? kind.presentError(input, error) : {});
   // A kind may present its own structured error with the result (a crawl's {code, message}).
   if (error !== undefined && item.error === undefined) item.error = error;
+  let cutBytes = 0;
   if (maxChars !== undefined && typeof item.value === 'string' && item.value.length > maxChars) {
     const half = Math.floor((maxChars - 1) / 2);
-    item.value = `${item.value.slice(0, half)}…${item.value.slice(-half)}`;
+    const whole = item.value;
+    item.value = `${whole.slice(0, half)}…${whole.slice(-half)}`;
     item.shortened = true;
+    cutBytes = Buffer.byteLength(whole) - Buffer.byteLength(item.value as string);
   }
-  return item;
+  return { item, cutBytes };
 }

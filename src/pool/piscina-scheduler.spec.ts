@@ -185,6 +185,31 @@ describe('PiscinaScheduler: an I/O thread dies under tasks it shares', () => {
   });
 });
 
+describe('PiscinaScheduler: presentation work takes turns', () => {
+  let scheduler: PiscinaScheduler;
+  beforeAll(() => {
+    scheduler = new PiscinaScheduler({ ...base, threads: 1 });
+  });
+  afterAll(() => shutdown(scheduler));
+
+  it("never queues more than one presentation task ahead of a job's task, and serves the owners in turn", async () => {
+    // log[0]: tasks started; log[1..]: their ids, in start order. Every task holds until released.
+    const log = new Int32Array(new SharedArrayBuffer(4 * 8));
+    const release = new Int32Array(new SharedArrayBuffer(4));
+    const task = (id: number, presentFor?: string) => scheduler.run('latch', { id, log, release }, { stream: false, presentFor, onUpdates: () => {} });
+    const first = task(1, 'a');
+    await until(() => Atomics.load(log, 0) === 1);
+    // While key a's first conversion holds the only thread: two more of a's, one of c's, then a job task.
+    const rest = [task(2, 'a'), task(3, 'a'), task(4, 'c'), task(5)];
+    expect(scheduler.stats().queued).toBe(4);
+    Atomics.store(release, 0, 1);
+    await Promise.all([first, ...rest]);
+    const order = Array.from(log.subarray(1, 1 + Atomics.load(log, 0)));
+    // The job task goes next, then a, c and a again.
+    expect(order).toEqual([1, 5, 2, 4, 3]);
+  });
+});
+
 describe('PiscinaScheduler task timeout', () => {
   let scheduler: PiscinaScheduler;
   beforeAll(async () => {

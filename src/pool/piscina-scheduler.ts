@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import { MessageChannel } from 'node:worker_threads';
+import { TakingTurns } from './taking-turns';
 import type { PortMessage } from './task-protocol';
 import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
 import type { WorkerCatalog } from './worker-catalog';
@@ -64,6 +65,13 @@ export class PiscinaScheduler extends TaskScheduler {
   private readonly files = new Map<WorkerName, string>();
   private running = 0;
   private retried = 0;
+  /**
+   * Presentation work (RunOptions.presentFor) goes through here: one piece in the pool at a time,
+   * owners in turn. Job tasks bypass it, so another key's job waits for at most one conversion
+   * (the one in the pool) however many pages are being read; a lower Piscina priority alone would
+   * let readers starve while jobs keep the queue full, a pool of its own would add a thread.
+   */
+  private readonly presenting = new TakingTurns();
 
   constructor(private readonly options: PiscinaSchedulerOptions) {
     super();
@@ -122,7 +130,13 @@ export class PiscinaScheduler extends TaskScheduler {
     return this.rescue!;
   }
 
-  async run(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
+  run(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
+    if (options.presentFor === undefined) return this.runNow(worker, payload, options);
+    const { presentFor, ...task } = options;
+    return this.presenting.run(presentFor, () => this.runNow(worker, payload, task), options.signal);
+  }
+
+  private async runNow(worker: WorkerName, payload: object, options: RunOptions): Promise<void> {
     const profile = this.options.catalog?.get(worker)?.profile ?? this.options.profiles?.[worker] ?? 'cpu';
     if (options.stream === false && profile === 'cpu') return this.runShort(worker, payload, options.onUpdates, options.signal);
     let started = false;
@@ -211,7 +225,7 @@ export class PiscinaScheduler extends TaskScheduler {
       threads,
       maxThreads: pools.reduce((n, pool) => n + pool.maxThreads, 0),
       running: this.running,
-      queued: all.reduce((n, pool) => n + pool.queueSize, 0),
+      queued: all.reduce((n, pool) => n + pool.queueSize, this.presenting.queued),
       // Weighted by threads, so idle empty pools do not dilute the figure.
       utilization: threads ? pools.reduce((n, pool) => n + pool.utilization * pool.threads.length, 0) / threads : 0,
       completed: all.reduce((n, pool) => n + pool.completed, 0),

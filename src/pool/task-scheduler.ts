@@ -33,6 +33,12 @@ export interface RunOptions {
    * which dominate when a job is a handful of small numbers.
    */
   stream?: boolean;
+  /**
+   * Presentation work (a results page's conversions) for this owner, the job's caller: it runs
+   * after the presentation work already waiting, one piece at a time, the owners taking turns, so
+   * reading results never holds more than one thread nor delays a job's tasks by more than one piece.
+   */
+  presentFor?: string;
 }
 
 export interface PoolStats {
