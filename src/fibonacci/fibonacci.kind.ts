@@ -39,6 +39,7 @@ function isTiny(numbers: readonly number[]): boolean {
 export class FibonacciKind implements JobKind<number, FibValue> {
   readonly name = 'fibonacci' as const;
   readonly workers = [{ name: 'fibonacci', file: workerFile('fibonacci'), profile: 'cpu' as const }];
+  readonly exportColumns = ['index', 'n', 'state', 'value', 'digits', 'ms', 'error'];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
