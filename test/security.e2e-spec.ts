@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
 import { FeedProcess } from './support/feed-process';
 import { watchLoopDelay } from './support/loop-delay';
@@ -335,13 +336,19 @@ describe('WebSocket limits', () => {
     }
   });
 
-  it('closes a socket that sends an oversized frame with 1009, and keeps serving others', async () => {
+  it('closes a socket that sends an oversized frame with 1009 (one warning line, no error stack), and keeps serving others', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn');
+    const error = vi.spyOn(Logger.prototype, 'error');
     const other = await FeedClient.connect(svc.wsUrl, good);
     const { socket } = await upgrade(svc.wsUrl, good);
     const closed = new Promise<number>((resolve) => socket!.once('close', (code) => resolve(code)));
     socket!.on('error', () => {});
     socket!.send(JSON.stringify({ event: 'subscribe', data: { jobId: 'x'.repeat(4096) } }));
     expect(await closed).toBe(1009);
+    await eventually(async () => (warn.mock.calls.some(([message]) => /protocol error: Max payload size exceeded/.test(String(message))) ? true : undefined), 5_000, 'the warning');
+    expect(error.mock.calls.filter(([err]) => err instanceof RangeError || /Max payload/.test(String(err)))).toEqual([]);
+    warn.mockRestore();
+    error.mockRestore();
     const { body: job } = await request(svc.url)
       .post('/fibonacci?wait=5000')
       .send({ numbers: [3] })

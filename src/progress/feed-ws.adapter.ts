@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { BackendUnavailableError } from '../backends/backend-unavailable';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -34,6 +35,7 @@ export type FeedUpgrade = IncomingMessage & { owner?: string; clientAddress?: st
  * frame's socket with 1009).
  */
 export class FeedWsAdapter extends WsAdapter {
+  private readonly clientLogger = new Logger('FeedSocket');
   constructor(
     app: INestApplicationContext,
     private readonly feed: FeedSocketOptions,
@@ -61,6 +63,18 @@ export class FeedWsAdapter extends WsAdapter {
    * The gateway reads its sockets' messages itself (every bad one gets an `error` event); Nest's
    * own per-message parse and rxjs pipeline would only double the cost of a flood for nothing.
    */
+  /**
+   * A client's protocol errors (an oversized frame: ws closes it with 1009; a bad frame: 1002) are
+   * that client's fault and already answered: one warning line each, no stack. Server errors stay errors.
+   */
+  override bindErrorHandler(server: { on(event: string, listener: (...args: any[]) => void): unknown }) {
+    server.on('connection', (socket: { on(event: string, listener: (err: Error & { code?: string }) => void): unknown }) =>
+      socket.on('error', (err) => this.clientLogger.warn(`closed a client for a protocol error: ${err.message}${err.code ? ` (${err.code})` : ''}`)),
+    );
+    server.on('error', (err: Error) => this.clientLogger.error(err));
+    return server;
+  }
+
   override bindMessageHandlers(client: unknown, handlers: unknown[], transform: (data: unknown) => unknown): void {
     if (handlers.length > 0) super.bindMessageHandlers(client, handlers as Parameters<WsAdapter['bindMessageHandlers']>[1], transform as Parameters<WsAdapter['bindMessageHandlers']>[2]);
   }
