@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './support/app';
 import { call, Cluster, type Instance } from './support/cluster';
+import { sseEvents } from './support/cluster-feed';
 import { prng } from './support/prng';
 import { haveRedis } from './support/redis-server';
 import { FeedClient } from './support/ws-client';
@@ -62,24 +63,7 @@ async function readSseFor(url: string, lastEventId: number | undefined, ms: numb
   try {
     const res = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream', ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}) } });
     expect(res.status).toBe(200);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          frame
-            .split('\n')
-            .filter((line) => !line.startsWith(':') && line.includes(': '))
-            .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
-        );
-        if (!fields.event) continue;
-        take({ event: fields.event, seq: fields.id !== undefined ? Number(fields.id) : undefined, data: JSON.parse(fields.data) });
-      }
-    }
+    for await (const event of sseEvents(res)) take({ event: event.event, seq: event.id !== undefined ? Number(event.id) : undefined, data: event.data });
     return true;
   } catch (err) {
     if (abort.signal.aborted) return false;

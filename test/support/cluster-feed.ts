@@ -71,6 +71,21 @@ export interface SseEvent {
   id?: string;
 }
 
+/** The events of an SSE response, as they arrive. */
+export async function* sseEvents(res: Response): AsyncGenerator<SseEvent> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const event = parseFrame(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      if (event) yield event;
+    }
+  }
+}
+
 /** Reads GET /jobs/:id/events until the job's final event (or `ms`), then closes the stream. */
 export async function readSse(url: string, ms = 30_000): Promise<SseEvent[]> {
   const abort = new AbortController();
@@ -79,19 +94,9 @@ export async function readSse(url: string, ms = 30_000): Promise<SseEvent[]> {
   try {
     const res = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
     if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = parseFrame(frame);
-        if (!event) continue;
-        events.push(event);
-        if (FINAL_EVENTS.includes(event.event) || event.event === 'error') return events;
-      }
+    for await (const event of sseEvents(res)) {
+      events.push(event);
+      if (FINAL_EVENTS.includes(event.event) || event.event === 'error') return events;
     }
     return events;
   } catch (err) {
