@@ -143,10 +143,13 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     this.runs.set(id, run);
     setImmediate(
       () =>
-        void this.run(id, run).finally(() => {
-          this.runs.delete(id);
-          settle();
-        }),
+        void this.run(id, run)
+          // run() ends every path itself (outages are waited out, failures end the job): a rejection here is a bug, logged.
+          .catch((err: unknown) => this.logger.error({ jobId: id, msg: `job run ended abnormally: ${err instanceof Error ? err.message : String(err)}` }))
+          .finally(() => {
+            this.runs.delete(id);
+            settle();
+          }),
     );
   }
 

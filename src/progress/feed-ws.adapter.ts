@@ -51,10 +51,13 @@ export class FeedWsAdapter extends WsAdapter {
       // shared count refuses the upgrade (503), never hangs it. `done` is called once, outside the
       // verdict's own error handling.
       verifyClient: (info: { origin?: string; req: FeedUpgrade }, done: VerifyCallback) =>
-        void this.verify(info).then(
-          (verdict) => (verdict.ok ? done(true) : done(false, verdict.code, verdict.message, verdict.headers)),
-          (error: unknown) => (error instanceof BackendUnavailableError ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
-        ),
+        void this.verify(info)
+          .then(
+            (verdict) => (verdict.ok ? done(true) : done(false, verdict.code, verdict.message, verdict.headers)),
+            (error: unknown) => (error instanceof BackendUnavailableError ? done(false, 503, 'Service Unavailable', { 'Retry-After': '1' }) : done(false, 500, 'Internal Server Error')),
+          )
+          // `done` itself throwing (the socket already gone) must not become an unhandled rejection.
+          .catch((err: unknown) => this.clientLogger.warn(`upgrade answer failed: ${err instanceof Error ? err.message : String(err)}`)),
       handleProtocols: (protocols: Set<string>) => (protocols.has('bearer') ? 'bearer' : false),
     });
   }
