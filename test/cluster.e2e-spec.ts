@@ -250,8 +250,8 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
   });
 
   it('DELETE on B stops the task running on A: its pool thread is freed and the job ends cancelled', async () => {
-    // Two long tasks, one thread per instance: one runs on each.
-    const job = await submit(a, '/fibonacci', { numbers: [LONG_N, LONG_N - 1] });
+    // Four long tasks, one thread per instance taking at most two (POOL_SIZE * 2): A gets at least one.
+    const job = await submit(a, '/fibonacci', { numbers: [LONG_N, LONG_N - 1, LONG_N - 2, LONG_N - 3] });
     await waitUntil(async () => ((await poolOf(a))!.running > 0 ? true : undefined), 20_000, `${a.id} to run a task`);
     const cancel = await call(b, 'DELETE', `/jobs/${job.id}`);
     expect(cancel.status, JSON.stringify(cancel.body)).toBe(200);
