@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { ZodValidationPipe } from '../common/zod-validation';
+import { KindBodyPipe } from '../jobs/job-options';
 import { crawlRequestSchema } from './crawl.schema';
 
 @Injectable()
-export class CrawlBodyPipe extends ZodValidationPipe<ReturnType<typeof crawlRequestSchema>> {
+export class CrawlBodyPipe extends KindBodyPipe<ReturnType<typeof crawlRequestSchema>> {
   protected readonly schema;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {

@@ -2,6 +2,7 @@ import { Body, Controller, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CallerOf } from '../auth/auth.guard';
 import { IdempotencyKey } from '../jobs/idempotency-key.decorator';
+import { type JobOptions, JobOptionsOf } from '../jobs/job-options';
 import { JobsService, type Caller } from '../jobs/jobs.service';
 import { answerSubmission } from '../jobs/submission-response';
 import { WaitQueryPipe } from '../jobs/wait-query.pipe';
@@ -23,8 +24,9 @@ export class CrawlController {
     @Query(WaitQueryPipe) query: { wait: number; limit: number },
     @CallerOf() caller: Caller,
     @IdempotencyKey() idempotencyKey: string | undefined,
+    @JobOptionsOf() jobOptions: JobOptions,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answerSubmission(res, await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request, idempotencyKey }));
+    return answerSubmission(res, await this.jobs.accept(this.crawl, [], { caller, waitMs: query.wait, limit: query.limit, params: request, idempotencyKey, jobOptions }));
   }
 }

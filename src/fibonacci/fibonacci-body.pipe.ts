@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { ZodValidationPipe } from '../common/zod-validation';
+import { KindBodyPipe } from '../jobs/job-options';
 import { estimateResultBytes } from './fibonacci.planner';
 import { type FibonacciLimits, fibonacciRequestSchema } from './fibonacci.schema';
 
 @Injectable()
-export class FibonacciBodyPipe extends ZodValidationPipe<ReturnType<typeof fibonacciRequestSchema>> {
+export class FibonacciBodyPipe extends KindBodyPipe<ReturnType<typeof fibonacciRequestSchema>> {
   protected readonly schema;
   private readonly limits: FibonacciLimits;
 

@@ -5,6 +5,7 @@
 import type { TaskState, TaskUpdate } from '../pool/task-protocol';
 import type { Reservation } from './job-kind';
 import type { JobKindName, JobStatus } from './job.model';
+import type { WebhookSubscription } from './job-options';
 
 /** What a store keeps about a job besides its tasks. */
 export interface JobHeader {
@@ -16,6 +17,12 @@ export interface JobHeader {
   callerId: string;
   /** The request's options, for kinds whose tasks are not all known upfront (a crawl). */
   params?: unknown;
+  /** The caller's name for the job (JobOptions). */
+  name?: string;
+  /** The caller's labels (JobOptions), to filter jobs by. */
+  labels?: Record<string, string>;
+  /** Where to deliver the job's events; its secret is never shown (toView leaves it out). */
+  webhook?: WebhookSubscription;
   /** What admission holds for the job until it ends. */
   reservation: Reservation;
   status: JobStatus;
@@ -39,7 +46,7 @@ export interface JobHeader {
 }
 
 /** A job as a new submission creates it. */
-export type NewJob = Pick<JobHeader, 'id' | 'kind' | 'owner' | 'callerId' | 'params' | 'reservation' | 'createdAt'>;
+export type NewJob = Pick<JobHeader, 'id' | 'kind' | 'owner' | 'callerId' | 'params' | 'reservation' | 'createdAt' | 'name' | 'labels' | 'webhook'>;
 
 /** The header plus every task's state, read at one point of the job's history (header.seq). */
 export interface JobSnapshotData {

@@ -42,6 +42,9 @@ export function copyHeader(header: JobHeader): JobHeader {
   };
   if (header.owner !== undefined) copy.owner = header.owner;
   if (header.params !== undefined) copy.params = copyData(header.params);
+  if (header.name !== undefined) copy.name = header.name;
+  if (header.labels !== undefined) copy.labels = { ...header.labels };
+  if (header.webhook !== undefined) copy.webhook = copyData(header.webhook);
   if (header.startedAt !== undefined) copy.startedAt = header.startedAt;
   if (header.finishedAt !== undefined) copy.finishedAt = header.finishedAt;
   if (header.reason !== undefined) copy.reason = header.reason;
@@ -68,6 +71,9 @@ export function newJobHeader(job: NewJob, total: number): JobHeader {
   };
   if (job.owner !== undefined) header.owner = job.owner;
   if (job.params !== undefined) header.params = copyData(job.params);
+  if (job.name !== undefined) header.name = job.name;
+  if (job.labels !== undefined) header.labels = { ...job.labels };
+  if (job.webhook !== undefined) header.webhook = copyData(job.webhook);
   return header;
 }
 

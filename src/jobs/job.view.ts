@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import type { JobHeader, JobSnapshotData } from './job-data';
 import { JOB_STATUSES } from './job.model';
+import { DEFAULT_WEBHOOK_EVENTS } from './job-options';
 
 /** A job as the API shows it (GET /jobs/:id, the 202 of a submission, event payloads). */
 export const jobViewSchema = z
   .object({
     id: z.uuid(),
     kind: z.string().describe('the job kind (fibonacci, crawl, or another registered kind)'),
+    name: z.string().optional().describe("the caller's name for the job, as submitted"),
+    labels: z.record(z.string(), z.string()).optional().describe("the caller's labels, as submitted"),
+    webhook: z
+      .object({ url: z.string(), events: z.array(z.string()) })
+      .optional()
+      .describe("where the job's events are delivered (the secret is never shown); see GET /jobs/{id}/webhooks"),
     status: z.enum(JOB_STATUSES),
     total: z.int().describe('tasks in the job (numbers, pages)'),
     completed: z.int(),
@@ -44,6 +51,9 @@ export function toView(job: JobHeader): JobView {
   return {
     id: job.id,
     kind: job.kind,
+    ...(job.name !== undefined ? { name: job.name } : {}),
+    ...(job.labels !== undefined ? { labels: { ...job.labels } } : {}),
+    ...(job.webhook !== undefined ? { webhook: { url: job.webhook.url, events: job.webhook.events ?? DEFAULT_WEBHOOK_EVENTS } } : {}),
     status: job.status,
     total: job.total,
     completed: job.completed,

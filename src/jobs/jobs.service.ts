@@ -31,6 +31,7 @@ import { MAX_PAGE } from './jobs.schemas';
 import { csvRow, EXPORT_TYPES, type ExportFormat, type ExportWriter } from './results-export';
 import { TaskQueue } from './task-queue';
 import { type IdempotencyRecord, IdempotencyStore } from './idempotency';
+import type { JobOptions } from './job-options';
 
 /** Who submits: the API key's owner id (if keys are on) and the id limits are counted by. */
 export interface Caller {
@@ -54,6 +55,8 @@ export interface SubmitOptions {
   params?: unknown;
   /** The request's Idempotency-Key: the same key and body again answers with the same job. */
   idempotencyKey?: string;
+  /** The fields every kind's body may carry (name, labels, webhook). */
+  jobOptions?: JobOptions;
 }
 
 /** A followed export looks again at most this often (and at once when the job ends). */
@@ -129,7 +132,7 @@ export class JobsService implements OnApplicationShutdown {
   private async once<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions, idempotencyKey: string): Promise<Accepted> {
     const key = `${options.caller.id}\n${idempotencyKey}`;
     const fingerprint = createHash('sha256')
-      .update(`${kind.name}\n${JSON.stringify(inputs)}\n${JSON.stringify(options.params ?? null)}`)
+      .update(`${kind.name}\n${JSON.stringify(inputs)}\n${JSON.stringify(options.params ?? null)}\n${JSON.stringify(options.jobOptions ?? {})}`)
       .digest('base64url');
     const held = await this.idempotency.claim(key, fingerprint, IDEMPOTENCY_CLAIM_MS);
     if (held) return this.replay(held, fingerprint, options);
@@ -167,7 +170,8 @@ export class JobsService implements OnApplicationShutdown {
   private async create<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions): Promise<JobHeader> {
     const reservation = kind.reserve(options.params, inputs);
     const id = randomUUID();
-    const job = { id, kind: kind.name, owner: options.caller.owner, callerId: options.caller.id, params: options.params, reservation, createdAt: Date.now() };
+    const { name, labels, webhook } = options.jobOptions ?? {};
+    const job = { id, kind: kind.name, owner: options.caller.owner, callerId: options.caller.id, params: options.params, reservation, createdAt: Date.now(), name, labels, webhook };
     await this.store.admit(
       job,
       inputs,

@@ -35,6 +35,9 @@ export function headerFields(job: NewJob): string[] {
   ];
   if (job.owner !== undefined) fields.push('owner', job.owner);
   if (job.params !== undefined) fields.push('params', JSON.stringify(job.params));
+  if (job.name !== undefined) fields.push('name', job.name);
+  if (job.labels !== undefined) fields.push('labels', JSON.stringify(job.labels));
+  if (job.webhook !== undefined) fields.push('webhook', JSON.stringify(job.webhook));
   return fields;
 }
 
@@ -56,6 +59,9 @@ export function parseHeader(hash: Map<string, string>): JobHeader {
   };
   if (hash.has('owner')) header.owner = hash.get('owner');
   if (hash.has('params')) header.params = JSON.parse(hash.get('params') as string);
+  if (hash.has('name')) header.name = hash.get('name');
+  if (hash.has('labels')) header.labels = JSON.parse(hash.get('labels') as string);
+  if (hash.has('webhook')) header.webhook = JSON.parse(hash.get('webhook') as string);
   if (hash.has('startedAt')) header.startedAt = number('startedAt');
   if (hash.has('finishedAt')) header.finishedAt = number('finishedAt');
   if (hash.has('reason')) header.reason = hash.get('reason');

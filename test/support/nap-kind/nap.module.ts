@@ -2,7 +2,7 @@ import { Body, Controller, Module, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { CallerOf } from '../../../src/auth/auth.guard';
-import { zodPipe } from '../../../src/common/zod-validation';
+import { type JobOptions, JobOptionsOf, kindBodyPipe } from '../../../src/jobs/job-options';
 import { JobsModule } from '../../../src/jobs/jobs.module';
 import { JobsService, type Caller } from '../../../src/jobs/jobs.service';
 import { answerSubmission } from '../../../src/jobs/submission-response';
@@ -28,12 +28,13 @@ class NapController {
 
   @Post()
   async submit(
-    @Body(zodPipe(napRequestSchema)) body: z.output<typeof napRequestSchema>,
+    @Body(kindBodyPipe(napRequestSchema)) body: z.output<typeof napRequestSchema>,
     @Query(WaitQueryPipe) query: { wait: number; limit: number },
     @CallerOf() caller: Caller,
+    @JobOptionsOf() jobOptions: JobOptions,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answerSubmission(res, await this.jobs.accept(this.naps, body.naps, { caller, waitMs: query.wait, limit: query.limit }));
+    return answerSubmission(res, await this.jobs.accept(this.naps, body.naps, { caller, waitMs: query.wait, limit: query.limit, jobOptions }));
   }
 }
 
