@@ -43,6 +43,11 @@ export interface JobHeader {
   seq: number;
   /** Kind-specific running totals (a crawl's pages, links and bytes). */
   summary?: Record<string, number>;
+  /**
+   * Recent (time, tasks done) samples, flat [t0, n0, t1, n1, ...], written with the task counts:
+   * the job's rate and ETA derive from them (src/jobs/job-rate.ts).
+   */
+  rateSamples?: number[];
 }
 
 /** A job as a new submission creates it. */

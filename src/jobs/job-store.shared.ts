@@ -50,6 +50,7 @@ export function copyHeader(header: JobHeader): JobHeader {
   if (header.reason !== undefined) copy.reason = header.reason;
   if (header.cancelRequested !== undefined) copy.cancelRequested = header.cancelRequested;
   if (header.summary !== undefined) copy.summary = { ...header.summary };
+  if (header.rateSamples !== undefined) copy.rateSamples = header.rateSamples.slice();
   return copy;
 }
 

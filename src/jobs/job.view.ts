@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobHeader, JobSnapshotData } from './job-data';
+import { etaOf, rateOf } from './job-rate';
 import { JOB_STATUSES } from './job.model';
 import { DEFAULT_WEBHOOK_EVENTS } from './job-options';
 
@@ -24,6 +25,20 @@ export const jobViewSchema = z
     finishedAt: z.iso.datetime().nullable(),
     durationMs: z.number().nullable().describe('from start to finish, or to now while running'),
     reason: z.string().optional().describe('why the job ended failed or cancelled'),
+    rate: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .describe(
+        'tasks done (completed or failed; for a crawl, pages fetched) per second. While the job runs: over the last 10 s, so a stalled job falls to 0; null in its first second. Once final: over the whole run, null when it lasted under 1 s. Null while queued. The same on every instance (derived from stored samples).',
+      ),
+    etaMs: z
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe(
+        'estimated milliseconds until the last task finishes, at `rate`: what remains is total − finished tasks (for a crawl, its queued and running pages: a lower bound, since it may discover more). 0 once the job is final; null while queued, while the rate is unknown or 0, or while nothing is known to remain.',
+      ),
     summary: z.record(z.string(), z.number()).optional().describe('kind-specific totals, e.g. a crawl: pagesOk, pagesFailed, linksDiscovered, bytesFetched, queued, discovered'),
     links: z.object({ self: z.string(), results: z.string(), events: z.string() }),
   })
@@ -47,7 +62,9 @@ const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString
 
 export function toView(job: JobHeader): JobView {
   const self = `/jobs/${job.id}`;
-  const end = job.finishedAt ?? (job.startedAt !== undefined ? Date.now() : undefined);
+  const now = Date.now();
+  const end = job.finishedAt ?? (job.startedAt !== undefined ? now : undefined);
+  const rate = rateOf(job, now);
   return {
     id: job.id,
     kind: job.kind,
@@ -63,6 +80,8 @@ export function toView(job: JobHeader): JobView {
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     durationMs: job.startedAt !== undefined && end !== undefined ? end - job.startedAt : null,
+    rate,
+    etaMs: etaOf(job, rate),
     ...(job.reason ? { reason: job.reason } : {}),
     ...(job.summary ? { summary: { ...job.summary } } : {}),
     links: { self, results: `${self}/results`, events: `${self}/events` },

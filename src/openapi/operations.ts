@@ -26,9 +26,11 @@ export const job = {
   startedAt: null,
   finishedAt: null,
   durationMs: null,
+  rate: null,
+  etaMs: null,
   links: { self: `/jobs/${ID}`, results: `/jobs/${ID}/results`, events: `/jobs/${ID}/events` },
 };
-export const done = { ...job, status: 'completed', completed: 5, startedAt: '2026-11-25T12:00:00.002Z', finishedAt: '2026-11-25T12:00:00.150Z', durationMs: 148 };
+export const done = { ...job, status: 'completed', completed: 5, startedAt: '2026-11-25T12:00:00.002Z', finishedAt: '2026-11-25T12:00:00.150Z', durationMs: 148, etaMs: 0 };
 export const page = {
   jobId: ID,
   status: 'completed',

@@ -275,6 +275,27 @@ export function jobStoreContract(name: string, make: MakeStore, capabilities: Jo
         expect((await store.get('j'))?.resultBytes).toBe(0);
       });
 
+      it('samples (time, tasks done) for the rate with the writes that finish tasks, on every read of the header', async () => {
+        const store = await open();
+        await create(store, 'j', ['a', 'b', 'c', 'd', 'e']);
+        await store.apply('j', [{ index: 0, state: 'running' }]);
+        expect((await store.get('j'))?.rateSamples).toBeUndefined();
+        const before = Date.now();
+        await store.apply('j', [
+          { index: 0, state: 'completed', result: 1 },
+          { index: 1, state: 'failed', error: 'boom' },
+        ]);
+        await store.apply('j', [{ index: 2, state: 'cancelled' }]);
+        const [at, done] = (await store.get('j'))?.rateSamples ?? [];
+        expect([at >= before && at <= Date.now(), done]).toEqual([true, 2]);
+        await store.apply('j', [{ index: 3, state: 'completed', result: 1 }]);
+        // Within a second of the one before, the newest sample moves rather than a new one piling up.
+        await store.apply('j', [{ index: 4, state: 'completed', result: 1 }]);
+        const samples = (await store.snapshot('j'))?.header.rateSamples ?? [];
+        expect([samples.length, samples[0], samples.at(-1)]).toEqual([4, at, 4]);
+        expect((await store.list({ offset: 0, limit: 1 })).items[0].rateSamples).toEqual(samples);
+      });
+
       it('reports the summary set by setSummary in later writes', async () => {
         const store = await open();
         await create(store, 'j', [1]);

@@ -1,6 +1,7 @@
 import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
 import { isFinal, STATE_CODES } from '../../jobs/job.model';
 import { JobStore } from '../../jobs/job.store';
+import { addSample } from '../../jobs/job-rate';
 import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { AdmissionLedger } from './memory-admission';
 import { OwnerIndex } from './memory-owner-index';
@@ -159,9 +160,13 @@ export class MemoryJobStore extends JobStore {
     const entry = this.jobs.get(id);
     if (!entry) return NOTHING_APPLIED();
     const changed: Applied['changed'] = [];
-    if (!isFinalStatus(entry.header)) {
+    const { header } = entry;
+    if (!isFinalStatus(header)) {
+      const doneBefore = header.completed + header.failed;
       for (const update of updates) if (this.applyOne(entry, update)) changed.push(update);
-      if (changed.length > 0) entry.header.seq++;
+      if (changed.length > 0) header.seq++;
+      const done = header.completed + header.failed;
+      if (done !== doneBefore) header.rateSamples = addSample(header.rateSamples, Date.now(), done);
     }
     return applied(entry, changed);
   }

@@ -67,11 +67,12 @@ export function parseHeader(hash: Map<string, string>): JobHeader {
   if (hash.has('reason')) header.reason = hash.get('reason');
   if (hash.has('cancelRequested')) header.cancelRequested = hash.get('cancelRequested');
   if (hash.has('summary')) header.summary = JSON.parse(hash.get('summary') as string);
+  if (hash.has('rs')) header.rateSamples = (hash.get('rs') as string).split(/[,;]/).filter(Boolean).map(Number);
   return header;
 }
 
 /**
- * The apply script's arguments: every update's small fields packed in one string, then the
+ * The apply script's arguments: the time of the write (the rate ring's clock, as the memory store's), every update's small fields packed in one string, then the
  * result and error JSON of the updates that have them, each its own argument (never decoded by Lua).
  */
 export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announce): string[] {
@@ -87,8 +88,9 @@ export function applyArgs(id: string, updates: StoredUpdate[], announce?: Announ
     if (result !== undefined) payloads.push(result);
     if (error !== undefined) payloads.push(error);
   }
-  if (!announce) return [packed, '', '', ...payloads];
-  return [packed, ...eventPieces(id, announce.owner), ...payloads, ...announce.updates];
+  const now = String(Date.now());
+  if (!announce) return [now, packed, '', '', ...payloads];
+  return [now, packed, ...eventPieces(id, announce.owner), ...payloads, ...announce.updates];
 }
 
 /**

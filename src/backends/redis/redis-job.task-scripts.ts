@@ -1,16 +1,34 @@
 /** The RedisJobStore's scripts for a job's tasks: updates, settle, appends, seen keys, a page of tasks. */
+import { RATE_MAX_SAMPLES, RATE_STEP_MS, RATE_WINDOW_MS } from '../../jobs/job-rate';
 import { script } from './redis-job.lua';
 
 /**
- * ARGV: p, id, the updates' small fields packed in one string ("index,code,progress,bytes,hasResult,hasError;"
- * per update: one argument instead of six, which is most of the cost of a 5,000-update call),
+ * The rate ring after a write (src/jobs/job-rate.ts addSample, which this mirrors: keep them
+ * alike): 't,n;' pairs, oldest first.
+ */
+const ADD_SAMPLE = `
+local function addSample(ring, now, done)
+  local s = {}
+  for t, n in string.gmatch(ring or '', '(%d+),(%d+);') do s[#s + 1] = {tonumber(t), tonumber(n)} end
+  local at = #s >= 1 and math.max(now, s[#s][1]) or now
+  if #s >= 2 and s[#s][1] - s[#s - 1][1] < ${RATE_STEP_MS} then s[#s] = {at, done} else s[#s + 1] = {at, done} end
+  while #s > 2 and (s[2][1] <= at - ${RATE_WINDOW_MS} or #s > ${RATE_MAX_SAMPLES}) do table.remove(s, 1) end
+  local parts = {}
+  for i, sample in ipairs(s) do parts[i] = string.format('%d,%d;', sample[1], sample[2]) end
+  return table.concat(parts)
+end
+`;
+
+/**
+ * ARGV: p, id, now (ms, for the rate ring), the updates' small fields packed in one string
+ * ("index,code,progress,bytes,hasResult,hasError;" per update: one argument instead of six, which is most of the cost of a 5,000-update call),
  * then the announcement's two event pieces ('' when none: see Announce and applyArgs), then the
  * result and error JSON of the updates that have them, in update order (never decoded
  * here). Returns {seq, positions that took effect, status, total, completed, failed, cancelled,
  * resultBytes, summary JSON or ''}; {} for an unknown job.
  */
-const apply = script(`
-local h = redis.call('HMGET', JK, 'status', 'total', 'completed', 'failed', 'cancelled', 'resultBytes', 'seq', 'rTasks', 'summary')
+const apply = script(`${ADD_SAMPLE}
+local h = redis.call('HMGET', JK, 'status', 'total', 'completed', 'failed', 'cancelled', 'resultBytes', 'seq', 'rTasks', 'summary', 'rs')
 if not h[1] then return {} end
 local status, total, seq, rTasks = h[1], tonumber(h[2]), tonumber(h[7]), tonumber(h[8])
 local counts = {c = tonumber(h[3]), f = tonumber(h[4]), x = tonumber(h[5])}
@@ -28,8 +46,8 @@ if not isFinal(status) then
     if progressOf[index] == nil then progressTouched[#progressTouched + 1] = index end
     progressOf[index] = value
   end
-  local released, nextArg, position = 0, 6, -1
-  for index, code, progress, bytes, hasResult, hasError in string.gmatch(ARGV[3], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d);') do
+  local released, nextArg, position = 0, 7, -1
+  for index, code, progress, bytes, hasResult, hasError in string.gmatch(ARGV[4], '([^,;]*),([^,;]*),([^,;]*),([^,;]*),(%d),(%d);') do
     position = position + 1
     local result, error
     if hasResult == '1' then result = ARGV[nextArg]; nextArg = nextArg + 1 end
@@ -71,6 +89,8 @@ if not isFinal(status) then
   if #changed > 0 then
     seq = seq + 1
     redis.call('HSET', JK, 'completed', counts.c, 'failed', counts.f, 'cancelled', counts.x, 'resultBytes', resultBytes, 'seq', seq)
+    local done = counts.c + counts.f
+    if done ~= tonumber(h[3]) + tonumber(h[4]) then redis.call('HSET', JK, 'rs', addSample(h[10], tonumber(ARGV[3]), done)) end
     if released > 0 then redis.call('DECRBY', P .. ':queued', released) end
     local progressSet, progressDropped = {}, {}
     for _, index in ipairs(progressTouched) do
@@ -87,18 +107,18 @@ if not isFinal(status) then
     each('HSET', key(ID, 'err'), errors, 1, #errors)
     -- The event of what took effect, published in this same atomic step (see Announce): the
     -- updates' JSON follow the payloads, one per position; at most 1,000 updates a message.
-    if ARGV[4] ~= '' then
+    if ARGV[5] ~= '' then
       local channel = P .. ':ev:' .. ID
       local tail = ']' .. ((h[9] and h[9] ~= '') and (',"summary":' .. h[9]) or '') .. '}}'
       for from = 1, #changed, 1000 do
         local parts = {}
         for i = from, math.min(from + 999, #changed) do parts[#parts + 1] = ARGV[nextArg + changed[i]] end
-        redis.call('PUBLISH', channel, ARGV[4] .. seq .. ARGV[5] .. table.concat(parts, ',') .. tail)
+        redis.call('PUBLISH', channel, ARGV[5] .. seq .. ARGV[6] .. table.concat(parts, ',') .. tail)
       end
     end
   end
 end
-return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or '', ARGV[4] ~= '' and #changed > 0 and 1 or 0}
+return {seq, changed, status, total, counts.c, counts.f, counts.x, resultBytes, h[9] or '', ARGV[5] ~= '' and #changed > 0 and 1 or 0}
 `);
 
 /** ARGV: p, id. Cancels every unfinished task; returns like apply, with indexes and input JSON instead of positions. */
