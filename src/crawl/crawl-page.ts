@@ -8,11 +8,15 @@ import { fetchPage, type FetchOptions, type HopCheck } from './fetch-page';
 import type { TruncatedBy } from './link-collector';
 import { PageParser } from './page-parser';
 
+/** How a page was found: a seed of the request, a link on a page, or a sitemap entry. */
+export type Via = 'seed' | 'link' | 'sitemap';
+
 export interface PageInput {
   url: string;
   depth: number;
-  /** The page that linked here; null for seeds. */
+  /** The page that linked here (the sitemap that listed it); null for seeds. */
   parent: string | null;
+  via?: Via;
 }
 
 /**

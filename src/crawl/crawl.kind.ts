@@ -3,13 +3,16 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
 import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
-import type { WorkerSpec } from '../pool/task-scheduler';
+import { TaskScheduler, type WorkerSpec } from '../pool/task-scheduler';
 import { workerFile } from '../pool/worker-files';
 import { SummaryWriter } from '../jobs/summary-writer';
 import { parseCidrs } from './address-policy';
 import type { CrawlWorkerSettings, PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Frontier } from './frontier';
+import { QueryParamFilter } from './query-params';
+import { SitemapDiscovery } from './sitemap-discovery';
+import { TrapGuards } from './trap-guards';
 import { loadRobots } from './robots';
 import { robotsLoaderWithNotes } from './robots-notes';
 import { ALLOW_ALL, isAllowed, type RobotsRules } from './robots-rules';
@@ -34,6 +37,9 @@ interface Tally {
   failed: number;
   bytes: number;
   resultBytes: number;
+  /** Trap guards' counts from before a takeover (the summary's `skipped.*`). */
+  skipped: Record<string, number>;
+  resumed: boolean;
 }
 
 /**
@@ -57,6 +63,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     kinds: JobKinds,
+    /** This instance's pool: sitemap documents are read on its I/O threads for the coordinator. */
+    private readonly scheduler: TaskScheduler,
   ) {
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
     // The worker checks addresses against the CRAWL_ALLOW_TARGETS of the instance it runs on, given
@@ -105,8 +113,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
     // Decisions are notes on the job: a takeover (or a re-read after the frontier dropped them) finds them there.
     const loadRules = robotsLoaderWithNotes(context, (origin) => loadRobots(origin, robotsFetch, this.robotsAgent, signal));
+    const scope = new ScopeFilter(request.urls, { scope: request.scope, include: new UrlPatterns(request.include), exclude: new UrlPatterns(request.exclude) });
+    const guards = new TrapGuards(request.traps);
     const frontier = new Frontier(
-      new ScopeFilter(request.urls, { scope: request.scope, include: new UrlPatterns(request.include), exclude: new UrlPatterns(request.exclude) }),
+      scope,
       {
         maxDepth: request.maxDepth,
         maxPages: request.maxPages,
@@ -120,13 +130,18 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         if (!request.respectRobotsTxt) return setRules(ALLOW_ALL);
         loadRules(origin, (rules) => {
           setRules(rules);
+          sitemaps.rulesArrived(origin, rules);
           wake();
         });
       },
+      { params: new QueryParamFilter(request.ignoreQueryParams), guards },
     );
+    const sitemaps = new SitemapDiscovery(request.sitemap, request.urls, frontier, scope, context);
     /** Waiting and running pages by task index (the frontier orders indexes). */
     const pages = new Map<number, PageInput>();
     const tally = await this.resume(context, frontier, pages);
+    await sitemaps.start(tally.resumed);
+    const sitemapPayload = { options: { ...options, maxUrls: this.config.CRAWL_MAX_LINKS_PER_PAGE }, robots: null, owner: job.owner ?? '' };
     const summary = new SummaryWriter(context, () => ({
       pagesOk: tally.ok,
       pagesFailed: tally.failed,
@@ -134,8 +149,22 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       bytesFetched: tally.bytes,
       queued: frontier.queued,
       discovered: frontier.total,
+      ...(sitemaps.enabled ? sitemaps.tally : {}),
+      ...Object.fromEntries(Object.entries(guards.skipped).map(([guard, count]) => [`skipped.${guard}`, (tally.skipped[guard] ?? 0) + count])),
     }));
     const running = new Set<Promise<void>>();
+
+    const readSitemap = (url: string, host: string, rules: RobotsRules) => {
+      const payload = { ...sitemapPayload, robots: request.respectRobotsTxt ? rules : null };
+      const task = sitemaps
+        .read(url, rules, (worker, data, options) => this.scheduler.run(worker, data, options), payload, signal)
+        .then(() => {
+          frontier.release(host);
+          running.delete(task);
+          wake();
+        });
+      running.add(task);
+    };
 
     const start = (index: number, host: string, rules: RobotsRules) => {
       const page = pages.get(index)!;
@@ -160,7 +189,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         .then((record) => {
           frontier.release(host);
           pages.delete(index);
-          if (record) this.afterPage(record, frontier, tally, context);
+          if (record) this.afterPage(record, frontier, tally, context, request.sitemap === 'only');
           if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
           running.delete(task);
           wake();
@@ -197,12 +226,14 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       let waitMs: number | undefined;
       while (running.size < request.concurrency) {
         const next = frontier.next(Date.now());
-        if (!('index' in next)) {
+        if ('sitemap' in next) readSitemap(next.sitemap, next.host, next.rules);
+        else if ('index' in next) start(next.index, next.host, next.rules);
+        else {
           waitMs = next.wakeAt !== undefined ? Math.max(1, next.wakeAt - Date.now()) : undefined;
           break;
         }
-        start(next.index, next.host, next.rules);
       }
+      await sitemaps.finishIfDone();
       await summary.write();
       // Before the end check: a page that ended during the await may have offered links.
       if (woken) continue;
@@ -234,23 +265,33 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
    * the links of fetched pages are offered again (the store's seen set drops those already had).
    */
   private async resume(context: JobContext<PageInput, PageResult>, frontier: Frontier, pages: Map<number, PageInput>): Promise<Tally> {
-    const tally: Tally = { ok: 0, failed: 0, bytes: 0, resultBytes: 0 };
+    const tally: Tally = { ok: 0, failed: 0, bytes: 0, resultBytes: 0, skipped: {}, resumed: false };
     const { header } = await context.snapshot();
     const request = context.job.params as CrawlRequest;
+    // With sitemap "only", the seeds name the sites whose sitemaps are read; they are not pages.
+    const seeds = () => {
+      if (request.sitemap !== 'only')
+        frontier.offerLater(
+          request.urls.map((url) => normalizeUrl(url) ?? url),
+          0,
+          null,
+          'seed',
+        );
+    };
     if (header.total === 0) {
-      frontier.offerLater(
-        request.urls.map((url) => normalizeUrl(url) ?? url),
-        0,
-        null,
-      );
+      seeds();
       return tally;
     }
+    tally.resumed = true;
+    // Pages skipped by a guard before the takeover stay counted.
+    for (const [key, count] of Object.entries(header.summary ?? {})) if (key.startsWith('skipped.')) tally.skipped[key.slice('skipped.'.length)] = count;
+    seeds(); // already pages: the seen set drops them, but one that failed to be added is added now
     for (let offset = 0; offset < header.total; offset += RESUME_BATCH) {
       for (const record of await context.tasks(offset, RESUME_BATCH)) {
         const waiting = record.state === 'queued' || record.state === 'running';
-        frontier.add(record.index, record.input, waiting);
+        frontier.add(record.index, record.input, waiting, true);
         if (waiting) pages.set(record.index, record.input);
-        else if (record.result) this.afterPage(record, frontier, tally);
+        else if (record.result) this.afterPage(record, frontier, tally, undefined, request.sitemap === 'only');
         else if (record.state === 'failed') tally.failed++;
       }
     }
@@ -275,7 +316,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
 
   /** Feeds a finished page's links back into the frontier and its figures into the tally. */
   /** `live`: the context of a page that just ended (its metrics are counted); none for a page read back on a takeover. */
-  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live?: JobContext<PageInput, PageResult>): void {
+  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live: JobContext<PageInput, PageResult> | undefined, sitemapOnly: boolean): void {
     const result = record.result;
     if (record.state === 'completed') tally.ok++;
     else if (record.state === 'failed') tally.failed++;
@@ -288,7 +329,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     tally.bytes += result.bytes;
     tally.resultBytes += this.sizeOf(result);
     if (result.error) return;
-    frontier.markSeen(result.finalUrl);
+    frontier.markSeen(frontier.clean(result.finalUrl));
+    if (sitemapOnly) return; // the sitemaps name every page
     const nofollow = new Set(result.nofollow ?? []);
     frontier.offerLater(
       result.links.filter((link) => !nofollow.has(link)),

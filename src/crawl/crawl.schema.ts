@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppConfig } from '../config/config.schema';
+import { discoveryOptions, discoveryResultFields } from './crawl-discovery.schema';
 import { MAX_URL_LENGTH } from './url-normalize';
 import { SCOPES } from './scope';
 import { compilePattern, MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM } from './url-patterns';
@@ -84,6 +85,7 @@ export function crawlRequestSchema(config: AppConfig) {
         maxRedirects: bounded('redirect hops per page', 0, config.CRAWL_MAX_REDIRECTS, 5, 'CRAWL_MAX_REDIRECTS'),
         retries: bounded('retries for network errors, 429 and 5xx', 0, config.CRAWL_MAX_RETRIES, 2, 'CRAWL_MAX_RETRIES'),
         userAgent: z.string().min(1).max(200, { error: 'must be at most 200 characters' }).default(config.CRAWL_USER_AGENT),
+        ...discoveryOptions(config),
       },
       { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) },
     )
@@ -114,5 +116,6 @@ export const crawlResultSchema = z
       .optional()
       .describe('what cut the page short: the link cap, CRAWL_PARSE_BUDGET_MS, or the body past maxBytes (read up to exactly maxBytes)'),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    ...discoveryResultFields,
   })
   .meta({ id: 'CrawlResult' });

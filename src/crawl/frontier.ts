@@ -13,9 +13,11 @@
  * (read again if a page of theirs turns up later). While the held rules are over the budget and
  * none can be dropped, no more are read: the origins holding them are served first.
  */
-import type { PageInput } from './crawl-page';
+import type { PageInput, Via } from './crawl-page';
+import type { QueryParamFilter } from './query-params';
 import { type RobotsRules, robotsRulesBytes } from './robots-rules';
 import type { ScopeFilter } from './scope';
+import type { TrapGuards } from './trap-guards';
 
 interface OriginState {
   /** Waiting task indexes by depth, each in discovery order. */
@@ -30,6 +32,16 @@ interface OriginState {
   loading: boolean;
   /** When the rules last arrived or served a page (a counter), for least-recently-used eviction. */
   usedAt: number;
+  /** Sitemap documents waiting (counted in `waiting`): read before the origin's pages. */
+  sitemaps: string[];
+}
+
+/** What the frontier does to a discovered URL before it is considered (both optional). */
+export interface UrlCleaning {
+  /** ignoreQueryParams. */
+  params?: QueryParamFilter;
+  /** Trap guards (session ids are removed by them too). */
+  guards?: TrapGuards;
 }
 
 export interface FrontierLimits {
@@ -52,7 +64,9 @@ export class Frontier {
   private readonly seen = new Set<string>();
   private readonly origins = new Map<string, OriginState>();
   /** Links waiting to be considered, page by page in completion order (see offerLater). */
-  private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null }[] = [];
+  private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null; via: Via }[] = [];
+  /** Sitemap documents queued so far (each read once per run). */
+  private readonly sitemapsSeen = new Set<string>();
   /** Links that passed, waiting to be appended to the job (in the store) by the caller. */
   private candidates: PageInput[] = [];
   private pages = 0;
@@ -60,6 +74,7 @@ export class Frontier {
   private loads = 0;
   private clock = 0;
   private heldBytes = 0;
+  private sitemapsWaiting = 0;
   /** Set when the crawl must not grow any more (result budget reached). */
   closed = false;
 
@@ -67,7 +82,15 @@ export class Frontier {
     private readonly scope: ScopeFilter,
     private readonly limits: FrontierLimits,
     private readonly loadRules: RulesLoader,
+    private readonly cleaning: UrlCleaning = {},
   ) {}
+
+  /** `url` as the job knows it: without ignored parameters and session ids. */
+  clean(url: string): string {
+    const { params, guards } = this.cleaning;
+    const stripped = params ? params.strip(url) : url;
+    return guards ? guards.clean(stripped) : stripped;
+  }
 
   get discovered(): number {
     return this.seen.size;
@@ -89,12 +112,42 @@ export class Frontier {
     return { bytes: this.heldBytes, origins };
   }
 
-  /** Considers a URL found at `depth`: a candidate page if it is new here, in scope and within the limits. */
-  offer(url: string, depth: number, parent: string | null): void {
-    if (this.seen.has(url)) return;
+  /**
+   * Considers a URL found at `depth`: a candidate page if it is new here, in scope, within the
+   * limits and no trap guard stops it (seeds are never stopped by one).
+   */
+  offer(found: string, depth: number, parent: string | null, via: Via = 'link'): void {
+    const url = this.clean(found);
+    if (this.seen.has(url)) {
+      if (url !== found && this.cleaning.guards && url !== this.cleaning.params?.strip(found)) this.cleaning.guards.countSessionCopy();
+      return;
+    }
     this.seen.add(url);
     if (this.closed || depth > this.limits.maxDepth || this.pages + this.candidates.length >= this.limits.maxPages || !this.scope.allows(url)) return;
-    this.candidates.push({ url, depth, parent });
+    if (via === 'seed') this.cleaning.guards?.count(new URL(url));
+    else if (this.cleaning.guards?.check(url)) return;
+    this.candidates.push({ url, depth, parent, via });
+  }
+
+  /** A sitemap document to read (once per run, whatever lists it); false if it was queued before. */
+  addSitemap(url: string): boolean {
+    if (this.sitemapsSeen.has(url)) return false;
+    this.sitemapsSeen.add(url);
+    const state = this.origin(url);
+    state.sitemaps.push(url);
+    this.sitemapsWaiting++;
+    state.waiting++;
+    this.waiting++;
+    return true;
+  }
+
+  get sitemapsQueued(): number {
+    return this.sitemapsSeen.size;
+  }
+
+  /** Every sitemap queued was handed out and the pages they listed were considered and taken. */
+  get sitemapsSettled(): boolean {
+    return this.sitemapsWaiting === 0 && this.candidates.length === 0 && !this.pending.some((batch) => batch.via === 'sitemap');
   }
 
   /** The candidates found since the last call, to append to the job. */
@@ -104,9 +157,13 @@ export class Frontier {
     return taken;
   }
 
-  /** A page of the job: waiting (to be fetched) or already done (only counted). */
-  add(index: number, page: PageInput, waiting: boolean): void {
+  /**
+   * A page of the job: waiting (to be fetched) or already done (only counted). `restored`: read
+   * back on a takeover, never offered here, so it counts against the trap guards' budgets now.
+   */
+  add(index: number, page: PageInput, waiting: boolean, restored = false): void {
     this.seen.add(page.url);
+    if (restored) this.cleaning.guards?.count(new URL(page.url));
     this.pages++;
     if (!waiting) return;
     this.waiting++;
@@ -120,8 +177,8 @@ export class Frontier {
    * the scope costs up to milliseconds for long URLs, and a page brings up to
    * CRAWL_MAX_LINKS_PER_PAGE of them, which must not hold the main thread in one go.
    */
-  offerLater(links: readonly string[], depth: number, parent: string | null): void {
-    if (links.length > 0) this.pending.push({ links, at: 0, depth, parent });
+  offerLater(links: readonly string[], depth: number, parent: string | null, via: Via = 'link'): void {
+    if (links.length > 0) this.pending.push({ links, at: 0, depth, parent, via });
   }
 
   /** Considers waiting links until `budgetMs` has passed (one at least); true if some remain. */
@@ -130,7 +187,7 @@ export class Frontier {
     while (this.pending.length > 0) {
       const batch = this.pending[0];
       while (batch.at < batch.links.length) {
-        this.offer(batch.links[batch.at++], batch.depth, batch.parent);
+        this.offer(batch.links[batch.at++], batch.depth, batch.parent, batch.via);
         if (performance.now() >= until) {
           if (batch.at === batch.links.length) this.pending.shift();
           return this.pending.length > 0;
@@ -146,29 +203,41 @@ export class Frontier {
     this.seen.add(url);
   }
 
-  /** The next page that may start now, or undefined; `wakeAt` says when to look again. */
-  next(now: number): { index: number; host: string; rules: RobotsRules } | { wakeAt?: number } {
+  /**
+   * The next page (or sitemap document) that may start now, or undefined; `wakeAt` says when to
+   * look again. An origin's sitemaps go before its pages: they may list pages no link reaches.
+   */
+  next(now: number): { index: number; host: string; rules: RobotsRules } | { sitemap: string; host: string; rules: RobotsRules } | { wakeAt?: number } {
     this.readRulesWhereNeeded();
     let best: { name: string; state: OriginState; queue: number[]; depth: number } | undefined;
     let wakeAt: number | undefined;
     for (const [name, state] of this.origins) {
       if (!state.rules || state.waiting === 0 || state.active >= this.limits.perHost) continue;
-      const depth = state.queues.findIndex((queue) => queue?.length > 0);
       if (state.nextAt > now) {
         wakeAt = Math.min(wakeAt ?? Infinity, state.nextAt);
         continue;
       }
+      if (state.sitemaps.length > 0) {
+        this.sitemapsWaiting--;
+        return { sitemap: this.start(state, now).sitemaps.shift()!, host: name, rules: state.rules };
+      }
+      const depth = state.queues.findIndex((queue) => queue?.length > 0);
       const queue = state.queues[depth];
       if (!best || depth < best.depth || (depth === best.depth && queue[0] < best.queue[0])) best = { name, state, queue, depth };
     }
     if (!best) return { wakeAt };
     const { name, state, queue } = best;
+    this.start(state, now);
+    return { index: queue.shift()!, host: name, rules: state.rules! };
+  }
+
+  private start(state: OriginState, now: number): OriginState {
     state.active++;
     state.waiting--;
     state.usedAt = ++this.clock;
     state.nextAt = now + this.delayOf(state);
     this.waiting--;
-    return { index: queue.shift()!, host: name, rules: state.rules! };
+    return state;
   }
 
   /** A fetch on `host` (as `next` named it) finished. */
@@ -180,7 +249,7 @@ export class Frontier {
   private origin(url: string): OriginState {
     const name = new URL(url).origin;
     let state = this.origins.get(name);
-    if (!state) this.origins.set(name, (state = { queues: [], waiting: 0, active: 0, nextAt: 0, rulesBytes: 0, loading: false, usedAt: 0 }));
+    if (!state) this.origins.set(name, (state = { queues: [], waiting: 0, active: 0, nextAt: 0, rulesBytes: 0, loading: false, usedAt: 0, sitemaps: [] }));
     return state;
   }
 

@@ -62,11 +62,11 @@ describe('parseRobotsTxt: groups (RFC 9309 2.2.1)', () => {
 
   it('uses only the groups naming our product token, case-insensitively, merged', () => {
     const rules = parseRobotsTxt(text, UA);
-    expect(rules).toEqual({ allow: [], disallow: ['/mine/', '/mine-too/'], crawlDelay: 1.5 });
+    expect(rules).toEqual({ allow: [], disallow: ['/mine/', '/mine-too/'], crawlDelay: 1.5, sitemaps: ['https://h.test/sitemap.xml'] });
   });
 
   it('falls back to the * groups, merged, when none names us; nothing when there is neither', () => {
-    expect(parseRobotsTxt(text, 'unknown-bot/1.0')).toEqual({ allow: [], disallow: ['/star-only/'], crawlDelay: 3 });
+    expect(parseRobotsTxt(text, 'unknown-bot/1.0')).toEqual({ allow: [], disallow: ['/star-only/'], crawlDelay: 3, sitemaps: ['https://h.test/sitemap.xml'] });
     expect(parseRobotsTxt('User-agent: a\nDisallow: /\n', 'b')).toEqual({ allow: [], disallow: [] });
   });
 

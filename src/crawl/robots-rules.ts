@@ -16,7 +16,12 @@ export interface RobotsRules {
   unreachable?: string;
   /** Rules past the caps were dropped (the first ones in file order are kept). */
   truncated?: boolean;
+  /** `Sitemap:` URLs (absolute http(s), whatever the group), the first MAX_ROBOTS_SITEMAPS. */
+  sitemaps?: string[];
 }
+
+/** Sitemap lines kept per robots.txt: real files list one to a handful. */
+export const MAX_ROBOTS_SITEMAPS = 20;
 
 export interface RobotsCaps {
   /** Allow + Disallow rules kept per origin. */
@@ -67,6 +72,7 @@ export class RobotsParser {
   private foundSpecific = false;
   private agents: string[] = [];
   private afterRule = true;
+  private readonly sitemaps: string[] = [];
 
   constructor(
     userAgent: string,
@@ -88,6 +94,7 @@ export class RobotsParser {
       this.agents.push(value === '*' ? '*' : productToken(value));
       return;
     }
+    if (key === 'sitemap') return this.sitemap(value);
     if (key !== 'allow' && key !== 'disallow' && key !== 'crawl-delay') return;
     this.afterRule = true;
     let into: Collected;
@@ -109,7 +116,17 @@ export class RobotsParser {
       disallow: chosen.disallow,
       ...(chosen.crawlDelay !== undefined ? { crawlDelay: chosen.crawlDelay } : {}),
       ...(chosen.truncated ? { truncated: true } : {}),
+      ...(this.sitemaps.length > 0 ? { sitemaps: this.sitemaps } : {}),
     };
+  }
+
+  /** A Sitemap line belongs to no group (RFC 9309 2.2.4) and does not end one. */
+  private sitemap(value: string): void {
+    if (this.sitemaps.length >= MAX_ROBOTS_SITEMAPS || value.length > 2048) return;
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) return;
+    url.hash = '';
+    if (!this.sitemaps.includes(url.href)) this.sitemaps.push(url.href);
   }
 }
 
@@ -171,6 +188,7 @@ export function robotsRulesBytes(rules: RobotsRules): number {
   let bytes = 200 + (rules.unreachable?.length ?? 0) * 2;
   for (const pattern of rules.allow) bytes += 32 + pattern.length * 2;
   for (const pattern of rules.disallow) bytes += 32 + pattern.length * 2;
+  for (const url of rules.sitemaps ?? []) bytes += 32 + url.length * 2;
   return bytes;
 }
 

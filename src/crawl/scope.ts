@@ -33,6 +33,11 @@ export class ScopeFilter {
     this.domains = new Set(urls.map((url) => registrable(url.hostname)));
   }
 
+  /** Within the scope's sites, patterns aside (where a sitemap may be read from). */
+  reaches(href: string): boolean {
+    return this.inScope(new URL(href));
+  }
+
   allows(href: string): boolean {
     const url = new URL(href);
     if (!this.inScope(url)) return false;

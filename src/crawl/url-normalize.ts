@@ -40,3 +40,19 @@ function canonicalEscapes(part: string): string {
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });
 }
+
+/**
+ * `url` without the query parameters whose (lower-cased, raw) name `drop` says to drop; the rest
+ * keep their order and encoding. A URL left with no parameter loses its `?`.
+ */
+export function removeQueryParams(url: string, drop: (name: string) => boolean): string {
+  const question = url.indexOf('?');
+  if (question < 0) return url;
+  const parts = url.slice(question + 1).split('&');
+  const kept = parts.filter((part) => {
+    const equals = part.indexOf('=');
+    return part !== '' && !drop((equals >= 0 ? part.slice(0, equals) : part).toLowerCase());
+  });
+  if (kept.length === parts.length) return url;
+  return kept.length > 0 ? `${url.slice(0, question)}?${kept.join('&')}` : url.slice(0, question);
+}

@@ -10,6 +10,7 @@ import { loadRobots, robotsHopCheck } from '../crawl/robots';
 import { RobotsRulesCache } from '../crawl/robots-cache';
 import type { RobotsRules } from '../crawl/robots-rules';
 import { createSafeAgent } from '../crawl/safe-agent';
+import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
 import { UpdateReporter } from '../pool/update-reporter';
 import { workerSettings } from '../pool/worker-settings';
 
@@ -32,18 +33,46 @@ let agent: Agent | undefined;
 /** Rules of origins that redirects lead to, per owner and user agent; renewed now and then. */
 const robotsCache = new RobotsRulesCache(200, 10 * 60_000);
 
-function robotsFor(owner: string, options: PageOptions, agent: Agent) {
+function robotsFor(owner: string, options: Pick<PageOptions, 'userAgent' | 'timeoutMs'>, agent: Agent) {
   const fetch = { userAgent: options.userAgent, timeoutMs: options.timeoutMs };
   return (origin: string) => robotsCache.get(owner, options.userAgent, origin, () => loadRobots(origin, fetch, agent));
 }
 
-export default async function crawlWorker({ index, page, options, robots, owner, port }: CrawlTask): Promise<void> {
+/** A sitemap document to read for the coordinator (not a page of the job): its result is the task's one update. */
+export interface SitemapTask {
+  sitemap: string;
+  options: SitemapOptions;
+  robots: RobotsRules | null;
+  owner: string;
+  port: MessagePort;
+}
+
+function sharedAgent(): Agent {
+  agent ??= createSafeAgent(parseCidrs(workerSettings<CrawlWorkerSettings>('crawl').allow ?? []));
+  return agent;
+}
+
+export default async function crawlWorker(task: CrawlTask | SitemapTask): Promise<void> {
+  if ('sitemap' in task) return sitemapWorker(task);
+  const { index, page, options, robots, owner, port } = task;
   const reporter = new UpdateReporter(port, 0);
   try {
-    agent ??= createSafeAgent(parseCidrs(workerSettings<CrawlWorkerSettings>('crawl').allow ?? []));
-    const checkHop = robots === null ? undefined : robotsHopCheck(page.url, robots, robotsFor(owner, options, agent));
-    const result = await crawlPage(page, options, agent, reporter.signal, checkHop);
+    const shared = sharedAgent();
+    const checkHop = robots === null ? undefined : robotsHopCheck(page.url, robots, robotsFor(owner, options, shared));
+    const result = await crawlPage(page, options, shared, reporter.signal, checkHop);
     reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
+  } finally {
+    reporter.end();
+  }
+}
+
+async function sitemapWorker({ sitemap, options, robots, owner, port }: SitemapTask): Promise<void> {
+  const reporter = new UpdateReporter(port, 0);
+  try {
+    const shared = sharedAgent();
+    const checkHop = robots === null ? undefined : robotsHopCheck(sitemap, robots, robotsFor(owner, options, shared));
+    const result = await readSitemap(sitemap, options, shared, reporter.signal, checkHop);
+    reporter.push({ index: 0, state: 'completed', result });
   } finally {
     reporter.end();
   }
