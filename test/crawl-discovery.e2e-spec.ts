@@ -83,8 +83,6 @@ function discoveryCases(setup: () => { site: DiscoverySite; crawl: Crawl; post: 
       [{ ignoreQueryParams: ['a b'] }, 'ignoreQueryParams.0'],
       [{ ignoreQueryParams: ['*a*b*c'] }, 'ignoreQueryParams.0'],
       [{ ignoreQueryParams: 'utm_*' }, 'ignoreQueryParams'],
-      [{ canonical: 'always' }, 'canonical'],
-      [{ nearDuplicateBits: 7 }, 'nearDuplicateBits'],
       [{ traps: { maxUrlLength: -1 } }, 'traps.maxUrlLength'],
       [{ traps: { maxCalendarPages: 1.5 } }, 'traps.maxCalendarPages'],
       [{ traps: { sessionIds: 'yes' } }, 'traps.sessionIds'],

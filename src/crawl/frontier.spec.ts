@@ -103,7 +103,7 @@ describe('Frontier: which pages join the job', () => {
     frontier.offer('http://a.test/x', 1, 'http://a.test/');
     frontier.offer('http://b.test/x', 1, 'http://a.test/'); // another origin
     frontier.offer('http://a.test/skip', 1, 'http://a.test/'); // excluded
-    expect(frontier.takeCandidates()).toEqual([{ url: 'http://a.test/x', depth: 1, parent: 'http://a.test/' }]);
+    expect(frontier.takeCandidates()).toEqual([{ url: 'http://a.test/x', depth: 1, parent: 'http://a.test/', via: 'link' }]);
     expect(frontier.discovered).toBe(3); // links found count, in scope or not
   });
 
