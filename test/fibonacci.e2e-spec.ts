@@ -111,8 +111,9 @@ describe('Fibonacci jobs over HTTP', () => {
     ).body.id;
     const { body } = await api().get('/jobs?status=completed&kind=fibonacci&limit=2').expect(200);
     expect(body.items.map((j: { id: string }) => j.id)).toEqual([b, a]);
-    expect(body.total).toBeGreaterThanOrEqual(2);
-    const none = await api().get('/jobs?status=cancelled&offset=0&limit=1000').expect(200);
+    // Two filters: counting them would mean checking every candidate, so no total.
+    expect(body.total).toBeNull();
+    const none = await api().get('/jobs?status=cancelled&limit=1000').expect(200);
     expect(none.body.items.every((j: { status: string }) => j.status === 'cancelled')).toBe(true);
   });
 

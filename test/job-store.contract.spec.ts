@@ -111,7 +111,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       expect(await store.create({ id, kind: 'fibonacci', owner, callerId: owner, reservation: { tasks: 1, resultBytes: 1 }, createdAt: Date.now() }, [1], version)).toBe(true);
     };
     const listed = async (owner: string) => {
-      const { items, total } = await store.list({ owner, offset: 0, limit: 10 });
+      const { items, total } = await store.list({ owner, limit: 10 });
       return [items.map((job) => job.id), total];
     };
     try {

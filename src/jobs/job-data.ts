@@ -120,12 +120,40 @@ export interface NewTask<I = unknown> {
   input: I;
 }
 
+/**
+ * What GET /jobs asks a store for: one scope (an owner's jobs, or every job without one), filters
+ * that must all hold, and a page of `limit` jobs created before `before`, newest first.
+ */
 export interface JobQuery {
   status?: JobStatus;
   kind?: JobKindName;
   owner?: string;
-  offset: number;
+  /** Label key/value pairs the job must all carry. */
+  labels?: [string, string][];
+  /** Lower-cased: a prefix of the job's id, or a substring of its lower-cased name. */
+  q?: string;
+  /** A position (JobPage.next) to continue from: only jobs created before it. */
+  before?: number;
   limit: number;
+}
+
+/**
+ * Candidates a list examines at most per call when filters must be checked job by job (several
+ * filters, or `q`): a page may then hold fewer than `limit` jobs while `next` is still set, so
+ * one request's cost stays bounded whatever the owner holds.
+ */
+export const LIST_SCAN_BUDGET = 2_000;
+
+/** A page of jobs, newest first. */
+export interface JobPage {
+  items: JobHeader[];
+  /** Where the next page starts (pass as `before`); null when nothing older can match. */
+  next: number | null;
+  /**
+   * How many jobs match, when one index answers that (no filter, or one of status, kind or a
+   * single label, and no `q`); null when counting would mean examining every candidate.
+   */
+  total: number | null;
 }
 
 export interface RetentionPolicy {

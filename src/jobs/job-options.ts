@@ -21,8 +21,8 @@ export const DEFAULT_WEBHOOK_EVENTS = ['job.completed', 'job.failed', 'job.cance
 export const WEBHOOK_EVENTS = [...JOB_WEBHOOK_EVENTS, 'crawl.page'] as const;
 
 // Control characters would break logs, CSV and the dashboard; everything else is the caller's.
-const PRINTABLE = /^[^\p{Cc}]*$/u;
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
+export const PRINTABLE = /^[^\p{Cc}]*$/u;
+export const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
 // Standard Webhooks secrets: "whsec_" and the base64 of the key.
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 

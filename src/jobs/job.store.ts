@@ -1,7 +1,7 @@
 import { BackendUnavailableError } from '../backends/backend-unavailable';
-import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
+import type { AdmissionFigures, Announce, Applied, JobHeader, JobPage, JobQuery, JobSnapshotData, NewJob, NewTask, StoredUpdate, TaskRecord } from './job-data';
 
-export type { JobQuery, RetentionPolicy } from './job-data';
+export type { JobPage, JobQuery, RetentionPolicy } from './job-data';
 
 /**
  * Where jobs live: the embedded store keeps them in this process (MemoryJobStore), the cluster
@@ -46,8 +46,13 @@ export abstract class JobStore {
     }
   }
   abstract get(id: string): Promise<JobHeader | undefined>;
-  /** Newest first. With `owner`, only that owner's jobs are walked (a per-owner index). */
-  abstract list(query: JobQuery): Promise<{ items: JobHeader[]; total: number }>;
+  /**
+   * Jobs matching every filter, newest first, from `before` on. Read from per-scope indexes
+   * (every job, each owner's; by status, kind and label), so the cost is the page, or
+   * LIST_SCAN_BUDGET candidates when filters are checked job by job, never every stored job.
+   * Jobs past retention are in no page and no count.
+   */
+  abstract list(query: JobQuery): Promise<JobPage>;
   /** The header, every task's state and progress, all at one seq. */
   abstract snapshot(id: string): Promise<JobSnapshotData | undefined>;
   /** Tasks `offset` .. `offset + limit - 1` (fewer past the end), with inputs, results and errors. */

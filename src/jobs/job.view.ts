@@ -58,6 +58,22 @@ export const jobSnapshotSchema = jobViewSchema
   .meta({ id: 'JobSnapshot' });
 export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
 
+/** GET /jobs: a page of jobs, newest first. */
+export const jobListSchema = z
+  .object({
+    items: z.array(jobViewSchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe(
+        'pass as `cursor` (with the same filters) for the next page; null when no older job can match. A page may hold fewer than `limit` jobs while this is set: with several filters or `q`, one request examines at most 2,000 candidates',
+      ),
+    limit: z.int(),
+    total: z.int().nullable().describe('jobs matching the filters, when one index counts them (no filter, or exactly one of status, kind or label, and no q); null otherwise'),
+  })
+  .meta({ id: 'JobList' });
+export type JobList = z.infer<typeof jobListSchema>;
+
 const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
 
 export function toView(job: JobHeader): JobView {

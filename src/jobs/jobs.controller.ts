@@ -14,10 +14,10 @@ import type { z } from 'zod';
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
-  /** Recent jobs, newest first. */
+  /** The caller's jobs, newest first, filtered; paged with an opaque cursor. */
   @Get()
-  async list(@Query(zodPipe(listQuery, 'query.')) query: z.output<typeof listQuery>, @Owner() owner?: string) {
-    return { ...(await this.jobs.list({ ...query, owner })), offset: query.offset, limit: query.limit };
+  list(@Query(zodPipe(listQuery, 'query.')) { status, kind, label, q, limit, cursor }: z.output<typeof listQuery>, @Owner() owner?: string) {
+    return this.jobs.list({ owner, status, kind, labels: label, q, limit, cursor });
   }
 
   @Get(':id')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KIND_NAME, JOB_STATUSES } from './job.model';
+import { LABEL_KEY, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS, MAX_LABELS, MAX_NAME_CHARS, PRINTABLE } from './job-options';
 
 const count = (name: string, max: number, fallback: number, min = 0) =>
   z.coerce
@@ -32,11 +33,48 @@ export const resultsQuery = pageQuery.extend({
     .transform((value) => value === 'true'),
 });
 
-export const listQuery = pageQuery.extend({
+/** `label=key:value`: the key as job labels have it (no `:`), the value everything after the first `:`. */
+const labelFilter = z
+  .string()
+  .max(MAX_LABEL_KEY_CHARS + 1 + MAX_LABEL_VALUE_CHARS, { error: 'a label filter has at most 264 characters' })
+  .refine(
+    (filter) => {
+      const at = filter.indexOf(':');
+      const [key, value] = [filter.slice(0, at), filter.slice(at + 1)];
+      return at > 0 && key.length <= MAX_LABEL_KEY_CHARS && LABEL_KEY.test(key) && value.length <= MAX_LABEL_VALUE_CHARS && PRINTABLE.test(value);
+    },
+    { error: `must be key:value, the key a label key (letters, digits and _ . / -, at most ${MAX_LABEL_KEY_CHARS}), the value at most ${MAX_LABEL_VALUE_CHARS} printable characters` },
+  );
+
+export const listQuery = z.object({
   status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
   kind: z.string().regex(KIND_NAME, { error: 'kind must be a job kind name (the kinds this service runs: see the POST routes)' }).optional(),
+  label: z
+    .union([labelFilter, z.array(labelFilter).max(MAX_LABELS, { error: `at most ${MAX_LABELS} label filters` })], { error: 'must be key:value (repeat the parameter for more)' })
+    .optional()
+    .transform((given) => (given === undefined ? undefined : (Array.isArray(given) ? given : [given]).map(splitLabel)))
+    .describe('key:value; repeat for more (every one must match)'),
+  q: z
+    .string({ error: 'q must be a string' })
+    .min(1, { error: 'q must not be empty' })
+    .max(MAX_NAME_CHARS, { error: `q has at most ${MAX_NAME_CHARS} characters` })
+    .regex(PRINTABLE, { error: 'q must not contain control characters' })
+    .optional()
+    .describe("a prefix of the job's id, or a part of its name (either case)"),
   limit: count('limit', 1_000, 50, 1),
+  cursor: z
+    .string({ error: 'cursor must be a string' })
+    .max(200, { error: 'cursor must be a nextCursor this service gave' })
+    .regex(/^[A-Za-z0-9_-]+$/, { error: 'cursor must be a nextCursor this service gave' })
+    .optional()
+    .describe('the nextCursor of the previous page, with the same filters'),
+  offset: z.never({ error: "GET /jobs pages with cursor: pass the previous page's nextCursor" }).optional().describe('not accepted: page with cursor'),
 });
+
+function splitLabel(filter: string): [string, string] {
+  const at = filter.indexOf(':');
+  return [filter.slice(0, at), filter.slice(at + 1)];
+}
 
 /** `?wait=<ms>` on submissions: how long to hold the request for the job to finish. */
 export const waitQuery = (maxWaitMs: number) => z.object({ wait: count('wait', maxWaitMs, 0), limit: count('limit', MAX_PAGE, 1_000, 1) });

@@ -24,7 +24,8 @@ import { JobRunner } from './job-runner';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
 import { newJobHeader } from './job-store.shared';
-import { toView, type JobView } from './job.view';
+import { type JobList, toView, type JobView } from './job.view';
+import { decodeCursor, encodeCursor } from './list-cursor';
 import { type PageWalk, pageOfResults, type ResultsPage, startPage } from './results-page';
 import { TaskScheduler } from '../pool/task-scheduler';
 import { MAX_PAGE } from './jobs.schemas';
@@ -76,6 +77,11 @@ const ADMISSION_ATTEMPTS = 20;
  * tasks) and TaskRecorder (storing and publishing updates); all state lives in the JobStore, so
  * any instance answers for every job.
  */
+/** GET /jobs as the service takes it: the store's query, with the caller's opaque cursor for `before`. */
+export interface JobListRequest extends Omit<JobQuery, 'before'> {
+  cursor?: string;
+}
+
 @Injectable()
 export class JobsService implements OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
@@ -213,13 +219,17 @@ export class JobsService implements OnApplicationShutdown {
     return toView(await this.get(id, owner));
   }
 
-  async list(query: JobQuery): Promise<{ items: JobView[]; total: number }> {
-    if (query.kind !== undefined && !this.kinds.has(query.kind)) {
+  /** A page of the caller's jobs matching every filter, newest first (see JobStore.list). */
+  async list(request: JobListRequest): Promise<JobList> {
+    const { cursor, limit, ...filters } = request;
+    if (filters.kind !== undefined && !this.kinds.has(filters.kind)) {
       const message = `must be one of ${this.kinds.names().join(', ')}`;
       throw new BadRequestException({ message: `query.kind: ${message}`, issues: [{ field: 'query.kind', rule: 'invalid_value', message }] });
     }
-    const { items, total } = await this.store.list(query);
-    return { items: items.map(toView), total };
+    const query: JobQuery = { ...filters, q: filters.q?.toLowerCase(), limit };
+    const before = cursor === undefined ? undefined : decodeCursor(cursor, query);
+    const { items, next, total } = await this.store.list({ ...query, before });
+    return { items: items.map(toView), nextCursor: next === null ? null : encodeCursor(next, query), limit, total };
   }
 
   /** Resolves true once the job is final, false if `ms` passes first. */

@@ -3,7 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { z } from 'zod';
 import { errorBodySchema } from '../common/error-envelope';
 import type { AppConfig } from '../config/config.schema';
-import { jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
+import { jobListSchema, jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
 import { listQuery, resultsPageSchema, resultsQuery } from '../jobs/jobs.schemas';
 import { OpenApiRegistry } from './openapi-registry';
 import { operations, type Operation } from './operations';
@@ -26,7 +26,7 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
   const document = SwaggerModule.createDocument(app, base);
   // The core's schemas and routes, then whatever each registered job kind adds.
   const parts = app.get(OpenApiRegistry).all();
-  const schemas: Record<string, z.ZodType> = { Job: jobViewSchema, JobSnapshot: jobSnapshotSchema, ResultsPage: resultsPageSchema, Error: errorBodySchema };
+  const schemas: Record<string, z.ZodType> = { Job: jobViewSchema, JobList: jobListSchema, JobSnapshot: jobSnapshotSchema, ResultsPage: resultsPageSchema, Error: errorBodySchema };
   for (const part of parts) Object.assign(schemas, part.schemas);
   document.components = { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, toSchema(schema, 'output')])) };
   const resultSchemas = parts.flatMap((part) => (part.resultSchema ? [part.resultSchema] : []));

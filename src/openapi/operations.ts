@@ -90,9 +90,15 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
   return {
     'GET /jobs': {
       tag: 'jobs',
-      summary: 'Recent jobs, newest first',
+      summary: "The caller's jobs, newest first: filtered by status, kind, labels and q, paged by cursor",
+      description:
+        "Every filter must hold (`label` repeats). `q` matches a prefix of the id or a part of the name, in either case. Page with `cursor` = the previous page's `nextCursor`, same filters; a cursor from other filters or another key is refused (400 `query.cursor`). Jobs created after the first page never shift later pages. With keys on, a caller sees its own jobs only.",
       query: schemas.listQuery,
-      responses: { 200: { description: 'a page of jobs', example: { items: [done], total: 1, offset: 0, limit: 50 } }, 400: badRequest, 401: unauthorized },
+      responses: {
+        200: { description: 'a page of jobs', ref: 'JobList', example: { items: [done], nextCursor: null, limit: 50, total: 1 } },
+        400: badRequest,
+        401: unauthorized,
+      },
     },
     'GET /jobs/{id}': {
       tag: 'jobs',

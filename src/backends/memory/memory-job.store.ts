@@ -1,15 +1,18 @@
-import type { AdmissionFigures, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
+import type { AdmissionFigures, Applied, JobHeader, JobPage, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
 import { isFinal, STATE_CODES } from '../../jobs/job.model';
 import { JobStore } from '../../jobs/job.store';
 import { addSample } from '../../jobs/job-rate';
 import { copyHeader, isFinishedCode, NOTHING_APPLIED, newJobHeader, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { AdmissionLedger } from './memory-admission';
+import { JobIndex } from './memory-job-index';
 import { OwnerIndex } from './memory-owner-index';
 import { FinishedJobs } from './memory-retention';
 
 /** A job as this store keeps it: flat arrays so 100k-task jobs stay cheap to update. */
 interface Entry {
   header: JobHeader;
+  /** Creation order, the listing's sort key and cursor. */
+  position: number;
   inputs: unknown[];
   /** One STATE_CODES letter per task. */
   codes: string[];
@@ -29,9 +32,10 @@ interface Entry {
 export class MemoryJobStore extends JobStore {
   /** Every job, in creation order (Map keeps insertion order). */
   private readonly jobs = new Map<string, Entry>();
-  /** Per owner: every job (GET /jobs), and the unfinished ones (`*` feeds). */
-  private readonly owned = new OwnerIndex();
+  /** Every job and each owner's, by status, kind and label (GET /jobs); per owner, the unfinished ones (`*` feeds). */
+  private readonly listing = new JobIndex();
   private readonly ownedUnfinished = new OwnerIndex();
+  private created = 0;
   private readonly finished: FinishedJobs;
   private readonly ledger = new AdmissionLedger();
   private readonly sweeper: NodeJS.Timeout;
@@ -61,8 +65,10 @@ export class MemoryJobStore extends JobStore {
   private createNow(job: NewJob, inputs: unknown[], version: string): boolean {
     if (!this.ledger.isCurrent(version) || this.jobs.has(job.id)) return false;
     const header = newJobHeader(job, inputs.length);
+    const position = ++this.created;
     this.jobs.set(job.id, {
       header,
+      position,
       inputs: inputs.slice(),
       codes: new Array<string>(inputs.length).fill(STATE_CODES.queued),
       // Packed (filled) arrays: writes at any index stay fast, even for 100k tasks.
@@ -73,7 +79,7 @@ export class MemoryJobStore extends JobStore {
       notes: new Map(),
     });
     this.ledger.hold(job.callerId, job.reservation);
-    this.owned.add(job.owner, job.id);
+    this.listing.add(position, header);
     this.ownedUnfinished.add(job.owner, job.id);
     return true;
   }
@@ -83,14 +89,11 @@ export class MemoryJobStore extends JobStore {
     return entry && copyHeader(entry.header);
   }
 
-  async list({ status, kind, owner, offset, limit }: JobQuery): Promise<{ items: JobHeader[]; total: number }> {
-    const matches: JobHeader[] = [];
-    for (const { header } of owner === undefined ? this.jobs.values() : this.entriesOf(owner)) {
-      if ((status && header.status !== status) || (kind && header.kind !== kind)) continue;
-      matches.push(header);
-    }
-    matches.reverse();
-    return { items: matches.slice(offset, offset + limit).map(copyHeader), total: matches.length };
+  async list(query: JobQuery): Promise<JobPage> {
+    // Expired jobs leave first, so neither the page nor the count holds one.
+    this.evict();
+    const page = this.listing.page(query, (id) => this.jobs.get(id)?.header);
+    return { ...page, items: page.items.map(copyHeader) };
   }
 
   async snapshot(id: string): Promise<JobSnapshotData | undefined> {
@@ -151,6 +154,7 @@ export class MemoryJobStore extends JobStore {
     const entry = this.jobs.get(id);
     if (entry?.header.status !== 'queued') return undefined;
     entry.header.status = 'running';
+    this.listing.restatus(entry.position, entry.header, 'queued');
     entry.header.startedAt = now;
     entry.header.seq++;
     return copyHeader(entry.header);
@@ -213,7 +217,9 @@ export class MemoryJobStore extends JobStore {
     const entry = this.unfinishedEntry(id);
     if (!entry) return undefined;
     const { header } = entry;
+    const from = header.status;
     header.status = status;
+    this.listing.restatus(entry.position, header, from);
     if (reason !== undefined) header.reason = reason;
     header.finishedAt = now;
     header.startedAt ??= now;
@@ -271,14 +277,6 @@ export class MemoryJobStore extends JobStore {
     clearInterval(this.sweeper);
   }
 
-  /** The owner's jobs, oldest first, read through the index. */
-  private *entriesOf(owner: string): Iterable<Entry> {
-    for (const id of this.owned.of(owner)) {
-      const entry = this.jobs.get(id);
-      if (entry) yield entry;
-    }
-  }
-
   private unfinishedEntry(id: string): Entry | undefined {
     const entry = this.jobs.get(id);
     return entry && !isFinalStatus(entry.header) ? entry : undefined;
@@ -315,7 +313,8 @@ export class MemoryJobStore extends JobStore {
   /** Drops the oldest finished jobs until every retention bound holds again. */
   private evict(): void {
     for (const id of this.finished.evict(Date.now())) {
-      this.owned.delete(this.jobs.get(id)?.header.owner, id);
+      const entry = this.jobs.get(id);
+      if (entry) this.listing.delete(entry.position, entry.header);
       this.jobs.delete(id);
     }
   }

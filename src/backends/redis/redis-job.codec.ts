@@ -35,7 +35,8 @@ export function headerFields(job: NewJob): string[] {
   ];
   if (job.owner !== undefined) fields.push('owner', job.owner);
   if (job.params !== undefined) fields.push('params', JSON.stringify(job.params));
-  if (job.name !== undefined) fields.push('name', job.name);
+  // `search`: the name as GET /jobs?q= compares it (Lua's lower() knows ASCII only).
+  if (job.name !== undefined) fields.push('name', job.name, 'search', job.name.toLowerCase());
   if (job.labels !== undefined) fields.push('labels', JSON.stringify(job.labels));
   if (job.webhook !== undefined) fields.push('webhook', JSON.stringify(job.webhook));
   return fields;

@@ -23,12 +23,17 @@
  *   {p}:fowner          hash: finished id -> owner, so eviction finds the owner's index after the
  *                       job's own keys expired
  *   {p}:jobs:indexed    counter: the per-owner indexes hold every job up to this creation number;
- *                       behind {p}:jobs:order, they are rebuilt before use (see indexOwners)
+ *                       behind {p}:jobs:order, they are rebuilt before use (see indexOwners);
+ *                       {p}:jobs:listed likewise for the listing indexes
+ *   {p}:ix:...          zsets: the listing indexes by status, kind and label, per scope, and
+ *                       {p}:fidx (see redis-job.index.lua.ts)
  *   {p}:finished        zset: finished id by finish time (retention); {p}:fbytes hash id -> result
  *                       bytes and {p}:fbytes:total their sum (maxBytes)
  *   {p}:held:{callerId} hash: jobs, resultBytes and c:{counter} (the kinds' counters) of unfinished jobs
  *   {p}:queued          counter: queue depth;  {p}:admission  version counter
  */
+
+import { INDEX_LUA } from './redis-job.index.lua';
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -38,6 +43,7 @@ local function key(id, part)
   return P .. ':job:' .. id
 end
 local JK = key(ID)
+${INDEX_LUA}
 local PARTS = {'in', 'st', 'res', 'err', 'prog', 'seen', 'notes'}
 local FINISHED = {c = true, f = true, x = true}
 local function isFinal(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -59,24 +65,31 @@ local function dropJob(id)
   redis.call('HDEL', P .. ':fbytes', id)
   redis.call('DECRBY', P .. ':fbytes:total', bytes)
   local owner = redis.call('HGET', P .. ':fowner', id)
+  forgetFilters(id, owner)
   if owner then
     redis.call('ZREM', P .. ':jobs:owner:' .. owner, id)
     redis.call('SREM', P .. ':unfinished:owner:' .. owner, id)
     redis.call('HDEL', P .. ':fowner', id)
   end
 end
--- Makes the per-owner indexes whole before a read uses them. They are complete when every job
+-- Makes the per-owner and listing indexes whole before a read uses them. They are complete when every job
 -- created so far was created by a script that indexes it: a store upgraded in place (jobs
 -- created before the indexes existed), or an instance of an older version still creating jobs
 -- during a rolling upgrade, leaves {p}:jobs:indexed behind {p}:jobs:order, and the indexes are
 -- rebuilt from {p}:jobs once: one walk of every stored job, then per-owner reads again.
+-- {p}:jobs:listed does the same for the listing indexes (redis-job.index.lua.ts), which came later.
 local function indexOwners()
   local order = redis.call('GET', P .. ':jobs:order') or '0'
-  if (redis.call('GET', P .. ':jobs:indexed') or '0') == order then return end
+  if (redis.call('GET', P .. ':jobs:indexed') or '0') == order and (redis.call('GET', P .. ':jobs:listed') or '0') == order then return end
   local all = redis.call('ZRANGE', P .. ':jobs', 0, -1, 'WITHSCORES')
   for i = 1, #all, 2 do
     local id = all[i]
-    local owner = redis.call('HGET', key(id), 'owner')
+    local h = redis.call('HMGET', key(id), 'owner', 'status', 'kind', 'labels')
+    local owner = h[1]
+    if h[2] then
+      indexFilters(id, all[i + 1], owner or nil, h[2], h[3], h[4] or nil)
+      if isFinal(h[2]) then rememberFilters(id, h[2], h[3], h[4] or nil) end
+    end
     if owner then
       redis.call('ZADD', P .. ':jobs:owner:' .. owner, all[i + 1], id)
       if redis.call('SISMEMBER', P .. ':unfinished', id) == 1 then
@@ -87,6 +100,7 @@ local function indexOwners()
     end
   end
   redis.call('SET', P .. ':jobs:indexed', order)
+  redis.call('SET', P .. ':jobs:listed', order)
 end
 `;
 

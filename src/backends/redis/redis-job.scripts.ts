@@ -1,5 +1,6 @@
 /** The RedisJobStore's scripts for jobs as a whole: admission, create, lifecycle, reads, leases. */
 import { script } from './redis-job.lua';
+import { list } from './redis-job.list-script';
 import { TASK_SCRIPTS } from './redis-job.task-scripts';
 
 /**
@@ -27,13 +28,16 @@ if total > 0 then redis.call('SET', key(ID, 'st'), string.rep('q', total)) end
 redis.call('HSET', JK, 'order', order, 'total', total)
 redis.call('ZADD', P .. ':jobs', order, ID)
 redis.call('SADD', P .. ':unfinished', ID)
-local owner = redis.call('HGET', JK, 'owner')
+local h = redis.call('HMGET', JK, 'owner', 'kind', 'labels')
+local owner = h[1]
 if owner then
   redis.call('ZADD', P .. ':jobs:owner:' .. owner, order, ID)
   redis.call('SADD', P .. ':unfinished:owner:' .. owner, ID)
 end
--- The per-owner indexes hold every job up to this one only if they held every one before it.
+indexFilters(ID, order, owner or nil, 'queued', h[2], h[3] or nil)
+-- The indexes hold every job up to this one only if they held every one before it.
 if tonumber(redis.call('GET', P .. ':jobs:indexed') or '0') == order - 1 then redis.call('SET', P .. ':jobs:indexed', order) end
+if tonumber(redis.call('GET', P .. ':jobs:listed') or '0') == order - 1 then redis.call('SET', P .. ':jobs:listed', order) end
 local held = P .. ':held:' .. ARGV[4]
 redis.call('HINCRBY', held, 'jobs', 1)
 redis.call('HINCRBY', held, 'resultBytes', ARGV[6])
@@ -46,6 +50,7 @@ return 1
 const start = script(`
 if redis.call('HGET', JK, 'status') ~= 'queued' then return nil end
 redis.call('HSET', JK, 'status', 'running', 'startedAt', ARGV[3])
+restatus(ID, redis.call('HGET', JK, 'owner') or nil, 'queued', 'running')
 redis.call('HINCRBY', JK, 'seq', 1)
 return redis.call('HGETALL', JK)
 `);
@@ -94,12 +99,14 @@ return redis.call('HGETALL', JK)
  * Returns the header hash as it was written (before eviction), or nil if it had ended already.
  */
 const finish = script(`
-local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rCounters', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt', 'owner')
+local h = redis.call('HMGET', JK, 'status', 'callerId', 'rTasks', 'rBytes', 'rCounters', 'completed', 'failed', 'cancelled', 'resultBytes', 'startedAt', 'owner', 'kind', 'labels')
 if not h[1] or isFinal(h[1]) then return nil end
 local now, maxAgeMs, maxCount, maxBytes = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 redis.call('HSET', JK, 'status', ARGV[3], 'finishedAt', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', JK, 'reason', ARGV[4]) end
 if not h[10] then redis.call('HSET', JK, 'startedAt', ARGV[5]) end
+restatus(ID, h[11] or nil, h[1], ARGV[3])
+rememberFilters(ID, ARGV[3], h[12], h[13] or nil)
 redis.call('HINCRBY', JK, 'seq', 1)
 redis.call('SREM', P .. ':unfinished', ID)
 if h[11] then
@@ -136,36 +143,6 @@ while redis.call('ZCARD', P .. ':finished') > maxCount or tonumber(redis.call('G
   dropJob(oldest)
 end
 return header
-`);
-
-/**
- * ARGV: p, '', status, kind, owner given ('1'/'0'), owner, offset, limit. Returns {total, header
- * hashes...}. With an owner it walks that owner's index only (see indexOwners).
- */
-const list = script(`
-local status, kind, hasOwner, owner = ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]
-local first, last = tonumber(ARGV[7]), tonumber(ARGV[7]) + tonumber(ARGV[8]) - 1
-local index = P .. ':jobs'
-if hasOwner then
-  indexOwners()
-  index = P .. ':jobs:owner:' .. owner
-end
-local total, items = 0, {0}
-for _, id in ipairs(redis.call('ZREVRANGE', index, 0, -1)) do
-  local h = redis.call('HMGET', key(id), 'status', 'kind', 'owner')
-  -- A job whose keys expired (retention) still has its zset entries until the next finish. An
-  -- owner's entry goes now (an instance of an older version evicts jobs without it).
-  if not h[1] and hasOwner then
-    redis.call('ZREM', index, id)
-    redis.call('HDEL', P .. ':fowner', id)
-  end
-  if h[1] and (status == '' or h[1] == status) and (kind == '' or h[2] == kind) and (not hasOwner or h[3] == owner) then
-    if total >= first and total <= last then items[#items + 1] = redis.call('HGETALL', key(id)) end
-    total = total + 1
-  end
-end
-items[1] = total
-return items
 `);
 
 /**

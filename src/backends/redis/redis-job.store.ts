@@ -1,5 +1,19 @@
 import { type Redis, ReplyError } from 'ioredis';
-import type { AdmissionFigures, Announce, Applied, JobHeader, JobQuery, JobSnapshotData, NewJob, NewTask, RetentionPolicy, StoredUpdate, TaskRecord } from '../../jobs/job-data';
+import {
+  type AdmissionFigures,
+  type Announce,
+  type Applied,
+  type JobHeader,
+  type JobPage,
+  type JobQuery,
+  LIST_SCAN_BUDGET,
+  type JobSnapshotData,
+  type NewJob,
+  type NewTask,
+  type RetentionPolicy,
+  type StoredUpdate,
+  type TaskRecord,
+} from '../../jobs/job-data';
 import { JobStore, StoreUnavailableError } from '../../jobs/job.store';
 import { NOTHING_APPLIED, STATE_OF_CODE } from '../../jobs/job-store.shared';
 import { appendArgs, applyArgs, headerFields, parseApplied, parseHeader } from './redis-job.codec';
@@ -73,12 +87,22 @@ export class RedisJobStore extends JobStore {
     return Object.keys(hash).length > 0 ? parseHeader(new Map(Object.entries(hash))) : undefined;
   }
 
-  async list({ status, kind, owner, offset, limit }: JobQuery): Promise<{ items: JobHeader[]; total: number }> {
-    const [total, ...hashes] = (await this.run('list', '', [status ?? '', kind ?? '', owner === undefined ? '0' : '1', owner ?? '', Math.max(0, offset), Math.max(0, limit)])) as [
-      number,
-      ...string[][],
-    ];
-    return { items: hashes.map((hash) => parseHeader(pairs(hash))), total };
+  async list({ owner, status, kind, labels = [], q, before, limit }: JobQuery): Promise<JobPage> {
+    const [hashes, next, total] = (await this.run('list', '', [
+      owner === undefined ? '0' : '1',
+      owner ?? '',
+      status ?? '',
+      kind ?? '',
+      q ?? '',
+      before ?? '',
+      Math.max(0, limit),
+      LIST_SCAN_BUDGET,
+      Date.now(),
+      Math.max(1, Math.round(this.retention.maxAgeMs)),
+      labels.length,
+      ...labels.flat(),
+    ])) as [string[][], string, number];
+    return { items: hashes.map((hash) => parseHeader(pairs(hash))), next: next === '' ? null : Number(next), total: total < 0 ? null : total };
   }
 
   async snapshot(id: string): Promise<JobSnapshotData | undefined> {
