@@ -16,6 +16,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { OpenApiModule } from './openapi/openapi-registry';
 import { PoolModule } from './pool/pool.module';
 import { ProgressModule } from './progress/progress.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,7 @@ export class AppModule {
         PoolModule,
         JobsModule,
         ...kinds,
+        WebhooksModule,
         ProgressModule,
         HealthModule,
         MetricsModule,

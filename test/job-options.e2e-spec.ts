@@ -60,7 +60,7 @@ function scenarios(first: () => string, second: () => string) {
 describe('job options in the embedded mode', () => {
   let running: RunningApp;
   beforeAll(async () => {
-    running = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.0/8' });
+    running = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8' });
   });
   afterAll(() => running?.close());
   scenarios(
@@ -74,7 +74,7 @@ describe.skipIf(!haveRedis('job options across instances'))('job options on two 
   let a: Instance;
   let b: Instance;
   beforeAll(async () => {
-    cluster = await Cluster.start({ env: { RATE_LIMIT_MAX: '1000000', CRAWL_ALLOW_TARGETS: '127.0.0.0/8' } });
+    cluster = await Cluster.start({ env: { RATE_LIMIT_MAX: '1000000', CRAWL_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8' } });
     a = await cluster.startInstance('a');
     b = await cluster.startInstance('b');
   });

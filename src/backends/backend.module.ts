@@ -7,6 +7,7 @@ import type { RetentionPolicy } from '../jobs/job-data';
 import { IdempotencyStore } from '../jobs/idempotency';
 import { JobStore } from '../jobs/job.store';
 import { FeedQuota } from '../progress/feed-quota';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { BACKEND, type Backend } from './backend';
 import { memoryBackend } from './memory/memory-backend';
 import { redisBackend } from './redis/redis-backend';
@@ -57,8 +58,9 @@ class BackendCloser implements OnApplicationShutdown {
     { provide: AuthFailures, inject: [BACKEND], useFactory: (backend: Backend) => backend.authFailures },
     { provide: IdempotencyStore, inject: [BACKEND], useFactory: (backend: Backend) => backend.idempotency },
     { provide: FeedQuota, inject: [BACKEND], useFactory: (backend: Backend) => backend.feedQuota },
+    { provide: WebhookOutbox, inject: [BACKEND], useFactory: (backend: Backend) => backend.webhooks },
     BackendCloser,
   ],
-  exports: [BACKEND, JobStore, EventBus, AuthFailures, IdempotencyStore, FeedQuota],
+  exports: [BACKEND, JobStore, EventBus, AuthFailures, IdempotencyStore, FeedQuota, WebhookOutbox],
 })
 export class BackendModule {}

@@ -6,6 +6,7 @@ import type { JobStore } from '../jobs/job.store';
 import type { Execute, HandedBack, TaskQueue } from '../jobs/task-queue';
 import type { InstanceRegistry, LocalInstance } from '../pool/instance-registry';
 import type { FeedQuota } from '../progress/feed-quota';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 /**
  * What the core must do differently depending on whether it is alone or shares its jobs with
@@ -47,6 +48,8 @@ export interface Backend {
   readonly idempotency: IdempotencyStore;
   /** Feed connections per key and per address, and feed messages per caller (WebSocket and SSE). */
   readonly feedQuota: FeedQuota;
+  /** Webhook deliveries: queued when their event happens, sent by whichever instance claims them. */
+  readonly webhooks: WebhookOutbox;
   /** The queue pool tasks go through; `execute` runs one on this instance's pool. */
   taskQueue(execute: Execute, abortAll: (reason: HandedBack) => void): TaskQueue;
   instanceRegistry(local: LocalInstance): InstanceRegistry;

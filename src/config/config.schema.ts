@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { crawlSettings } from '../crawl/crawl.settings';
 import { fibonacciSettings } from '../fibonacci/fibonacci.settings';
+import { webhookSettings } from '../webhooks/webhook.settings';
 import { int, isCidr, list } from './setting-types';
 
 /**
@@ -121,6 +122,7 @@ export const configSchema = z.object({
   // The job kinds' own settings live with them; they are part of this one schema.
   ...fibonacciSettings,
   ...crawlSettings,
+  ...webhookSettings,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -31,6 +31,15 @@ const LINK_SLICE_MS = 10;
 /** Pages read at once when a job is taken over. */
 const RESUME_BATCH = 500;
 
+/** The webhook event of recorded pages (batched by the webhooks module). */
+const PAGE_NOTICE = 'crawl.page';
+
+/** A page as a `crawl.page` webhook carries it: its outcome, without its link list (read that from the results). */
+function pageNotice(index: number, state: string, result: PageResult) {
+  const { url, finalUrl, depth, status, contentType, title, bytes, ms, links, error } = result;
+  return { index, url, finalUrl, depth, state, status, contentType, title, bytes, ms, links: links.length, ...(error ? { error } : {}) };
+}
+
 /** A crawl's running figures (its summary). */
 interface Tally {
   ok: number;
@@ -53,6 +62,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly workers: WorkerSpec[];
   readonly exportColumns = ['index', 'url', 'depth', 'parent', 'state', 'status', 'finalUrl', 'contentType', 'title', 'bytes', 'ms', 'links', 'error'];
   readonly counters: CounterBound[];
+  readonly notices = [PAGE_NOTICE];
   readonly metrics = [
     { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },
     { name: 'crawl_bytes_total', help: 'Bytes downloaded by crawls, by page outcome.', labelNames: ['outcome'] },
@@ -174,6 +184,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const task = context.report([{ index, state: 'failed', result, error: `robots_disallowed: ${message}` }], [page]).then(() => {
           tally.failed++;
           context.count(PAGES_METRIC, { outcome: 'robots_disallowed' });
+          context.notify(PAGE_NOTICE, pageNotice(index, 'failed', result));
           frontier.release(host);
           pages.delete(index);
           running.delete(task);
@@ -323,6 +334,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     if (!result) return; // cancelled or the worker died: nothing to follow
     const outcome = result.error?.code ?? 'ok';
     if (live) {
+      live.notify(PAGE_NOTICE, pageNotice(record.index, record.state, result));
       live.count(PAGES_METRIC, { outcome });
       live.count(BYTES_METRIC, { outcome }, result.bytes);
     }

@@ -211,18 +211,20 @@ function classify(err: unknown, deadline: AbortSignal, options: FetchOptions, ur
   return new Retryable(new CrawlFailure('network_error', `${code ? `${code}: ` : ''}${message} (${new URL(url).host})`));
 }
 
-function findCause(err: unknown, match: (e: unknown) => boolean): unknown {
+/** The first error along `err`'s cause chain that matches (undici wraps connector errors). */
+export function findCause(err: unknown, match: (e: unknown) => boolean): unknown {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (match(e)) return e;
   }
   return undefined;
 }
 
-function retryAfterMs(value: string | undefined): number | undefined {
+/** A Retry-After header (seconds or an HTTP date) in ms from now, at most `capMs`. */
+export function retryAfterMs(value: string | undefined, capMs = MAX_BACKOFF_MS): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) ? Math.max(0, Math.min(ms, MAX_BACKOFF_MS)) : undefined;
+  return Number.isFinite(ms) ? Math.max(0, Math.min(ms, capMs)) : undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

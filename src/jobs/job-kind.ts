@@ -53,6 +53,8 @@ export interface JobContext<TInput, TResult> {
   readNotes(prefix: string): Promise<Record<string, string>>;
   /** Adds to one of the kind's declared counter metrics (JobKind.metrics), on this instance. */
   count(metric: string, labels: Record<string, string>, by?: number): void;
+  /** One item of one of the kind's own notices (JobKind.notices; a crawl's `crawl.page`), for webhooks that asked for it. */
+  notify(event: string, item: unknown): void;
 }
 
 /** A counter metric a kind reports through its job context (exported at 0 from the start). */
@@ -135,4 +137,6 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   readonly counters?: readonly CounterBound[];
   /** Counter metrics it reports (JobContext.count). */
   readonly metrics?: readonly KindMetric[];
+  /** The kind's own webhook events besides the job's lifecycle (a crawl's `crawl.page`), sent through JobContext.notify. */
+  readonly notices?: readonly string[];
 }

@@ -8,11 +8,12 @@ import type { JobContext } from './job-kind';
 import { JobKinds } from './job-kinds';
 import { InstanceRegistry } from '../pool/instance-registry';
 import { WorkerCatalog } from '../pool/worker-catalog';
+import { JobLifecycle, type LifecycleEvent } from './job-lifecycle';
 import { JobObservers } from './job-observers';
 import { OutageGuard } from './outage-guard';
 import { isFinal } from './job.model';
 import { JobStore } from './job.store';
-import { toView } from './job.view';
+import { type JobView, toView } from './job.view';
 import { HandedBack, TaskQueue } from './task-queue';
 import { TaskRecorder } from './task-recorder';
 
@@ -61,6 +62,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(BACKEND) backend: Backend,
     private readonly workers: WorkerCatalog,
     private readonly outages: OutageGuard,
+    private readonly lifecycle: JobLifecycle,
   ) {
     this.instanceId = instanceId(config.INSTANCE_ID);
     this.capabilities = backend.capabilities;
@@ -162,6 +164,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       // A new job is queued: starting it answers its header (taken over ones are read).
       // Store calls on this path wait out an outage (OutageGuard): the job resumes when the store is back.
       const started = await this.outages.run('starting a job', () => this.store.start(id, Date.now()));
+      if (started) await this.changed('job.started', started, toView(started));
       if (started && this.bus.mayHaveSubscribers(id)) await this.bus.publish({ event: 'job.started', jobId: id, owner: started.owner, seq: started.seq, data: toView(started) });
       const job = started ?? (await this.outages.run('reading a job', () => this.store.get(id)));
       if (!job || isFinal(job.status)) return;
@@ -277,7 +280,21 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       saveNotes: (notes) => held('saving notes', () => this.store.saveNotes(id, notes)),
       readNotes: (prefix) => held('reading notes', () => this.store.readNotes(id, prefix)),
       count: (metric, labels, by = 1) => this.observers.counted(metric, labels, by),
+      notify: (event, item) => this.lifecycle.notice(job, event, item),
     };
+  }
+
+  /**
+   * What the lifecycle listeners store with a change (webhook deliveries), before it is announced;
+   * an outage is waited out (the change already happened, so it cannot be tried again later), any
+   * other failure is logged and never fails the job.
+   */
+  private async changed(event: LifecycleEvent, job: JobHeader, view: JobView): Promise<void> {
+    try {
+      await this.outages.run('storing what a job change sends', () => this.lifecycle.changed(event, job, view));
+    } catch (err) {
+      this.logger.error({ jobId: job.id, msg: `${event}: ${err instanceof Error ? err.message : String(err)}` });
+    }
   }
 
   /** Ends the job: leftovers cancelled, final status, holdings released, the final event. */
@@ -295,6 +312,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const final = await this.store.finish(id, status, why, Date.now());
     if (!final) return;
     const view = toView(final);
+    await this.changed(`job.${final.status}` as LifecycleEvent, final, view);
     await this.bus.publish({ event: `job.${final.status}` as EventName, jobId: id, owner: final.owner, seq: final.seq, data: view });
     this.observers.jobFinished(view);
     // Routine endings are debug (a line per job costs measurable time under load); others warn.

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BACKEND, type Backend } from '../backends/backend';
 import { JobFeeds } from './job-feeds';
 import { JobKinds } from './job-kinds';
+import { JobLifecycle } from './job-lifecycle';
 import { JobObservers } from './job-observers';
 import { JobRunner } from './job-runner';
 import { JobsController } from './jobs.controller';
@@ -24,6 +25,7 @@ import { TaskRecorder } from './task-recorder';
     },
     JobKinds,
     JobObservers,
+    JobLifecycle,
     OutageGuard,
     TaskRecorder,
     TaskExecutor,
@@ -32,6 +34,6 @@ import { TaskRecorder } from './task-recorder';
     JobsService,
   ],
   controllers: [JobsController],
-  exports: [JobsService, JobKinds],
+  exports: [JobsService, JobKinds, JobLifecycle],
 })
 export class JobsModule {}

@@ -19,6 +19,7 @@ import type { JobHeader, JobQuery } from './job-data';
 import type { JobKind, ResultFormat } from './job-kind';
 import { JobFeeds } from './job-feeds';
 import { JobKinds } from './job-kinds';
+import { JobLifecycle } from './job-lifecycle';
 import { type JobObserver, JobObservers } from './job-observers';
 import { JobRunner } from './job-runner';
 import { isFinal } from './job.model';
@@ -102,6 +103,7 @@ export class JobsService implements OnApplicationShutdown {
     @Inject(BACKEND) backend: Backend,
     private readonly scheduler: TaskScheduler,
     private readonly idempotency: IdempotencyStore,
+    private readonly lifecycle: JobLifecycle,
   ) {
     this.capabilities = backend.capabilities;
     this.limits = {
@@ -124,8 +126,15 @@ export class JobsService implements OnApplicationShutdown {
    */
   async accept<I, R>(kind: JobKind<I, R>, inputs: I[], options: SubmitOptions): Promise<Accepted> {
     if (this.draining) throw new RetryableException(503, 'the service is shutting down; retry on another instance', 5);
+    if (options.jobOptions) this.vet(kind, options.jobOptions);
     if (options.idempotencyKey !== undefined) return this.once(kind, inputs, options, options.idempotencyKey);
     return this.answer(await this.create(kind, inputs, options), options);
+  }
+
+  /** The shared fields' checks that need the kind or a feature's settings (a webhook's events and address). */
+  private vet(kind: JobKind<unknown, unknown>, jobOptions: JobOptions): void {
+    const issues = this.lifecycle.vet({ name: kind.name, notices: kind.notices ?? [] }, jobOptions);
+    if (issues.length > 0) throw new BadRequestException({ message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
   }
 
   /**

@@ -9,6 +9,7 @@ import { MemoryIdempotencyStore } from './memory-idempotency.store';
 import { MemoryFeedQuota } from './memory-feed-quota';
 import { MemoryInstanceRegistry } from './memory-instance-registry';
 import { MemoryJobStore } from './memory-job.store';
+import { MemoryWebhookOutbox } from './memory-webhook-outbox';
 
 export interface MemoryBackendOptions {
   retention: RetentionPolicy;
@@ -28,6 +29,7 @@ export function memoryBackend(options: MemoryBackendOptions): Backend {
     authFailures: new MemoryAuthFailures(options.authFailures.max, options.authFailures.windowMs),
     idempotency: new MemoryIdempotencyStore(),
     feedQuota,
+    webhooks: new MemoryWebhookOutbox(options.retention.maxAgeMs),
     taskQueue: (execute, abortAll) => new LocalTaskQueue(execute, abortAll),
     instanceRegistry: (local) => new MemoryInstanceRegistry(local),
     isOutage: (error) => error instanceof BackendUnavailableError,

@@ -5,6 +5,7 @@ import { BullTaskQueue } from './bull-task-queue';
 import { RedisAuthFailures } from './redis-auth-failures';
 import { connectRedis, whenReady } from './redis-connection';
 import { RedisEventBus } from './redis-event-bus';
+import { RedisWebhookOutbox } from './redis-webhook-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
 import { RedisFeedQuota } from './redis-feed-quota';
 import { RedisInstanceRegistry } from './redis-instance-registry';
@@ -48,6 +49,7 @@ export async function redisBackend(options: RedisBackendOptions): Promise<Backen
     authFailures: new RedisAuthFailures(redis, prefix, options.authFailures.max, options.authFailures.windowMs),
     idempotency: new RedisIdempotencyStore(redis, prefix),
     feedQuota,
+    webhooks: new RedisWebhookOutbox(redis, prefix, options.retention.maxAgeMs),
     taskQueue: (execute) => new BullTaskQueue({ url, prefix, leaseMs: options.leaseMs, concurrency: options.concurrency, instanceId: options.instanceId }, execute),
     // Its heartbeat starts at bootstrap and stops before shutdown (Nest's hooks on the provider).
     instanceRegistry: (local) => new RedisInstanceRegistry(redis, prefix, local),
