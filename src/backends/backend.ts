@@ -4,6 +4,7 @@ import type { EventBus } from '../jobs/event-bus';
 import type { IdempotencyStore } from '../jobs/idempotency';
 import type { JobStore } from '../jobs/job.store';
 import type { Execute, HandedBack, TaskQueue } from '../jobs/task-queue';
+import type { HostBudget } from '../crawl/host-budget';
 import type { InstanceRegistry, LocalInstance } from '../pool/instance-registry';
 import type { FeedQuota } from '../progress/feed-quota';
 import type { WebhookOutbox } from '../webhooks/webhook-outbox';
@@ -50,6 +51,8 @@ export interface Backend {
   readonly feedQuota: FeedQuota;
   /** Webhook deliveries: queued when their event happens, sent by whichever instance claims them. */
   readonly webhooks: WebhookOutbox;
+  /** Crawl fetches in flight and their pace per host, shared by every job (and instance). */
+  readonly hostBudget: HostBudget;
   /** The queue pool tasks go through; `execute` runs one on this instance's pool. */
   taskQueue(execute: Execute, abortAll: (reason: HandedBack) => void): TaskQueue;
   instanceRegistry(local: LocalInstance): InstanceRegistry;

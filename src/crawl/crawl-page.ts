@@ -4,7 +4,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { CrawlFailure, type CrawlError } from './crawl-errors';
-import { fetchPage, type FetchOptions, type HopCheck } from './fetch-page';
+import { fetchPage, type FetchOptions, type HopCheck, type ObserveAnswer } from './fetch-page';
+import type { HostFeedback } from './host-budget';
 import type { TruncatedBy } from './link-collector';
 import { PageParser } from './page-parser';
 
@@ -48,15 +49,27 @@ export interface PageResult extends PageInput {
   truncated?: boolean;
   truncatedBy?: TruncatedBy;
   error?: CrawlError;
+  /** How the host answered (for the shared per-host pacing; not shown in the results). */
+  host?: HostFeedback;
 }
 
 export async function crawlPage(input: PageInput, options: PageOptions, dispatcher: Dispatcher, signal?: AbortSignal, checkHop?: HopCheck): Promise<PageResult> {
   const started = performance.now();
   const base = { ...input, finalUrl: input.url, status: null, contentType: null, bytes: 0, title: null, links: [] as string[] };
+  const host: HostFeedback = { ok: 0, latencyMs: 0, throttled: 0, retryAfterMs: 0 };
+  const observe: ObserveAnswer = ({ status, latencyMs, retryAfterMs }) => {
+    if (status === 429 || status === 503) {
+      host.throttled++;
+      host.retryAfterMs = Math.max(host.retryAfterMs, retryAfterMs ?? 0);
+    } else {
+      host.ok++;
+      host.latencyMs = Math.max(host.latencyMs, Math.round(latencyMs));
+    }
+  };
   try {
     let parser: PageParser | undefined;
     const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes };
-    const page = await fetchPage(input.url, options, dispatcher, signal, checkHop, ({ finalUrl, contentType }) => (parser = new PageParser(finalUrl, contentType, parseOptions)));
+    const page = await fetchPage(input.url, options, dispatcher, signal, checkHop, ({ finalUrl, contentType }) => (parser = new PageParser(finalUrl, contentType, parseOptions)), observe);
     const extracted = parser!.finish(page.cut);
     return {
       ...base,
@@ -69,6 +82,7 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       links: extracted.links,
       ...(extracted.nofollow.length ? { nofollow: extracted.nofollow } : {}),
       ...(extracted.truncated ? { truncated: true, truncatedBy: extracted.truncatedBy } : {}),
+      host,
     };
   } catch (err) {
     if (!(err instanceof CrawlFailure)) throw err; // cancelled, or a bug: the task fails as a whole
@@ -79,6 +93,7 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       contentType: err.contentType ?? null,
       ms: elapsed(started),
       error: err.toJSON(),
+      host,
     };
   }
 }

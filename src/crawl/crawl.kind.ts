@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { BACKEND, type Backend } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
 import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
@@ -10,6 +11,8 @@ import { parseCidrs } from './address-policy';
 import type { CrawlWorkerSettings, PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Frontier } from './frontier';
+import type { HostCaps } from './host-budget';
+import { HostSlots } from './host-slots';
 import { QueryParamFilter } from './query-params';
 import { SitemapDiscovery } from './sitemap-discovery';
 import { TrapGuards } from './trap-guards';
@@ -26,6 +29,7 @@ const PAGES = 'crawl.pages';
 const FETCHES = 'crawl.fetches';
 const PAGES_METRIC = 'crawl_pages_total';
 const BYTES_METRIC = 'crawl_bytes_total';
+const BACKOFF_METRIC = 'crawl_host_backoffs_total';
 /** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
 const LINK_SLICE_MS = 10;
 /** Pages read at once when a job is taken over. */
@@ -66,16 +70,25 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly metrics = [
     { name: 'crawl_pages_total', help: 'Crawled pages by outcome.', labelNames: ['outcome'] },
     { name: 'crawl_bytes_total', help: 'Bytes downloaded by crawls, by page outcome.', labelNames: ['outcome'] },
+    {
+      name: BACKOFF_METRIC,
+      help: 'Times a host was slowed down for every crawl: reason throttled (a burst of 429/503) or slow (latency over twice its usual).',
+      labelNames: ['reason'],
+    },
   ];
   /** robots.txt is fetched here on the main thread, through the same address checks. */
   private readonly robotsAgent;
+  private readonly hostCaps: HostCaps;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     kinds: JobKinds,
     /** This instance's pool: sitemap documents are read on its I/O threads for the coordinator. */
     private readonly scheduler: TaskScheduler,
+    /** Its host budget is shared by every crawl (and instance). */
+    @Inject(BACKEND) private readonly backend: Backend,
   ) {
+    this.hostCaps = { maxConcurrency: config.CRAWL_HOST_MAX_CONCURRENCY, minDelayMs: config.CRAWL_HOST_MIN_DELAY_MS, maxBackoffMs: config.CRAWL_HOST_MAX_BACKOFF_MS };
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
     // The worker checks addresses against the CRAWL_ALLOW_TARGETS of the instance it runs on, given
     // to its threads at start: a page planned by another instance's coordinator does not carry them.
@@ -120,6 +133,26 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       woken = true;
     };
     let wake: () => void = note;
+    /**
+     * A page's bookkeeping that failed for a reason other than an outage (the context waits those
+     * out): the crawl stops and the job fails with it, rather than leaving a rejection unhandled.
+     */
+    let broken: unknown;
+    const stopOn = (error: unknown) => {
+      broken ??= error;
+      wake();
+    };
+    // The host budget shared with every other crawl (and instance): slots held while fetches run.
+    const slots = new HostSlots(
+      this.backend.hostBudget,
+      job.id,
+      this.hostCaps,
+      () => wake(),
+      (reason) => context.count(BACKOFF_METRIC, { reason }),
+      (error) => {
+        if (!this.backend.isOutage(error)) stopOn(error); // an outage: asked again at the next sync
+      },
+    );
     const robotsFetch = { userAgent: request.userAgent, timeoutMs: request.timeoutMs };
     // Decisions are notes on the job: a takeover (or a re-read after the frontier dropped them) finds them there.
     const loadRules = robotsLoaderWithNotes(context, (origin) => loadRobots(origin, robotsFetch, this.robotsAgent, signal));
@@ -145,128 +178,127 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         });
       },
       { params: new QueryParamFilter(request.ignoreQueryParams), guards },
+      slots,
     );
     const sitemaps = new SitemapDiscovery(request.sitemap, request.urls, frontier, scope, context);
     /** Waiting and running pages by task index (the frontier orders indexes). */
     const pages = new Map<number, PageInput>();
-    const tally = await this.resume(context, frontier, pages);
-    await sitemaps.start(tally.resumed);
-    const sitemapPayload = { options: { ...options, maxUrls: this.config.CRAWL_MAX_LINKS_PER_PAGE }, robots: null, owner: job.owner ?? '' };
-    const summary = new SummaryWriter(context, () => ({
-      pagesOk: tally.ok,
-      pagesFailed: tally.failed,
-      linksDiscovered: frontier.discovered,
-      bytesFetched: tally.bytes,
-      queued: frontier.queued,
-      discovered: frontier.total,
-      ...(sitemaps.enabled ? sitemaps.tally : {}),
-      ...Object.fromEntries(Object.entries(guards.skipped).map(([guard, count]) => [`skipped.${guard}`, (tally.skipped[guard] ?? 0) + count])),
-    }));
-    const running = new Set<Promise<void>>();
+    try {
+      const tally = await this.resume(context, frontier, pages);
+      await sitemaps.start(tally.resumed);
+      const sitemapPayload = { options: { ...options, maxUrls: this.config.CRAWL_MAX_LINKS_PER_PAGE }, robots: null, owner: job.owner ?? '' };
+      const summary = new SummaryWriter(context, () => ({
+        pagesOk: tally.ok,
+        pagesFailed: tally.failed,
+        linksDiscovered: frontier.discovered,
+        bytesFetched: tally.bytes,
+        queued: frontier.queued,
+        discovered: frontier.total,
+        ...(sitemaps.enabled ? sitemaps.tally : {}),
+        ...Object.fromEntries(Object.entries(guards.skipped).map(([guard, count]) => [`skipped.${guard}`, (tally.skipped[guard] ?? 0) + count])),
+      }));
+      const running = new Set<Promise<void>>();
 
-    const readSitemap = (url: string, host: string, rules: RobotsRules) => {
-      const payload = { ...sitemapPayload, robots: request.respectRobotsTxt ? rules : null };
-      const task = sitemaps
-        .read(url, rules, (worker, data, options) => this.scheduler.run(worker, data, options), payload, signal)
-        .then(() => {
-          frontier.release(host);
-          running.delete(task);
-          wake();
-        });
-      running.add(task);
-    };
-
-    const start = (index: number, host: string, rules: RobotsRules) => {
-      const page = pages.get(index)!;
-      if (!isAllowed(rules, page.url)) {
-        const message = rules.unreachable ?? 'disallowed by robots.txt';
-        const result: PageResult = { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } };
-        const task = context.report([{ index, state: 'failed', result, error: `robots_disallowed: ${message}` }], [page]).then(() => {
-          tally.failed++;
-          context.count(PAGES_METRIC, { outcome: 'robots_disallowed' });
-          context.notify(PAGE_NOTICE, pageNotice(index, 'failed', result));
-          frontier.release(host);
-          pages.delete(index);
-          running.delete(task);
-          wake();
-        }, stopOn);
+      const readSitemap = (url: string, host: string, rules: RobotsRules) => {
+        const payload = { ...sitemapPayload, robots: request.respectRobotsTxt ? rules : null };
+        slots.take(host);
+        const task = sitemaps
+          .read(url, rules, (worker, data, options) => this.scheduler.run(worker, data, options), payload, signal)
+          .then(() => {
+            frontier.release(host);
+            slots.done(host, undefined, frontier.demand(host));
+            running.delete(task);
+            wake();
+          });
         running.add(task);
-        return;
-      }
-      const payload = { index, page, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
-      const task = context
-        .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
-        .then(() => (signal.aborted ? undefined : context.task(index)))
-        .then((record) => {
-          frontier.release(host);
-          pages.delete(index);
-          if (record) this.afterPage(record, frontier, tally, context, request.sitemap === 'only');
-          if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
-          running.delete(task);
-          wake();
-        })
-        .catch(stopOn);
-      running.add(task);
-    };
+      };
 
-    /**
-     * A page's bookkeeping that failed for a reason other than an outage (the context waits those
-     * out): the crawl stops and the job fails with it, rather than leaving a rejection unhandled.
-     */
-    let broken: unknown;
-    const stopOn = (error: unknown) => {
-      broken ??= error;
-      wake();
-    };
+      const start = (index: number, host: string, rules: RobotsRules) => {
+        const page = pages.get(index)!;
+        if (!isAllowed(rules, page.url)) {
+          const message = rules.unreachable ?? 'disallowed by robots.txt';
+          const result: PageResult = { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } };
+          const task = context.report([{ index, state: 'failed', result, error: `robots_disallowed: ${message}` }], [page]).then(() => {
+            tally.failed++;
+            context.count(PAGES_METRIC, { outcome: 'robots_disallowed' });
+            context.notify(PAGE_NOTICE, pageNotice(index, 'failed', result));
+            frontier.release(host);
+            pages.delete(index);
+            running.delete(task);
+            wake();
+          }, stopOn);
+          running.add(task);
+          return;
+        }
+        const payload = { index, page, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
+        slots.take(host);
+        const task = context
+          .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
+          .then(() => (signal.aborted ? undefined : context.task(index)))
+          .then((record) => {
+            frontier.release(host);
+            slots.done(host, record?.result?.host, frontier.demand(host));
+            pages.delete(index);
+            if (record) this.afterPage(record, frontier, tally, context, request.sitemap === 'only');
+            if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
+            running.delete(task);
+            wake();
+          })
+          .catch(stopOn);
+        running.add(task);
+      };
 
-    while (!signal.aborted) {
-      if (broken) break;
-      woken = false;
-      const morePending = frontier.drain(LINK_SLICE_MS);
-      const candidates = frontier.takeCandidates();
-      if (candidates.length > 0) {
-        const added = await context.addTasks(
-          candidates.map((page) => ({ key: page.url, input: page })),
-          request.maxPages,
-        );
-        for (const { index, input } of added) {
-          pages.set(index, input);
-          frontier.add(index, input, true);
+      while (!signal.aborted) {
+        if (broken) break;
+        woken = false;
+        const morePending = frontier.drain(LINK_SLICE_MS);
+        const candidates = frontier.takeCandidates();
+        if (candidates.length > 0) {
+          const added = await context.addTasks(
+            candidates.map((page) => ({ key: page.url, input: page })),
+            request.maxPages,
+          );
+          for (const { index, input } of added) {
+            pages.set(index, input);
+            frontier.add(index, input, true);
+          }
         }
-      }
-      let waitMs: number | undefined;
-      while (running.size < request.concurrency) {
-        const next = frontier.next(Date.now());
-        if ('sitemap' in next) readSitemap(next.sitemap, next.host, next.rules);
-        else if ('index' in next) start(next.index, next.host, next.rules);
-        else {
-          waitMs = next.wakeAt !== undefined ? Math.max(1, next.wakeAt - Date.now()) : undefined;
-          break;
+        let waitMs: number | undefined;
+        while (running.size < request.concurrency) {
+          const next = frontier.next(Date.now());
+          if ('sitemap' in next) readSitemap(next.sitemap, next.host, next.rules);
+          else if ('index' in next) start(next.index, next.host, next.rules);
+          else {
+            waitMs = next.wakeAt !== undefined ? Math.max(1, next.wakeAt - Date.now()) : undefined;
+            break;
+          }
         }
+        await sitemaps.finishIfDone();
+        await summary.write();
+        // Before the end check: a page that ended during the await may have offered links.
+        if (woken) continue;
+        if (running.size === 0 && frontier.queued === 0 && !morePending) break;
+        if (morePending) waitMs = 1; // let I/O and other requests in between slices
+        // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
+        // the wait, and ending it always removes the other triggers.
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = note;
+            resolve();
+          };
+          const timer = waitMs !== undefined ? setTimeout(done, waitMs) : undefined;
+          signal.addEventListener('abort', done, { once: true });
+          wake = done;
+        });
       }
-      await sitemaps.finishIfDone();
-      await summary.write();
-      // Before the end check: a page that ended during the await may have offered links.
-      if (woken) continue;
-      if (running.size === 0 && frontier.queued === 0 && !morePending) break;
-      if (morePending) waitMs = 1; // let I/O and other requests in between slices
-      // Whatever comes first (a page done, robots.txt read, a host's delay over, a cancel) ends
-      // the wait, and ending it always removes the other triggers.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          wake = note;
-          resolve();
-        };
-        const timer = waitMs !== undefined ? setTimeout(done, waitMs) : undefined;
-        signal.addEventListener('abort', done, { once: true });
-        wake = done;
-      });
+      await Promise.all(running);
+      if (broken) throw broken;
+      if (!signal.aborted) await summary.write(true);
+    } finally {
+      await slots.close();
     }
-    await Promise.all(running);
-    if (broken) throw broken;
-    if (!signal.aborted) await summary.write(true);
   }
 
   /**
@@ -318,7 +350,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
   }
 
   present(_page: PageInput, result: PageResult): Record<string, unknown> {
-    return { ...result };
+    const { host: _pacing, ...shown } = result; // the host's answers feed the shared pacing, not the caller
+    return shown;
   }
 
   sizeOf(result: PageResult): number {

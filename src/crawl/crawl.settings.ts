@@ -21,6 +21,15 @@ export const crawlSettings = {
   CRAWL_MAX_CONCURRENCY: int(1, 1_024, 32).describe("Upper bound of a crawl request's `concurrency` (default 16): fetches at once one crawl may ask for; 32 is polite enough for most sites."),
   CRAWL_MAX_PER_HOST: int(1, 256, 16).describe("Upper bound of a crawl request's `perHostConcurrency` (default 4)."),
   CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000).describe("Upper bound of a crawl request's `delayMs`, the pause between fetches to one host (default 0)."),
+  CRAWL_HOST_MAX_CONCURRENCY: int(1, 1_024, 16).describe(
+    "Fetches in flight to one host (origin) at any moment, whatever the number of crawls, keys and instances on it (shared in the store); a crawl's `perHostConcurrency` can only be stricter. Adaptive back-off lowers it for a host answering 429/503 or slowing down.",
+  ),
+  CRAWL_HOST_MIN_DELAY_MS: int(0, 600_000, 0).describe(
+    "Pause between fetch starts to one host, across every crawl and instance. Above 0 every fetch start takes a store round trip (cluster mode); a crawl's `delayMs` can only be stricter.",
+  ),
+  CRAWL_HOST_MAX_BACKOFF_MS: int(0, 600_000, 30_000).describe(
+    'The most adaptive back-off may space fetch starts to a host (it doubles on each 429/503 and halves back gradually), and the longest Retry-After honoured.',
+  ),
   CRAWL_MAX_TIMEOUT_MS: int(100, 600_000, 60_000).describe("Upper bound of a crawl request's `timeoutMs`, the deadline per fetch, body included (default 10000)."),
   CRAWL_MAX_BYTES: int(1_024, 1024 ** 3, 50 * 1024 ** 2).describe("Upper bound of a crawl request's `maxBytes`, the decoded bytes read per page (default 5000000)."),
   CRAWL_MAX_REDIRECTS: int(0, 50, 20).describe("Upper bound of a crawl request's `maxRedirects` (default 5)."),

@@ -51,11 +51,22 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   br: createBrotliDecompress,
 };
 
+/** Told of every response the host gave (each attempt, each hop), for the shared per-host pacing. */
+export type ObserveAnswer = (answer: { status: number; latencyMs: number; retryAfterMs?: number }) => void;
+
 /** Decides whether a redirect may go to `url` (robots.txt of its origin); a failure says why not. */
 export type HopCheck = (url: string) => Promise<CrawlFailure | undefined>;
 
 /** Fetches `url`, following redirects; throws CrawlFailure with a stable code on failure. */
-export async function fetchPage(url: string, options: FetchOptions, dispatcher: Dispatcher, signal: AbortSignal | undefined, checkHop: HopCheck | undefined, openSink: OpenSink): Promise<FetchedPage> {
+export async function fetchPage(
+  url: string,
+  options: FetchOptions,
+  dispatcher: Dispatcher,
+  signal: AbortSignal | undefined,
+  checkHop: HopCheck | undefined,
+  openSink: OpenSink,
+  observe?: ObserveAnswer,
+): Promise<FetchedPage> {
   const chain = new Set<string>();
   let current = url;
   try {
@@ -69,7 +80,7 @@ export async function fetchPage(url: string, options: FetchOptions, dispatcher: 
     for (let hop = 0; ; hop++) {
       if (chain.has(current)) throw new CrawlFailure('too_many_redirects', `redirect loop back to ${current}`);
       chain.add(current);
-      const { status, location, page } = await withRetries(current, options, dispatcher, signal, openSink);
+      const { status, location, page } = await withRetries(current, options, dispatcher, signal, openSink, observe);
       if (location === undefined) return page!;
       if (hop >= options.maxRedirects) throw new CrawlFailure('too_many_redirects', `more than ${options.maxRedirects} redirects (last ${status} to ${location})`);
       let next: URL;
@@ -94,10 +105,10 @@ interface HopResult {
   page?: FetchedPage;
 }
 
-async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal: AbortSignal | undefined, openSink: OpenSink): Promise<HopResult> {
+async function withRetries(url: string, options: FetchOptions, dispatcher: Dispatcher, signal: AbortSignal | undefined, openSink: OpenSink, observe?: ObserveAnswer): Promise<HopResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await fetchOnce(url, options, dispatcher, signal, openSink);
+      return await fetchOnce(url, options, dispatcher, signal, openSink, observe);
     } catch (err) {
       const failure = err instanceof Retryable ? err : undefined;
       if (!failure || attempt >= options.retries || signal?.aborted) throw failure ? failure.final : err;
@@ -117,7 +128,8 @@ class Retryable extends Error {
   }
 }
 
-async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer: AbortSignal | undefined, openSink: OpenSink): Promise<HopResult> {
+async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer: AbortSignal | undefined, openSink: OpenSink, observe?: ObserveAnswer): Promise<HopResult> {
+  const sent = performance.now();
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
   let response: Dispatcher.ResponseData;
@@ -135,6 +147,7 @@ async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatc
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
+  observe?.({ status, latencyMs: performance.now() - sent, retryAfterMs: retryAfterMs(header('retry-after')) });
   if (REDIRECTS.has(status) && header('location')) {
     discard(body);
     return { status, location: header('location') };

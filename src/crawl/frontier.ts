@@ -56,6 +56,14 @@ export interface FrontierLimits {
   maxRobotsLoads: number;
 }
 
+/**
+ * The budget shared with other crawls (HostSlots): whether a fetch may start on `origin` now,
+ * this crawl being able to use `want` slots there; if not, when to look again (none: it wakes the crawl).
+ */
+export interface HostGate {
+  ready(origin: string, want: number, now: number): true | { wakeAt?: number };
+}
+
 /** Reads the rules of `origin` and hands them to `set` (at once or later). */
 export type RulesLoader = (origin: string, set: (rules: RobotsRules) => void) => void;
 
@@ -83,6 +91,7 @@ export class Frontier {
     private readonly limits: FrontierLimits,
     private readonly loadRules: RulesLoader,
     private readonly cleaning: UrlCleaning = {},
+    private readonly gate?: HostGate,
   ) {}
 
   /** `url` as the job knows it: without ignored parameters and session ids. */
@@ -217,6 +226,11 @@ export class Frontier {
         wakeAt = Math.min(wakeAt ?? Infinity, state.nextAt);
         continue;
       }
+      const open = this.gate ? this.gate.ready(name, this.demand(name), now) : true;
+      if (open !== true) {
+        if (open.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, open.wakeAt);
+        continue;
+      }
       if (state.sitemaps.length > 0) {
         this.sitemapsWaiting--;
         return { sitemap: this.start(state, now).sitemaps.shift()!, host: name, rules: state.rules };
@@ -244,6 +258,12 @@ export class Frontier {
   release(host: string): void {
     const state = this.origins.get(host);
     if (state) state.active--;
+  }
+
+  /** Fetches this crawl could run on `origin` now: its running and waiting pages, up to perHost. */
+  demand(origin: string): number {
+    const state = this.origins.get(origin);
+    return state ? Math.min(this.limits.perHost, state.active + state.waiting) : 0;
   }
 
   private origin(url: string): OriginState {

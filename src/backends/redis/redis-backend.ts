@@ -8,6 +8,7 @@ import { RedisEventBus } from './redis-event-bus';
 import { RedisWebhookOutbox } from './redis-webhook-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
 import { RedisFeedQuota } from './redis-feed-quota';
+import { RedisHostBudget } from './redis-host-budget';
 import { RedisInstanceRegistry } from './redis-instance-registry';
 import { RedisJobStore } from './redis-job.store';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -50,6 +51,8 @@ export async function redisBackend(options: RedisBackendOptions): Promise<Backen
     idempotency: new RedisIdempotencyStore(redis, prefix),
     feedQuota,
     webhooks: new RedisWebhookOutbox(redis, prefix, options.retention.maxAgeMs),
+    // Leases as long as the jobs': a killed instance's host slots are free again then.
+    hostBudget: new RedisHostBudget(redis, prefix, options.leaseMs),
     taskQueue: (execute) => new BullTaskQueue({ url, prefix, leaseMs: options.leaseMs, concurrency: options.concurrency, instanceId: options.instanceId }, execute),
     // Its heartbeat starts at bootstrap and stops before shutdown (Nest's hooks on the provider).
     instanceRegistry: (local) => new RedisInstanceRegistry(redis, prefix, local),

@@ -1,0 +1,93 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.schema';
+import { startApp, type RunningApp } from './support/app';
+import { type BusyHost, startBusyHost } from './support/busy-host';
+import { Cluster, call, isFinal, waitUntil } from './support/cluster';
+import { haveRedis } from './support/redis-server';
+
+/**
+ * Politeness shared across jobs, keys and instances: two crawls of two keys on one host, which
+ * answers fast, then 429/503, then slowly. The host never sees more than CRAWL_HOST_MAX_CONCURRENCY
+ * page requests at once (each crawl alone would run 4), fewer once it has throttled and slowed,
+ * and both crawls finish.
+ */
+const CAP = 3;
+const KEYS = ['politeness-key-one-0001', 'politeness-key-two-0002'];
+const env = { CRAWL_ALLOW_TARGETS: '127.0.0.0/8', CRAWL_HOST_MAX_CONCURRENCY: String(CAP), API_KEYS: KEYS.join(',') };
+const PAGES = 16;
+
+async function crawlTwice(instances: { url: string }[]): Promise<{ site: BusyHost; jobs: any[] }> {
+  const site = await startBusyHost({ fast: 10, fastMs: 80, errors: 4, slowMs: 200, pages: PAGES });
+  try {
+    const body = { urls: [`${site.url}/`], maxDepth: 1, maxPages: PAGES + 1, concurrency: 4, perHostConcurrency: 4, retries: 0 };
+    const submitted = await Promise.all(KEYS.map((key, i) => call(instances[i % instances.length], 'POST', '/crawl', body, key)));
+    for (const answer of submitted) expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    const jobs = await Promise.all(
+      submitted.map((answer, i) =>
+        waitUntil(
+          async () => {
+            const view = await call(instances[i % instances.length], 'GET', `/jobs/${answer.body.id}`, undefined, KEYS[i]);
+            return view.status === 200 && isFinal(view.body) ? view.body : undefined;
+          },
+          90_000,
+          `crawl ${answer.body.id} to end`,
+        ),
+      ),
+    );
+    return { site, jobs };
+  } catch (error) {
+    await site.close();
+    throw error;
+  }
+}
+
+function expectPolite(site: BusyHost, jobs: any[]): void {
+  for (const job of jobs) expect([job.status, job.summary.pagesOk + job.summary.pagesFailed]).toEqual(['completed', PAGES + 1]);
+  const peak = Math.max(...site.hits.map((hit) => hit.concurrent));
+  expect(peak, 'page requests at once, ever').toBeLessThanOrEqual(CAP);
+  expect(site.hits.filter((hit) => hit.phase === 'error')).toHaveLength(4);
+  // Once the throttling answers were taken into account (a settle, a slow page at most), the host is slowed for
+  // both crawls; it recovers gradually (a slot per run of good answers, and slow ones are not good), so the next
+  // pages still run fewer at once.
+  const settled = site.lastErrorAt() + 1_000;
+  const after = site.hits.filter((hit) => hit.startedAt > settled).slice(0, 6);
+  const timeline = JSON.stringify(site.hits.map((hit) => [hit.phase, hit.startedAt - site.hits[0].startedAt, hit.concurrent]));
+  expect(after, timeline).toHaveLength(6);
+  expect(Math.max(...after.map((hit) => hit.concurrent)), `page requests at once after the errors: ${timeline}`).toBeLessThan(CAP);
+}
+
+describe('embedded: two crawls of two keys share one host budget', () => {
+  let svc: RunningApp | undefined;
+  afterEach(async () => {
+    await svc?.close();
+    svc = undefined;
+  });
+
+  it('never exceeds CRAWL_HOST_MAX_CONCURRENCY, backs off after 429/503 and slowness, and finishes both', { timeout: 120_000 }, async () => {
+    svc = await startApp(env);
+    const { site, jobs } = await crawlTwice([svc]);
+    await site.close();
+    expectPolite(site, jobs);
+  });
+
+  it('refuses a bad setting at boot, naming it', () => {
+    expect(() => loadConfig({ CRAWL_HOST_MAX_CONCURRENCY: '0' })).toThrow(/CRAWL_HOST_MAX_CONCURRENCY/);
+    expect(() => loadConfig({ CRAWL_HOST_MIN_DELAY_MS: 'soon' })).toThrow(/CRAWL_HOST_MIN_DELAY_MS/);
+    expect(() => loadConfig({ CRAWL_HOST_MAX_BACKOFF_MS: '-1' })).toThrow(/CRAWL_HOST_MAX_BACKOFF_MS/);
+  });
+});
+
+describe.skipIf(!haveRedis('crawl politeness cluster e2e'))('cluster: two crawls of two keys on two instances share one host budget in Redis', () => {
+  let cluster: Cluster | undefined;
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('never exceeds CRAWL_HOST_MAX_CONCURRENCY across instances, backs off for both, and finishes both', { timeout: 180_000 }, async () => {
+    cluster = await Cluster.start({ env, poolSize: 1 });
+    const instances = await Promise.all([cluster.startInstance('polite-1'), cluster.startInstance('polite-2')]);
+    const { site, jobs } = await crawlTwice(instances);
+    await site.close();
+    expectPolite(site, jobs);
+  });
+});
