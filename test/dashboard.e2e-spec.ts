@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -55,6 +57,33 @@ async function docsScreenshot(page: Page): Promise<Buffer> {
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+/**
+ * Pages with long titles (and some that fail, with none), so that the results table meets text
+ * longer than its columns and pages whose items have different fields.
+ */
+const LONG_TITLE = (i: number) => `Page ${i}: ${'a very long title that goes on and on '.repeat(8)}end ${i}`;
+async function startTitleSite(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const m = /^\/p(\d+)$/.exec(req.url ?? '');
+    if (req.url === '/') {
+      const links = Array.from({ length: 14 }, (_, i) => `<a href="/p${i}">${i}</a>`).join(' ');
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><head><title>${LONG_TITLE(0)}</title></head><body>${links}</body></html>`);
+    }
+    if (m && Number(m[1]) % 3 === 2) return res.writeHead(404, { 'content-type': 'text/plain' }).end('no');
+    if (m) return res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><head><title>${LONG_TITLE(Number(m[1]))}</title></head><body>${'x'.repeat(3000 * Number(m[1]))}</body></html>`);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+  return { url: `http://127.0.0.2:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A box's layout as the browser drew it. */
+const box = (page: Page, selector: string) =>
+  page.locator(selector).evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, width: r.width, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth };
+  });
+
 async function countsShown(page: Page) {
   const data = await page.locator('#job-counts').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
   return { total: Number(data.total), completed: Number(data.completed), failed: Number(data.failed), cancelled: Number(data.cancelled) };
@@ -65,6 +94,8 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   let browser: Browser;
   let page: Page;
   let site: FixtureSite;
+  /** The crawl the form test runs (9 pages, two failed): the phone and unknown-id tests reopen it. */
+  let crawlId = '';
 
   beforeAll(async () => {
     // The browser first: without it (CI, no Chromium) nothing else is started and left behind.
@@ -268,6 +299,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     await page.click('#crawl-submit');
     await page.waitForURL((url) => url.href !== before && /#job\//.test(url.hash), { timeout: WAIT });
     const id = new URL(page.url()).hash.slice('#job/'.length);
+    crawlId = id;
     expect(await text(page, '#crawl-errors')).toBe('');
     await page.locator('#crawl-live').waitFor({ state: 'visible', timeout: WAIT });
 
@@ -295,7 +327,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     const summary = await page.locator('#job-summary dd').evaluateAll((dds) => Object.fromEntries(dds.map((dd) => [(dd as HTMLElement).dataset.key, Number((dd as HTMLElement).dataset.value)])));
     expect(summary).toEqual(job.summary);
     expect(job.summary).toMatchObject({ pagesOk: 7, pagesFailed: 2, queued: 0, discovered: 9 });
-    expect(await text(page, '#job-summary')).toMatch(/Bytes fetched\s+[\d.]+ (B|KB)/);
+    expect(await text(page, '#job-summary')).toMatch(/Bytes fetched\s+[\d.]+ (B|KiB)/);
 
     // Every page fetched is listed once, newest first, with what the results say about it.
     const { body: results } = await rest(app, `/jobs/${id}/results?limit=100`);
@@ -324,7 +356,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     // Results: a long link list is a count and the first two, with Copy all; errors are `code: message`.
     await page.locator('#results-info').filter({ hasText: '1–9 of 9' }).waitFor({ timeout: WAIT });
     const headers = await page.locator('#results thead th').allInnerTexts();
-    expect(headers.slice(0, 7)).toEqual(['index', 'url', 'state', 'status', 'error', 'depth', 'title']);
+    expect(headers).toEqual(['index', 'url', 'status', 'title', 'links', 'bytes', 'ms', 'error']);
     const linksColumn = headers.indexOf('links');
     const root = page.locator('#results tbody tr').first();
     const rootLinks: string[] = results.items[0].links;
@@ -342,6 +374,197 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
 
     await page.locator('#results').evaluate((table) => (table.parentElement!.scrollLeft = 0));
     await browser.screenshot(page, 'dashboard-crawl.png');
+  });
+
+  it('on a 400 px phone: the job list comes right after the folded forms, and the live pages show their URLs', async () => {
+    expect(crawlId).not.toBe('');
+    const phone = await browser.page();
+    await phone.setViewportSize({ width: 400, height: 800 });
+    await phone.goto(`${app.url}/#job/${crawlId}`);
+    await connected(phone);
+    await phone.locator('#crawl-live-note').filter({ hasText: '9 pages fetched.' }).waitFor({ timeout: WAIT });
+    // The forms start folded: the list is reached without scrolling past them (it was ~1,400 px down).
+    expect(await phone.locator('#fib-card').evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    const list = await box(phone, '#jobs-title');
+    console.log(`[dashboard e2e] 400 px: job list at ${Math.round(list.top)} px`);
+    expect(list.top).toBeLessThan(400);
+    // The live table fits the phone, and its URL column has room for text (it had 0 px).
+    const url = await box(phone, '#crawl-pages th.c-url');
+    const wrap = await box(phone, '#crawl-live .livewrap');
+    console.log(`[dashboard e2e] 400 px: live URL column ${Math.round(url.width)} px of ${Math.round(wrap.width)} px`);
+    expect(url.width).toBeGreaterThan(100);
+    expect(wrap.scrollWidth).toBeLessThanOrEqual(wrap.clientWidth);
+    const firstUrl = phone.locator('#crawl-pages tbody tr td.url').first();
+    expect((await firstUrl.innerText()).startsWith(site.url)).toBe(true);
+    expect(await firstUrl.getAttribute('title')).toMatch(/^http:\/\/127\.0\.0\.2:/);
+    // Nothing of the page is wider than the phone but the results table's own scroll box.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+    // Unfolding a form still works.
+    await phone.locator('#fib-card > summary').click();
+    await phone.locator('#fib-numbers').waitFor({ state: 'visible', timeout: WAIT });
+    await browser.screenshot(phone, 'dashboard-phone.png');
+    await phone.close();
+  });
+
+  it('opening an unknown job id clears the previous job: no status, bar, figures or results of it stay', async () => {
+    browser.allow(/status of 404 \(Not Found\)/);
+    await page.goto(`${app.url}/#job/${crawlId}`);
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    await page.locator('#results-info').filter({ hasText: '1–9 of 9' }).waitFor({ timeout: WAIT });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    await page.evaluate((id) => (location.hash = `job/${id}`), unknown);
+    await page.locator('#job-status').filter({ hasText: 'not found' }).waitFor({ timeout: WAIT });
+    expect(await text(page, '#job-reason')).toContain(`No job ${unknown}`);
+    expect(await page.getAttribute('#job-progress', 'aria-valuenow')).toBe('0');
+    expect(await page.locator('#job-progress > span').evaluate((el) => (el as HTMLElement).style.width)).toBe('0%');
+    expect(await text(page, '#job-counts')).toBe('–');
+    for (const figure of ['#job-duration', '#job-rate', '#job-avg-rate']) expect(await text(page, figure)).toBe('–');
+    expect(await page.locator('#job-summary').isHidden()).toBe(true);
+    expect(await page.locator('#crawl-live').isHidden()).toBe(true);
+    expect(await page.locator('#results tbody tr').count()).toBe(0);
+    expect(await page.locator('#cancel-job').isDisabled()).toBe(true);
+    expect(await page.getAttribute('#task-grid', 'data-total')).toBe('0');
+  });
+
+  it('the crawl results table fits its box with the same columns on every page; long titles end in an ellipsis with a tooltip; sizes are human', async () => {
+    const titles = await startTitleSite();
+    try {
+      const { status, body: job } = await rest(app, '/crawl', { method: 'POST', body: JSON.stringify({ urls: [`${titles.url}/`], maxDepth: 1, maxPages: 15, respectRobotsTxt: true }) });
+      expect(status).toBe(202);
+      await page.goto(`${app.url}/#job/${job.id}`);
+      await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+      await page.selectOption('#results-limit', '10');
+      await page.locator('#results-info').filter({ hasText: '1–10 of 15' }).waitFor({ timeout: WAIT });
+      const firstHeaders = await page.locator('#results thead th').allInnerTexts();
+      const fits = async () => {
+        const wrap = await box(page, '#results-title ~ .scroll');
+        const table = await box(page, '#results');
+        expect(table.width).toBeLessThanOrEqual(wrap.clientWidth + 0.5);
+        expect(wrap.scrollWidth).toBeLessThanOrEqual(wrap.clientWidth);
+        // Every Copy button is whole and inside the box (it was clipped).
+        const buttons = await page.locator('#results button.copy').evaluateAll((els) => els.map((el) => el.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right, width: r.width })));
+        expect(buttons.length).toBeGreaterThan(0);
+        for (const b of buttons) {
+          expect(b.width).toBeGreaterThan(20);
+          expect(b.right).toBeLessThanOrEqual(wrap.right);
+        }
+        // Each column keeps its width from page to page.
+        return page.locator('#results thead th').evaluateAll((ths) => ths.map((th) => Math.round(th.getBoundingClientRect().width)));
+      };
+      const widths = await fits();
+      console.log(`[dashboard e2e] results table columns: ${firstHeaders.map((h, i) => `${h} ${widths[i]}`).join(', ')}`);
+
+      // A long title: the start of it, an ellipsis at the end (not in the middle), the whole in its tooltip.
+      const titleColumn = firstHeaders.indexOf('title');
+      const { body: results } = await rest(app, `/jobs/${job.id}/results?limit=10`);
+      const row = results.items.findIndex((item: any) => typeof item.title === 'string' && item.title.length > 200);
+      const cell = page.locator('#results tbody tr').nth(row).locator('td').nth(titleColumn).locator('.txt');
+      expect(await cell.getAttribute('title')).toBe(results.items[row].title);
+      expect(await cell.innerText()).toBe(results.items[row].title);
+      const clipped = await cell.evaluate((el) => ({ overflow: getComputedStyle(el).textOverflow, cut: el.scrollWidth > el.clientWidth }));
+      expect(clipped).toEqual({ overflow: 'ellipsis', cut: true });
+
+      // Bytes in binary units, the exact count in the tooltip.
+      const bytesColumn = firstHeaders.indexOf('bytes');
+      const bytesCell = page.locator('#results tbody tr').nth(row).locator('td').nth(bytesColumn);
+      expect(await bytesCell.innerText()).toMatch(/^\d+(\.\d+)? (B|KiB)$/);
+      expect(await bytesCell.getAttribute('title')).toBe(`${results.items[row].bytes.toLocaleString('en')} bytes`);
+      // The page's own formatter (a string: the test's bundler would rewrite a dynamic import).
+      expect(await page.evaluate("import('/js/format.js').then((m) => [m.formatBytes(20898764075), m.formatBytes(512), m.formatBytes(1536)])")).toEqual(['19.5 GiB', '512 B', '1.5 KiB']);
+
+      await page.click('#results-next');
+      await page.locator('#results-info').filter({ hasText: '11–15 of 15' }).waitFor({ timeout: WAIT });
+      expect(await page.locator('#results thead th').allInnerTexts()).toEqual(firstHeaders);
+      expect(await fits()).toEqual(widths);
+      await browser.screenshot(page, 'dashboard-crawl-titles.png');
+    } finally {
+      await titles.close();
+    }
+  });
+
+  it('a failed 1-page job shows no throughput figure (it showed "76.9 tasks/s"), and no time left once over', async () => {
+    const { body: job } = await rest(app, '/crawl', { method: 'POST', body: JSON.stringify({ urls: [`${site.url}/status/404`], maxPages: 1 }) });
+    await page.goto(`${app.url}/#job/${job.id}`);
+    await page.locator('#job-status[data-status="failed"]').waitFor({ timeout: WAIT });
+    await page.locator('#job-counts').filter({ hasText: '1 of 1 finished' }).waitFor({ timeout: WAIT });
+    expect(await text(page, '#job-avg-rate')).toBe('–');
+    expect(await text(page, '#job-rate')).toBe('–');
+    expect(await page.locator('#job-eta-item').isHidden()).toBe(true);
+    expect(await text(page, '#throughput-title')).toMatch(/pages\/s/i);
+  });
+
+  it('the pool panel gives one busy figure (bar, "Busy now", instance row) and its table header fits', async () => {
+    const numbers = Array.from({ length: 8 }, (_, i) => 5_000_000 + i);
+    const { body: job } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers }) });
+    await page
+      .locator('#pool-running')
+      .filter({ hasText: /^[1-9]\d* running on 4 threads$/ })
+      .waitFor({ timeout: WAIT });
+    const shown = await page.evaluate(() => ({
+      running: document.getElementById('pool-running')!.textContent,
+      bar: document.getElementById('pool-util')!.getAttribute('aria-valuenow'),
+      busy: document.getElementById('pool-utilization')!.textContent,
+      row: [...document.querySelectorAll('#pool-instances-list tr[aria-current="true"] td')].map((td) => td.textContent),
+    }));
+    const running = Number(/^(\d+)/.exec(shown.running!)![1]);
+    const pct = Math.round((running * 100) / 4);
+    expect(shown.busy).toBe(`${pct}%`);
+    expect(shown.bar).toBe(String(Math.min(100, pct)));
+    expect(shown.row.slice(2)).toEqual([String(running), `${pct}%`]);
+    const table = await box(page, '#pool-instances');
+    const wrap = await box(page, '#pool .scroll');
+    expect(table.width).toBeLessThanOrEqual(wrap.clientWidth + 0.5);
+    const headers = await page.locator('#pool-instances th').evaluateAll((ths) => ths.map((th) => th.scrollWidth <= th.clientWidth));
+    expect(headers).toEqual([true, true, true, true]);
+    await rest(app, `/jobs/${job.id}`, { method: 'DELETE' });
+  });
+
+  it('shows the limits of each form field before submitting, read from the API document', async () => {
+    const { config } = app;
+    await page.locator('#crawl-max-pages-limit').filter({ hasText: /\(/ }).waitFor({ timeout: WAIT });
+    expect(await text(page, '#crawl-max-pages-limit')).toBe(`(1–${config.CRAWL_MAX_PAGES.toLocaleString('en')})`);
+    expect(await page.getAttribute('#crawl-max-pages', 'max')).toBe(String(config.CRAWL_MAX_PAGES));
+    expect(await text(page, '#crawl-max-depth-limit')).toBe(`(0–${config.CRAWL_MAX_DEPTH.toLocaleString('en')})`);
+    expect(await text(page, '#crawl-concurrency-limit')).toBe(`(1–${config.CRAWL_MAX_CONCURRENCY.toLocaleString('en')})`);
+    expect(await text(page, '#crawl-urls-limit')).toBe(`(up to ${config.CRAWL_MAX_SEEDS.toLocaleString('en')})`);
+    expect(await text(page, '#fib-numbers-limit')).toMatch(/^\(up to [\d,]+, each 0–[\d,]+\)$/);
+  });
+
+  it('names and labels a job from the form, shows them in the list and the job view, and filters the list by kind', async () => {
+    await page.goto(app.url);
+    await connected(page);
+    await page.fill('#fib-name', 'nightly batch for the report');
+    await page.fill('#fib-labels', 'team:data, env:test');
+    const id = await submitNumbers(page, [10, 20, 30]);
+    await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: WAIT });
+    const { body: job } = await rest(app, `/jobs/${id}`);
+    expect(job).toMatchObject({ name: 'nightly batch for the report', labels: { team: 'data', env: 'test' } });
+    expect(await text(page, '#job-name')).toBe('nightly batch for the report');
+    expect(await page.locator('#job-labels li').allInnerTexts()).toEqual(['team: data', 'env: test']);
+    // Inputs: the numbers submitted.
+    expect(await text(page, '#job-inputs')).toContain('10, 20, 30 (3 numbers)');
+    const row = page.locator(`#jobs-list tr[data-job-id="${id}"]`);
+    expect(await row.locator('.open').innerText()).toBe('nightly batch for the report');
+    expect(await row.locator('.sub').innerText()).toBe(`fibonacci ${id.slice(0, 8)} · team:data · env:test`);
+
+    // A bad label is refused before sending.
+    await page.fill('#fib-labels', 'nocolon');
+    await page.fill('#fib-numbers', '1');
+    await page.click('#fib-submit');
+    await page.locator('#fib-errors li').filter({ hasText: 'not key:value' }).waitFor({ timeout: WAIT });
+    expect(await page.getAttribute('#fib-labels', 'aria-invalid')).toBe('true');
+    await page.fill('#fib-labels', '');
+
+    // Filter by kind: only crawls stay, and the named Fibonacci job leaves the list.
+    await page.selectOption('#filter-kind', 'crawl');
+    await row.waitFor({ state: 'detached', timeout: WAIT });
+    const kinds = await page.locator('#jobs-list tr .sub, #jobs-list tr .open').allInnerTexts();
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(await page.locator('#jobs-list tr').evaluateAll((trs) => trs.length)).toBeGreaterThan(0);
+    const listed = await page.locator('#jobs-list tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.jobId!));
+    for (const listedId of listed) expect((await rest(app, `/jobs/${listedId}`)).body.kind).toBe('crawl');
+    await page.click('#filter-clear');
+    await row.waitFor({ timeout: WAIT });
   });
 
   it('keeps the live page list to the newest 200 rows on a 1,000-page crawl, and fills it from the results when opened late', async () => {

@@ -4,20 +4,30 @@
 import { api, apiKey, ApiError, downloadResults, whenUnauthorized } from './api.js';
 import { Feed } from './feed.js';
 import { CODES, TaskGrid } from './grid.js';
-import { formatRate, RateChart } from './chart.js';
+import { RateChart } from './chart.js';
 import { renderResults } from './results.js';
 import { LivePages } from './pages.js';
+import { averageRate, fmt, formatBytes, formatDuration, formatRate, unitOf } from './format.js';
+import { isFiltered, listPath, matches, parseLabels, readFilter } from './filters.js';
+import { inputsFromResults, inputsOf, renderInputs, renderLabels } from './job-info.js';
+import { showLimits } from './limits.js';
+import { showPool } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const LIST_LIMIT = 50;
 /** Characters of a result value the results table asks for (the first and last 20 digits show). */
 const PREVIEW_CHARS = 64;
-const fmt = (n) => (n ?? 0).toLocaleString('en');
 
 /** id -> { view, at: when durationMs was read, gen: feed connection that last vouched for it, row } */
 const jobs = new Map();
 let jobsTotal = 0;
+/** The list's filter, how many entries it keeps (grows with "Show more"), and where its next page starts. */
+let filter = {};
+let listLimit = LIST_LIMIT;
+let listNext = null;
+/** What this tab submitted, by job id: shown as the job's inputs when the API does not show them. */
+const submitted = new Map();
 /** Counts connections: list entries the current connection has not confirmed are rebuilt. */
 let gen = 0;
 /** The open job: { id, view, at, synced, offset, lastT, lastDone, cancelling } */
@@ -82,12 +92,7 @@ function percent(done, total, status) {
 }
 
 function duration(view, at) {
-  let ms = view.durationMs;
-  if (ms == null) return '–';
-  if (!FINAL.has(view.status)) ms += performance.now() - at;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return view.durationMs == null ? '–' : formatDuration(liveMs(view, at));
 }
 
 function liveMs(view, at) {
@@ -105,6 +110,8 @@ function upsert(view, fromFeed) {
   const now = performance.now();
   let rec = jobs.get(view.id);
   if (!rec) {
+    // A filtered list takes only the jobs the filter would find (the open job is kept apart).
+    if (!matches(view, filter)) return { view, at: now, gen: 0 };
     rec = { view, at: now, gen: 0 };
     jobs.set(view.id, rec);
     listChanged = true;
@@ -130,7 +137,8 @@ function makeRow(rec) {
   const cells = Array.from({ length: 6 }, () => tr.appendChild(document.createElement('td')));
   const open = Object.assign(document.createElement('button'), { type: 'button', className: 'open' });
   open.dataset.open = rec.view.id;
-  cells[0].append(open);
+  const sub = Object.assign(document.createElement('span'), { className: 'sub' });
+  cells[0].append(open, sub);
   const status = Object.assign(document.createElement('span'), { className: 'badge' });
   cells[1].append(status);
   const bar = Object.assign(document.createElement('div'), { className: 'bar' });
@@ -140,16 +148,21 @@ function makeRow(rec) {
   bar.setAttribute('aria-label', `Progress of job ${rec.view.id.slice(0, 8)}`);
   bar.append(document.createElement('span'));
   cells[2].append(bar);
-  rec.row = { tr, open, status, bar, counts: cells[3], duration: cells[4], created: cells[5] };
+  rec.row = { tr, open, sub, status, bar, counts: cells[3], duration: cells[4], created: cells[5] };
   return rec.row;
 }
 
 function renderRow(rec) {
   if (!rec.row) return;
   const { view } = rec;
-  const { open, status, bar, counts, duration: dur, created, tr } = rec.row;
-  open.textContent = `${view.kind} ${view.id.slice(0, 8)}`;
-  open.setAttribute('aria-label', `Open ${view.kind} ${view.id.slice(0, 8)}`);
+  const { open, sub, status, bar, counts, duration: dur, created, tr } = rec.row;
+  const short = `${view.kind} ${view.id.slice(0, 8)}`;
+  open.textContent = view.name ?? short;
+  open.title = view.name ? `${view.name} (${view.id})` : view.id;
+  open.setAttribute('aria-label', `Open ${view.name ? `${view.name}, ` : ''}${short}`);
+  const labels = Object.entries(view.labels ?? {}).map(([k, v]) => `${k}:${v}`);
+  const subText = [view.name ? short : '', ...labels].filter(Boolean).join(' · ');
+  if (sub.textContent !== subText) Object.assign(sub, { textContent: subText, title: subText });
   badge(status, view.status);
   const finished = view.completed + view.failed + view.cancelled;
   setBar(bar, percent(finished, view.total, view.status), `${fmt(finished)} of ${fmt(view.total)} tasks finished`, view);
@@ -161,17 +174,20 @@ function renderRow(rec) {
 
 function renderList() {
   const sorted = [...jobs.values()].sort((a, b) => (a.view.createdAt < b.view.createdAt ? 1 : a.view.createdAt > b.view.createdAt ? -1 : 0));
-  for (const rec of sorted.slice(LIST_LIMIT)) jobs.delete(rec.view.id);
-  const shown = sorted.slice(0, LIST_LIMIT);
+  for (const rec of sorted.slice(listLimit)) jobs.delete(rec.view.id);
+  const shown = sorted.slice(0, listLimit);
   $('jobs-list').replaceChildren(...shown.map((rec) => (rec.row ?? makeRow(rec)).tr));
   for (const rec of shown) dirtyRows.add(rec);
   $('jobs-empty').hidden = shown.length > 0;
+  $('jobs-empty').textContent = isFiltered(filter) ? 'No job matches.' : 'No jobs yet: submit one.';
   $('jobs-total').textContent = jobsTotal > shown.length ? `(newest ${shown.length} of ${fmt(jobsTotal)})` : '';
+  $('jobs-more').hidden = !listNext;
 }
 
 /** The list from REST, merged with what the feed of this connection already said (it is newer). */
 async function loadJobs() {
-  const body = await api(`/jobs?limit=${LIST_LIMIT}`);
+  listLimit = LIST_LIMIT;
+  const body = await listJobs();
   const listed = new Set();
   const stale = [];
   for (const view of body.items) {
@@ -184,12 +200,74 @@ async function loadJobs() {
   for (const [id, rec] of jobs) {
     if (!listed.has(id) && rec.gen !== gen) jobs.delete(id);
   }
-  jobsTotal = body.total;
+  jobsTotal = body.total ?? 0;
   listChanged = true;
   schedule();
   // The list may have been read just before the feed subscribed: check what it says is running.
   if (stale.length) setTimeout(() => stale.forEach(recheck), 1500);
 }
+
+/**
+ * One page of the list, filtered. The API pages by cursor (`nextCursor`); one that still pages by
+ * offset (`total`) gets an offset; a filter it does not know yet (a 400 naming it) is said so.
+ */
+async function listJobs(from) {
+  const seq = ++listSeq;
+  const note = $('jobs-filter-note');
+  let body;
+  try {
+    body = await api(listPath(filter, LIST_LIMIT, from));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 400) || !isFiltered(filter)) throw err;
+    const fields = (err.body?.issues ?? []).map((issue) => issue.field).join(', ');
+    Object.assign(note, { hidden: false, textContent: `This service cannot filter jobs that way${fields ? ` (${fields})` : ''}: ${err.message}` });
+    body = { items: [] };
+  }
+  if (seq !== listSeq) throw new Error('superseded');
+  const loaded = (from?.offset ?? 0) + body.items.length;
+  listNext = body.nextCursor ? { cursor: body.nextCursor } : body.nextCursor === undefined && body.total > loaded ? { offset: loaded } : null;
+  return body;
+}
+let listSeq = 0;
+
+$('jobs-more').addEventListener('click', async () => {
+  if (!listNext) return;
+  const button = $('jobs-more');
+  button.disabled = true;
+  try {
+    const body = await listJobs(listNext);
+    listLimit += body.items.length;
+    for (const view of body.items) upsert(view, false);
+    listChanged = true;
+    schedule();
+  } catch {
+    /* offline or superseded: the button stays for another try */
+  } finally {
+    button.disabled = false;
+  }
+});
+
+/** A changed filter reads the list again (typing waits for a pause). */
+let filterTimer = 0;
+function applyFilter() {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => {
+    filter = readFilter($('jobs-filter'));
+    $('jobs-filter-note').hidden = true;
+    $('jobs-filter-note').textContent = '';
+    jobs.clear();
+    listChanged = true;
+    schedule();
+    loadJobs().catch(() => {});
+  }, 250);
+}
+$('jobs-filter').addEventListener('input', applyFilter);
+$('jobs-filter').addEventListener('change', applyFilter);
+$('jobs-filter').addEventListener('reset', () => setTimeout(applyFilter));
+$('jobs-filter').addEventListener('submit', (e) => {
+  e.preventDefault();
+  applyFilter();
+});
 
 async function recheck(id) {
   const rec = jobs.get(id);
@@ -243,14 +321,7 @@ async function showJob(id, focus) {
   refreshTimer = 0;
   const view = $('job-view');
   view.hidden = false;
-  $('job-title').textContent = `Job ${id.slice(0, 8)}`;
-  $('job-reason').hidden = true;
-  $('results').tHead.replaceChildren();
-  $('results').tBodies[0].replaceChildren();
-  $('results-note').textContent = '';
-  chart.reset();
-  pages.reset();
-  grid.reset(rec?.view.total ?? 0);
+  clearJobView(id, rec?.view);
   if (rec) touch(rec);
   jobChanged = true;
   schedule();
@@ -271,11 +342,53 @@ async function showJob(id, focus) {
       jobChanged = true;
       schedule();
     } catch (err) {
-      if (current?.id === id) jobMessage(err.message);
+      if (current?.id !== id) return;
+      if (err instanceof ApiError && err.status === 404) badge($('job-status'), 'not found');
+      jobMessage(err instanceof ApiError && err.status === 404 ? `No job ${id}: it does not exist, or it has been removed.` : err.message);
       return;
     }
   }
   loadResults();
+}
+
+/**
+ * Nothing of the job shown before stays: a job that cannot be read (an unknown id) shows no
+ * status, bar or figures but its own.
+ */
+function clearJobView(id, view) {
+  $('job-title').textContent = `Job ${id.slice(0, 8)}`;
+  $('job-title').title = id;
+  badge($('job-status'), '…');
+  $('job-status').dataset.status = '';
+  setBar($('job-progress'), 0, 'unknown', { completed: 0, failed: 0, cancelled: 0 });
+  $('job-progress').removeAttribute('aria-valuetext');
+  const counts = $('job-counts');
+  counts.textContent = '–';
+  for (const key of Object.keys(counts.dataset)) delete counts.dataset[key];
+  for (const field of ['job-duration', 'job-rate', 'job-avg-rate', 'job-eta']) $(field).textContent = '–';
+  $('job-eta-item').hidden = true;
+  $('cancel-job').disabled = true;
+  $('cancel-job').textContent = 'Cancel job';
+  jobMessage('');
+  renderSummary(undefined);
+  renderName(undefined);
+  renderInputs($('job-inputs'), []);
+  $('crawl-live').hidden = true;
+  $('results').tHead.replaceChildren();
+  $('results').tBodies[0].replaceChildren();
+  $('results-note').textContent = '';
+  $('results-info').textContent = '–';
+  chart.reset(unitOf(view?.kind));
+  pages.reset();
+  grid.reset(view?.total ?? 0);
+}
+
+function renderName(v) {
+  const name = $('job-name');
+  name.hidden = !v?.name;
+  name.textContent = v?.name ?? '';
+  name.title = v?.name ?? '';
+  renderLabels($('job-labels'), v?.labels);
 }
 
 function jobMessage(text) {
@@ -366,7 +479,8 @@ function renderJob() {
   $('crawl-live').hidden = v.kind !== 'crawl';
   $('job-title').title = v.id;
   badge($('job-status'), v.status);
-  setBar($('job-progress'), pct, `${fmt(finished)} of ${fmt(total)} tasks finished`, v);
+  const unit = unitOf(v.kind);
+  setBar($('job-progress'), pct, `${fmt(finished)} of ${fmt(total)} ${unit} finished`, v);
   const counts = $('job-counts');
   counts.textContent = `${fmt(finished)} of ${fmt(total)} finished (${pct}%): ${fmt(v.completed)} completed · ${fmt(v.failed)} failed · ${fmt(v.cancelled)} cancelled${running ? ` · ${fmt(running)} running` : ''}`;
   Object.assign(counts.dataset, { total, completed: v.completed, failed: v.failed, cancelled: v.cancelled, finished });
@@ -376,11 +490,30 @@ function renderJob() {
   cancel.textContent = c.cancelling && !final ? 'Cancelling…' : 'Cancel job';
   if (final && v.reason) jobMessage(`Reason: ${v.reason}`);
   $('job-duration').textContent = duration(v, c.at);
-  const ms = liveMs(v, c.at);
-  $('job-avg-rate').textContent = ms > 0 ? `${formatRate(((v.completed + v.failed) * 1000) / ms)} tasks/s` : '–';
+  const average = averageRate(v.completed + v.failed, liveMs(v, c.at));
+  $('job-avg-rate').textContent = average === null ? '–' : `${formatRate(average)} ${unit}/s`;
   renderSummary(v.summary);
+  renderName(v);
+  renderJobInputs(c);
+  // The service's rate (over its recent window) when it gives one, else what this tab measured.
   const last = chart.samples.at(-1);
-  $('job-rate').textContent = final ? '–' : last ? `${formatRate(last[1])} tasks/s` : '…';
+  const now = typeof v.rate === 'number' ? v.rate : last?.[1];
+  $('job-rate').textContent = final ? '–' : now !== undefined ? `${formatRate(now)} ${unit}/s` : '…';
+  $('throughput-title').textContent = `Throughput (${unit}/s)`;
+  const eta = !final && typeof v.etaMs === 'number' ? v.etaMs : null;
+  $('job-eta-item').hidden = eta === null;
+  $('job-eta').textContent = eta === null ? '–' : formatDuration(eta);
+}
+
+/** The job's inputs: as the API shows them, as this tab submitted them, or as its first results tell. */
+function renderJobInputs(c) {
+  const v = c.view;
+  const input = v.input ?? v.inputs ?? v.request ?? v.settings ?? v.options ?? submitted.get(v.id);
+  const pairs = input ? inputsOf(v.kind, input, v.total) : (c.inputsFromResults?.pairs ?? []);
+  const key = JSON.stringify(pairs);
+  if (c.inputsKey === key) return;
+  c.inputsKey = key;
+  renderInputs($('job-inputs'), pairs);
 }
 
 /** Names for known summary keys; any other key is shown as its words (`fooBar` -> `foo bar`). */
@@ -390,7 +523,10 @@ const SUMMARY_LABELS = { pagesOk: 'Pages ok', pagesFailed: 'Pages failed', links
 function renderSummary(summary) {
   const list = $('job-summary');
   list.hidden = !summary;
-  if (!summary) return list.replaceChildren();
+  if (!summary) {
+    delete list.dataset.key;
+    return list.replaceChildren();
+  }
   const key = JSON.stringify(summary);
   if (list.dataset.key === key) return;
   list.dataset.key = key;
@@ -399,7 +535,7 @@ function renderSummary(summary) {
       const item = document.createElement('div');
       const words = name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
       const label = SUMMARY_LABELS[name] ?? words.charAt(0).toUpperCase() + words.slice(1);
-      const text = typeof value === 'number' && /bytes/i.test(name) ? bytes(value) : typeof value === 'number' ? fmt(value) : String(value);
+      const text = typeof value === 'number' && /bytes/i.test(name) ? formatBytes(value) : typeof value === 'number' ? fmt(value) : String(value);
       const dd = Object.assign(document.createElement('dd'), { textContent: text });
       Object.assign(dd.dataset, { key: name, value: String(value) });
       if (typeof value === 'number' && /bytes/i.test(name)) dd.title = `${fmt(value)} bytes`;
@@ -408,16 +544,6 @@ function renderSummary(summary) {
       return item;
     }),
   );
-}
-
-function bytes(n) {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i ? n.toFixed(1) : n} ${units[i]}`;
 }
 
 grid.onDraw = () => {
@@ -499,7 +625,12 @@ async function loadResults() {
     const page = await api(`/jobs/${c.id}/results?offset=${c.offset}&limit=${limit}&format=${format}&maxChars=${PREVIEW_CHARS}`);
     if (seq !== resultsSeq || current !== c) return;
     const loadFull = async (item) => (await api(`/jobs/${c.id}/results?offset=${item.index}&limit=1&format=${format}`)).items[0].value;
-    renderResults($('results'), page.items, $('results-note'), loadFull);
+    renderResults($('results'), c.view?.kind, page.items, $('results-note'), loadFull);
+    if (page.offset === 0 && !c.inputsFromResults) {
+      c.inputsFromResults = inputsFromResults(c.view?.kind, page.items, page.total);
+      jobChanged = true;
+      schedule();
+    }
     const to = Math.min(page.total, page.offset + page.items.length);
     $('results-info').textContent = page.total ? `${fmt(page.offset + 1)}–${fmt(to)} of ${fmt(page.total)}` : 'no results';
     $('results').dataset.offset = String(page.offset);
@@ -596,7 +727,8 @@ function onMessage({ event, data }) {
       onProgress(data);
       break;
     case 'error':
-      if (data?.jobId && data.jobId === current?.id) jobMessage(data.message);
+      // An unknown job is said by its REST read (a 404), which also marks the view.
+      if (data?.jobId && data.jobId === current?.id && current.view) jobMessage(data.message);
       break;
   }
 }
@@ -704,6 +836,21 @@ const tokenNamer = (list, noun, tokens) => (field) => {
   return m && tokens[Number(m[1])] !== undefined ? `${noun} #${Number(m[1]) + 1} ("${tokens[Number(m[1])]}")` : field;
 };
 
+/** Adds the optional name and labels to a submission; false (and the error shown) when the labels do not parse. */
+function addMeta(body, nameInput, labelsInput, errors, fields) {
+  fields.push(['name', nameInput], ['labels', labelsInput]);
+  const name = nameInput.value.trim();
+  if (name) body.name = name;
+  const { labels, error } = parseLabels(labelsInput.value);
+  if (error) {
+    errors.replaceChildren(Object.assign(document.createElement('li'), { textContent: `labels: ${error} (write key:value, comma separated)` }));
+    labelsInput.setAttribute('aria-invalid', 'true');
+    return false;
+  }
+  if (labels) body.labels = labels;
+  return true;
+}
+
 async function submit(path, body, { button, errors, fields, where }) {
   button.disabled = true;
   errors.replaceChildren();
@@ -711,6 +858,7 @@ async function submit(path, body, { button, errors, fields, where }) {
   try {
     const job = await api(path, { method: 'POST', body });
     if (!jobs.has(job.id)) jobsTotal++; // unless the feed's job.created came first
+    submitted.set(job.id, body);
     upsert(job, false);
     openJob(job.id);
   } catch (err) {
@@ -727,7 +875,10 @@ $('fib-form').addEventListener('submit', (e) => {
     .filter(Boolean);
   // Numbers go as numbers; anything else goes as typed, for the server to name what is wrong.
   const numbers = tokens.map((t) => (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : t));
-  submit('/fibonacci', { numbers }, { button: $('fib-submit'), errors: $('fib-errors'), fields: [['numbers', $('fib-numbers')]], where: tokenNamer('numbers', 'n', tokens) });
+  const body = { numbers };
+  const fields = [['numbers', $('fib-numbers')]];
+  if (!addMeta(body, $('fib-name'), $('fib-labels'), $('fib-errors'), fields)) return;
+  submit('/fibonacci', body, { button: $('fib-submit'), errors: $('fib-errors'), fields, where: tokenNamer('numbers', 'n', tokens) });
 });
 
 $('range-form').addEventListener('submit', (e) => {
@@ -738,7 +889,9 @@ $('range-form').addEventListener('submit', (e) => {
     ['range.to', $('range-to')],
     ['range', $('range-from')],
   ];
-  submit('/fibonacci', { range }, { button: $('range-submit'), errors: $('range-errors'), fields });
+  const body = { range };
+  if (!addMeta(body, $('fib-name'), $('fib-labels'), $('range-errors'), fields)) return;
+  submit('/fibonacci', body, { button: $('range-submit'), errors: $('range-errors'), fields });
 });
 
 /** An empty field is left out (the service's default); one the browser cannot parse goes as null, for the service to name. */
@@ -771,71 +924,24 @@ $('crawl-form').addEventListener('submit', (e) => {
   }
   body.scope = $('crawl-scope').value;
   body.respectRobotsTxt = $('crawl-robots').checked;
+  if (!addMeta(body, $('crawl-name'), $('crawl-labels'), $('crawl-errors'), fields)) return;
   submit('/crawl', body, { button: $('crawl-submit'), errors: $('crawl-errors'), fields, where: tokenNamer('urls', 'URL', urls) });
 });
 
-for (const input of document.querySelectorAll('#fib-form textarea, #range-form input, #crawl-form textarea, #crawl-form input, #crawl-form select')) {
+for (const input of document.querySelectorAll('#fib-card input, #fib-card textarea, #crawl-form textarea, #crawl-form input, #crawl-form select')) {
   input.addEventListener('input', (e) => e.target.removeAttribute('aria-invalid'));
 }
 
 // ---------------------------------------------------------------- pool panel
-
-/**
- * Busy = tasks running right now per thread (an I/O thread runs many page fetches at once, so it
- * can pass 100%: the bar stops there, the words say it). Piscina's utilisation only counts tasks
- * that finished, over the pool's life: kept as a second figure.
- */
-function showPool(pool, state) {
-  badge($('pool-state'), state);
-  const util = pool ? Math.round((pool.utilization ?? 0) * 100) : 0;
-  const { running, threads } = pool ?? {};
-  if (pool && running !== undefined) {
-    const words = `${fmt(running)} running on ${fmt(threads)} thread${threads === 1 ? '' : 's'}`;
-    setBar($('pool-util'), threads ? Math.min(100, Math.round((running * 100) / threads)) : 0, words);
-    $('pool-running').textContent = words;
-  } else {
-    setBar($('pool-util'), Math.min(100, util), `${util}% busy`);
-    $('pool-running').textContent = pool ? `${fmt(threads)} threads` : '–';
-  }
-  $('pool-threads').textContent = pool ? `${pool.threads} / ${pool.maxThreads}` : '–';
-  $('pool-utilization').textContent = pool ? `${util}%` : '–';
-  $('pool-queued').textContent = pool ? fmt(pool.queued) : '–';
-  $('pool-queued-tasks').textContent = pool?.queuedTasks !== undefined ? fmt(pool.queuedTasks) : '–';
-  $('pool-completed').textContent = pool?.completed !== undefined ? fmt(pool.completed) : '–';
-  showInstances(pool?.instances ?? []);
-}
-
-/**
- * One row per live instance (one in embedded mode, every replica in cluster mode), the one that
- * answered first and marked: its figures above are that row's, the others' are at most ~1 s old.
- */
-function showInstances(instances) {
-  $('pool-instance-count').textContent = instances.length > 0 ? `(${instances.length})` : '';
-  const rows = instances.map((instance) => {
-    const { threads, maxThreads, utilization, running } = instance.stats ?? {};
-    const row = document.createElement('tr');
-    row.dataset.instance = instance.id;
-    if (instance.self) row.setAttribute('aria-current', 'true');
-    const cells = [instance.self ? `${instance.id} (this one)` : instance.id, `${fmt(threads)} / ${fmt(maxThreads)}`, `${Math.round((utilization ?? 0) * 100)}%`, fmt(running)];
-    for (const text of cells) {
-      const cell = document.createElement('td');
-      cell.textContent = text;
-      row.append(cell);
-    }
-    row.title = `started ${instance.startedAt}`;
-    return row;
-  });
-  $('pool-instances-list').replaceChildren(...rows);
-}
 
 /** GET /pool needs the key when keys are on: no polling while the page waits for one (each 401 counts as a failed login). */
 async function pollPool() {
   if (!needKey) {
     try {
       const pool = await api('/pool');
-      showPool(pool, pool.status === 'up' ? 'up' : (pool.reason ?? 'down'));
+      showPool(pool, pool.status === 'up' ? 'up' : (pool.reason ?? 'down'), { badge, setBar });
     } catch (err) {
-      showPool(undefined, err instanceof ApiError ? (err.status === 401 ? 'locked' : 'down') : 'unreachable');
+      showPool(undefined, err instanceof ApiError ? (err.status === 401 ? 'locked' : 'down') : 'unreachable', { badge, setBar });
     }
   }
   setTimeout(pollPool, document.hidden ? 5000 : 1000);
@@ -863,6 +969,10 @@ async function boot() {
   route(false);
   feed.start();
 }
+
+// A phone starts with the forms folded, so that the job list is in view.
+if (matchMedia('(max-width: 820px)').matches) for (const card of document.querySelectorAll('details.formcard')) card.open = false;
+showLimits();
 
 // After the first REST call: if it asked for a key, the pool panel waits for it too.
 boot().finally(pollPool);

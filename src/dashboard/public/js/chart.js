@@ -1,4 +1,6 @@
-// Throughput (tasks/s) over time as a small inline SVG: an area under a line, with the peak marked.
+// Throughput (tasks/s, or pages/s for a crawl) over time as a small inline SVG: an area under a line, with the peak marked.
+
+import { formatRate } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const W = 600,
@@ -16,9 +18,11 @@ export class RateChart {
     this.svg = svg;
     this.caption = caption;
     this.samples = [];
+    this.unit = 'tasks';
   }
 
-  reset() {
+  reset(unit = 'tasks') {
+    this.unit = unit;
     this.samples = [];
     this.draw();
   }
@@ -45,10 +49,7 @@ export class RateChart {
     const points = samples.map(([t, r]) => `${(((t - t0) / span) * W).toFixed(1)},${(H - 4 - (r / peak) * (H - 18)).toFixed(1)}`);
     svg.append(el('polygon', { class: 'area', points: `0,${H} ${points.join(' ')} ${W},${H}` }));
     svg.append(el('polyline', { class: 'line', points: points.join(' ') }));
-    this.caption.textContent = `Peak ${formatRate(peak)} tasks/s; now ${formatRate(samples.at(-1)[1])} tasks/s; over ${(span / 1000).toFixed(1)} s watched.`;
+    const unit = `${this.unit}/s`;
+    this.caption.textContent = `Peak ${formatRate(peak)} ${unit}; now ${formatRate(samples.at(-1)[1])} ${unit}; over ${(span / 1000).toFixed(1)} s watched.`;
   }
-}
-
-export function formatRate(rate) {
-  return rate >= 100 ? Math.round(rate).toLocaleString('en') : rate.toFixed(rate >= 10 ? 1 : 2);
 }

@@ -1,8 +1,18 @@
-// The results table. Columns come from the items themselves (Fibonacci: index, n, state, value,
-// digits, ms; crawls: url, status, links...), so any job kind renders without changes here.
+// The results table. Known kinds have fixed columns (the same on every page, sized to fit the
+// box); any other kind's columns come from the items themselves, so it renders without changes here.
+
+import { formatBytes } from './format.js';
+
+/** Columns of known kinds and their widths (none: shares what is left). */
+const KIND_COLUMNS = {
+  fibonacci: [['index', 64], ['n', 96], ['state', 104], ['value'], ['digits', 84], ['ms', 72], ['error', 160]],
+  crawl: [['index', 56], ['url'], ['status', 60], ['title'], ['links', 120], ['bytes', 84], ['ms', 60], ['error', 140]],
+};
 
 const ORDER = ['index', 'n', 'url', 'state', 'status', 'error', 'depth', 'value', 'digits', 'title', 'links', 'bytes', 'ms', 'contentType', 'finalUrl', 'parent', 'nofollow', 'truncated'];
 const LONG = 48;
+/** Characters of a cell's text in its tooltip. */
+const TOOLTIP = 2000;
 const EDGE = 20;
 /** Items of a list shown in its cell (a crawled page's links): the rest is one Copy away. */
 const HEAD = 2;
@@ -15,6 +25,11 @@ export function columnsOf(items) {
   for (const item of items) for (const key of Object.keys(item)) if (!HIDDEN.has(key)) seen.add(key);
   const known = ORDER.filter((key) => seen.has(key));
   return [...known, ...[...seen].filter((key) => !ORDER.includes(key))];
+}
+
+/** A kind's fixed columns, or those of the items (an unknown kind): `[[key, width?], ...]`. */
+export function columnsFor(kind, items) {
+  return KIND_COLUMNS[kind] ?? columnsOf(items).map((key) => [key]);
 }
 
 /** `first 20…last 20` for long text. */
@@ -52,14 +67,15 @@ const isError = (value) => typeof value === 'object' && typeof value?.code === '
 function cell(item, key, note, loadFull) {
   const td = document.createElement('td');
   const value = item[key];
-  if (value === undefined || value === null) {
-    td.textContent = '';
-    return td;
-  }
+  if (value === undefined || value === null) return td;
   if (key === 'state') {
     const badge = Object.assign(document.createElement('span'), { className: 'badge', textContent: value });
     badge.dataset.status = value;
     td.append(badge);
+    return td;
+  }
+  if (key === 'bytes' && typeof value === 'number') {
+    Object.assign(td, { textContent: formatBytes(value), title: `${value.toLocaleString('en')} bytes` });
     return td;
   }
   if (key === 'finalUrl' && value === item.url) {
@@ -89,13 +105,18 @@ function cell(item, key, note, loadFull) {
     else if (isError(value)) text = `${value.code}: ${value.message}`;
     else text = JSON.stringify(value);
     full = typeof value === 'string' || isError(value) ? text : JSON.stringify(value, null, 2);
-    short = shorten(text);
+    // A value's first and last digits both matter; other text (titles, URLs) ends in an ellipsis.
+    short = key === 'value' ? shorten(text) : text;
     label = `${full.length.toLocaleString('en')} characters`;
   }
   // The server sent a preview (?maxChars): Copy fetches the whole value first.
   const preview = key === 'value' && item.shortened === true && loadFull;
-  td.append(short);
-  if (short !== text || preview) {
+  const wrap = Object.assign(document.createElement('div'), { className: 'cell' });
+  const shown = Object.assign(document.createElement('span'), { className: 'txt', textContent: short });
+  shown.title = text.length > TOOLTIP ? `${text.slice(0, TOOLTIP)}…` : text;
+  wrap.append(shown);
+  td.append(wrap);
+  if (short !== text || preview || text.length > LONG) {
     const all = isList(value);
     const idle = all ? 'Copy all' : 'Copy';
     const button = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: idle });
@@ -117,7 +138,7 @@ function cell(item, key, note, loadFull) {
       }
       setTimeout(() => (button.textContent = idle), 1500);
     });
-    td.append(button);
+    wrap.append(button);
   }
   return td;
 }
@@ -126,14 +147,21 @@ function cell(item, key, note, loadFull) {
  * Fills `table` with a page of items; `note` is the live region for copy feedback, and
  * `loadFull(item)` fetches a value the server shortened.
  */
-export function renderResults(table, items, note, loadFull) {
-  const columns = columnsOf(items);
+export function renderResults(table, kind, items, note, loadFull) {
+  const columns = columnsFor(kind, items);
   const head = document.createElement('tr');
-  for (const key of columns) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: key }));
+  for (const [key, width] of columns) {
+    const th = Object.assign(document.createElement('th'), { scope: 'col', textContent: key, title: key });
+    if (width) th.style.width = `${width}px`;
+    head.append(th);
+  }
   table.tHead.replaceChildren(head);
+  table.dataset.kind = kind;
+  // Known kinds fit the box; others keep their natural widths (and scroll).
+  table.style.tableLayout = KIND_COLUMNS[kind] ? 'fixed' : 'auto';
   const rows = items.map((item) => {
     const tr = document.createElement('tr');
-    for (const key of columns) tr.append(cell(item, key, note, loadFull));
+    for (const [key] of columns) tr.append(cell(item, key, note, loadFull));
     return tr;
   });
   table.tBodies[0].replaceChildren(...rows);
