@@ -495,12 +495,14 @@ function renderJob() {
   renderSummary(v.summary);
   renderName(v);
   renderJobInputs(c);
-  // The service's rate (over its recent window) when it gives one, else what this tab measured.
+  // What this tab measures (fresh every 500 ms); before its first sample, the service's rate and
+  // ETA from the last view it sent (they come with job events and snapshots, not with progress).
   const last = chart.samples.at(-1);
-  const now = typeof v.rate === 'number' ? v.rate : last?.[1];
+  const now = last?.[1] ?? (typeof v.rate === 'number' ? v.rate : undefined);
   $('job-rate').textContent = final ? '–' : now !== undefined ? `${formatRate(now)} ${unit}/s` : '…';
   $('throughput-title').textContent = `Throughput (${unit}/s)`;
-  const eta = !final && typeof v.etaMs === 'number' ? v.etaMs : null;
+  const left = total - finished;
+  const eta = final ? null : last?.[1] > 0 ? (left * 1000) / last[1] : typeof v.etaMs === 'number' ? Math.max(0, v.etaMs - (performance.now() - c.at)) : null;
   $('job-eta-item').hidden = eta === null;
   $('job-eta').textContent = eta === null ? '–' : formatDuration(eta);
 }
