@@ -99,6 +99,11 @@ function liveMs(view, at) {
   return view.durationMs == null ? 0 : view.durationMs + (FINAL.has(view.status) ? 0 : performance.now() - at);
 }
 
+/** Writes text only when it changed: a same-text write still costs the page a layout. */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function badge(el, status) {
   el.textContent = status;
   el.dataset.status = status;
@@ -383,8 +388,12 @@ function clearJobView(id, view) {
   grid.reset(view?.total ?? 0);
 }
 
+/** Name and labels change only with the job shown: drawn once per job, not every frame. */
 function renderName(v) {
+  const key = v ? JSON.stringify([v.id, v.name, v.labels]) : '';
   const name = $('job-name');
+  if (name.dataset.key === key) return;
+  name.dataset.key = key;
   name.hidden = !v?.name;
   name.textContent = v?.name ?? '';
   name.title = v?.name ?? '';
@@ -393,7 +402,7 @@ function renderName(v) {
 
 function jobMessage(text) {
   const el = $('job-reason');
-  el.textContent = text;
+  setText(el, text);
   el.hidden = !text;
 }
 
@@ -474,7 +483,7 @@ function renderJob() {
   const running = c.synced ? grid.counts[CODES.running] : 0;
   const finished = v.completed + v.failed + v.cancelled;
   const pct = percent(finished, total, v.status);
-  $('job-title').textContent = `${v.kind} job ${v.id.slice(0, 8)}`;
+  setText($('job-title'), `${v.kind} job ${v.id.slice(0, 8)}`);
   $('results-format-field').hidden = v.kind !== 'fibonacci';
   $('crawl-live').hidden = v.kind !== 'crawl';
   $('job-title').title = v.id;
@@ -482,16 +491,19 @@ function renderJob() {
   const unit = unitOf(v.kind);
   setBar($('job-progress'), pct, `${fmt(finished)} of ${fmt(total)} ${unit} finished`, v);
   const counts = $('job-counts');
-  counts.textContent = `${fmt(finished)} of ${fmt(total)} finished (${pct}%): ${fmt(v.completed)} completed · ${fmt(v.failed)} failed · ${fmt(v.cancelled)} cancelled${running ? ` · ${fmt(running)} running` : ''}`;
+  setText(
+    counts,
+    `${fmt(finished)} of ${fmt(total)} finished (${pct}%): ${fmt(v.completed)} completed · ${fmt(v.failed)} failed · ${fmt(v.cancelled)} cancelled${running ? ` · ${fmt(running)} running` : ''}`,
+  );
   Object.assign(counts.dataset, { total, completed: v.completed, failed: v.failed, cancelled: v.cancelled, finished });
   const final = FINAL.has(v.status);
   const cancel = $('cancel-job');
   cancel.disabled = final || !!c.cancelling;
-  cancel.textContent = c.cancelling && !final ? 'Cancelling…' : 'Cancel job';
+  setText(cancel, c.cancelling && !final ? 'Cancelling…' : 'Cancel job');
   if (final && v.reason) jobMessage(`Reason: ${v.reason}`);
-  $('job-duration').textContent = duration(v, c.at);
+  setText($('job-duration'), duration(v, c.at));
   const average = averageRate(v.completed + v.failed, liveMs(v, c.at));
-  $('job-avg-rate').textContent = average === null ? '–' : `${formatRate(average)} ${unit}/s`;
+  setText($('job-avg-rate'), average === null ? '–' : `${formatRate(average)} ${unit}/s`);
   renderSummary(v.summary);
   renderName(v);
   renderJobInputs(c);
@@ -499,12 +511,12 @@ function renderJob() {
   // ETA from the last view it sent (they come with job events and snapshots, not with progress).
   const last = chart.samples.at(-1);
   const now = last?.[1] ?? (typeof v.rate === 'number' ? v.rate : undefined);
-  $('job-rate').textContent = final ? '–' : now !== undefined ? `${formatRate(now)} ${unit}/s` : '…';
-  $('throughput-title').textContent = `Throughput (${unit}/s)`;
+  setText($('job-rate'), final ? '–' : now !== undefined ? `${formatRate(now)} ${unit}/s` : '…');
+  setText($('throughput-title'), `Throughput (${unit}/s)`);
   const left = total - finished;
   const eta = final ? null : last?.[1] > 0 ? (left * 1000) / last[1] : typeof v.etaMs === 'number' ? Math.max(0, v.etaMs - (performance.now() - c.at)) : null;
   $('job-eta-item').hidden = eta === null;
-  $('job-eta').textContent = eta === null ? '–' : formatDuration(eta);
+  setText($('job-eta'), eta === null ? '–' : formatDuration(eta));
 }
 
 /** The job's inputs: as the API shows them, as this tab submitted them, or as its first results tell. */

@@ -5,7 +5,7 @@ import { formatBytes } from './format.js';
 
 /** Columns of known kinds and their widths (none: shares what is left). */
 const KIND_COLUMNS = {
-  fibonacci: [['index', 64], ['n', 96], ['state', 104], ['value'], ['digits', 84], ['ms', 72], ['error', 160]],
+  fibonacci: [['index', 64], ['n', 88], ['state', 104], ['value'], ['digits', 72], ['ms', 64], ['error', 120]],
   crawl: [['index', 56], ['url'], ['status', 60], ['title'], ['links', 120], ['bytes', 84], ['ms', 60], ['error', 140]],
 };
 
