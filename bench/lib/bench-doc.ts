@@ -17,7 +17,7 @@ const ROOT = join(__dirname, '..', '..');
 export const BENCH_DOC = join(ROOT, 'docs', 'benchmarks.md');
 
 /** The sections in the order the file lists them; a missing one is inserted in its place. */
-export const SECTIONS = ['fib', 'engines', 'parse', 'crawl', 'load', 'cluster'] as const;
+export const SECTIONS = ['fib', 'engines', 'parse', 'crawl', 'load', 'cluster', 'export'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const DOC_HEADER = [
@@ -34,6 +34,7 @@ export const DOC_HEADER = [
   'npm run bench:crawl      # crawl jobs against Crawlee (installed by the bench into a temporary folder)',
   'npm run bench:load       # small jobs per second under 100 connections (autocannon)',
   'npm run bench:cluster    # two instances on one Redis against one embedded instance (needs redis-server)',
+  'npm run bench:export     # streamed NDJSON/CSV export of a 500,000-value job: throughput and RSS (needs redis-server)',
   '```',
   '',
   'Options go after `--`, e.g. `npm run bench:fib -- --runs 3`. `--quick` (every script has it) checks that a script',
