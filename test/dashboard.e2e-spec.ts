@@ -583,6 +583,47 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     await row.waitFor({ timeout: WAIT });
   });
 
+  it('finds jobs by label and by name, pages the list with "Show more", and keeps jobs the filter excludes out of it', async () => {
+    await page.goto(app.url);
+    await connected(page);
+    // More jobs under one label than the list's first page (50) holds.
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) {
+      const { status, body } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers: [i], name: `paged job ${i}`, labels: { set: 'paging' } }) });
+      expect(status).toBe(202);
+      ids.push(body.id);
+    }
+    await page.fill('#filter-label', 'set:paging');
+    await page.locator('#jobs-list tr').nth(49).waitFor({ timeout: WAIT });
+    await page.locator('#jobs-more:not([hidden])').waitFor({ timeout: WAIT });
+    expect(await page.locator('#jobs-list tr').count()).toBe(50);
+    await page.click('#jobs-more');
+    await page.locator('#jobs-list tr').nth(54).waitFor({ timeout: WAIT });
+    await page.locator('#jobs-more').waitFor({ state: 'hidden', timeout: WAIT });
+    const listed = await page.locator('#jobs-list tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.jobId!));
+    expect(new Set(listed)).toEqual(new Set(ids));
+
+    // A job the filter would not find, announced by the feed, stays out of the list.
+    const { body: other } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers: [3], labels: { set: 'other' } }) });
+    const { body: same } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers: [4], labels: { set: 'paging' } }) });
+    await page.locator(`#jobs-list tr[data-job-id="${same.id}"]`).waitFor({ timeout: WAIT });
+    expect(await page.locator(`#jobs-list tr[data-job-id="${other.id}"]`).count()).toBe(0);
+
+    // By name: one job.
+    await page.fill('#filter-label', '');
+    await page.fill('#filter-q', 'paged job 17');
+    await page
+      .locator('#jobs-list tr')
+      .first()
+      .locator('.open')
+      .filter({ hasText: /^paged job 17$/ })
+      .waitFor({ timeout: WAIT });
+    await page.locator('#jobs-list tr').nth(1).waitFor({ state: 'detached', timeout: WAIT });
+    expect(await page.locator('#jobs-list tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.jobId))).toEqual([ids[17]]);
+    await page.click('#filter-clear');
+    await page.locator(`#jobs-list tr[data-job-id="${other.id}"]`).waitFor({ timeout: WAIT });
+  });
+
   it('keeps the live page list to the newest 200 rows on a 1,000-page crawl, and fills it from the results when opened late', { timeout: CRAWL_END_WAIT + 60_000 }, async () => {
     const { status, body: job } = await rest(app, '/crawl', {
       method: 'POST',
@@ -614,7 +655,8 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   it('keeps up with a 100k-task job: counts and the canvas grid reach the final state, and the page keeps drawing frames', async () => {
     expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('long-animation-frame'))).toBe(true);
     await page.evaluate(() => {
-      const probe: { frames: number; maxGapMs: number; longFrames: number[]; filled: number[]; stop: boolean } = ((window as any).__probe = {
+      const probe: { frames: number; maxGapMs: number; longFrames: number[]; filled: number[]; etas: string[]; stop: boolean } = ((window as any).__probe = {
+        etas: [],
         frames: 0,
         maxGapMs: 0,
         longFrames: [],
@@ -636,6 +678,11 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
       }).observe({ type: 'long-animation-frame' });
       const grid = document.getElementById('task-grid')!;
       new MutationObserver(() => probe.filled.push(Number(grid.dataset.filled))).observe(grid, { attributeFilter: ['data-filled'] });
+      // Time left, as shown while the job runs.
+      const eta = document.getElementById('job-eta')!;
+      new MutationObserver(() => {
+        if (!document.getElementById('job-eta-item')!.hidden) probe.etas.push(eta.textContent!);
+      }).observe(eta, { childList: true, characterData: true, subtree: true });
     });
     const numbers = Array.from({ length: 100_000 }, (_, i) => i % 1000);
     const { status, body: job } = await rest(app, '/fibonacci', { method: 'POST', body: JSON.stringify({ numbers }) });
@@ -672,12 +719,17 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     const probe = await page.evaluate(() => {
       const p = (window as any).__probe;
       p.stop = true;
-      return p as { frames: number; maxGapMs: number; longFrames: number[]; filled: number[] };
+      return p as { frames: number; maxGapMs: number; longFrames: number[]; filled: number[]; etas: string[] };
     });
     console.log(
       `[dashboard e2e] 100k tasks: ${probe.frames} frames, longest gap ${Math.round(probe.maxGapMs)} ms, ${probe.longFrames.length} long frames (most script time in one ${Math.round(Math.max(0, ...probe.longFrames))} ms), ${probe.filled.length} grid draws`,
     );
     expect(probe.frames).toBeGreaterThan(10);
+    // A time left was shown while it ran, and none once it was over.
+    console.log(`[dashboard e2e] 100k tasks: time left shown ${probe.etas.length} times, e.g. ${probe.etas.slice(0, 3).join(', ')}`);
+    expect(probe.etas.length).toBeGreaterThan(0);
+    for (const eta of probe.etas) expect(eta).toMatch(/^(\d+ ms|\d+\.\d s|\d+ min \d+ s|\d+ h \d+ min)$/);
+    expect(await page.locator('#job-eta-item').isHidden()).toBe(true);
     expect(probe.maxGapMs).toBeLessThan(1_000);
     expect(probe.filled.length).toBeGreaterThan(0);
     expect(probe.filled.at(-1)).toBe(100_000);

@@ -257,7 +257,10 @@ let filterTimer = 0;
 function applyFilter() {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(() => {
-    filter = readFilter($('jobs-filter'));
+    // A field losing focus fires "change" too (clicking "Show more" after typing): same filter, same list.
+    const next = readFilter($('jobs-filter'));
+    if (JSON.stringify(next) === JSON.stringify(filter)) return;
+    filter = next;
     $('jobs-filter-note').hidden = true;
     $('jobs-filter-note').textContent = '';
     jobs.clear();
