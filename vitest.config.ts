@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    // Every response of the service is checked against its OpenAPI document (test/support/conformance/).
+    setupFiles: ['test/support/conformance/setup.ts'],
   },
 });

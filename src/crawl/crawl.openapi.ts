@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config';
 import type { OpenApiPart } from '../openapi/openapi-registry';
-import { badRequest, idempotency, error, job, limited, unauthorized } from '../openapi/operations';
+import { badRequest, error, finishedWithinWait, idempotency, job, limited, unauthorized } from '../openapi/operations';
 import { waitQuery } from '../jobs/jobs.schemas';
 import { crawlRequestSchema, crawlResultSchema } from './crawl.schema';
 
@@ -33,7 +33,7 @@ export function crawlOpenApi(config: AppConfig): OpenApiPart {
             ref: 'Job',
             example: { ...job, kind: 'crawl', total: 0, summary: { pagesOk: 0, pagesFailed: 0, linksDiscovered: 0, bytesFetched: 0, queued: 0, discovered: 0 } },
           },
-          200: { description: 'finished within ?wait; includes `results` (first page)' },
+          200: finishedWithinWait,
           400: {
             ...badRequest,
             example: error(400, 'Bad Request', 'urls.0: must be http or https, not file:', { issues: [{ field: 'urls.0', rule: 'custom', message: 'must be http or https, not file:' }] }),

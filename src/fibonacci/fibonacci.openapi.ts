@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config';
 import type { OpenApiPart } from '../openapi/openapi-registry';
-import { badRequest, idempotency, done, error, job, limited, page, unauthorized } from '../openapi/operations';
+import { badRequest, done, error, finishedWithinWait, idempotency, job, limited, page, unauthorized } from '../openapi/operations';
 import { waitQuery } from '../jobs/jobs.schemas';
 import { fibonacciRequestSchema, fibonacciResultSchema } from './fibonacci.schema';
 
@@ -27,7 +27,7 @@ export function fibonacciOpenApi(config: AppConfig): OpenApiPart {
         },
         responses: {
           202: { description: 'accepted; follow Location', ref: 'Job', example: job },
-          200: { description: 'finished within ?wait; includes `results` (first page)', example: { ...done, results: page } },
+          200: { ...finishedWithinWait, example: { ...done, results: page } },
           400: badRequest,
           401: unauthorized,
           413: { description: 'body over BODY_LIMIT_BYTES', ref: 'Error', example: error(413, 'Payload Too Large', 'request body exceeds BODY_LIMIT_BYTES (1048576 bytes)') },

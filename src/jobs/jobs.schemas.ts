@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KIND_NAME, JOB_STATUSES } from './job.model';
 import { LABEL_KEY, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS, MAX_LABELS, MAX_NAME_CHARS, PRINTABLE } from './job-options';
+import { jobViewSchema } from './job.view';
 
 const count = (name: string, max: number, fallback: number, min = 0) =>
   z.coerce
@@ -92,3 +93,6 @@ export const resultsPageSchema = z
     items: z.array(z.record(z.string(), z.unknown())).describe('one per task in input order; finished tasks carry their result or error'),
   })
   .meta({ id: 'ResultsPage' });
+
+/** The 200 of a submission that finished within `?wait`: the job and its first page of results. */
+export const finishedSubmissionSchema = jobViewSchema.extend({ results: resultsPageSchema }).meta({ id: 'JobWithResults' });

@@ -4,9 +4,12 @@ import { z } from 'zod';
 import { errorBodySchema } from '../common/error-envelope';
 import type { AppConfig } from '../config/config.schema';
 import { jobListSchema, jobSnapshotSchema, jobViewSchema } from '../jobs/job.view';
-import { listQuery, resultsPageSchema, resultsQuery } from '../jobs/jobs.schemas';
+import { healthDownSchema, healthSchema, poolPanelSchema } from '../health/health.schemas';
+import { finishedSubmissionSchema, listQuery, resultsPageSchema, resultsQuery } from '../jobs/jobs.schemas';
 import { OpenApiRegistry } from './openapi-registry';
 import { operations, type Operation } from './operations';
+
+type SchemaObject = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string];
 
 /**
  * The OpenAPI document, built from the zod schemas that validate requests (one source of truth)
@@ -26,10 +29,20 @@ export function buildOpenApi(app: INestApplication, config: AppConfig): OpenAPIO
   const document = SwaggerModule.createDocument(app, base);
   // The core's schemas and routes, then whatever each registered job kind adds.
   const parts = app.get(OpenApiRegistry).all();
-  const schemas: Record<string, z.ZodType> = { Job: jobViewSchema, JobList: jobListSchema, JobSnapshot: jobSnapshotSchema, ResultsPage: resultsPageSchema, Error: errorBodySchema };
+  const schemas: Record<string, z.ZodType> = {
+    Job: jobViewSchema,
+    JobWithResults: finishedSubmissionSchema,
+    JobList: jobListSchema,
+    JobSnapshot: jobSnapshotSchema,
+    ResultsPage: resultsPageSchema,
+    Error: errorBodySchema,
+    Pool: poolPanelSchema,
+    Health: healthSchema,
+    HealthDown: healthDownSchema,
+  };
   for (const part of parts) Object.assign(schemas, part.schemas);
-  document.components = { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, toSchema(schema, 'output')])) };
   const resultSchemas = parts.flatMap((part) => (part.resultSchema ? [part.resultSchema] : []));
+  document.components = { ...document.components, schemas: withResultItems(componentSchemas(schemas), resultSchemas) };
   const table: Record<string, Operation> = Object.assign(operations({ listQuery, resultsQuery }, resultSchemas), ...parts.map((part) => part.operations));
   for (const [key, operation] of Object.entries(table)) {
     const [method, path] = key.split(' ');
@@ -46,6 +59,14 @@ export function setupOpenApi(app: INestApplication, config: AppConfig): void {
 }
 
 const failedAuth = { description: 'too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
+
+function media({ ref, example }: { ref?: string; example?: unknown }) {
+  return { ...(ref ? { schema: { $ref: `#/components/schemas/${ref}` } } : {}), ...(example !== undefined ? { example } : {}) };
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+}
 
 function render(op: Operation, keysOn: boolean) {
   const parameters = [
@@ -65,13 +86,7 @@ function render(op: Operation, keysOn: boolean) {
       status,
       {
         description: r.description,
-        ...(r.ref || r.example !== undefined
-          ? {
-              content: {
-                [r.contentType ?? 'application/json']: { ...(r.ref ? { schema: { $ref: `#/components/schemas/${r.ref}` } } : {}), ...(r.example !== undefined ? { example: r.example } : {}) },
-              },
-            }
-          : {}),
+        ...(r.ref || r.example !== undefined ? { content: { [r.contentType ?? 'application/json']: media(r), ...mapValues(r.alsoAs ?? {}, media) } } : {}),
       },
     ]),
   );
@@ -83,6 +98,35 @@ function render(op: Operation, keysOn: boolean) {
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body.schema, 'input'), examples: op.body.examples } } } } : {}),
     responses,
     security: op.public || !keysOn ? [] : [{ bearer: [] }],
+  };
+}
+
+/**
+ * The component schemas. zod names a schema that has a `meta({ id })` through `$ref: '#/definitions/<id>'`
+ * with the definitions beside it, which means nothing in an OpenAPI document: lift every definition into
+ * components and point the references there (a Job inside a page of jobs is then `#/components/schemas/Job`).
+ */
+function componentSchemas(schemas: Record<string, z.ZodType>): Record<string, SchemaObject> {
+  const components: Record<string, SchemaObject> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { definitions = {}, ...json } = toSchema(schema, 'output') as { definitions?: Record<string, SchemaObject>; $ref?: string };
+    Object.assign(components, definitions);
+    if (json.$ref !== `#/definitions/${id}`) components[id] = json as SchemaObject;
+  }
+  return JSON.parse(JSON.stringify(components).replaceAll('"#/definitions/', '"#/components/schemas/'));
+}
+
+/**
+ * A result item is one of the registered kinds' result schemas (ResultItem, also each NDJSON line of
+ * an export); a ResultsPage lists them. zod knows the page's items only as objects, the kinds come later.
+ */
+function withResultItems(components: Record<string, SchemaObject>, resultSchemas: string[]): Record<string, SchemaObject> {
+  const anyOf = resultSchemas.map((id) => ({ $ref: `#/components/schemas/${id}` }));
+  const page = components.ResultsPage as { properties: { items: SchemaObject } };
+  return {
+    ...components,
+    ResultItem: { description: `one result, by the job's kind: ${resultSchemas.join(' or ')}`, anyOf },
+    ResultsPage: { ...components.ResultsPage, properties: { ...page.properties, items: { ...page.properties.items, items: { $ref: '#/components/schemas/ResultItem' } } } },
   };
 }
 

@@ -10,7 +10,7 @@ export interface Operation {
   headers?: { name: string; description: string; schema: Record<string, unknown> }[];
   query?: z.ZodType;
   body?: { schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> };
-  responses: Record<number, { description: string; ref?: string; example?: unknown; contentType?: string }>;
+  responses: Record<number, { description: string; ref?: string; example?: unknown; contentType?: string; alsoAs?: Record<string, { ref?: string; example?: unknown }> }>;
 }
 
 export const ID = '3f1c2a5e-8a4b-4c1d-9e7f-0123456789ab';
@@ -76,6 +76,9 @@ export const idempotency = {
   },
 };
 
+/** The 200 of a submission that finished within `?wait`. */
+export const finishedWithinWait = { description: 'finished within ?wait; includes `results` (first page)', ref: 'JobWithResults' };
+
 export const limited = {
   description: 'rate limit, jobs-in-flight limit, or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After',
   ref: 'Error',
@@ -124,7 +127,16 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
       pathParams: ['id'],
       query: schemas.resultsQuery,
       responses: {
-        200: { description: 'a page of results (or, with an export Accept type, the stream)', ref: 'ResultsPage', example: page },
+        200: {
+          description: 'a page of results (or, with an export Accept type, the stream)',
+          ref: 'ResultsPage',
+          example: page,
+          // NDJSON: each line is one ResultItem; CSV: a header row, then one row per item.
+          alsoAs: {
+            'application/x-ndjson': { ref: 'ResultItem', example: '{"index":0,"n":0,"state":"completed","value":"0","digits":1,"ms":0.01}\n' },
+            'text/csv': { example: 'index,n,state,value,digits,ms,error\n0,0,completed,0,1,0.01,\n' },
+          },
+        },
         400: badRequest,
         401: unauthorized,
         404: notFound,
@@ -155,6 +167,7 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
       responses: {
         200: {
           description: 'the pool',
+          ref: 'Pool',
           example: {
             status: 'up',
             threads: 4,
@@ -203,7 +216,7 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
       tag: 'health',
       public: true,
       summary: 'Liveness: the process answers',
-      responses: { 200: { description: 'alive', example: { status: 'ok', info: {}, error: {}, details: {} } } },
+      responses: { 200: { description: 'alive', ref: 'Health', example: { status: 'ok', info: {}, error: {}, details: {} } } },
     },
     'GET /health/ready': {
       tag: 'health',
@@ -211,10 +224,10 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
       summary: 'Readiness: the pool is up and the service is not shutting down',
       description: 'Status only, no figures (those are at GET /pool, behind a key).',
       responses: {
-        200: { description: 'ready', example: { status: 'ok', info: { pool: { status: 'up' } }, error: {}, details: { pool: { status: 'up' } } } },
+        200: { description: 'ready', ref: 'Health', example: { status: 'ok', info: { pool: { status: 'up' } }, error: {}, details: { pool: { status: 'up' } } } },
         503: {
           description: 'not ready, with the reason',
-          ref: 'Error',
+          ref: 'HealthDown',
           example: error(503, 'Service Unavailable', 'Service Unavailable Exception', { status: 'error', info: {}, details: { pool: { status: 'down', reason: 'shutting down' } } }),
         },
       },
