@@ -101,7 +101,7 @@ export const crawlResultSchema = z
     state: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
     url: z.string(),
     depth: z.int(),
-    parent: z.string().nullable(),
+    parent: z.string().nullable().optional().describe('the page that linked here (null for a seed); absent until the page has a result (queued, running, cancelled, or its worker died)'),
     finalUrl: z.string().optional(),
     status: z.int().nullable().optional(),
     contentType: z.string().nullable().optional(),

@@ -58,7 +58,8 @@ export function setupOpenApi(app: INestApplication, config: AppConfig): void {
   SwaggerModule.setup('docs', app, buildOpenApi(app, config), { jsonDocumentUrl: 'docs-json' });
 }
 
-const failedAuth = { description: 'too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
+const rateLimited = { description: 'over RATE_LIMIT_MAX requests in RATE_LIMIT_WINDOW_MS from this caller; see Retry-After', ref: 'Error' };
+const rateOrAuth = { description: 'over the rate limit (RATE_LIMIT_MAX), or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
 
 function media({ ref, example }: { ref?: string; example?: unknown }) {
   return { ...(ref ? { schema: { $ref: `#/components/schemas/${ref}` } } : {}), ...(example !== undefined ? { example } : {}) };
@@ -79,8 +80,9 @@ function render(op: Operation, keysOn: boolean) {
       schema,
     })),
   ];
-  // Every keyed route shares the failed-authentication limit of its caller's address.
-  const all = op.public || !keysOn || op.responses[429] ? op.responses : { ...op.responses, 429: failedAuth };
+  // Every non-public route is rate limited (RATE_LIMIT_MAX) and, with keys on, shares the
+  // failed-authentication limit of its caller's address.
+  const all = op.public || op.responses[429] ? op.responses : { ...op.responses, 429: keysOn ? rateOrAuth : rateLimited };
   const responses = Object.fromEntries(
     Object.entries(all).map(([status, r]) => [
       status,

@@ -41,7 +41,7 @@ export class CompiledDocument {
         pattern: new RegExp(
           `^${template
             .split(/\{[^}]+\}/)
-            .map(escape)
+            .map(escapeRegExp)
             .join('[^/]+')}$`,
         ),
       }))

@@ -20,7 +20,14 @@ export interface Verdict {
   line?: (line: string) => string | undefined;
 }
 
-const fetchDocument = globalThis.fetch;
+const ORIGINAL_FETCH = Symbol.for('conformance.originalFetch');
+
+/** fetch as Node has it, before the setup file wrapped it (kept across re-runs of the setup in one process). */
+export function unwrappedFetch(): typeof fetch {
+  const scope = globalThis as typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch };
+  scope[ORIGINAL_FETCH] ??= globalThis.fetch;
+  return scope[ORIGINAL_FETCH];
+}
 const documents = new Map<string, Promise<CompiledDocument | Error>>();
 
 /**
@@ -31,7 +38,7 @@ const documents = new Map<string, Promise<CompiledDocument | Error>>();
 export function documentOf(origin: string, fresh = false): Promise<CompiledDocument | Error> {
   let doc = documents.get(origin);
   if (!doc || fresh) {
-    doc = fetchDocument(`${origin}/docs-json`, { signal: AbortSignal.timeout(10_000) })
+    doc = unwrappedFetch()(`${origin}/docs-json`, { signal: AbortSignal.timeout(30_000) })
       .then(async (res) => (res.ok ? compile(await res.text()) : new Error(`GET ${origin}/docs-json answered ${res.status}`)))
       .catch((err: Error) => new Error(`GET ${origin}/docs-json failed: ${err.message}`));
     documents.set(origin, doc);

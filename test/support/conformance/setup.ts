@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, afterEach } from 'vitest';
-import { check, documentOf, type SeenResponse, type Verdict } from './response-check';
+import type { CompiledDocument } from './openapi-document';
+import { check, documentOf, type SeenResponse, unwrappedFetch, type Verdict } from './response-check';
 
 /**
  * Every response a test receives from the service (in-process app or child process, through
@@ -12,6 +13,11 @@ import { check, documentOf, type SeenResponse, type Verdict } from './response-c
  */
 const failures: string[] = [];
 const pending = new Set<Promise<unknown>>();
+/**
+ * Checks run once the test is over: parsing and validating a 20 MB page must not stall the event
+ * loop that an in-process app shares with the test, nor the test's own timings.
+ */
+const deferred: (() => Promise<unknown>)[] = [];
 const unreadable = new Map<string, string>();
 
 function track(work: Promise<unknown>): void {
@@ -20,9 +26,9 @@ function track(work: Promise<unknown>): void {
 }
 
 /** Checks one response; a failure against a cached document is re-checked against a fresh one. */
-async function verdictOf(seen: SeenResponse): Promise<Verdict | undefined> {
+async function judge(seen: SeenResponse, loading: Promise<CompiledDocument | Error>): Promise<Verdict | undefined> {
   const origin = new URL(seen.url).origin;
-  let doc = await documentOf(origin);
+  let doc = await loading;
   if (doc instanceof Error) return void unreadable.set(origin, doc.message);
   let verdict = check(doc, seen);
   if (verdict.problems.length > 0) {
@@ -33,9 +39,18 @@ async function verdictOf(seen: SeenResponse): Promise<Verdict | undefined> {
   return verdict;
 }
 
-const ORIGINAL_FETCH = Symbol.for('conformance.originalFetch');
-const scope = globalThis as typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch };
-const originalFetch = (scope[ORIGINAL_FETCH] ??= globalThis.fetch);
+/** The document now (the service is surely up), the check once the test is over (see `deferred`). */
+function later(seen: SeenResponse): void {
+  const loading = documentOf(new URL(seen.url).origin);
+  deferred.push(() => judge(seen, loading));
+}
+
+/** A stream's lines are checked as they pass, so its verdict (and document) is needed now. */
+function now(seen: SeenResponse): Promise<Verdict | undefined> {
+  return judge(seen, documentOf(new URL(seen.url).origin));
+}
+
+const originalFetch = unwrappedFetch();
 
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const res = await originalFetch(input, init);
@@ -43,18 +58,18 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
   const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
   const seen: SeenResponse = { method, url: res.url || String(input instanceof Request ? input.url : input), status: res.status, contentType: res.headers.get('content-type') ?? undefined };
   const media = seen.contentType?.split(';')[0].trim();
-  if (media === 'application/x-ndjson' && res.body) return checkedStream(res, verdictOf(seen));
+  if (media === 'application/x-ndjson' && res.body) return checkedStream(res, now(seen));
   if (media === 'application/json') {
     track(
       res
         .clone()
         .text()
         .then(
-          (text) => verdictOf({ ...seen, text }),
+          (text) => later({ ...seen, text }),
           () => undefined,
         ),
     );
-  } else track(verdictOf(seen));
+  } else later(seen);
   return res;
 };
 
@@ -107,11 +122,11 @@ if (!hooks[HOOK]) {
 hooks[HOOK] = (res) => {
   const text = typeof res.text === 'string' ? res.text : undefined;
   const seen = { method: res.request.method, url: res.request.url, status: res.status, contentType: res.headers['content-type'], text };
+  if (!seen.contentType?.startsWith('application/x-ndjson')) return later(seen);
   track(
-    verdictOf(seen).then((verdict) => {
-      if (!verdict?.line || text === undefined) return;
-      for (const l of text.split('\n')) {
-        const problem = l.trim() && verdict.line(l);
+    now(seen).then((verdict) => {
+      for (const l of text?.split('\n') ?? []) {
+        const problem = l.trim() && verdict?.line?.(l);
         if (problem) failures.push(problem);
       }
     }),
@@ -120,6 +135,7 @@ hooks[HOOK] = (res) => {
 
 async function settle(): Promise<void> {
   await Promise.all([...pending]);
+  for (const run of deferred.splice(0)) await run();
   if (failures.length === 0) return;
   const found = [...new Set(failures.splice(0))];
   throw new Error(
