@@ -8,8 +8,8 @@ export interface SeenResponse {
   status: number;
   /** The Content-Type header, if any. */
   contentType: string | undefined;
-  /** The body's text when the client read it whole (JSON); undefined for streams. */
-  text?: string;
+  /** The body's text when the client read it whole (JSON), or how to get it; undefined for streams. */
+  text?: string | (() => string);
 }
 
 /** How a JSON body is checked: the validator at `pointer`, and which route and status it belongs to. */
@@ -47,7 +47,8 @@ export function documentOf(origin: string, fresh = false): Promise<CompiledDocum
 }
 
 /** Checks a response against its route's documentation: documented status, content type, body schema. */
-export function check(doc: CompiledDocument, seen: SeenResponse): Verdict {
+export function check(doc: CompiledDocument, seenResponse: SeenResponse): Verdict {
+  const seen = typeof seenResponse.text === 'function' ? { ...seenResponse, text: seenResponse.text() } : { ...seenResponse, text: seenResponse.text };
   const { pathname } = new URL(seen.url);
   const method = seen.method.toUpperCase();
   if (NOT_API.some((rule) => rule.matches(method, pathname))) return { problems: [] };

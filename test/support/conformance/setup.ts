@@ -59,16 +59,14 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
   const seen: SeenResponse = { method, url: res.url || String(input instanceof Request ? input.url : input), status: res.status, contentType: res.headers.get('content-type') ?? undefined };
   const media = seen.contentType?.split(';')[0].trim();
   if (media === 'application/x-ndjson' && res.body) return checkedStream(res, now(seen));
-  if (media === 'application/json') {
-    track(
-      res
-        .clone()
-        .text()
-        .then(
-          (text) => later({ ...seen, text }),
-          () => undefined,
-        ),
-    );
+  if (media === 'application/json' && res.body) {
+    // Only the chunks are kept now; decoding and parsing them waits for the check (see `deferred`).
+    const chunks: Uint8Array[] = [];
+    const collect = async () => {
+      for await (const chunk of res.clone().body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      later({ ...seen, text: () => Buffer.concat(chunks).toString('utf8') });
+    };
+    track(collect().catch(() => undefined));
   } else later(seen);
   return res;
 };
