@@ -72,13 +72,18 @@ async function startReceiver() {
 }
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-async function submit(service: Service, receiver: Receiver, n: number): Promise<number> {
+/** Submits a small job with a webhook (again after a 503: a burst's admissions collide) and resolves with its webhook's latency. */
+async function submit(service: Service, receiver: Receiver, n: number, tries = 20): Promise<number> {
   const res = await fetch(`${service.baseUrl}/fibonacci`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ numbers: [n, n + 1, n + 2], webhook: { url: receiver.url, secret: SECRET } }),
   });
   const job = (await res.json()) as { id: string };
+  if (res.status === 503 && tries > 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    return submit(service, receiver, n, tries - 1);
+  }
   if (res.status !== 202) throw new Error(`submission answered ${res.status}: ${JSON.stringify(job)}`);
   return receiver.latencyOf(job.id);
 }
