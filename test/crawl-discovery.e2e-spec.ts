@@ -53,6 +53,37 @@ function discoveryCases(setup: () => { site: DiscoverySite; crawl: Crawl; post: 
     expect(kept.items).toHaveLength(5);
   });
 
+  it('records rel=canonical; with canonical "follow" a page whose canonical was crawled is a duplicate, and a canonical URL is never fetched after', async () => {
+    const { site, crawl } = setup();
+    const serial = { urls: [`${site.url}/canon/`], sitemap: 'skip', maxDepth: 3, concurrency: 1, perHostConcurrency: 1 };
+    const record = await crawl(serial);
+    expect(paths(site, record.items)).toEqual(['/canon/', '/canon/copy', '/canon/from-other', '/canon/main', '/canon/other', '/canon/unlinked']);
+    const at = (items: any[], path: string) => items.find((item) => item.url === site.url + path);
+    expect(at(record.items, '/canon/copy')).toMatchObject({ canonical: `${site.url}/canon/main` });
+    expect(record.items.some((item) => item.duplicateOf)).toBe(false);
+    const before = site.hit('/canon/unlinked');
+    const follow = await crawl({ ...serial, canonical: 'follow' });
+    expect(paths(site, follow.items)).toEqual(['/canon/', '/canon/copy', '/canon/from-other', '/canon/main', '/canon/other']);
+    expect(at(follow.items, '/canon/copy')).toMatchObject({ duplicateOf: `${site.url}/canon/main`, duplicateBy: 'canonical' });
+    expect(at(follow.items, '/canon/main').duplicateOf).toBeUndefined();
+    expect(site.hit('/canon/unlinked')).toBe(before);
+    expect(follow.job.summary.duplicates).toBe(1);
+  });
+
+  it('flags near-duplicate text by simhash: the later page names the earlier one', async () => {
+    const { site, crawl } = setup();
+    const serial = { urls: [`${site.url}/near/`], sitemap: 'skip', concurrency: 1, perHostConcurrency: 1 };
+    const { job, items } = await crawl(serial);
+    const at = (path: string) => items.find((item) => item.url === site.url + path);
+    expect(at('/near/1')).toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(at('/near/1').duplicateOf).toBeUndefined();
+    expect(at('/near/2')).toMatchObject({ duplicateOf: `${site.url}/near/1`, duplicateBy: 'content' });
+    expect(at('/near/3').duplicateOf).toBeUndefined();
+    expect(job.summary.duplicates).toBe(1);
+    const off = await crawl({ ...serial, nearDuplicateBits: -1 });
+    expect(off.items.some((item) => item.duplicateOf || item.fingerprint)).toBe(false);
+  });
+
   it('guards against traps: calendars, session ids, repeated segments and a prefix budget, each counted by name', async () => {
     const { site, crawl } = setup();
     const deep = { sitemap: 'skip', maxDepth: 10, maxPages: 200, perHostConcurrency: 4 };
@@ -83,6 +114,9 @@ function discoveryCases(setup: () => { site: DiscoverySite; crawl: Crawl; post: 
       [{ ignoreQueryParams: ['a b'] }, 'ignoreQueryParams.0'],
       [{ ignoreQueryParams: ['*a*b*c'] }, 'ignoreQueryParams.0'],
       [{ ignoreQueryParams: 'utm_*' }, 'ignoreQueryParams'],
+      [{ canonical: 'always' }, 'canonical'],
+      [{ nearDuplicateBits: 7 }, 'nearDuplicateBits'],
+      [{ nearDuplicateBits: -2 }, 'nearDuplicateBits'],
       [{ traps: { maxUrlLength: -1 } }, 'traps.maxUrlLength'],
       [{ traps: { maxCalendarPages: 1.5 } }, 'traps.maxCalendarPages'],
       [{ traps: { sessionIds: 'yes' } }, 'traps.sessionIds'],

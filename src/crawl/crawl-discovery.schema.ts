@@ -8,6 +8,8 @@ import type { AppConfig } from '../config/config.schema';
 import { DEFAULT_IGNORED_PARAMS, MAX_IGNORED_PARAMS, PARAM_PATTERN } from './query-params';
 import { MAX_SITEMAPS, SITEMAP_MODES } from './sitemap-discovery';
 import { DEFAULT_TRAP_OPTIONS } from './trap-guards';
+
+export const CANONICAL_MODES = ['record', 'follow'] as const;
 import { MAX_URL_LENGTH } from './url-normalize';
 
 function count(min: number, max: number, fallback: number, doc: string) {
@@ -35,6 +37,18 @@ export function discoveryOptions(config: AppConfig) {
       .max(MAX_IGNORED_PARAMS, { error: `at most ${MAX_IGNORED_PARAMS} names` })
       .default(DEFAULT_IGNORED_PARAMS)
       .describe('query parameters removed from every URL before de-duplication (case-insensitive, * matches any run); default the common click and campaign trackers; [] keeps every parameter'),
+    canonical: z
+      .enum(CANONICAL_MODES, { error: `must be one of ${CANONICAL_MODES.join(', ')}` })
+      .default('record')
+      .describe(
+        "record: each page's rel=canonical is reported (`canonical`); follow: it is also the page's identity: a page whose canonical was crawled is a duplicate (`duplicateOf`, links not followed), and the canonical URL is not fetched again",
+      ),
+    nearDuplicateBits: count(
+      -1,
+      6,
+      3,
+      "near-duplicate content: a page whose text simhash (64 bits over 3-word shingles) differs from an earlier page's in at most this many bits is flagged `duplicateOf` that page (its links are still followed); -1 turns it off",
+    ),
     traps: z
       .strictObject(
         {
@@ -63,4 +77,8 @@ export function discoveryOptions(config: AppConfig) {
 /** Result fields of each page about how it was found and what it duplicates. */
 export const discoveryResultFields = {
   via: z.enum(['seed', 'link', 'sitemap']).optional().describe('how the page was found: a seed, a link on a page (parent), or a sitemap entry (parent is the sitemap)'),
+  canonical: z.string().optional().describe("the page's rel=canonical URL (absolute, normalised), when it has one"),
+  fingerprint: z.string().optional().describe('simhash of the page text, 16 hex digits (near-duplicate detection)'),
+  duplicateOf: z.string().optional().describe('the earlier page this one duplicates: the crawled page of its canonical URL (canonical: follow), or a page of near-identical text'),
+  duplicateBy: z.enum(['canonical', 'content']).optional().describe('why it is a duplicate'),
 };

@@ -34,6 +34,8 @@ export interface PageOptions extends FetchOptions {
   parseBudgetMs: number;
   /** CRAWL_DOM_MAX_BYTES: bigger bodies are parsed as a stream, never into a DOM. */
   domMaxBytes: number;
+  /** Compute the text's simhash (nearDuplicateBits >= 0). */
+  fingerprint?: boolean;
 }
 
 export interface PageResult extends PageInput {
@@ -48,6 +50,13 @@ export interface PageResult extends PageInput {
   /** The link list was cut short: by the per-page cap, the parse time budget, or maxBytes (the body was cut there). */
   truncated?: boolean;
   truncatedBy?: TruncatedBy;
+  /** rel=canonical, absolute and normalised. */
+  canonical?: string;
+  /** Simhash of the text, 16 hex digits. */
+  fingerprint?: string;
+  /** Shown with a results page (a job note, not stored with the result): see duplicates.ts. */
+  duplicateOf?: string;
+  duplicateBy?: 'canonical' | 'content';
   error?: CrawlError;
   /** How the host answered (for the shared per-host pacing; not shown in the results). */
   host?: HostFeedback;
@@ -68,7 +77,7 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
   };
   try {
     let parser: PageParser | undefined;
-    const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes };
+    const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes, fingerprint: options.fingerprint };
     const page = await fetchPage(input.url, options, dispatcher, signal, checkHop, ({ finalUrl, contentType }) => (parser = new PageParser(finalUrl, contentType, parseOptions)), observe);
     const extracted = parser!.finish(page.cut);
     return {
@@ -82,6 +91,8 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       links: extracted.links,
       ...(extracted.nofollow.length ? { nofollow: extracted.nofollow } : {}),
       ...(extracted.truncated ? { truncated: true, truncatedBy: extracted.truncatedBy } : {}),
+      ...(extracted.canonical ? { canonical: extracted.canonical } : {}),
+      ...(extracted.fingerprint ? { fingerprint: extracted.fingerprint } : {}),
       host,
     };
   } catch (err) {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BACKEND, type Backend } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
-import type { CounterBound, JobContext, JobKind } from '../jobs/job-kind';
+import type { CounterBound, JobContext, JobKind, PoolRunner, PresentContext, ResultFormat } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
 import { TaskScheduler, type WorkerSpec } from '../pool/task-scheduler';
 import { workerFile } from '../pool/worker-files';
@@ -10,6 +10,7 @@ import { SummaryWriter } from '../jobs/summary-writer';
 import { parseCidrs } from './address-policy';
 import type { CrawlWorkerSettings, PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
+import { Duplicates, verdictsFor } from './duplicates';
 import { Frontier } from './frontier';
 import type { HostCaps } from './host-budget';
 import { HostSlots } from './host-slots';
@@ -122,6 +123,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       maxLinks: this.config.CRAWL_MAX_LINKS_PER_PAGE,
       parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
       domMaxBytes: this.config.CRAWL_DOM_MAX_BYTES,
+      fingerprint: request.nearDuplicateBits >= 0,
     };
     /**
      * Set by whatever happens while the loop is busy (awaiting the store) rather than waiting: the
@@ -181,10 +183,11 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       slots,
     );
     const sitemaps = new SitemapDiscovery(request.sitemap, request.urls, frontier, scope, context);
+    const duplicates = new Duplicates({ canonical: request.canonical, nearBits: request.nearDuplicateBits }, frontier, scope, context);
     /** Waiting and running pages by task index (the frontier orders indexes). */
     const pages = new Map<number, PageInput>();
     try {
-      const tally = await this.resume(context, frontier, pages);
+      const tally = await this.resume(context, frontier, pages, duplicates);
       await sitemaps.start(tally.resumed);
       const sitemapPayload = { options: { ...options, maxUrls: this.config.CRAWL_MAX_LINKS_PER_PAGE }, robots: null, owner: job.owner ?? '' };
       const summary = new SummaryWriter(context, () => ({
@@ -194,6 +197,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         bytesFetched: tally.bytes,
         queued: frontier.queued,
         discovered: frontier.total,
+        duplicates: duplicates.count,
         ...(sitemaps.enabled ? sitemaps.tally : {}),
         ...Object.fromEntries(Object.entries(guards.skipped).map(([guard, count]) => [`skipped.${guard}`, (tally.skipped[guard] ?? 0) + count])),
       }));
@@ -235,11 +239,13 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const task = context
           .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
           .then(() => (signal.aborted ? undefined : context.task(index)))
-          .then((record) => {
+          .then(async (record) => {
+            // The verdict is stored before the page's links are offered: a takeover finds it.
+            const verdict = record ? await duplicates.judge(record) : undefined;
             frontier.release(host);
             slots.done(host, record?.result?.host, frontier.demand(host));
             pages.delete(index);
-            if (record) this.afterPage(record, frontier, tally, context, request.sitemap === 'only');
+            if (record) this.afterPage(record, frontier, tally, context, request.sitemap !== 'only' && verdict?.by !== 'canonical');
             if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
             running.delete(task);
             wake();
@@ -307,7 +313,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
    * (a running page's pool task, still queued or running elsewhere, is joined by its key), and
    * the links of fetched pages are offered again (the store's seen set drops those already had).
    */
-  private async resume(context: JobContext<PageInput, PageResult>, frontier: Frontier, pages: Map<number, PageInput>): Promise<Tally> {
+  private async resume(context: JobContext<PageInput, PageResult>, frontier: Frontier, pages: Map<number, PageInput>, duplicates: Duplicates): Promise<Tally> {
     const tally: Tally = { ok: 0, failed: 0, bytes: 0, resultBytes: 0, skipped: {}, resumed: false };
     const { header } = await context.snapshot();
     const request = context.job.params as CrawlRequest;
@@ -326,6 +332,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       return tally;
     }
     tally.resumed = true;
+    await duplicates.restore();
     // Pages skipped by a guard before the takeover stay counted.
     for (const [key, count] of Object.entries(header.summary ?? {})) if (key.startsWith('skipped.')) tally.skipped[key.slice('skipped.'.length)] = count;
     seeds(); // already pages: the seen set drops them, but one that failed to be added is added now
@@ -334,7 +341,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const waiting = record.state === 'queued' || record.state === 'running';
         frontier.add(record.index, record.input, waiting, true);
         if (waiting) pages.set(record.index, record.input);
-        else if (record.result) this.afterPage(record, frontier, tally, undefined, request.sitemap === 'only');
+        else if (record.result) this.afterPage(record, frontier, tally, undefined, request.sitemap !== 'only' && (record.state !== 'completed' || duplicates.replay(record)));
         else if (record.state === 'failed') tally.failed++;
       }
     }
@@ -349,6 +356,20 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     };
   }
 
+  /** A page's duplicate verdict is a job note (see duplicates.ts), shown with its result. */
+  async prepare(records: TaskRecord<PageInput, PageResult>[], _format: ResultFormat, _pool: PoolRunner, job: PresentContext): Promise<void> {
+    const done = records.filter((record) => record.result && record.state === 'completed');
+    if (done.length === 0) return;
+    const verdicts = await verdictsFor(
+      done.map((record) => record.index),
+      (prefix) => job.readNotes(prefix),
+    );
+    for (const record of done) {
+      const verdict = verdicts.get(record.index);
+      if (verdict) record.result = { ...record.result!, duplicateOf: verdict.of, duplicateBy: verdict.by };
+    }
+  }
+
   present(_page: PageInput, result: PageResult): Record<string, unknown> {
     const { host: _pacing, ...shown } = result; // the host's answers feed the shared pacing, not the caller
     return shown;
@@ -360,7 +381,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
 
   /** Feeds a finished page's links back into the frontier and its figures into the tally. */
   /** `live`: the context of a page that just ended (its metrics are counted); none for a page read back on a takeover. */
-  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live: JobContext<PageInput, PageResult> | undefined, sitemapOnly: boolean): void {
+  /** `follow`: its links are offered (not with sitemap "only", nor for a duplicate by canonical). */
+  private afterPage(record: TaskRecord<PageInput, PageResult>, frontier: Frontier, tally: Tally, live: JobContext<PageInput, PageResult> | undefined, follow: boolean): void {
     const result = record.result;
     if (record.state === 'completed') tally.ok++;
     else if (record.state === 'failed') tally.failed++;
@@ -375,7 +397,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     tally.resultBytes += this.sizeOf(result);
     if (result.error) return;
     frontier.markSeen(frontier.clean(result.finalUrl));
-    if (sitemapOnly) return; // the sitemaps name every page
+    if (!follow) return;
     const nofollow = new Set(result.nofollow ?? []);
     frontier.offerLater(
       result.links.filter((link) => !nofollow.has(link)),

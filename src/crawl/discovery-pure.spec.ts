@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { QueryParamFilter, DEFAULT_IGNORED_PARAMS, PARAM_PATTERN } from './query-params';
+import { extractLinks } from './extract-links';
+import { hammingDistance, NearDuplicateIndex, Simhash } from './simhash';
 import { SitemapStream } from './sitemap-parse';
+import { LinkStream } from './stream-links';
 import { DEFAULT_TRAP_OPTIONS, TrapGuards } from './trap-guards';
 
 describe('ignoreQueryParams', () => {
@@ -58,5 +61,40 @@ describe('sitemap parsing', () => {
     expect(parse(laughs).urls).toEqual(['http://h/&b;&x']);
     const many = `<urlset>${Array.from({ length: 10 }, (_, i) => `<url><loc>http://h/${i}</loc></url>`).join('')}</urlset>`;
     expect(parse(many, 3)).toMatchObject({ urls: ['http://h/0', 'http://h/1', 'http://h/2'], full: true });
+  });
+});
+
+describe('simhash', () => {
+  const text = 'The quick brown fox jumps over the lazy dog while the careful crawler reads every page of the site once and keeps what it finds in order. '.repeat(8);
+  const digest = (...pieces: string[]) => {
+    const hash = new Simhash();
+    for (const piece of pieces) hash.add(piece);
+    return hash.digest();
+  };
+  it('is the same however the text is split, and close for text that differs in a word', () => {
+    const whole = digest(text);
+    expect(whole).toMatch(/^[0-9a-f]{16}$/);
+    expect(digest(text.slice(0, 101), text.slice(101, 102), text.slice(102))).toBe(whole);
+    expect(hammingDistance(whole!, digest(`${text} apples`)!)).toBeLessThanOrEqual(3);
+    expect(hammingDistance(whole!, digest('Entirely different words about sitemaps, gzip bombs and calendars appear here. '.repeat(8))!)).toBeGreaterThan(10);
+    expect(digest('too few words')).toBeUndefined();
+  });
+  it('both parsers give a page the same fingerprint and canonical', () => {
+    const html = `<html><head><link rel="canonical" href="/c?x=1"><script>var ignored = "words words words"</script></head><body><p>${text}</p><p>x&amp;y <b>bo</b>ld</p></body></html>`;
+    const dom = extractLinks(html, 'http://h/p', { maxLinks: 100, budgetMs: 1000, fingerprint: true });
+    const stream = new LinkStream('http://h/p', { maxLinks: 100, budgetMs: 1000, fingerprint: true });
+    for (let at = 0; at < html.length; at += 37) stream.write(html.slice(at, at + 37));
+    const streamed = stream.end();
+    expect(dom.canonical).toBe('http://h/c?x=1');
+    expect(dom.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(streamed).toEqual(dom);
+  });
+  it('finds earlier fingerprints within the distance through bands, never farther ones', () => {
+    const index = new NearDuplicateIndex(3);
+    index.add('0000000000000000', 'a');
+    expect(index.find('0000000000000007')).toBe('a');
+    expect(index.find('000000000000000f')).toBeUndefined();
+    expect(index.find('1000100010000000')).toBe('a');
+    expect(new NearDuplicateIndex(0).find('0000000000000000')).toBeUndefined();
   });
 });

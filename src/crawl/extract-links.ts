@@ -18,6 +18,8 @@ export type { ExtractedPage } from './link-collector';
 export interface ExtractOptions {
   maxLinks: number;
   budgetMs: number;
+  /** Compute the text's simhash (near-duplicate detection). */
+  fingerprint?: boolean;
 }
 
 /** The parts of domhandler's nodes the walk reads. */
@@ -32,10 +34,10 @@ export interface Node {
 /** The same parser settings as stream-links.ts, so both see the same tags. */
 const PARSE_OPTIONS = { xml: { xmlMode: false, decodeEntities: false } };
 
-export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs }: ExtractOptions): ExtractedPage {
+export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs, fingerprint }: ExtractOptions): ExtractedPage {
   const deadline = performance.now() + budgetMs;
   const $ = load(html, PARSE_OPTIONS);
-  const page = new LinkCollector(pageUrl, maxLinks);
+  const page = new LinkCollector(pageUrl, maxLinks, fingerprint);
   let visited = 0;
   // Depth-first, in document order (the order the streaming parser sees tags in), without
   // recursion (deeply nested pages exist).
@@ -46,7 +48,11 @@ export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs
       break;
     }
     const node = stack.pop()!;
-    if (node.type !== 'tag' && node.type !== 'script' && node.type !== 'style') continue;
+    if (node.type === 'text') {
+      page.content(node.data ?? '');
+      continue;
+    }
+    if (node.type !== 'tag') continue; // scripts and styles hold no links, and their text is no content
     const href = node.attribs?.href;
     if (node.name === 'a' || node.name === 'area') {
       if (href !== undefined) page.anchor(href, node.attribs!.rel);
@@ -56,6 +62,8 @@ export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs
       page.closeTitle();
     } else if (node.name === 'base' && href !== undefined) {
       page.baseHref(href);
+    } else if (node.name === 'link' && href !== undefined) {
+      page.linkTag(href, node.attribs!.rel);
     }
     const children = node.children;
     if (children) for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);

@@ -70,6 +70,8 @@ export type RulesLoader = (origin: string, set: (rules: RobotsRules) => void) =>
 export class Frontier {
   /** Every URL seen here as a link or a redirect target, in scope or not (the store holds the job's whole set). */
   private readonly seen = new Set<string>();
+  /** The job's pages' URLs (a subset of seen). */
+  private readonly pageUrls = new Set<string>();
   private readonly origins = new Map<string, OriginState>();
   /** Links waiting to be considered, page by page in completion order (see offerLater). */
   private readonly pending: { links: readonly string[]; at: number; depth: number; parent: string | null; via: Via }[] = [];
@@ -172,6 +174,7 @@ export class Frontier {
    */
   add(index: number, page: PageInput, waiting: boolean, restored = false): void {
     this.seen.add(page.url);
+    this.pageUrls.add(page.url);
     if (restored) this.cleaning.guards?.count(new URL(page.url));
     this.pages++;
     if (!waiting) return;
@@ -205,6 +208,11 @@ export class Frontier {
       this.pending.shift();
     }
     return false;
+  }
+
+  /** Whether `url` is a page of the job (waiting, running or done). */
+  isPage(url: string): boolean {
+    return this.pageUrls.has(url);
   }
 
   /** A redirect target is a page already fetched under another name. */

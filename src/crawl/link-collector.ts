@@ -9,6 +9,7 @@
  * in `<head>`, before any link, anyway.
  */
 import { decodeHTML } from 'entities';
+import { Simhash } from './simhash';
 import { normalizeUrl } from './url-normalize';
 
 /** The rule that cut a page's link list short. */
@@ -23,12 +24,17 @@ export interface ExtractedPage {
   /** True when the link list was cut short; `truncatedBy` says by what. */
   truncated: boolean;
   truncatedBy?: TruncatedBy;
+  /** The first `<link rel="canonical">`, absolute and normalised. */
+  canonical?: string;
+  /** Simhash of the page's text (src/crawl/simhash.ts), when asked for and the page has enough words. */
+  fingerprint?: string;
 }
 
 const MAX_TITLE = 500;
 /** Raw title text kept: plenty for MAX_TITLE characters, and a hostile 40 MB title stays 16 KB. */
 const MAX_RAW_TITLE = 16 * 1024;
 const NOFOLLOW = /(^|\s)nofollow(\s|$)/i;
+const CANONICAL = /(^|\s)canonical(\s|$)/i;
 
 export class LinkCollector {
   private base: string;
@@ -39,12 +45,29 @@ export class LinkCollector {
   private rawTitle: string | undefined;
   private inTitle = false;
   private cut: TruncatedBy | undefined;
+  private canonical: string | undefined;
+  private canonicalSeen = false;
+  private readonly simhash: Simhash | undefined;
 
   constructor(
     pageUrl: string,
     private readonly maxLinks: number,
+    fingerprint = false,
   ) {
     this.base = pageUrl;
+    if (fingerprint) this.simhash = new Simhash();
+  }
+
+  /** A `<link href rel>`, raw: the first rel=canonical counts. */
+  linkTag(href: string, rel: string | undefined): void {
+    if (this.canonicalSeen || this.cut || !rel || !CANONICAL.test(rel)) return;
+    this.canonicalSeen = true;
+    this.canonical = normalizeUrl(decodeHTML(href), this.base);
+  }
+
+  /** Text of the page outside scripts and styles, raw, in document order (the fingerprint's). */
+  content(text: string): void {
+    if (!this.cut) this.simhash?.add(text);
   }
 
   /** True once the list was cut: nothing more is taken, the parser may stop. */
@@ -105,6 +128,12 @@ export class LinkCollector {
       nofollow: this.nofollow,
       truncated: this.cut !== undefined,
       ...(this.cut ? { truncatedBy: this.cut } : {}),
+      ...(this.canonical ? { canonical: this.canonical } : {}),
+      ...withFingerprint(this.simhash?.digest()),
     };
   }
+}
+
+function withFingerprint(fingerprint: string | undefined): { fingerprint?: string } {
+  return fingerprint ? { fingerprint } : {};
 }

@@ -13,12 +13,14 @@ export class LinkStream {
   private readonly page: LinkCollector;
   private readonly parser: Parser;
   private parseMs = 0;
+  /** Inside <script> or <style>: text that is not content. */
+  private inCode = 0;
 
   constructor(
     pageUrl: string,
     private readonly options: ExtractOptions,
   ) {
-    const page = (this.page = new LinkCollector(pageUrl, options.maxLinks));
+    const page = (this.page = new LinkCollector(pageUrl, options.maxLinks, options.fingerprint));
     this.parser = new Parser(
       {
         onopentag: (name, attribs) => {
@@ -27,10 +29,16 @@ export class LinkStream {
             if (attribs.href !== undefined && !page.anchor(attribs.href, attribs.rel)) this.parser.pause();
           } else if (name === 'title') page.openTitle();
           else if (name === 'base' && attribs.href !== undefined) page.baseHref(attribs.href);
+          else if (name === 'link' && attribs.href !== undefined) page.linkTag(attribs.href, attribs.rel);
+          else if (name === 'script' || name === 'style') this.inCode++;
         },
-        ontext: (text) => page.text(text),
+        ontext: (text) => {
+          page.text(text);
+          if (this.inCode === 0) page.content(text);
+        },
         onclosetag: (name) => {
           if (name === 'title') page.closeTitle();
+          else if ((name === 'script' || name === 'style') && this.inCode > 0) this.inCode--;
         },
       },
       { decodeEntities: false },

@@ -57,6 +57,11 @@ export interface JobContext<TInput, TResult> {
   notify(event: string, item: unknown): void;
 }
 
+/** What a kind may read of a job while it presents its results: the notes it saved while the job ran. */
+export interface PresentContext {
+  readNotes(prefix: string): Promise<Record<string, string>>;
+}
+
 /** A counter metric a kind reports through its job context (exported at 0 from the start). */
 export interface KindMetric {
   name: string;
@@ -124,7 +129,7 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
    * presentation work of the job's caller (RunOptions.presentFor): one in the pool at a time, the
    * callers taking turns.
    */
-  prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat, pool: PoolRunner): Promise<void>;
+  prepare?(records: TaskRecord<TInput, TResult>[], format: ResultFormat, pool: PoolRunner, job: PresentContext): Promise<void>;
   /** Memory a stored result takes, for retention limits. */
   sizeOf(result: TResult): number;
   /** What the job will hold while it runs, known at submit (see Reservation). */

@@ -68,6 +68,7 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
   const end = Math.min(job.total, offset + limit);
   // Every pool task a kind runs for a page is its job caller's presentation work (taking turns).
   const pool: PoolRunner = { run: (worker, payload, options) => request.pool.run(worker, payload, { ...options, presentFor: job.callerId }) };
+  const notes = { readNotes: (prefix: string) => store.readNotes(job.id, prefix) };
   let spent = 0;
   let count = 0;
   let index = offset;
@@ -80,7 +81,7 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
     let fit = 0;
     for (let planned = spent; fit < records.length && (count + fit === 0 || planned + costs[fit] <= budget); fit++) planned += costs[fit];
     const batch = fit < records.length ? records.slice(0, fit) : records;
-    await kind.prepare?.(batch, format, pool);
+    await kind.prepare?.(batch, format, pool, notes);
     for (const [i, record] of batch.entries()) {
       const { item, cutBytes } = presentItem(record, kind, format, maxChars);
       const json = JSON.stringify(item);

@@ -9,7 +9,8 @@
  *   /maps/bomb.xml.gz      1 MB of gzip that inflates to 1 GiB: /bomb/first, then spaces, then /bomb/last
  *   /maps/huge.xml         HUGE_SITEMAP bytes (streamed as the client reads): /huge/first, a comment, /huge/last
  *   /dup/                  links to /dup/a with tracking parameters (utm_*, fbclid, gclid) in several orders
- *   /canon/                links to /canon/copy (canonical /canon/main), /canon/main, /canon/other (canonical /canon/unlinked)
+ *   /canon/                links to /canon/copy (canonical /canon/main), /canon/main, /canon/other (canonical
+ *                          /canon/unlinked, links to /canon/from-other, which links to /canon/unlinked)
  *   /near/                 links to /near/1, /near/2 (text differing in one word), /near/3 (other text)
  *   /cal?month=YYYY-MM     an endless calendar: links to the previous and next month; /cal/YYYY/MM/ likewise
  *   /sess/...              every link carries a fresh ;jsessionid= or ?PHPSESSID=
@@ -23,7 +24,7 @@ import zlib from 'node:zlib';
 
 export const HIDDEN = ['/hidden/1', '/hidden/2', '/hidden/3', '/hidden/4'];
 export const HUGE_SITEMAP = 32 * 1024 * 1024;
-const TEXT = 'The quick brown fox jumps over the lazy dog while the careful crawler reads every page of the site once and keeps what it finds in order. '.repeat(8);
+export const TEXT = 'The quick brown fox jumps over the lazy dog while the careful crawler reads every page of the site once and keeps what it finds in order. '.repeat(8);
 
 export interface DiscoverySite {
   url: string;
@@ -113,6 +114,7 @@ export async function startDiscoverySite(): Promise<DiscoverySite> {
     if (path === '/canon/copy') return html('a copy', `<link rel="canonical" href="/canon/main">`);
     if (path === '/canon/main') return html('the main page', `<link rel="canonical" href="${P}/canon/main">`);
     if (path === '/canon/other') return html(links(['/canon/from-other']), `<link rel="canonical" href="/canon/unlinked">`);
+    if (path === '/canon/from-other') return html(links(['/canon/unlinked']));
     if (path === '/near/') return html(links(['1', '2', '3']));
     if (path === '/near/1') return html(`<p>${TEXT} apples</p>`);
     if (path === '/near/2') return html(`<p>${TEXT} pears</p>`);
