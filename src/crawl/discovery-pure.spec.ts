@@ -98,3 +98,14 @@ describe('simhash', () => {
     expect(new NearDuplicateIndex(0).find('0000000000000000')).toBeUndefined();
   });
 });
+
+describe('simhash on hostile text', () => {
+  it('takes linear time on one endless word fed in pieces', () => {
+    const hash = new Simhash();
+    const piece = 'a'.repeat(64 * 1024);
+    const started = performance.now();
+    for (let i = 0; i < 16; i++) hash.add(piece);
+    hash.digest();
+    expect(performance.now() - started, 'ms for 1 MiB').toBeLessThan(500);
+  });
+});

@@ -8,9 +8,10 @@
  * would all look alike), and only the first MAX_WORDS count (bounded work on hostile pages).
  */
 const MIN_WORDS = 8;
-const MAX_WORDS = 50_000;
+const MAX_WORDS = 20_000;
 const WORD = /[\p{L}\p{N}]+/gu;
-const WORD_CHAR_AT_END = /[\p{L}\p{N}]$/u;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+const MAX_CARRY = 256;
 
 export class Simhash {
   private readonly weights = new Int32Array(64);
@@ -24,11 +25,14 @@ export class Simhash {
     if (this.words >= MAX_WORDS || text.length === 0) return;
     let piece = this.carry + text;
     this.carry = '';
-    // A piece ending inside a word keeps that part for the next piece.
-    if (WORD_CHAR_AT_END.test(piece)) {
-      const match = /[\p{L}\p{N}]+$/u.exec(piece)!;
-      this.carry = match[0].slice(0, 256);
-      piece = piece.slice(0, match.index);
+    // A piece ending inside a word keeps that part (up to MAX_CARRY characters) for the next
+    // piece. Found by stepping back, never by a regex anchored at the end, which would retry from
+    // every position of a long run of letters (quadratic).
+    let start = piece.length;
+    while (start > 0 && piece.length - start < MAX_CARRY && WORD_CHAR.test(piece[start - 1])) start--;
+    if (start < piece.length) {
+      this.carry = piece.slice(start);
+      piece = piece.slice(0, start);
     }
     for (const match of piece.matchAll(WORD)) {
       this.word(match[0].toLowerCase());
