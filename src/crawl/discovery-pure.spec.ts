@@ -109,3 +109,16 @@ describe('simhash on hostile text', () => {
     expect(performance.now() - started, 'ms for 1 MiB').toBeLessThan(500);
   });
 });
+
+describe('simhash on many small text nodes', () => {
+  it('splits words at elements and stays fast on 1 MiB of <p>filler</p>', () => {
+    const html = `<html><body>${'<p>filler</p>'.repeat(80_000)}</body></html>`;
+    const started = performance.now();
+    const stream = new LinkStream('http://h/p', { maxLinks: 100, budgetMs: 10_000, fingerprint: true });
+    for (let at = 0; at < html.length; at += 64 * 1024) stream.write(html.slice(at, at + 64 * 1024));
+    const streamed = stream.end();
+    expect(performance.now() - started, 'ms').toBeLessThan(1_500);
+    expect(streamed.fingerprint).toBe(extractLinks(html, 'http://h/p', { maxLinks: 100, budgetMs: 10_000, fingerprint: true }).fingerprint);
+    expect(streamed.truncated).toBe(false);
+  });
+});

@@ -50,6 +50,7 @@ export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs
     const node = stack.pop()!;
     if (node.type === 'text') {
       page.content(node.data ?? '');
+      page.endText();
       continue;
     }
     if (node.type !== 'tag') continue; // scripts and styles hold no links, and their text is no content

@@ -70,6 +70,11 @@ export class LinkCollector {
     if (!this.cut) this.simhash?.add(text);
   }
 
+  /** The text node ended: words never run across elements (both parsers then split text alike). */
+  endText(): void {
+    this.simhash?.boundary();
+  }
+
   /** True once the list was cut: nothing more is taken, the parser may stop. */
   get done(): boolean {
     return this.cut !== undefined;

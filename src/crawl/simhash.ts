@@ -29,7 +29,7 @@ export class Simhash {
     // piece. Found by stepping back, never by a regex anchored at the end, which would retry from
     // every position of a long run of letters (quadratic).
     let start = piece.length;
-    while (start > 0 && piece.length - start < MAX_CARRY && WORD_CHAR.test(piece[start - 1])) start--;
+    while (start > 0 && piece.length - start < MAX_CARRY && isWordChar(piece, start - 1)) start--;
     if (start < piece.length) {
       this.carry = piece.slice(start);
       piece = piece.slice(0, start);
@@ -40,12 +40,16 @@ export class Simhash {
     }
   }
 
+  /** A text node ended (a tag or a comment follows): a word cut there is whole. */
+  boundary(): void {
+    if (!this.carry) return;
+    if (this.words < MAX_WORDS) this.word(this.carry.toLowerCase());
+    this.carry = '';
+  }
+
   /** 16 hex digits, or undefined for a page of too few words. */
   digest(): string | undefined {
-    if (this.carry) {
-      this.word(this.carry.toLowerCase());
-      this.carry = '';
-    }
+    this.boundary();
     if (this.words < MIN_WORDS) return undefined;
     let hi = 0;
     let lo = 0;
@@ -70,6 +74,12 @@ export class Simhash {
   private weigh(hash: number, offset: number): void {
     for (let bit = 0; bit < 32; bit++) this.weights[offset + bit] += (hash >>> bit) & 1 ? 1 : -1;
   }
+}
+
+function isWordChar(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  if (code < 128) return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+  return WORD_CHAR.test(text[at]);
 }
 
 function fnv1a(text: string, seed: number): number {

@@ -24,6 +24,7 @@ export class LinkStream {
     this.parser = new Parser(
       {
         onopentag: (name, attribs) => {
+          page.endText();
           if (name === 'a' || name === 'area') {
             // At the cap the rest of the piece is not worth tokenizing.
             if (attribs.href !== undefined && !page.anchor(attribs.href, attribs.rel)) this.parser.pause();
@@ -36,7 +37,9 @@ export class LinkStream {
           page.text(text);
           if (this.inCode === 0) page.content(text);
         },
+        oncomment: () => page.endText(),
         onclosetag: (name) => {
+          page.endText();
           if (name === 'title') page.closeTitle();
           else if ((name === 'script' || name === 'style') && this.inCode > 0) this.inCode--;
         },
