@@ -17,7 +17,7 @@ const ROOT = join(__dirname, '..', '..');
 export const BENCH_DOC = join(ROOT, 'docs', 'benchmarks.md');
 
 /** The sections in the order the file lists them; a missing one is inserted in its place. */
-export const SECTIONS = ['fib', 'engines', 'parse', 'crawl', 'load', 'cluster', 'export', 'webhooks'] as const;
+export const SECTIONS = ['fib', 'engines', 'parse', 'crawl', 'load', 'cluster', 'export', 'webhooks', 'jobs'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const DOC_HEADER = [
@@ -36,6 +36,7 @@ export const DOC_HEADER = [
   'npm run bench:cluster    # two instances on one Redis against one embedded instance (needs redis-server)',
   'npm run bench:export     # streamed NDJSON/CSV export of a 500,000-value job: throughput and RSS (needs redis-server)',
   'npm run bench:webhooks   # webhook delivery latency after a job ends, both modes (needs redis-server)',
+  'npm run bench:jobs       # GET /jobs with filters at 100,000 retained jobs, both modes (needs redis-server)',
   '```',
   '',
   'Options go after `--`, e.g. `npm run bench:fib -- --runs 3`. `--quick` (every script has it) checks that a script',
