@@ -80,17 +80,30 @@ async function fillOverHttp(url: string): Promise<void> {
   const worker = async () => {
     for (let i = next++; i < JOBS; i = next++) {
       const { name, labels } = shapeOf(i);
-      const res = await fetch(`${url}/fibonacci?wait=10000`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ numbers: [1], name, labels }),
-      });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`POST /fibonacci answered ${res.status}`);
+      await submit(url, i, JSON.stringify({ numbers: [1], name, labels }));
       if (i % 10_000 === 9_999) console.log(`  ${i + 1} jobs`);
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
+}
+
+/** One job; a dropped connection is retried with the same Idempotency-Key, so it makes one job still. */
+async function submit(url: string, i: number, body: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${url}/fibonacci?wait=10000`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'idempotency-key': `bench-${i}` },
+        body,
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      throw new Error(`POST /fibonacci answered ${res.status}`);
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      console.log(`  job ${i}: ${(error as Error).message}; again`);
+    }
+  }
 }
 
 async function fillRedis(redis: RedisServer): Promise<void> {
@@ -180,6 +193,9 @@ async function embedded(): Promise<{ rows: Measured[]; fillS: number; rssMb: num
     const fillS = (performance.now() - start) / 1_000;
     const rows = await measure(service.baseUrl);
     return { rows, fillS, rssMb: statusKb(service.pid as number, 'VmRSS') / 1024 };
+  } catch (error) {
+    console.error(`the service's last log lines:\n${service.recentLog()}`);
+    throw error;
   } finally {
     await service.stop();
   }
