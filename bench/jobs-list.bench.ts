@@ -1,9 +1,10 @@
 /**
  * GET /jobs with filters at 100,000 retained jobs: per query, the latency of one request at a time
- * (p50, p99, max over many), in both modes, against the built service in its own process.
+ * (p50, p99, max over many), in both modes, against the built service (dist/).
  *
- * - embedded: the service (memory store) gets its 100,000 jobs the only way in, over HTTP: tiny
- *   named and labelled Fibonacci jobs (`{"numbers":[1]}`, `?wait`), 32 at a time.
+ * - embedded: the built app runs in this process, and its 100,000 jobs are written straight into
+ *   its MemoryJobStore (created and finished as the service does). Submitting them over HTTP took
+ *   over 20 minutes on the shared 2-core host, and measures nothing more about listing.
  * - cluster: the jobs are written straight into Redis by the store the service uses (RedisJobStore,
  *   same prefix: created and finished exactly as an instance would, pipelined), then one instance
  *   starts on that Redis and is asked. Going through the cluster's queue instead would take
@@ -16,16 +17,18 @@
  * for the cluster half. Writes its section of docs/benchmarks.md (lib/bench-doc.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { ApiKeys } from '../src/auth/api-keys';
 import { RedisJobStore } from '../src/backends/redis/redis-job.store';
+import type { Backend } from '../src/backends/backend';
 import type { JobQuery, NewJob } from '../src/jobs/job-data';
+import type { JobStore } from '../src/jobs/job.store';
 import { encodeCursor } from '../src/jobs/list-cursor';
 import { type RedisServer, redisServerAvailable, startRedisServer } from '../test/support/redis-server';
 import { stamp, writeBenchSection } from './lib/bench-doc';
-import { statusKb } from './lib/proc-stats';
-import { buildIfStale, Service } from './lib/service';
+import { buildIfStale, ROOT, Service } from './lib/service';
 import { plainTable } from './lib/table';
 
 const OPTIONS = ['--quick'];
@@ -75,34 +78,24 @@ function queries(idPrefix: string): Query[] {
   ];
 }
 
-async function fillOverHttp(url: string): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < JOBS; i = next++) {
-      const { name, labels } = shapeOf(i);
-      await submit(url, i, JSON.stringify({ numbers: [1], name, labels }));
-      if (i % 10_000 === 9_999) console.log(`  ${i + 1} jobs`);
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, worker));
+/** A new job shaped as job i: finished jobs are all a listing reads. */
+function jobOf(i: number): NewJob {
+  const { name, labels } = shapeOf(i);
+  return { id: randomUUID(), kind: 'fibonacci', owner: OWNER, callerId: OWNER, name, labels, reservation: { tasks: 1, resultBytes: 64 }, createdAt: Date.now() };
 }
 
-/** One job; a dropped connection is retried with the same Idempotency-Key, so it makes one job still. */
-async function submit(url: string, i: number, body: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const res = await fetch(`${url}/fibonacci?wait=10000`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'idempotency-key': `bench-${i}` },
-        body,
-      });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      throw new Error(`POST /fibonacci answered ${res.status}`);
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      console.log(`  job ${i}: ${(error as Error).message}; again`);
-    }
+/** The embedded store is synchronous inside: create (admit) and finish one job after another. */
+async function fillStore(store: JobStore): Promise<void> {
+  for (let i = 0; i < JOBS; i++) {
+    const job = jobOf(i);
+    const { status } = shapeOf(i);
+    await store.admit(
+      job,
+      [1],
+      () => {},
+      () => new Error('admission kept changing'),
+    );
+    await store.finish(job.id, status, status === 'completed' ? undefined : 'bench', Date.now());
   }
 }
 
@@ -116,8 +109,8 @@ async function fillRedis(redis: RedisServer): Promise<void> {
   for (let from = 0; from < JOBS; from += batch) {
     const pending: Promise<unknown>[] = [];
     for (let i = from; i < Math.min(JOBS, from + batch); i++) {
-      const { name, labels, status } = shapeOf(i);
-      const job: NewJob = { id: randomUUID(), kind: 'fibonacci', owner: OWNER, callerId: OWNER, name, labels, reservation: { tasks: 1, resultBytes: 64 }, createdAt: Date.now() };
+      const { status } = shapeOf(i);
+      const job = jobOf(i);
       pending.push(store.create(job, [1], String(version++)).then((made) => made || Promise.reject(new Error(`job ${i} not created`))));
       pending.push(store.finish(job.id, status, status === 'completed' ? undefined : 'bench', Date.now()));
     }
@@ -184,20 +177,25 @@ async function measure(url: string, redis?: RedisServer): Promise<Measured[]> {
   return results;
 }
 
+/**
+ * The embedded service: the built app (dist/, as dist/main.js builds it) in this process, so its
+ * memory store can be filled directly; requests still go over loopback HTTP through the whole app.
+ */
 async function embedded(): Promise<{ rows: Measured[]; fillS: number; rssMb: number }> {
-  const service = await Service.start(SERVICE_ENV);
+  const { createApp } = require(join(ROOT, 'dist', 'app.factory.js')) as typeof import('../src/app.factory');
+  const { BACKEND } = require(join(ROOT, 'dist', 'backends', 'backend.js')) as typeof import('../src/backends/backend');
+  const app = await createApp({ env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', ...SERVICE_ENV } as Record<string, string>, logger: false });
   try {
-    console.log(`embedded: filling ${JOBS} jobs over HTTP ...`);
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    console.log(`embedded: writing ${JOBS} jobs through its MemoryJobStore ...`);
     const start = performance.now();
-    await fillOverHttp(service.baseUrl);
+    await fillStore(app.get<Backend>(BACKEND).store);
     const fillS = (performance.now() - start) / 1_000;
-    const rows = await measure(service.baseUrl);
-    return { rows, fillS, rssMb: statusKb(service.pid as number, 'VmRSS') / 1024 };
-  } catch (error) {
-    console.error(`the service's last log lines:\n${service.recentLog()}`);
-    throw error;
+    const rows = await measure(url);
+    return { rows, fillS, rssMb: process.memoryUsage().rss / 1024 ** 2 };
   } finally {
-    await service.stop();
+    await app.close();
   }
 }
 
@@ -261,15 +259,15 @@ async function main(): Promise<void> {
       command: 'npm run bench:jobs',
       about: [
         `${JOBS.toLocaleString('en')} finished jobs, all of one API key, then each query ${REQUESTS} times one request at a time (after ${WARMUP} warm-up requests), against the built service in its own process (\`NODE_ENV=production\`, retention raised to keep them all). Latency is the client's: request sent to body parsed, over loopback.`,
-        '- embedded: the jobs go in over HTTP (tiny named, labelled Fibonacci jobs, 32 at a time); cluster: written straight into Redis by RedisJobStore (what an instance writes), then one instance on that Redis answers.',
+        "- embedded: the built app (dist/) in the bench process, its jobs written straight into its MemoryJobStore (created and finished as the service does), then asked over loopback HTTP: the client shares the service's event loop, one request at a time. cluster: jobs written straight into Redis by RedisJobStore (what an instance writes), then one instance (dist/main.js, its own process) on that Redis answers.",
         `- Labels team t0..t9 (1 job in 10 each) and env prod/dev; 1 in 7 failed, 1 in 11 cancelled, the rest completed; 1 in 1,000 named "needle …". The id-prefix query is the first 13 characters of the newest job's id (one match, then the budget is spent on the rest).`,
         '- One filter reads the page from its index; several filters or `q` check candidates, at most 2,000 per request (docs/api.md): "more" = the page ended at that budget or at `limit` with older candidates left.',
       ],
       tables: [{ header, rows }],
       notes: [
-        `- fill: embedded ${mem.fillS.toFixed(0)} s over HTTP (service RSS after the queries: ${mem.rssMb.toFixed(0)} MB); cluster ${red ? `${red.fillS.toFixed(0)} s through the store (Redis used_memory after: ${red.redisMb.toFixed(0)} MB)` : 'not run (no redis-server)'}`,
+        `- fill: embedded ${mem.fillS.toFixed(0)} s through the store (process RSS after the queries: ${mem.rssMb.toFixed(0)} MB); cluster ${red ? `${red.fillS.toFixed(0)} s through the store (Redis used_memory after: ${red.redisMb.toFixed(0)} MB)` : 'not run (no redis-server)'}`,
         `- one host, ${availableParallelism()} cores shared by the service, Redis and this client; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end: other work on the machine shows in every latency, most in p99 and max. "Redis time per call" (INFO commandstats, EVALSHA µs per call while the query ran) is the listing script's own cost, the figure least shaped by that load.`,
-        '- The "page" column is the embedded run\'s last answer (the cluster\'s differ only where the status mix does: embedded jobs all complete).',
+        '- The "page" column is the embedded run\'s last answer; the cluster\'s hold the same jobs shaped the same way.',
       ],
       stamp: when,
     },

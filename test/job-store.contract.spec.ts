@@ -6,6 +6,7 @@ import type { JobEvent } from '../src/jobs/event-bus';
 import { StoreUnavailableError } from '../src/jobs/job.store';
 import { MemoryJobStore } from '../src/backends/memory/memory-job.store';
 import { jobStoreContract } from './contracts/job-store.contract';
+import type { JobQuery } from '../src/jobs/job-data';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 import { freePort } from './support/service-process';
 
@@ -144,6 +145,41 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       expect(await store.unfinished('alice')).toEqual(['a3']);
       expect(await listed('alice')).toEqual([['a3', 'a2', 'a1'], 3]);
       expect([await admin.sismember('upgrade:unfinished:owner:alice', 'a2'), await admin.zscore('upgrade:jobs:owner:alice', 'gone')]).toEqual([0, null]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('builds the listing indexes (status, kind, label) of a store written before they existed, and evicts through them after', async () => {
+    const client = connectRedis(server.url, { name: 'upgrade-listing' });
+    await whenReady(client);
+    const admin = server.client();
+    const store = new RedisJobStore(client, { prefix: 'relist', retention: { maxAgeMs: 60_000, maxCount: 2, maxBytes: 1 << 30 } });
+    const create = async (id: string, owner: string, labels: Record<string, string>) => {
+      const { version } = await store.admission(owner);
+      expect(await store.create({ id, kind: 'fibonacci', owner, callerId: owner, labels, reservation: { tasks: 1, resultBytes: 1 }, createdAt: Date.now() }, [1], version)).toBe(true);
+    };
+    const listed = async (query: Partial<JobQuery>) => (await store.list({ owner: 'alice', limit: 10, ...query })).items.map((job) => job.id);
+    try {
+      await create('a1', 'alice', { env: 'prod' });
+      await create('a2', 'alice', { env: 'dev' });
+      await create('a3', 'alice', { env: 'prod' });
+      await store.finish('a1', 'failed', 'boom', Date.now());
+      // What the version before the listing indexes left: none of their keys.
+      const added = [...(await admin.keys('relist:ix:*')), 'relist:fidx', 'relist:jobs:listed'];
+      expect(added.length).toBeGreaterThan(10);
+      expect(await admin.del(...added)).toBe(added.length);
+      expect(await listed({ labels: [['env', 'prod']] })).toEqual(['a3', 'a1']);
+      expect(await listed({ status: 'failed' })).toEqual(['a1']);
+      expect(await listed({ status: 'queued', kind: 'fibonacci' })).toEqual(['a3', 'a2']);
+      expect(await admin.get('relist:jobs:listed')).toBe(await admin.get('relist:jobs:order'));
+      // Rebuilt whole: evicting a1 (maxCount 2) takes it out of every index it is in.
+      await store.finish('a2', 'completed', undefined, Date.now());
+      await store.finish('a3', 'completed', undefined, Date.now());
+      expect(await store.get('a1')).toBeUndefined();
+      for (const k of await admin.keys('relist:ix:*')) expect(await admin.zscore(k, 'a1'), k).toBeNull();
+      expect(await admin.hexists('relist:fidx', 'a1')).toBe(0);
+      expect(await listed({ labels: [['env', 'prod']] })).toEqual(['a3']);
     } finally {
       client.disconnect();
     }
