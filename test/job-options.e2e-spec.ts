@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './support/app';
-import { Cluster, type Instance } from './support/cluster';
-import { haveRedis } from './support/redis-server';
+import { expect, it } from 'vitest';
+import { describeBothModes } from './support/both-modes';
 
 /**
  * Issue 15: the fields every kind's submission shares (name, labels, webhook) are validated in one
@@ -57,30 +55,4 @@ function scenarios(first: () => string, second: () => string) {
   });
 }
 
-describe('job options in the embedded mode', () => {
-  let running: RunningApp;
-  beforeAll(async () => {
-    running = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8' });
-  });
-  afterAll(() => running?.close());
-  scenarios(
-    () => running.url,
-    () => running.url,
-  );
-});
-
-describe.skipIf(!haveRedis('job options across instances'))('job options on two instances of one Redis', () => {
-  let cluster: Cluster;
-  let a: Instance;
-  let b: Instance;
-  beforeAll(async () => {
-    cluster = await Cluster.start({ env: { RATE_LIMIT_MAX: '1000000', CRAWL_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8' } });
-    a = await cluster.startInstance('a');
-    b = await cluster.startInstance('b');
-  });
-  afterAll(() => cluster?.close());
-  scenarios(
-    () => a.url,
-    () => b.url,
-  );
-});
+describeBothModes('job options', { CRAWL_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8' }, scenarios);

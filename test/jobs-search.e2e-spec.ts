@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { JobView } from '../src/jobs/job.view';
-import { startApp, type RunningApp } from './support/app';
-import { Cluster, type Instance } from './support/cluster';
-import { haveRedis } from './support/redis-server';
+import { describeBothModes } from './support/both-modes';
 
 /**
  * Issue 15 item 5: GET /jobs filters by status, kind, labels and q, paged by an opaque cursor,
@@ -135,30 +133,4 @@ function scenarios(first: () => string, second: () => string) {
   });
 }
 
-describe('GET /jobs search in the embedded mode', () => {
-  let running: RunningApp;
-  beforeAll(async () => {
-    running = await startApp({ API_KEYS: KEYS, RATE_LIMIT_MAX: '1000000', AUTH_FAILURES_MAX: '1000' });
-  });
-  afterAll(() => running?.close());
-  scenarios(
-    () => running.url,
-    () => running.url,
-  );
-});
-
-describe.skipIf(!haveRedis('GET /jobs search across instances'))('GET /jobs search on two instances of one Redis', () => {
-  let cluster: Cluster;
-  let a: Instance;
-  let b: Instance;
-  beforeAll(async () => {
-    cluster = await Cluster.start({ env: { API_KEYS: KEYS, RATE_LIMIT_MAX: '1000000', AUTH_FAILURES_MAX: '1000' } });
-    a = await cluster.startInstance('a');
-    b = await cluster.startInstance('b');
-  });
-  afterAll(() => cluster?.close());
-  scenarios(
-    () => a.url,
-    () => b.url,
-  );
-});
+describeBothModes('GET /jobs search', { API_KEYS: KEYS, RATE_LIMIT_MAX: '1000000', AUTH_FAILURES_MAX: '1000' }, scenarios);
