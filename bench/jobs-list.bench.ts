@@ -258,7 +258,7 @@ async function main(): Promise<void> {
       title: 'GET /jobs at 100,000 retained jobs',
       command: 'npm run bench:jobs',
       about: [
-        `${JOBS.toLocaleString('en')} finished jobs, all of one API key, then each query ${REQUESTS} times one request at a time (after ${WARMUP} warm-up requests), against the built service in its own process (\`NODE_ENV=production\`, retention raised to keep them all). Latency is the client's: request sent to body parsed, over loopback.`,
+        `${JOBS.toLocaleString('en')} finished jobs, all of one API key, then each query ${REQUESTS} times one request at a time (after ${WARMUP} warm-up requests), against the built service (dist/, \`NODE_ENV=production\`, retention raised to keep them all; where it runs: below). Latency is the client's: request sent to body parsed, over loopback.`,
         "- embedded: the built app (dist/) in the bench process, its jobs written straight into its MemoryJobStore (created and finished as the service does), then asked over loopback HTTP: the client shares the service's event loop, one request at a time. cluster: jobs written straight into Redis by RedisJobStore (what an instance writes), then one instance (dist/main.js, its own process) on that Redis answers.",
         `- Labels team t0..t9 (1 job in 10 each) and env prod/dev; 1 in 7 failed, 1 in 11 cancelled, the rest completed; 1 in 1,000 named "needle …". The id-prefix query is the first 13 characters of the newest job's id (one match, then the budget is spent on the rest).`,
         '- One filter reads the page from its index; several filters or `q` check candidates, at most 2,000 per request (docs/api.md): "more" = the page ended at that budget or at `limit` with older candidates left.',
