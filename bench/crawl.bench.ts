@@ -213,6 +213,8 @@ function serviceEnv(args: Args, threads: number): Record<string, string> {
     CRAWL_MAX_PAGES: String(Math.max(10_000, args.pages * 2)),
     CRAWL_MAX_CONCURRENCY: String(Math.max(64, args.concurrency)),
     CRAWL_MAX_PER_HOST: String(Math.max(16, args.concurrency)),
+    // The one site is one host: its shared budget must not cap the crawl below the concurrency compared.
+    CRAWL_HOST_MAX_CONCURRENCY: String(Math.max(16, args.concurrency)),
     // One anonymous client: keys and the rate limit would only get in the way.
     API_KEYS: '',
     RATE_LIMIT_MAX: '1000000',

@@ -91,8 +91,9 @@ export function settleHost(state: HostState, name: string, request: HostRequest,
     if (share === 0) share = me.held === 0 && oldestIdle ? 1 : 0;
     allowed = Math.min(allowed, share);
   }
-  const keep = Math.max(request.busy, Math.min(me.held, allowed));
-  const held = Math.max(keep, Math.min(allowed, cap - othersHeld));
+  // Idle slots over the share, or over the cap (lowered by back-off), go back; busy ones stay until they end.
+  const room = cap - othersHeld;
+  const held = Math.max(request.busy, Math.min(allowed, room));
   me.since = held === 0 && me.want > 0 ? me.since || ++state.line : 0;
   me.held = held;
   me.lapse = now + leaseMs;

@@ -80,8 +80,7 @@ for i, key in ipairs(KEYS) do
     end
     allowed = math.min(allowed, share)
   end
-  local keep = math.max(busy, math.min(me.held, allowed))
-  local held = math.max(keep, math.min(allowed, cap - othersHeld))
+  local held = math.max(busy, math.min(allowed, cap - othersHeld))
   if held == 0 and me.want > 0 then
     if me.since == 0 then
       s.line = s.line + 1
