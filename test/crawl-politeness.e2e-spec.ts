@@ -42,7 +42,7 @@ async function crawlTwice(instances: { url: string }[]): Promise<{ site: BusyHos
 }
 
 function expectPolite(site: BusyHost, jobs: any[]): void {
-  for (const job of jobs) expect([job.status, job.summary.pagesOk + job.summary.pagesFailed]).toEqual(['completed', PAGES + 1]);
+  for (const job of jobs) expect([job.status, job.summary.pagesOk + job.summary.pagesFailed], JSON.stringify(job)).toEqual(['completed', PAGES + 1]);
   const peak = Math.max(...site.hits.map((hit) => hit.concurrent));
   expect(peak, 'page requests at once, ever').toBeLessThanOrEqual(CAP);
   expect(site.hits.filter((hit) => hit.phase === 'error')).toHaveLength(4);

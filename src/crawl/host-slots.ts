@@ -18,8 +18,10 @@ interface HostSlot {
   /** No asking for more before this (after a refusal). */
   askAt: number;
   dirty: boolean;
-  /** A settle naming this host is out: no start here until it answers (it may take idle slots back). */
+  /** A settle that may take idle slots back is out: no start here until it answers. */
   settling: boolean;
+  /** The last answer said the host's limit is below what this crawl holds (lowered by back-off). */
+  overCap: boolean;
   feedback: HostFeedback;
 }
 
@@ -62,10 +64,9 @@ export class HostSlots {
       slot.want = want;
       return {};
     }
-    if (slot.want !== want) {
-      slot.want = want;
-      if (want < slot.held && slot.busy < slot.held) this.due(slot);
-    }
+    // Fewer pages waiting is no reason to settle: the slots stay held (and reused) until the host is
+    // done with, contended or throttled, so that demand going up and down costs no round trips.
+    slot.want = want;
     if (slot.busy < slot.held) {
       if (!slot.paced) return true;
       if (slot.startAt !== undefined) return slot.startAt <= now ? true : { wakeAt: slot.startAt };
@@ -99,7 +100,7 @@ export class HostSlots {
       sum.throttled += feedback.throttled;
       sum.retryAfterMs = Math.max(sum.retryAfterMs, feedback.retryAfterMs);
     }
-    if (slot.feedback.throttled > 0 || slot.contended || slot.held > Math.max(want, slot.busy)) this.due(slot);
+    if (slot.feedback.throttled > 0 || this.shrinking(slot)) this.due(slot);
   }
 
   /** Gives every slot back (the crawl ended); no settle after this. */
@@ -113,8 +114,14 @@ export class HostSlots {
 
   private slot(host: string): HostSlot {
     let slot = this.hosts.get(host);
-    if (!slot) this.hosts.set(host, (slot = { held: 0, busy: 0, want: 0, paced: false, contended: false, needStart: false, askAt: 0, dirty: false, settling: false, feedback: noFeedback() }));
+    if (!slot)
+      this.hosts.set(host, (slot = { held: 0, busy: 0, want: 0, paced: false, contended: false, needStart: false, askAt: 0, dirty: false, settling: false, overCap: false, feedback: noFeedback() }));
     return slot;
+  }
+
+  /** Whether the crawl should give idle slots back: others wait, the limit was lowered, or it is done with the host. */
+  private shrinking(slot: HostSlot): boolean {
+    return slot.contended || slot.overCap || (slot.want === 0 && slot.held > slot.busy);
   }
 
   private due(slot: HostSlot): void {
@@ -139,11 +146,17 @@ export class HostSlots {
     this.settling = true;
     const requests = due.map(([host, slot]): HostRequest => {
       slot.dirty = false;
-      slot.settling = true;
       const feedback = slot.feedback;
       slot.feedback = noFeedback();
       const start = slot.needStart && slot.startAt === undefined;
-      return { host, busy: slot.busy, want: Math.max(slot.want, slot.busy), ...(start ? { start } : {}), ...(feedback.ok || feedback.throttled ? { feedback } : {}) };
+      // Keeping its slots (most settles: renewal, feedback, asking for more), the crawl counts them all as
+      // busy, so the answer never takes back one it starts a fetch on meanwhile; giving back, it stops
+      // starting there until the answer.
+      slot.settling = feedback.throttled > 0 || this.shrinking(slot);
+      // (On a paced host no fetch starts without a reserved start, so asking for one can say the true busy.)
+      const busy = slot.settling || start ? slot.busy : Math.max(slot.busy, slot.held);
+      const want = slot.settling ? Math.max(slot.want, slot.busy) : Math.max(slot.want, slot.held);
+      return { host, busy, want, ...(start ? { start } : {}), ...(feedback.ok || feedback.throttled ? { feedback } : {}) };
     });
     try {
       const grants = await this.budget.settle(this.holder, requests, this.caps);
@@ -169,6 +182,7 @@ export class HostSlots {
     slot.held = grant.held;
     slot.paced = grant.paced;
     slot.contended = grant.contended;
+    slot.overCap = grant.held > grant.limit;
     if (grant.startInMs >= 0) {
       slot.startAt = now + grant.startInMs;
       slot.needStart = false;
