@@ -3,8 +3,9 @@
  * 3-word shingles, computed on the worker while the page is parsed (both parsers feed it the
  * same raw text, in document order). Words are runs of letters and digits, lower-cased; a word cut
  * between two pieces of text is joined back, so how the text was split never changes the result.
- * Each shingle is hashed with two 32-bit FNV-1a passes (different offsets) into 64 bits; no
- * BigInt on the hot path. Pages of fewer than MIN_WORDS words get no fingerprint (short pages
+ * Each word is hashed once with two 32-bit FNV-1a passes (different offsets), and a shingle's 64
+ * bits mix its words' hashes (murmur3's finaliser): no string is built per shingle, no BigInt.
+ * Pages of fewer than MIN_WORDS words get no fingerprint (short pages
  * would all look alike), and only the first MAX_WORDS count (bounded work on hostile pages).
  */
 const MIN_WORDS = 8;
@@ -16,8 +17,10 @@ const MAX_CARRY = 256;
 export class Simhash {
   private readonly weights = new Int32Array(64);
   private words = 0;
-  private previous = '';
-  private beforePrevious = '';
+  private previousLo = 0;
+  private previousHi = 0;
+  private beforeLo = 0;
+  private beforeHi = 0;
   private carry = '';
 
   /** Raw text of the page, piece by piece. */
@@ -62,18 +65,36 @@ export class Simhash {
 
   private word(word: string): void {
     this.words++;
+    // Each word is hashed once; a shingle's hash mixes its three words' (rotated so order counts).
+    const lo = fnv1a(word, 0x811c9dc5);
+    const hi = fnv1a(word, 0x050c5d1f);
     if (this.words >= 3) {
-      const shingle = `${this.beforePrevious} ${this.previous} ${word}`;
-      this.weigh(fnv1a(shingle, 0x811c9dc5), 0);
-      this.weigh(fnv1a(shingle, 0x050c5d1f), 32);
+      this.weigh(fmix(lo ^ rotl(this.previousLo, 7) ^ rotl(this.beforeLo, 14)), 0);
+      this.weigh(fmix(hi ^ rotl(this.previousHi, 7) ^ rotl(this.beforeHi, 14)), 32);
     }
-    this.beforePrevious = this.previous;
-    this.previous = word;
+    this.beforeLo = this.previousLo;
+    this.beforeHi = this.previousHi;
+    this.previousLo = lo;
+    this.previousHi = hi;
   }
 
   private weigh(hash: number, offset: number): void {
     for (let bit = 0; bit < 32; bit++) this.weights[offset + bit] += (hash >>> bit) & 1 ? 1 : -1;
   }
+}
+
+function rotl(value: number, bits: number): number {
+  return (value << bits) | (value >>> (32 - bits));
+}
+
+/** murmur3's finaliser: every input bit reaches every output bit. */
+function fmix(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function isWordChar(text: string, at: number): boolean {
