@@ -6,6 +6,8 @@ import type { Dispatcher } from 'undici';
 import { CrawlFailure, type CrawlError } from './crawl-errors';
 import { fetchPage, type FetchOptions, type HopCheck, type ObserveAnswer } from './fetch-page';
 import type { HostFeedback } from './host-budget';
+import type { ContentCut, ContentRequest } from './content/content-options';
+import type { FieldValue } from './content/select-fields';
 import type { TruncatedBy } from './link-collector';
 import { PageParser } from './page-parser';
 
@@ -36,6 +38,8 @@ export interface PageOptions extends FetchOptions {
   domMaxBytes: number;
   /** Compute the text's simhash (nearDuplicateBits >= 0). */
   fingerprint?: boolean;
+  /** Content wanted besides the links (formats other than links, select); none: links only. */
+  content?: ContentRequest;
 }
 
 export interface PageResult extends PageInput {
@@ -47,9 +51,19 @@ export interface PageResult extends PageInput {
   title: string | null;
   links: string[];
   nofollow?: string[];
-  /** The link list was cut short: by the per-page cap, the parse time budget, or maxBytes (the body was cut there). */
+  /** Content, as the request's formats ask (absent otherwise). */
+  markdown?: string;
+  text?: string;
+  html?: string;
+  /** `select`'s fields, by name. */
+  fields?: Record<string, FieldValue>;
+  /**
+   * The page was cut short: its link list (and so its content) by the per-page cap, the parse time
+   * budget or maxBytes (the body was cut there); or only its content, by maxContentChars, the
+   * content tree's bounds or CRAWL_DOM_MAX_BYTES (a streamed page's content is its first part).
+   */
   truncated?: boolean;
-  truncatedBy?: TruncatedBy;
+  truncatedBy?: TruncatedBy | ContentCut;
   /** rel=canonical, absolute and normalised. */
   canonical?: string;
   /** Simhash of the text, 16 hex digits. */
@@ -77,9 +91,11 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
   };
   try {
     let parser: PageParser | undefined;
-    const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes, fingerprint: options.fingerprint };
+    const parseOptions = { maxLinks: options.maxLinks, budgetMs: options.parseBudgetMs, domMaxBytes: options.domMaxBytes, fingerprint: options.fingerprint, content: options.content };
     const page = await fetchPage(input.url, options, dispatcher, signal, checkHop, ({ finalUrl, contentType }) => (parser = new PageParser(finalUrl, contentType, parseOptions)), observe);
     const extracted = parser!.finish(page.cut);
+    const truncatedBy = extracted.truncatedBy ?? extracted.content?.cut;
+    const { cut: _, ...content } = extracted.content ?? {};
     return {
       ...base,
       finalUrl: page.finalUrl,
@@ -90,7 +106,8 @@ export async function crawlPage(input: PageInput, options: PageOptions, dispatch
       title: extracted.title,
       links: extracted.links,
       ...(extracted.nofollow.length ? { nofollow: extracted.nofollow } : {}),
-      ...(extracted.truncated ? { truncated: true, truncatedBy: extracted.truncatedBy } : {}),
+      ...content,
+      ...(truncatedBy ? { truncated: true, truncatedBy } : {}),
       ...(extracted.canonical ? { canonical: extracted.canonical } : {}),
       ...(extracted.fingerprint ? { fingerprint: extracted.fingerprint } : {}),
       host,

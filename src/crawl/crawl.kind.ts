@@ -8,6 +8,7 @@ import { TaskScheduler, type WorkerSpec } from '../pool/task-scheduler';
 import { workerFile } from '../pool/worker-files';
 import { SummaryWriter } from '../jobs/summary-writer';
 import { parseCidrs } from './address-policy';
+import { CONTENT_FORMATS, contentRequestOf } from './content/content-options';
 import type { CrawlWorkerSettings, PageInput, PageOptions, PageResult } from './crawl-page';
 import type { CrawlRequest } from './crawl.schema';
 import { Duplicates, verdictsFor } from './duplicates';
@@ -65,7 +66,8 @@ interface Tally {
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
   readonly workers: WorkerSpec[];
-  readonly exportColumns = ['index', 'url', 'depth', 'parent', 'state', 'status', 'finalUrl', 'contentType', 'title', 'bytes', 'ms', 'links', 'error'];
+  /** CSV leaves the page content out (multi-line cells of 200,000 characters help no spreadsheet; NDJSON has it); select's fields are one JSON cell. */
+  readonly exportColumns = ['index', 'url', 'depth', 'parent', 'state', 'status', 'finalUrl', 'contentType', 'title', 'bytes', 'ms', 'links', 'error', 'fields', 'truncatedBy'];
   readonly counters: CounterBound[];
   readonly notices = [PAGE_NOTICE];
   readonly metrics = [
@@ -124,6 +126,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       parseBudgetMs: this.config.CRAWL_PARSE_BUDGET_MS,
       domMaxBytes: this.config.CRAWL_DOM_MAX_BYTES,
       fingerprint: request.nearDuplicateBits >= 0,
+      content: contentRequestOf(request),
     };
     /**
      * Set by whatever happens while the loop is busy (awaiting the store) rather than waiting: the
@@ -370,13 +373,26 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     }
   }
 
-  present(_page: PageInput, result: PageResult): Record<string, unknown> {
-    const { host: _pacing, ...shown } = result; // the host's answers feed the shared pacing, not the caller
-    return shown;
+  /**
+   * The host's answers feed the shared pacing, not the caller; without `links` in formats the list
+   * is still stored (a takeover follows it again) but not shown.
+   */
+  present(_page: PageInput, result: PageResult, _format: ResultFormat, params?: unknown): Record<string, unknown> {
+    const { host: _pacing, ...shown } = result;
+    const formats = (params as Partial<CrawlRequest> | undefined)?.formats;
+    if (!formats || formats.includes('links')) return shown;
+    const { links: _links, nofollow: _nofollow, ...rest } = shown;
+    return rest;
   }
 
+  /** Links and content as the store holds them (UTF-8), so content counts against retention and CRAWL_MAX_RESULT_BYTES. */
   sizeOf(result: PageResult): number {
-    return 300 + result.url.length * 2 + result.links.reduce((sum, link) => sum + link.length + 16, 0);
+    let size = 300 + result.url.length * 2 + result.links.reduce((sum, link) => sum + link.length + 16, 0);
+    for (const format of CONTENT_FORMATS) if (result[format] !== undefined) size += Buffer.byteLength(result[format]!) + 16;
+    if (result.fields)
+      for (const [name, value] of Object.entries(result.fields))
+        size += name.length + 16 + (Array.isArray(value) ? value.reduce((sum, item) => sum + Buffer.byteLength(item) + 4, 0) : Buffer.byteLength(value ?? ''));
+    return size;
   }
 
   /** Feeds a finished page's links back into the frontier and its figures into the tally. */
@@ -418,10 +434,14 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
    * Admission counts a crawl as its maxPages (tasks and pages) and its concurrency (fetches at
    * once, so many crawls of one key cannot multiply CRAWL_MAX_CONCURRENCY), and reserves 32 KiB of results
    * per page (a typical page's result is ~5 KB: 66 links), capped by CRAWL_MAX_RESULT_BYTES,
-   * which also stops a crawl whose pages turn out bigger.
+   * which also stops a crawl whose pages turn out bigger. Content reserves 64 KiB more per page per
+   * content format (a 14 KB documentation page makes ~8 KB of markdown; a big one up to
+   * maxContentChars) and 8 KiB for select's fields.
    */
   reserve(params: unknown): ReturnType<JobKind['reserve']> {
-    const { maxPages, concurrency } = params as CrawlRequest;
-    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * 32 * 1024), counters: { [PAGES]: maxPages, [FETCHES]: concurrency } };
+    const { maxPages, concurrency, formats = ['links'], select } = params as CrawlRequest;
+    const contentFormats = CONTENT_FORMATS.filter((format) => formats.includes(format)).length;
+    const perPage = 32 * 1024 + contentFormats * 64 * 1024 + (select && Object.keys(select).length > 0 ? 8 * 1024 : 0);
+    return { tasks: maxPages, resultBytes: Math.min(this.config.CRAWL_MAX_RESULT_BYTES, maxPages * perPage), counters: { [PAGES]: maxPages, [FETCHES]: concurrency } };
   }
 }

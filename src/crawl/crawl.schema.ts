@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AppConfig } from '../config/config.schema';
 import { discoveryOptions, discoveryResultFields } from './crawl-discovery.schema';
+import { contentRequestFields } from './content/content.schema';
 import { MAX_URL_LENGTH } from './url-normalize';
 import { SCOPES } from './scope';
 import { compilePattern, MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM } from './url-patterns';
@@ -86,6 +87,7 @@ export function crawlRequestSchema(config: AppConfig) {
         retries: bounded('retries for network errors, 429 and 5xx', 0, config.CRAWL_MAX_RETRIES, 2, 'CRAWL_MAX_RETRIES'),
         userAgent: z.string().min(1).max(200, { error: 'must be at most 200 characters' }).default(config.CRAWL_USER_AGENT),
         ...discoveryOptions(config),
+        ...contentRequestFields(config),
       },
       { error: (issue) => (issue.code === 'invalid_type' ? 'body must be a JSON object' : undefined) },
     )
@@ -110,11 +112,20 @@ export const crawlResultSchema = z
     title: z.string().nullable().optional(),
     links: z.array(z.string()).optional().describe('absolute, normalised, de-duplicated http(s) links on the page, followed or not'),
     nofollow: z.array(z.string()).optional().describe('the links marked rel=nofollow (not followed)'),
-    truncated: z.boolean().optional().describe('the link list was cut by CRAWL_MAX_LINKS_PER_PAGE, the parse budget or maxBytes (see truncatedBy)'),
-    truncatedBy: z
-      .enum(['maxLinks', 'parseBudget', 'maxBytes'])
+    markdown: z.string().optional().describe('the page (or its main content) as markdown, when formats has markdown'),
+    text: z.string().optional().describe('the page (or its main content) as plain text, when formats has text'),
+    html: z.string().optional().describe('the cleaned HTML of the page (or its main content): no scripts, styles or other attributes than href/src/alt/title; absolute links'),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.array(z.string()), z.null()]))
       .optional()
-      .describe('what cut the page short: the link cap, CRAWL_PARSE_BUDGET_MS, or the body past maxBytes (read up to exactly maxBytes)'),
+      .describe('the select fields by name: text or attribute of the first match, a list with all, null when nothing matched'),
+    truncated: z.boolean().optional().describe('the page was cut short (see truncatedBy)'),
+    truncatedBy: z
+      .enum(['maxLinks', 'parseBudget', 'maxBytes', 'contentChars', 'contentElements', 'domMaxBytes'])
+      .optional()
+      .describe(
+        "the first limit that cut the page: links and content by the link cap (maxLinks), CRAWL_PARSE_BUDGET_MS (parseBudget) or the body past maxBytes (maxBytes); content only by maxContentChars (contentChars), the content tree bounds (contentElements: 50,000 elements, 1,000 children each) or CRAWL_DOM_MAX_BYTES (domMaxBytes: a bigger page's content is its first part)",
+      ),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     ...discoveryResultFields,
   })

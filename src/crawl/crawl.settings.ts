@@ -39,6 +39,9 @@ export const crawlSettings = {
   CRAWL_DOM_MAX_BYTES: int(64 * 1024, 16 * 1024 ** 2, 1024 ** 2).describe(
     'Pages bigger than this (decoded) are parsed as a stream, never into a DOM (about 20x the page in heap); a page holds at most this much of its body.',
   ),
+  CRAWL_MAX_CONTENT_CHARS: int(100, 100_000_000, 1_000_000).describe(
+    "Upper bound of a crawl request's `maxContentChars`, the characters of each content format (text, markdown, html) kept per page (default 200000).",
+  ),
   CRAWL_MAX_RESULT_BYTES: int(1_024, 16 * 1024 ** 3, 256 * 1024 ** 2).describe('Result bytes (mostly link lists) one crawl may hold; past it no new pages are started.'),
   CRAWL_MAX_ROBOTS_BYTES: int(64 * 1024, 1024 ** 3, 16 * 1024 ** 2).describe(
     "Memory of robots.txt rules one crawl holds (a page may link to thousands of origins); past it idle origins' rules are dropped and read again when needed.",

@@ -10,7 +10,7 @@
  * A DOM costs about 20 times the page's size in heap (26 MiB for a 1 MiB page of links, 184 MiB
  * for 10 MiB): bigger pages go to stream-links.ts instead.
  */
-import { load } from 'cheerio';
+import { type CheerioAPI, load } from 'cheerio';
 import { type ExtractedPage, LinkCollector } from './link-collector';
 
 export type { ExtractedPage } from './link-collector';
@@ -34,9 +34,18 @@ export interface Node {
 /** The same parser settings as stream-links.ts, so both see the same tags. */
 const PARSE_OPTIONS = { xml: { xmlMode: false, decodeEntities: false } };
 
-export function extractLinks(html: string, pageUrl: string, { maxLinks, budgetMs, fingerprint }: ExtractOptions): ExtractedPage {
+/** The page as a DOM, with the parser settings the link walk expects (content passes reuse it). */
+export function parseDocument(html: string): CheerioAPI {
+  return load(html, PARSE_OPTIONS);
+}
+
+export function extractLinks(html: string, pageUrl: string, options: ExtractOptions): ExtractedPage {
+  return linksOf(parseDocument(html), pageUrl, options);
+}
+
+/** Title and links of a parsed page (see parseDocument). */
+export function linksOf($: CheerioAPI, pageUrl: string, { maxLinks, budgetMs, fingerprint }: ExtractOptions): ExtractedPage {
   const deadline = performance.now() + budgetMs;
-  const $ = load(html, PARSE_OPTIONS);
   const page = new LinkCollector(pageUrl, maxLinks, fingerprint);
   let visited = 0;
   // Depth-first, in document order (the order the streaming parser sees tags in), without

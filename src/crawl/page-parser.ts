@@ -5,16 +5,28 @@
  * parsed as a stream (charset sniffed from its first bytes), then every later chunk as it
  * arrives, so the body is never held whole. Parsing gives the event loop a turn after every
  * piece, so the other fetches on the thread keep going.
+ *
+ * Content (formats, select: content/page-content.ts) is made from the same DOM after the links,
+ * within what is left of the parse budget; a streamed page's content is made from its first
+ * `domMaxBytes` only (`domMaxBytes` names the cut), so it costs what an ordinary page does.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeHtml, htmlDecoder, sniffEncoding } from './decode-html';
-import { type ExtractOptions, extractLinks } from './extract-links';
+import type { ContentRequest } from './content/content-options';
+import { type PageContent, pageContent } from './content/page-content';
+import { type ExtractOptions, linksOf, parseDocument } from './extract-links';
 import type { ExtractedPage } from './link-collector';
 import { LinkStream } from './stream-links';
 
 export interface PageParseOptions extends ExtractOptions {
   /** Bodies up to this many decoded bytes are parsed into a DOM; bigger ones are streamed. */
   domMaxBytes: number;
+  /** Content wanted besides the links; none: links only (no extra work). */
+  content?: ContentRequest;
+}
+
+export interface ParsedPage extends ExtractedPage {
+  content?: PageContent;
 }
 
 /** Bytes go to the streaming parser in pieces this big (about a millisecond of parsing), each followed by a turn of the event loop. */
@@ -24,6 +36,8 @@ export class PageParser {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private stream?: { decoder: ReturnType<typeof htmlDecoder>; links: LinkStream };
+  /** A streamed page's first domMaxBytes, decoded, when content is wanted. */
+  private contentHtml?: string;
 
   constructor(
     private readonly pageUrl: string,
@@ -39,22 +53,36 @@ export class PageParser {
     if (this.heldBytes <= this.options.domMaxBytes) return true;
     const held = Buffer.concat(this.held, this.heldBytes);
     this.held = [];
+    if (this.options.content) this.contentHtml = decodeHtml(held, this.contentType);
     this.stream = { decoder: htmlDecoder(sniffEncoding(held, this.contentType)), links: new LinkStream(this.pageUrl, this.options) };
     return this.feed(held);
   }
 
-  /** The body is over, or was cut at maxBytes (`cut`): the page's title and links. */
-  finish(cut?: 'maxBytes'): ExtractedPage {
-    let page: ExtractedPage;
+  /** The body is over, or was cut at maxBytes (`cut`): the page's title, links and content. */
+  finish(cut?: 'maxBytes'): ParsedPage {
+    const started = performance.now();
+    let page: ParsedPage;
     if (this.stream) {
       this.stream.links.write(this.stream.decoder.end() ?? '');
       page = this.stream.links.end();
+      const html = this.contentHtml;
+      this.contentHtml = undefined;
+      if (html !== undefined) page.content = this.contentOf(parseDocument(html), started - this.stream.links.parseMs, 'domMaxBytes');
     } else {
-      page = extractLinks(decodeHtml(Buffer.concat(this.held, this.heldBytes), this.contentType), this.pageUrl, this.options);
+      const $ = parseDocument(decodeHtml(Buffer.concat(this.held, this.heldBytes), this.contentType));
       this.held = [];
+      page = linksOf($, this.pageUrl, this.options);
+      if (this.options.content) page.content = this.contentOf($, started);
     }
     // A list already cut by the cap or the budget was cut by that, wherever reading stopped.
     return cut && !page.truncated ? { ...page, truncated: true, truncatedBy: cut } : page;
+  }
+
+  /** Content within the page's parse budget, counted from `since`; `partial` names what already cut its source. */
+  private contentOf($: ReturnType<typeof parseDocument>, since: number, partial?: 'domMaxBytes'): PageContent {
+    const content = pageContent($, this.pageUrl, this.options.content!, since + this.options.budgetMs);
+    // The source was cut before any conversion began: that is the first limit.
+    return partial ? { ...content, cut: partial } : content;
   }
 
   private async feed(bytes: Buffer): Promise<boolean> {

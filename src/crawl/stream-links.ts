@@ -12,7 +12,7 @@ import { type ExtractedPage, LinkCollector } from './link-collector';
 export class LinkStream {
   private readonly page: LinkCollector;
   private readonly parser: Parser;
-  private parseMs = 0;
+  private spentMs = 0;
   /** Inside <script> or <style>: text that is not content. */
   private inCode = 0;
 
@@ -48,6 +48,11 @@ export class LinkStream {
     );
   }
 
+  /** Time spent parsing so far (the budget counts it, not the waits for the network). */
+  get parseMs(): number {
+    return this.spentMs;
+  }
+
   /** True once the list is cut: later text would be ignored, so the caller can stop reading. */
   get done(): boolean {
     return this.page.done;
@@ -58,8 +63,8 @@ export class LinkStream {
     if (this.page.done || text.length === 0) return;
     const started = performance.now();
     this.parser.write(text);
-    this.parseMs += performance.now() - started;
-    if (this.parseMs > this.options.budgetMs) this.page.stop('parseBudget');
+    this.spentMs += performance.now() - started;
+    if (this.spentMs > this.options.budgetMs) this.page.stop('parseBudget');
   }
 
   /** The text is over (or the caller stopped reading): flushes what the parser holds. */

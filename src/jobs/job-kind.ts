@@ -106,8 +106,8 @@ export interface JobKind<TInput = unknown, TResult = unknown> {
   execute(context: JobContext<TInput, TResult>): Promise<void>;
   /** Small per-task fields for progress events and result items (never the big value). */
   summarize(input: TInput, result: TResult | undefined): Record<string, unknown>;
-  /** A finished task's result as the results endpoint shows it (input fields included). */
-  present(input: TInput, result: TResult, format: ResultFormat): Record<string, unknown>;
+  /** A finished task's result as the results endpoint shows it (input fields included); `params`: the job's request. */
+  present(input: TInput, result: TResult, format: ResultFormat, params?: unknown): Record<string, unknown>;
   /**
    * What presenting this result costs a results page, known from the stored result before any
    * work is done for it: the bytes of its item in full (as if no `maxChars` shortened it) plus the

@@ -83,7 +83,7 @@ async function* walkPage(store: JobStore, job: JobHeader, kind: JobKind<any, any
     const batch = fit < records.length ? records.slice(0, fit) : records;
     await kind.prepare?.(batch, format, pool, notes);
     for (const [i, record] of batch.entries()) {
-      const { item, cutBytes } = presentItem(record, kind, format, maxChars);
+      const { item, cutBytes } = presentItem(record, kind, format, maxChars, job.params);
       const json = JSON.stringify(item);
       // +1 for the comma between items; UTF-8 bytes, as they go out, or would have uncut.
       const cost = Math.max(costs[i], Buffer.byteLength(json) + cutBytes + 1);
@@ -116,9 +116,15 @@ export async function pageOfResults(store: JobStore, job: JobHeader, kind: JobKi
  * A finished task as its kind presents it (result or error), else what is known of its input;
  * `cutBytes`: what `maxChars` took out of its value.
  */
-function presentItem({ index, input, state, result, error }: TaskRecord, kind: JobKind<any, any>, format: ResultFormat, maxChars?: number): { item: Record<string, unknown>; cutBytes: number } {
+function presentItem(
+  { index, input, state, result, error }: TaskRecord,
+  kind: JobKind<any, any>,
+  format: ResultFormat,
+  maxChars?: number,
+  params?: unknown,
+): { item: Record<string, unknown>; cutBytes: number } {
   const item: Record<string, unknown> = { index, state };
-  if (result !== undefined) Object.assign(item, kind.present(input, result, format));
+  if (result !== undefined) Object.assign(item, kind.present(input, result, format, params));
   else Object.assign(item, kind.summarize(input, undefined), error !== undefined ? kind.presentError(input, error) : {});
   // A kind may present its own structured error with the result (a crawl's {code, message}).
   if (error !== undefined && item.error === undefined) item.error = error;

@@ -17,10 +17,12 @@
  *   /bomb.html (1 MB of gzip inflating to 1 GiB), /many-links.html (30,000 links)
  *   /trap/<n>[/<n+1>...] and /slowtrap/... (100 ms each): an infinite URL space
  *   /leaf/*, /many/*, /scope/*, /pair/*, /public/*, /private/*: plain leaf pages; /pair/ links to /pair/1 and /pair/2
+ *   /docs/*, /content/*: pages for the content options (content-pages.ts)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
+import { contentPage } from './content-pages';
 
 export interface FixtureOptions {
   /** Added before every response (for benchmarks). */
@@ -186,6 +188,8 @@ export async function startFixtureSite(options: FixtureOptions = {}): Promise<Fi
     } catch {}
     let m: RegExpMatchArray | null;
     if (path === '/') return html(res, 200, page('Fixture site', '<a href="/tree/">tree</a>'));
+    const content = contentPage(path);
+    if (content !== undefined) return html(res, 200, content);
     if (tree(path)) return html(res, 200, tree(path));
     if (path === '/links.html') return html(res, 200, page('Links', fill(LINKS_PAGE)));
     if (path === '/scope/') {
