@@ -23,7 +23,7 @@ const HOSTILE = ['nested', 'elements', 'attrs'];
 async function crawl(via: Node, body: object): Promise<{ id: string; items: any[] }> {
   const res = await call(via, 'POST', '/crawl?wait=60000', { timeoutMs: 10_000, ...body });
   expect(res.status, JSON.stringify(res.body).slice(0, 1_000)).toBe(200);
-  expect(res.body.status, JSON.stringify(res.body.results?.items).slice(0, 1_000)).toBe("completed");
+  expect(res.body.status, JSON.stringify(res.body.results?.items).slice(0, 1_000)).toBe('completed');
   return { id: res.body.id, items: res.body.results.items };
 }
 
@@ -68,7 +68,12 @@ function contentScenarios(nodes: () => Node[], site: () => FixtureSite) {
     });
     const items = await allResults(last, id);
     const pages = byPath(items, site());
-    expect(pages['/content/select.html'].fields, JSON.stringify(pages['/content/select.html'])).toEqual({ title: 'OG title', heading: 'Product name', tags: ['one', 'two & more'], tagLinks: ['/t/1', '/t/2'] });
+    expect(pages['/content/select.html'].fields, JSON.stringify(pages['/content/select.html'])).toEqual({
+      title: 'OG title',
+      heading: 'Product name',
+      tags: ['one', 'two & more'],
+      tagLinks: ['/t/1', '/t/2'],
+    });
     expect(pages['/content/select.html'].links).toEqual([`${site().url}/t/1`, `${site().url}/t/2`]);
     expect(pages['/content/long.html']).toMatchObject({ truncated: true, truncatedBy: 'contentChars' });
     expect(pages['/content/long.html'].html).toHaveLength(100_000);

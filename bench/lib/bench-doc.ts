@@ -17,7 +17,7 @@ const ROOT = join(__dirname, '..', '..');
 export const BENCH_DOC = join(ROOT, 'docs', 'benchmarks.md');
 
 /** The sections in the order the file lists them; a missing one is inserted in its place. */
-export const SECTIONS = ['fib', 'engines', 'parse', 'crawl', 'load', 'cluster', 'export', 'webhooks', 'jobs'] as const;
+export const SECTIONS = ['fib', 'engines', 'parse', 'content', 'crawl', 'load', 'cluster', 'export', 'webhooks', 'jobs'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const DOC_HEADER = [
@@ -31,6 +31,7 @@ export const DOC_HEADER = [
   'npm run bench:fib        # the service end to end against the same work in one process, and native GMP',
   'npm run bench:engines    # V8 BigInt against gmp-wasm, per n',
   'npm run bench:parse      # link extraction, parser by parser',
+  'npm run bench:content    # CPU per page of each crawl content option (markdown, text, html, select)',
   'npm run bench:crawl      # crawl jobs against Crawlee (installed by the bench into a temporary folder)',
   'npm run bench:load       # small jobs per second under 100 connections (autocannon)',
   'npm run bench:cluster    # two instances on one Redis against one embedded instance (needs redis-server)',
