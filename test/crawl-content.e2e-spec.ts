@@ -41,7 +41,7 @@ function contentScenarios(nodes: () => Node[], site: () => FixtureSite) {
       expect(item).not.toHaveProperty('links');
       expect(item).not.toHaveProperty('html');
     }
-    expect(pages['/docs/'].markdown).toBe('# Documentation\n\n* [Underscore](' + `${site().url}/docs/underscore.html)\n* [libffi](${site().url}/docs/libffi.html)`);
+    expect(pages['/docs/'].markdown).toBe(`# Documentation\n\n* [Underscore](${site().url}/docs/underscore.html)\n* [libffi](${site().url}/docs/libffi.html)`);
     expect(pages['/docs/'].text).not.toMatch(/Site header|Docs navigation|Site footer/);
     const underscore = pages['/docs/underscore.html'];
     expect(underscore.markdown).toMatch(/^## Package Installation$/m);
