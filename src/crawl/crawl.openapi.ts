@@ -21,6 +21,17 @@ export function crawlOpenApi(config: AppConfig): OpenApiPart {
           schema: crawlRequestSchema(config),
           examples: {
             small: { summary: 'one site, two levels deep', value: { urls: ['https://example.org/'], maxDepth: 2, maxPages: 100, scope: 'same-host' } },
+            content: {
+              summary: 'markdown of the main content, and two fields',
+              value: {
+                urls: ['https://example.org/docs/'],
+                maxDepth: 1,
+                maxPages: 50,
+                formats: ['links', 'markdown'],
+                onlyMainContent: true,
+                select: { heading: { css: 'h1' }, description: { css: 'meta[name="description"]', attr: 'content' } },
+              },
+            },
             filtered: {
               summary: 'only the docs, no PDFs',
               value: { urls: ['https://example.org/docs/'], maxDepth: 3, maxPages: 500, include: ['^https://example\\.org/docs/'], exclude: ['\\.pdf$'], perHostConcurrency: 2, delayMs: 100 },
