@@ -83,10 +83,12 @@ export function pointerTo(...segments: string[]): string {
 /** Ajv's errors as `path: message` lines, naming the offending property for additionalProperties. */
 export function describeErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
-    .slice(0, 8)
+    .slice(0, 12)
     .map((e) => {
       const extra = e.keyword === 'additionalProperties' ? ` (undocumented field "${(e.params as { additionalProperty: string }).additionalProperty}")` : '';
-      return `${e.instancePath || '(body)'}: ${e.message}${extra}`;
+      // Which component schema said so: with anyOf (a result item of any kind) every branch reports.
+      const schema = /.*\/components\/schemas\/([^/]+)/.exec(e.schemaPath)?.[1];
+      return `${e.instancePath || '(body)'}${schema ? ` (${schema})` : ''}: ${e.message}${extra}`;
     })
     .join('; ');
 }
