@@ -131,11 +131,16 @@ hooks[HOOK] = (res) => {
   );
 };
 
-async function settle(): Promise<void> {
+/** Runs every check still due and hands over what they found (the wiring's own test reads it). */
+export async function drainProblems(): Promise<string[]> {
   await Promise.all([...pending]);
   for (const run of deferred.splice(0)) await run();
-  if (failures.length === 0) return;
-  const found = [...new Set(failures.splice(0))];
+  return [...new Set(failures.splice(0))];
+}
+
+async function settle(): Promise<void> {
+  const found = await drainProblems();
+  if (found.length === 0) return;
   throw new Error(
     `${found.length} response(s) from the service do not match its OpenAPI document (/docs-json):\n- ${found.join('\n- ')}\n` +
       "Fix the document (src/openapi/, the kind's *.openapi.ts, the zod schemas) or the code; the check is in test/support/conformance/.",
