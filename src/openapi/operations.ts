@@ -146,16 +146,26 @@ export function operations(schemas: { listQuery: z.ZodType; resultsQuery: z.ZodT
     'GET /jobs/{id}/events': {
       tag: 'progress',
       summary: 'Progress as Server-Sent Events',
-      description: 'job.snapshot first, then task.progress (coalesced arrays of task updates), then one of job.completed | job.failed | job.cancelled, after which the stream ends.',
+      description:
+        'job.snapshot first, then task.progress (coalesced arrays of task updates), then one of job.completed | job.failed | job.cancelled, after which the stream ends. Each event carries `id: <seq>`; a reconnect with `Last-Event-ID` gets only later events, or a snapshot (with `resume`) when they cannot be replayed.',
       pathParams: ['id'],
+      headers: [
+        {
+          name: 'Last-Event-ID',
+          description: 'resume after this seq (the last `id:` received), as EventSource sends it on a reconnect',
+          schema: { type: 'string', pattern: '^\\s*\\d{1,15}\\s*$' },
+        },
+      ],
       responses: {
         200: {
           description: 'an event stream',
           contentType: 'text/event-stream',
           example: 'event: job.snapshot\ndata: {...}\n\nevent: task.progress\ndata: {"jobId":"...","updates":[{"index":0,"n":90,"state":"completed","digits":19,"ms":0.01}]}\n\n',
         },
+        400: { ...badRequest, description: 'a Last-Event-ID that is not a seq (`issues` names header.last-event-id)' },
         401: unauthorized,
         404: notFound,
+        429: { description: 'over the feed connection caps (WS_MAX_CONNECTIONS_PER_KEY / _PER_ADDRESS, SSE and WebSocket together), or the rate limit; see Retry-After', ref: 'Error' },
       },
     },
     'GET /pool': {

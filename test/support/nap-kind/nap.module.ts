@@ -8,7 +8,7 @@ import { JobsService, type Caller } from '../../../src/jobs/jobs.service';
 import { answerSubmission } from '../../../src/jobs/submission-response';
 import { WaitQueryPipe } from '../../../src/jobs/wait-query.pipe';
 import { OpenApiRegistry } from '../../../src/openapi/openapi-registry';
-import { badRequest, job } from '../../../src/openapi/operations';
+import { badRequest, finishedWithinWait, job } from '../../../src/openapi/operations';
 import { NapKind } from './nap.kind';
 
 export const napRequestSchema = z.strictObject({
@@ -54,7 +54,7 @@ export class NapKindModule {
           tag: 'nap',
           summary: 'Sleep each n ms on a worker, reporting progress (a test-only kind)',
           body: { schema: napRequestSchema, examples: { two: { summary: 'two naps', value: { naps: [50, 100] } } } },
-          responses: { 202: { description: 'accepted; follow Location', ref: 'Job', example: { ...job, kind: 'nap' } }, 400: badRequest },
+          responses: { 202: { description: 'accepted; follow Location', ref: 'Job', example: { ...job, kind: 'nap' } }, 200: finishedWithinWait, 400: badRequest },
         },
       },
     });
