@@ -165,3 +165,17 @@ describe('a real embedded process (debug logs)', () => {
     expect(everything).not.toContain(Buffer.from(secret.slice(6), 'base64').toString('hex'));
   });
 });
+
+describe('shutting down while a receiver hangs', () => {
+  it('does not wait for the receiver: the attempt is dropped at once, left for another instance', async () => {
+    const app = await startApp({ WEBHOOK_ALLOW_TARGETS: '127.0.0.0/8', WEBHOOK_TIMEOUT_MS: '60000' });
+    const slow = await receiver(hang);
+    await submit(app.url, slow.url);
+    await slow.waitFor(1);
+    const closing = Date.now();
+    await app.close();
+    // The attempt's deadline is a minute away: only the shutdown's abort ends it this soon.
+    expect(Date.now() - closing).toBeLessThan(30_000);
+    await eventually(async () => (hanging[0]?.destroyed ? true : undefined));
+  });
+});

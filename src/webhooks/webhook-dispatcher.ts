@@ -31,6 +31,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly schedule: RetrySchedule;
   private readonly perReceiver = new Map<string, number>();
   private readonly sending = new Set<Promise<void>>();
+  private readonly shutdown = new AbortController();
   private timer?: NodeJS.Timeout;
   private looking = false;
   private lookAgain = false;
@@ -55,10 +56,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.kick();
   }
 
-  /** Deliveries in flight end within their deadline; nothing new starts. */
+  /**
+   * Nothing new starts; attempts in flight stop at once and are left due, so another instance (or
+   * this one's successor) sends them again with the same id instead of shutdown waiting on a receiver.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.shutdown.abort();
     await Promise.allSettled([...this.sending]);
     await this.agent.close().catch(() => {});
   }
@@ -121,9 +126,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       timeoutMs: this.config.WEBHOOK_TIMEOUT_MS,
       maxDelayMs: this.config.WEBHOOK_MAX_DELAY_MS,
       userAgent: 'parallel-compute-webhooks/0.1',
+      stop: this.shutdown.signal,
     });
     const at = Date.now();
-    const delay = result.ok ? null : retryDelay(delivery.attempts, this.schedule, result.retryAfterMs);
+    const delay = result.ok ? null : result.interrupted ? 0 : retryDelay(delivery.attempts, this.schedule, result.retryAfterMs);
     const state = result.ok ? 'delivered' : delay === null ? 'failed' : 'pending';
     const stored = await this.outbox.record(delivery.id, this.holder, {
       state,

@@ -10,6 +10,8 @@ export interface AttemptResult {
   error?: string;
   /** A 429 or 503's Retry-After, in ms. */
   retryAfterMs?: number;
+  /** Stopped by this instance's shutdown, not by the receiver: due again at once, for another instance. */
+  interrupted?: boolean;
 }
 
 export interface SendOptions {
@@ -18,6 +20,8 @@ export interface SendOptions {
   /** Longest Retry-After honoured. */
   maxDelayMs: number;
   userAgent: string;
+  /** Aborted when this instance shuts down: the attempt stops at once. */
+  stop: AbortSignal;
 }
 
 /** Bytes of a response read at most: the answer is not used, so a huge one costs no more than this. */
@@ -39,13 +43,14 @@ export async function sendAttempt(delivery: WebhookDelivery, options: SendOption
     'webhook-signature': new Webhook(delivery.secret).sign(delivery.id, now, delivery.payload),
   };
   const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.any([deadline, options.stop]);
   try {
     const response = await request(delivery.url, {
       method: 'POST',
       headers,
       body: delivery.payload,
       dispatcher: options.agent,
-      signal: deadline,
+      signal,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
@@ -56,6 +61,7 @@ export async function sendAttempt(delivery: WebhookDelivery, options: SendOption
     const retryAfter = status === 429 || status === 503 ? retryAfterMs(header(response.headers['retry-after']), options.maxDelayMs) : undefined;
     return { ok: false, status, error: `HTTP ${status}`, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   } catch (err) {
+    if (options.stop.aborted) return { ok: false, status: 'network_error', error: 'interrupted: the sending instance shut down', interrupted: true };
     return failure(err, deadline, options.timeoutMs);
   }
 }
