@@ -36,6 +36,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private looking = false;
   private lookAgain = false;
   private stopped = false;
+  /** Reading the outbox fails (the backend is out of reach): said once, not on every look. */
+  private unreadable = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -77,7 +79,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     this.looking = true;
     void this.look()
-      .catch((err: unknown) => this.logger.warn(`reading due webhook deliveries failed: ${err instanceof Error ? err.message : String(err)}`))
+      .then(() => {
+        if (this.unreadable) this.logger.log('reading due webhook deliveries works again');
+        this.unreadable = false;
+      })
+      .catch((err: unknown) => {
+        if (!this.unreadable && !this.stopped) this.logger.warn(`reading due webhook deliveries failed (said once until it works again): ${err instanceof Error ? err.message : String(err)}`);
+        this.unreadable = true;
+      })
       .finally(() => {
         this.looking = false;
         if (this.lookAgain) this.kick();
