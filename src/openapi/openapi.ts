@@ -58,6 +58,7 @@ export function setupOpenApi(app: INestApplication, config: AppConfig): void {
   SwaggerModule.setup('docs', app, buildOpenApi(app, config), { jsonDocumentUrl: 'docs-json' });
 }
 
+const outage = { description: 'the job store (Redis, in cluster mode) is out of reach; retry after Retry-After', ref: 'Error' };
 const rateLimited = { description: 'over RATE_LIMIT_MAX requests in RATE_LIMIT_WINDOW_MS from this caller; see Retry-After', ref: 'Error' };
 const rateOrAuth = { description: 'over the rate limit (RATE_LIMIT_MAX), or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
 
@@ -82,7 +83,9 @@ function render(op: Operation, keysOn: boolean) {
   ];
   // Every non-public route is rate limited (RATE_LIMIT_MAX) and, with keys on, shares the
   // failed-authentication limit of its caller's address.
-  const all = op.public || op.responses[429] ? op.responses : { ...op.responses, 429: keysOn ? rateOrAuth : rateLimited };
+  const limits: Operation['responses'] = op.public || op.responses[429] ? op.responses : { ...op.responses, 429: keysOn ? rateOrAuth : rateLimited };
+  // Any route past the probes can find the store out of reach (cluster mode): the global filter's 503.
+  const all = op.public || limits[503] ? limits : { ...limits, 503: outage };
   const responses = Object.fromEntries(
     Object.entries(all).map(([status, r]) => [
       status,
