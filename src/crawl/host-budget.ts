@@ -80,7 +80,7 @@ export const PACING = {
   /** Good answers in a row that give one slot back (and halve the pause). */
   recoverAfter: 4,
   /** A response slower than twice the usual latency and by more than this counts as a slowdown, ms. */
-  slowMarginMs: 100,
+  slowMarginMs: 250,
   /** How fast the usual latency follows slower answers (it follows faster ones at once). */
   baseDrift: 0.05,
   /** How long a host's adapted state is kept once nobody fetches from it, ms. */

@@ -20,6 +20,8 @@ interface HostSlot {
   dirty: boolean;
   /** A settle that may take idle slots back is out: no start here until it answers. */
   settling: boolean;
+  /** The want the budget was last told (a waiting holder it knows of, even with no slot). */
+  told: number;
   /** The last answer said the host's limit is below what this crawl holds (lowered by back-off). */
   overCap: boolean;
   feedback: HostFeedback;
@@ -107,7 +109,9 @@ export class HostSlots {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    const held = [...this.hosts].filter(([, slot]) => slot.held > 0).map(([host]): HostRequest => ({ host, busy: 0, want: 0 }));
+    // Every host the budget knows this crawl by: those it holds slots of, and those it waits for (a
+    // waiter left behind would make the host look contended to every other crawl until its lease lapsed).
+    const held = [...this.hosts].filter(([, slot]) => slot.held > 0 || slot.told > 0).map(([host]): HostRequest => ({ host, busy: 0, want: 0 }));
     this.hosts.clear();
     if (held.length > 0) await this.budget.settle(this.holder, held, this.caps).catch(() => undefined); // unreachable: the leases lapse
   }
@@ -115,13 +119,16 @@ export class HostSlots {
   private slot(host: string): HostSlot {
     let slot = this.hosts.get(host);
     if (!slot)
-      this.hosts.set(host, (slot = { held: 0, busy: 0, want: 0, paced: false, contended: false, needStart: false, askAt: 0, dirty: false, settling: false, overCap: false, feedback: noFeedback() }));
+      this.hosts.set(
+        host,
+        (slot = { held: 0, busy: 0, want: 0, paced: false, contended: false, needStart: false, askAt: 0, dirty: false, settling: false, told: 0, overCap: false, feedback: noFeedback() }),
+      );
     return slot;
   }
 
   /** Whether the crawl should give idle slots back: others wait, the limit was lowered, or it is done with the host. */
   private shrinking(slot: HostSlot): boolean {
-    return slot.contended || slot.overCap || (slot.want === 0 && slot.held > slot.busy);
+    return slot.contended || slot.overCap || (slot.want === 0 && (slot.held > slot.busy || slot.told > 0));
   }
 
   private due(slot: HostSlot): void {
@@ -156,6 +163,7 @@ export class HostSlots {
       // (On a paced host no fetch starts without a reserved start, so asking for one can say the true busy.)
       const busy = slot.settling || start ? slot.busy : Math.max(slot.busy, slot.held);
       const want = slot.settling ? Math.max(slot.want, slot.busy) : Math.max(slot.want, slot.held);
+      slot.told = want;
       return { host, busy, want, ...(start ? { start } : {}), ...(feedback.ok || feedback.throttled ? { feedback } : {}) };
     });
     try {
@@ -190,6 +198,6 @@ export class HostSlots {
     if (!grant.paced) slot.needStart = false;
     if (grant.held < request.want) slot.askAt = now + POLL_MS;
     if (grant.backoff) this.onBackoff(grant.backoff);
-    if (slot.held === 0 && slot.busy === 0 && slot.want === 0) this.hosts.delete(host);
+    if (slot.held === 0 && slot.busy === 0 && slot.want === 0 && request.want === 0) this.hosts.delete(host);
   }
 }

@@ -51,9 +51,12 @@ function adapt(state: HostState, feedback: HostFeedback | undefined, caps: HostC
   const slow = state.base > 0 && latency > 2 * state.base && latency - state.base > PACING.slowMarginMs;
   // A lasting slowdown slowly becomes the host's usual latency, so the host recovers from it.
   state.base = state.base === 0 || latency < state.base ? latency : state.base + (latency - state.base) * PACING.baseDrift;
+  // Once per burst, as for 429s: under load the crawler's own queueing shows as latency too.
   if (slow) {
-    state.limit = Math.max(1, state.limit - 1);
     state.streak = 0;
+    if (now - state.backoffAt < PACING.burstMs) return undefined;
+    state.backoffAt = now;
+    state.limit = Math.max(1, state.limit - 1);
     return 'slow';
   }
   state.streak += feedback.ok;

@@ -39,9 +39,12 @@ for i, key in ipairs(KEYS) do
     local slow = s.base > 0 and latency > 2 * s.base and latency - s.base > slowMargin
     if s.base == 0 or latency < s.base then s.base = latency else s.base = s.base + (latency - s.base) * drift end
     if slow then
-      s.limit = math.max(1, s.limit - 1)
       s.streak = 0
-      backoff = 2
+      if now - (s.backoffAt or 0) >= burstMs then
+        s.backoffAt = now
+        s.limit = math.max(1, s.limit - 1)
+        backoff = 2
+      end
     else
       s.streak = s.streak + ok
       if s.streak >= recoverAfter then
