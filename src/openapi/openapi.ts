@@ -58,6 +58,7 @@ export function setupOpenApi(app: INestApplication, config: AppConfig): void {
   SwaggerModule.setup('docs', app, buildOpenApi(app, config), { jsonDocumentUrl: 'docs-json' });
 }
 
+const internal = { description: 'an internal failure (the store answered with an error, say): generic words and the requestId under which the log has the cause', ref: 'Error' };
 const outage = { description: 'the job store (Redis, in cluster mode) is out of reach; retry after Retry-After', ref: 'Error' };
 const rateLimited = { description: 'over RATE_LIMIT_MAX requests in RATE_LIMIT_WINDOW_MS from this caller; see Retry-After', ref: 'Error' };
 const rateOrAuth = { description: 'over the rate limit (RATE_LIMIT_MAX), or too many failed authentications from this address (AUTH_FAILURES_MAX); see Retry-After', ref: 'Error' };
@@ -85,7 +86,8 @@ function render(op: Operation, keysOn: boolean) {
   // failed-authentication limit of its caller's address.
   const limits: Operation['responses'] = op.public || op.responses[429] ? op.responses : { ...op.responses, 429: keysOn ? rateOrAuth : rateLimited };
   // Any route past the probes can find the store out of reach (cluster mode): the global filter's 503.
-  const all = op.public || limits[503] ? limits : { ...limits, 503: outage };
+  // and any can meet an internal failure: 500 in generic words, with the requestId the log has.
+  const all = op.public ? limits : { 500: internal, 503: outage, ...limits };
   const responses = Object.fromEntries(
     Object.entries(all).map(([status, r]) => [
       status,
