@@ -12,6 +12,7 @@
  */
 import { type CheerioAPI, load } from 'cheerio';
 import { type ExtractedPage, LinkCollector } from './link-collector';
+import { parseShallowDom } from './shallow-parser';
 
 export type { ExtractedPage } from './link-collector';
 
@@ -36,7 +37,8 @@ const PARSE_OPTIONS = { xml: { xmlMode: false, decodeEntities: false } };
 
 /** The page as a DOM, with the parser settings the link walk expects (content passes reuse it). */
 export function parseDocument(html: string): CheerioAPI {
-  return load(html, PARSE_OPTIONS);
+  // Built by a depth-capped parser (shallow-parser.ts), then handed to cheerio as a tree.
+  return load(parseShallowDom(html, PARSE_OPTIONS.xml), PARSE_OPTIONS);
 }
 
 export function extractLinks(html: string, pageUrl: string, options: ExtractOptions): ExtractedPage {

@@ -5,7 +5,7 @@
  * nothing else: a DOCTYPE is never read, so no entity is ever expanded (no "billion laughs").
  * Namespace prefixes (`<sm:loc>`) are ignored; anything that is not a sitemap yields no URLs.
  */
-import { Parser } from 'htmlparser2';
+import { ShallowParser } from './shallow-parser';
 import { normalizeUrl } from './url-normalize';
 
 export type SitemapKind = 'urlset' | 'sitemapindex';
@@ -14,7 +14,7 @@ export type SitemapKind = 'urlset' | 'sitemapindex';
 const MAX_LOC_CHARS = 4096;
 
 export class SitemapStream {
-  private readonly parser: Parser;
+  private readonly parser: ShallowParser;
   private kind: SitemapKind | undefined;
   private depth = 0;
   private loc: string | undefined;
@@ -27,7 +27,7 @@ export class SitemapStream {
     private readonly base: string,
     private readonly maxUrls: number,
   ) {
-    this.parser = new Parser(
+    this.parser = new ShallowParser(
       {
         onopentag: (name) => {
           const local = localName(name);

@@ -5,13 +5,13 @@
  * 48 MB page costs about what its link list does. The link cap and the time budget (time spent
  * parsing, not waiting for the network) stop it early.
  */
-import { Parser } from 'htmlparser2';
+import { ShallowParser } from './shallow-parser';
 import type { ExtractOptions } from './extract-links';
 import { type ExtractedPage, LinkCollector } from './link-collector';
 
 export class LinkStream {
   private readonly page: LinkCollector;
-  private readonly parser: Parser;
+  private readonly parser: ShallowParser;
   private spentMs = 0;
   /** Inside <script> or <style>: text that is not content. */
   private inCode = 0;
@@ -21,7 +21,7 @@ export class LinkStream {
     private readonly options: ExtractOptions,
   ) {
     const page = (this.page = new LinkCollector(pageUrl, options.maxLinks, options.fingerprint));
-    this.parser = new Parser(
+    this.parser = new ShallowParser(
       {
         onopentag: (name, attribs) => {
           page.endText();
