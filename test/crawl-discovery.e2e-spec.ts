@@ -73,13 +73,15 @@ function discoveryCases(setup: () => { site: DiscoverySite; crawl: Crawl; post: 
   it('flags near-duplicate text by simhash: the later page names the earlier one', async () => {
     const { site, crawl } = setup();
     const serial = { urls: [`${site.url}/near/`], sitemap: 'skip', concurrency: 1, perHostConcurrency: 1 };
-    const { job, items } = await crawl(serial);
+    const { job, items } = await crawl({ ...serial, nearDuplicateBits: 3 });
     const at = (path: string) => items.find((item) => item.url === site.url + path);
     expect(at('/near/1')).toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(at('/near/1').duplicateOf).toBeUndefined();
     expect(at('/near/2')).toMatchObject({ duplicateOf: `${site.url}/near/1`, duplicateBy: 'content' });
     expect(at('/near/3').duplicateOf).toBeUndefined();
     expect(job.summary.duplicates).toBe(1);
+    // Off by default (it costs CPU on every page); -1 says so explicitly.
+    expect((await crawl(serial)).items.some((item) => item.duplicateOf || item.fingerprint)).toBe(false);
     const off = await crawl({ ...serial, nearDuplicateBits: -1 });
     expect(off.items.some((item) => item.duplicateOf || item.fingerprint)).toBe(false);
   });

@@ -46,8 +46,8 @@ export function discoveryOptions(config: AppConfig) {
     nearDuplicateBits: count(
       -1,
       6,
-      3,
-      "near-duplicate content: a page whose text simhash (64 bits over 3-word shingles) differs from an earlier page's in at most this many bits is flagged `duplicateOf` that page (its links are still followed); -1 turns it off",
+      -1,
+      "near-duplicate content: a page whose text simhash (64 bits over 3-word shingles) differs from an earlier page's in at most this many bits is flagged `duplicateOf` that page (its links are still followed); -1 (the default) turns it off: the fingerprint costs about a third more CPU per small page",
     ),
     traps: z
       .strictObject(
