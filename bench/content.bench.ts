@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { ContentRequest } from '../src/crawl/content/content-options';
 import { PageParser } from '../src/crawl/page-parser';
 import { stamp, writeBenchSection } from './lib/bench-doc';
+import { parseRunsArgs as parseArgs } from './lib/runs-args';
 import { busyNote, CpuNeighbours } from './lib/contention';
 import { generateSite } from './lib/crawl-site';
 import { fmtSpread } from './lib/stats';
@@ -35,21 +36,6 @@ const OPTIONS: Record<string, ContentRequest | undefined> = {
   '+ markdown, text, html': content({ formats: ['markdown', 'text', 'html'] }),
   '+ select (3 fields)': content({ select: { title: { css: 'h1, h2, h3' }, links: { css: 'a', attr: 'href', all: true }, code: { css: 'pre', all: true } } }),
 };
-
-function parseArgs(argv: string[]): { runs: number; quick: boolean } {
-  let runs = 5;
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=');
-    if (flag === '--runs') runs = Number(inline ?? argv[++i]);
-    else if (flag === '--quick') {
-      quick = true;
-      runs = argv.some((a) => a.startsWith('--runs')) ? runs : 1;
-    } else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick)`);
-  }
-  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs must be 1..100');
-  return { runs, quick };
-}
 
 /** One page through the worker's parser, as a fetch hands it over (16 KB chunks), with this content asked. */
 async function parse(body: Buffer, request: ContentRequest | undefined): Promise<void> {

@@ -26,6 +26,7 @@ import { generateSite } from './lib/crawl-site';
 import { batchToFill, fmtSpread, median } from './lib/stats';
 import { busyNote, CpuNeighbours } from './lib/contention';
 import { stamp, writeBenchSection } from './lib/bench-doc';
+import { parseRunsArgs as parseArgs } from './lib/runs-args';
 import { markdownTable, plainTable, type Row } from './lib/table';
 import type { Node } from '../src/crawl/extract-links';
 
@@ -69,21 +70,6 @@ const PARSERS: Record<string, (html: string) => Extracted> = {
   'htmlparser2 + plain walk': (html) => withWalk(load(html, { xml: { xmlMode: false } }), same),
   'htmlparser2 + plain walk, no entity decoding in the parse': (html) => withWalk(load(html, { xml: { xmlMode: false, decodeEntities: false } }), decodeHTML),
 };
-
-function parseArgs(argv: string[]): { runs: number; quick: boolean } {
-  let runs = 5;
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=');
-    if (flag === '--runs') runs = Number(inline ?? argv[++i]);
-    else if (flag === '--quick') {
-      quick = true;
-      runs = argv.some((a) => a.startsWith('--runs')) ? runs : 1;
-    } else throw new Error(`unknown option ${argv[i]} (known: --runs N --quick)`);
-  }
-  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs must be 1..100');
-  return { runs, quick };
-}
 
 /** ms per page: parses every page of `pages` `rounds` times. */
 function timeParse(parse: (html: string) => Extracted, pages: readonly string[], rounds: number): number {
