@@ -1,13 +1,17 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../test/support/prng';
 import { extractLinks } from './extract-links';
 import type { ExtractedPage } from './link-collector';
-import { PageParser } from './page-parser';
+import { linksOnly, PageParser } from './page-parser';
 import { LinkStream } from './stream-links';
 
 const URL0 = 'http://h.test/dir/index.html';
+/** Pages of Debian's documentation packages (see test/fixtures/docs). */
+const DOCS = join(__dirname, '../../test/fixtures/docs');
 const OPTIONS = { maxLinks: 5_000, budgetMs: 60_000 };
 const anchors = (count: number, href = (i: number) => `/p/${i}`) => Array.from({ length: count }, (_, i) => `<li><a href="${href(i)}">${i}</a></li>`).join('\n');
 
@@ -56,6 +60,15 @@ describe('the DOM path and the streaming path give the same result', () => {
     const dom = extractLinks(html, URL0, OPTIONS);
     const sizes = html.length > 10_000 ? [4_096, 65_536, html.length] : [1, 2, 7, 100, html.length];
     for (const size of sizes) expect({ size, ...streamed(html, size) }).toEqual({ size, ...dom });
+  });
+
+  it('on real documentation pages: a links-only page (no DOM) finds what the DOM walk finds', () => {
+    for (const name of readdirSync(DOCS)) {
+      const html = readFileSync(join(DOCS, name), 'utf8');
+      const dom = extractLinks(html, URL0, { ...OPTIONS, fingerprint: true });
+      expect(dom.links.length, name).toBeGreaterThan(5);
+      expect(linksOnly(html, URL0, { ...OPTIONS, fingerprint: true }), name).toEqual(dom);
+    }
   });
 
   it('pins the rules themselves on a few pages', () => {
