@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allResults, call, Cluster, type Instance, type JobView, waitUntil } from './support/cluster';
 import { type FixtureSite, startFixtureSite } from './support/fixture-site';
+import { spawnSync } from 'node:child_process';
 import { haveRedis } from './support/redis-server';
 
 /**
@@ -10,7 +11,7 @@ import { haveRedis } from './support/redis-server';
  * ends completed with every task recorded exactly once, and no page fails because of the outage.
  */
 const OUTAGE_MS = 10_000;
-const CYCLES = 5;
+const CYCLES = Number(process.env.OUTAGE_CYCLES) || 5;
 const ENV = { FIB_MAX_N: '100000000', CRAWL_ALLOW_TARGETS: '127.0.0.0/8', RATE_LIMIT_MAX: '1000000', SHUTDOWN_GRACE_MS: '3000' };
 /** F(n) of these takes ~0.1 s each on a worker: the batch is still running when Redis goes. */
 const MID_N = 2_000_000;
@@ -33,8 +34,24 @@ describe.skipIf(!haveRedis('Redis outage under load'))('a Redis outage under a c
     return res.body;
   }
 
-  async function progressed(via: Instance, id: string, min: number): Promise<void> {
-    await waitUntil(async () => ((await call<JobView>(via, 'GET', `/jobs/${id}`)).body.completed >= min ? true : undefined), 30_000, `job ${id} to complete ${min} tasks`);
+  /** Waits for `min` tasks of the job done; a timeout says what the job, the instance and the shared host state looked like. */
+  async function progressed(cluster: Cluster, via: Instance, id: string, min: number): Promise<void> {
+    let last: unknown;
+    let pool: unknown;
+    const hosts = () =>
+      spawnSync('redis-cli', ['-p', String(cluster.redis.port), '--scan', '--pattern', '*:host:*'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
+    const hostState = () => hosts().map((key) => `${key} ${spawnSync('redis-cli', ['-p', String(cluster.redis.port), 'GET', key], { encoding: 'utf8' }).stdout.trim()}`);
+    await waitUntil(
+      async () => {
+        last = (await call<JobView>(via, 'GET', `/jobs/${id}`)).body;
+        pool = (await call(via, 'GET', '/pool')).body;
+        return (last as JobView).completed >= min ? true : undefined;
+      },
+      30_000,
+      () => `job ${id} to complete ${min} tasks: ${JSON.stringify(last)}\nhosts: ${hostState().join('\n')}\npool: ${JSON.stringify(pool)}\n${via.stderr().slice(-2_000)}`,
+    );
   }
 
   async function outageCycle(cluster: Cluster, instances: Instance[], cycle: number): Promise<void> {
@@ -42,7 +59,7 @@ describe.skipIf(!haveRedis('Redis outage under load'))('a Redis outage under a c
     site.reset();
     const batch = await submit(first, '/fibonacci', { numbers: BATCH });
     const pages = await submit(second, '/crawl', crawl());
-    await Promise.all([progressed(first, batch.id, 1), progressed(second, pages.id, 3)]);
+    await Promise.all([progressed(cluster, first, batch.id, 1), progressed(cluster, second, pages.id, 3)]);
     await cluster.redis.kill('SIGKILL');
     const downAt = Date.now();
     try {
