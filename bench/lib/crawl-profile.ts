@@ -33,7 +33,7 @@ export async function profileService(running: RunningSite, env: Record<string, s
     process.kill(pid, 'SIGUSR2');
     await new Promise((resolve) => setTimeout(resolve, 100));
     const start = performance.now();
-    const job = await submitCrawl(service.baseUrl, `${running.origin}/`, { concurrency: args.concurrency, maxPages: Math.max(10_000, args.pages * 2), maxDepth: 50, timeoutMs: 10_000, retries: 2 });
+    const job = await submitCrawl(service.baseUrl, running.startUrl, { concurrency: args.concurrency, maxPages: Math.max(10_000, args.pages * 2), maxDepth: 50, timeoutMs: 10_000, retries: 2 });
     const done = await waitForJob(service.baseUrl, job.id, { everyMs: 100, timeoutMs: 240_000 });
     const ms = since(start);
     process.kill(pid, 'SIGUSR2');

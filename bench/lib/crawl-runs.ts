@@ -59,13 +59,13 @@ export async function serviceCrawl(running: RunningSite, settings: CrawlSettings
   children.add(handle);
   try {
     const pid = service.pid!;
-    const neighbours = CpuNeighbours.start([pid]);
+    const neighbours = CpuNeighbours.start([pid, ...(running.pids ?? [])]);
     const beforeKb = statusKb(pid, 'VmRSS');
     const threadsBefore = threadCpuMs(pid);
     const sampler = new RssSampler(pid, 50);
     const cpuBefore = treeCpuMs(pid);
     const start = performance.now();
-    const job = await crawlAndWait(service.baseUrl, `${running.origin}/`, settings, settings.deadlineMs);
+    const job = await crawlAndWait(service.baseUrl, running.startUrl, settings, settings.deadlineMs);
     const answeredMs = since(start);
     const items = await allResults(service.baseUrl, job.id, job.total, job.results);
     const ms = since(start);
@@ -83,7 +83,7 @@ export async function serviceCrawl(running: RunningSite, settings: CrawlSettings
       cpuMs,
       peakKb: Math.max(memory.peakKb, memory.hwmKb || 0),
       beforeKb,
-      site: running.stats(),
+      site: await running.stats(),
       otherCores,
       notes: [
         `POST ?wait answered after ${Math.round(answeredMs)} ms (job durationMs ${job.durationMs}), all ${job.total} results read after ${Math.round(ms)} ms; summary pagesOk ${s?.pagesOk} pagesFailed ${s?.pagesFailed} linksDiscovered ${s?.linksDiscovered}`,
@@ -116,7 +116,7 @@ export async function crawleeCrawl(running: RunningSite, mode: 'defaults' | 'tun
   // Crawlee's working directory and storage dir: it may create folders even with in-memory storage.
   const scratch = mkdtempSync(join(tmpdir(), 'crawl-bench-run-'));
   const outFile = join(scratch, 'result.json');
-  const input = { startUrl: `${running.origin}/`, concurrency: settings.concurrency, crawleeDir: crawlee.dir, timeoutSecs: settings.timeoutMs / 1000, retries: settings.retries, mode, outFile };
+  const input = { startUrl: running.startUrl, concurrency: settings.concurrency, crawleeDir: crawlee.dir, timeoutSecs: settings.timeoutMs / 1000, retries: settings.retries, mode, outFile };
   const child = spawn(process.execPath, [RUNNER, JSON.stringify(input)], {
     cwd: scratch,
     env: { ...process.env, CRAWLEE_STORAGE_DIR: join(scratch, 'storage'), CRAWLEE_PERSIST_STORAGE: 'false', CRAWLEE_PURGE_ON_START: 'true', NODE_OPTIONS: '' },
@@ -131,7 +131,7 @@ export async function crawleeCrawl(running: RunningSite, mode: 'defaults' | 'tun
   try {
     await message(child, 'ready', 120_000, output);
     const pid = child.pid!;
-    const neighbours = CpuNeighbours.start([pid]);
+    const neighbours = CpuNeighbours.start([pid, ...(running.pids ?? [])]);
     const sampler = new RssSampler(pid, 50);
     const cpuBefore = treeCpuMs(pid);
     const start = performance.now();
@@ -163,7 +163,7 @@ export async function crawleeCrawl(running: RunningSite, mode: 'defaults' | 'tun
       cpuMs,
       peakKb: Math.max(memory.peakKb, report.hwmKb || 0),
       beforeKb: report.rssBeforeKb,
-      site: running.stats(),
+      site: await running.stats(),
       otherCores,
       notes: [
         `Crawlee statistics: ${report.stats.requestsFinished} finished, ${report.stats.requestsFailed} failed, ${report.stats.retries} retries; ${report.enqueued} links enqueued (before de-duplication)`,

@@ -298,21 +298,30 @@ export interface SiteStats {
   /** Most requests in progress at once (latency included), and the time-weighted mean. */
   peakInFlight: number;
   meanInFlight: number;
+  /** What the server could tell instead, when it does not count pages (nginx): shown in place of the counts. */
+  note?: string;
 }
 
 export interface RunningSite {
   /** http://host:port, no trailing slash. */
   origin: string;
-  stats(): SiteStats;
+  /** Where every crawler starts. */
+  startUrl: string;
+  /** Server processes besides the bench's own (nginx): their CPU is the site's, not a neighbour's. */
+  pids?: number[];
+  stats(): SiteStats | Promise<SiteStats>;
   close(): Promise<void>;
 }
+
+/** A site served by this process: its counts are at hand. */
+export type ServedSite = Omit<RunningSite, 'stats'> & { stats(): SiteStats };
 
 /**
  * Serves the site on `host` (a loopback address), a fresh server and port each call. Every
  * response waits `latencyMs` first (a slow origin or a long round trip), then is sent whole with
  * a Content-Length, keep-alive on.
  */
-export function serveSite(site: Site, { host, latencyMs }: { host: string; latencyMs: number }): Promise<RunningSite> {
+export function serveSite(site: Site, { host, latencyMs }: { host: string; latencyMs: number }): Promise<ServedSite> {
   const hits = new Map<string, number>();
   const stats: SiteStats = { requests: 0, ok: 0, notFound: 0, bytes: 0, repeats: 0, peakInFlight: 0, meanInFlight: 0 };
   const sockets = new Set<Socket>();
@@ -367,6 +376,7 @@ export function serveSite(site: Site, { host, latencyMs }: { host: string; laten
       const { port } = server.address() as AddressInfo;
       resolve({
         origin: `http://${host}:${port}`,
+        startUrl: `http://${host}:${port}/`,
         stats: () => ({ ...stats, meanInFlight: last > first ? area / (last - first) : 0 }),
         close: () =>
           new Promise<void>((done) => {
