@@ -14,7 +14,7 @@
  * - generated: a deterministic site (lib/crawl-site.ts) of mixed page sizes, served by node:http,
  *   in two scenarios: no added latency (parsing-bound) and a fixed latency per response
  *   (concurrency-bound); the service is held to 3x Crawlee's pages/s;
- * - docs: Debian's postgresql-doc-15 manual (~1,170 pages of ~14 KB) served from disk by an nginx
+ * - docs: Debian's postgresql-doc-15 manual (~1,170 pages, 14 KB on average) served from disk by an nginx
  *   the bench starts (lib/nginx-site.ts, lib/docs-corpus.ts), with no added latency only (nginx
  *   cannot add any); the service is held to 8x Crawlee and to 3x the parsing floor (issue 16, at
  *   --concurrency 16). Needs `apt-get install -y nginx-light postgresql-doc-15`; without them the
@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { stamp, writeBenchSection } from './lib/bench-doc';
 import { type CrawlArgs, parseCrawlArgs } from './lib/crawl-args';
 import { profileService } from './lib/crawl-profile';
-import { CRAWL_LEGEND, printCrawlReport, type Scenario } from './lib/crawl-report';
+import { CRAWL_LEGEND, crawlAbout, printCrawlReport, type Scenario } from './lib/crawl-report';
 import { CRAWLERS, type CrawlRun, type CrawlSettings, crawleeCrawl, mib, sec, serviceCrawl } from './lib/crawl-runs';
 import { generateSite } from './lib/crawl-site';
 import { type CrawlTarget, docsTarget, docsUnavailable, generatedTarget } from './lib/crawl-targets';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     console.log('  nginx cannot add latency to its answers: the docs site runs with no added latency only');
     if (args.concurrency !== DOCS_TARGET_CONCURRENCY) console.log(`  NOTE: the issue's docs-site targets are stated at --concurrency ${DOCS_TARGET_CONCURRENCY}; this run uses ${args.concurrency}`);
   }
-  if (targets.length === 0) throw new Error('no site to crawl');
+  if (targets.length === 0) throw new Error('no site to crawl: every site asked for (--sites) was skipped, see above');
   console.log(
     `all crawlers: concurrency ${args.concurrency} (service concurrency = perHostConcurrency = ${args.concurrency}, ${threads} worker threads x ${tasksPerWorker} tasks; ` +
       `Crawlee minConcurrency = maxConcurrency = ${args.concurrency}), same-origin, no robots.txt, ${TIMEOUT_MS / 1000} s per fetch; ` +
@@ -181,20 +181,13 @@ async function main(): Promise<void> {
       name: 'crawl',
       title: 'Crawl',
       command: 'npm run bench:crawl',
-      about: [
-        `Sites, each crawled whole from its start page, same-origin, concurrency ${args.concurrency}:`,
-        ...results.map(({ target }) => `- ${target.label}: ${target.summary}${target.key === 'docs' ? ' (nginx cannot add latency)' : ''};`),
-        ...skipped.map((line) => `- ${line}`),
-        'Three crawlers:',
-        '- service: the built service in its own process (`POST /crawl?wait=`, then every results page);',
-        "- Crawlee defaults: Crawlee's CheerioCrawler as shipped (session pool with a cookie jar per session, generated browser-like headers, 3 retries);",
-        `- Crawlee tuned: the same without the session pool and header generation, with the service's retries (${RETRIES}).`,
-        "Crawlee is installed by the benchmark into a temporary folder, not a project dependency; both Crawlee runs use in-memory storage, min = max concurrency, no robots.txt and the service's per-fetch timeout. " +
-          'Scenarios on the generated site: no added latency (bound by parsing) and a fixed latency per response (bound by concurrency). Each crawl gets a fresh process and a fresh server of the site; runs go in rounds over the three crawlers. ' +
-          'Time runs from the request to the last result read, boot excluded for all; CPU is that of the crawling process tree (every thread, any child process), read from /proc at both ends. ' +
-          `Targets (issue 16): on the generated site >= 3x Crawlee's pages/s; on the docs site, at concurrency ${DOCS_TARGET_CONCURRENCY}, >= 8x Crawlee and within 3x of the one-thread parsing floor measured in the same run.`,
-        'The docs site needs `apt-get install -y nginx-light postgresql-doc-15`; without them the bench skips it and says why.',
-      ],
+      about: crawlAbout({
+        sites: results.map(({ target }) => target.summary + (target.key === 'docs' ? ' (nginx cannot add latency)' : '')),
+        skipped,
+        concurrency: args.concurrency,
+        retries: RETRIES,
+        docsConcurrency: DOCS_TARGET_CONCURRENCY,
+      }),
       tables: [...tables, ...floors],
       notes: [...CRAWL_LEGEND, ...FLOOR_NOTES, ...notes],
       stamp: measured,

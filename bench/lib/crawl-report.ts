@@ -146,6 +146,24 @@ export function printCrawlReport(
   };
 }
 
+/** What docs/benchmarks.md says above the crawl tables: the sites, the crawlers, how it is measured, the targets. */
+export function crawlAbout({ sites, skipped, concurrency, retries, docsConcurrency }: { sites: string[]; skipped: string[]; concurrency: number; retries: number; docsConcurrency: number }): string[] {
+  return [
+    `Sites, each crawled whole from its start page, same-origin, concurrency ${concurrency}:`,
+    ...sites.map((site) => `- ${site};`),
+    ...skipped.map((line) => `- ${line}`),
+    'Three crawlers:',
+    '- service: the built service in its own process (`POST /crawl?wait=`, then every results page);',
+    "- Crawlee defaults: Crawlee's CheerioCrawler as shipped (session pool with a cookie jar per session, generated browser-like headers, 3 retries);",
+    `- Crawlee tuned: the same without the session pool and header generation, with the service's retries (${retries}).`,
+    "Crawlee is installed by the benchmark into a temporary folder, not a project dependency; both Crawlee runs use in-memory storage, min = max concurrency, no robots.txt and the service's per-fetch timeout. " +
+      'Scenarios on the generated site: no added latency (bound by parsing) and a fixed latency per response (bound by concurrency). Each crawl gets a fresh process and a fresh server of the site; runs go in rounds over the three crawlers. ' +
+      'Time runs from the request to the last result read, boot excluded for all; CPU is that of the crawling process tree (every thread, any child process), read from /proc at both ends. ' +
+      `Targets (issue 16): on the generated site >= 3x Crawlee's pages/s; on the docs site, at concurrency ${docsConcurrency}, >= 8x Crawlee and within 3x of the one-thread parsing floor measured in the same run.`,
+    'The docs site needs `apt-get install -y nginx-light postgresql-doc-15`; without them the bench skips it and says why.',
+  ];
+}
+
 function total(counts: Map<string, number>): number {
   return [...counts.values()].reduce((a, b) => a + b, 0);
 }
