@@ -186,14 +186,20 @@ export class PiscinaScheduler extends TaskScheduler {
           timedOut = true;
           stop();
         }, this.options.taskTimeoutMs);
-      } else if ('end' in message) endSeen();
-      else onUpdates(message.updates);
+      } else {
+        if (message.updates) onUpdates(message.updates);
+        if (message.end) endSeen();
+      }
     });
     const pool = alone ? this.rescuePool() : this.pool(profile);
     try {
       if (signal?.aborted) throw signal.reason;
       await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
-      await Promise.race([ended, delay(END_MARKER_GRACE_MS)]);
+      // Usually here already (it comes with the last updates); the timer is cleared so that pages
+      // ending by the thousand leave no thousands of pending timers behind.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise<void>((resolve) => (grace = setTimeout(resolve, END_MARKER_GRACE_MS)))]);
+      clearTimeout(grace);
     } catch (err) {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
       if (!kill && !signal?.aborted && threadDied(pool, thread, err)) throw new SharedThreadDied(err);
@@ -246,8 +252,4 @@ export class PiscinaScheduler extends TaskScheduler {
     }
     return file;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

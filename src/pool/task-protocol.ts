@@ -29,7 +29,8 @@ export interface TaskUpdate<R = unknown> {
  * different channel than the port, so the main thread waits for `end` before it treats the
  * task as done, and so never loses the final updates.
  */
-export type PortMessage = { started: true; thread?: number } | { updates: TaskUpdate[] } | { end: true };
+/** `end`: the task sent its last update (the end marker rides on the last batch: one message less per task). */
+export type PortMessage = { started: true; thread?: number } | { updates?: TaskUpdate[]; end?: true };
 
 /** The main thread asks a running I/O task to stop (its thread is shared, so it is not killed). */
 export type ControlMessage = { abort: true };

@@ -45,8 +45,8 @@ export class UpdateReporter {
   /** Sends what is left, then the end marker the main thread waits for; or, without a port, returns the updates. */
   end(): TaskUpdate[] | undefined {
     if (!this.port) return this.buffer;
-    this.flush();
-    this.post({ end: true });
+    this.post(this.buffer.length > 0 ? { updates: this.buffer, end: true } : { end: true });
+    this.buffer = [];
     this.port.removeAllListeners('message');
     return undefined;
   }
