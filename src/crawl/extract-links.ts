@@ -1,5 +1,6 @@
 /**
- * Title and links of an ordinary page (up to CRAWL_DOM_MAX_BYTES) with cheerio, on its
+ * Title and links of an ordinary page (up to CRAWL_DOM_MAX_BYTES) whose content is wanted too
+ * (a links-only page skips the DOM: page-parser.ts's linksOnly) with cheerio, on its
  * htmlparser2 path. `npm run bench:parse` compares the ways (medians on a typical 12 KB page with
  * 66 links, ms per page, one thread, 2026-12-01): default parse5 load + selectors 2.34,
  * htmlparser2 load + `$('a[href], area[href]')` 0.66, htmlparser2 load + a plain walk of the tree

@@ -1,6 +1,7 @@
 /**
  * Where a page's markup becomes its result: title, links, nofollow links, truncation. Both
- * parsers feed it (the cheerio walk for ordinary pages, the streaming parser for big ones), in
+ * parsers feed it (the cheerio walk for pages whose content is wanted, the streaming parser for
+ * the others and for big ones), in
  * document order and with the raw, undecoded attribute and title text, so that one set of rules
  * (entity decoding, `<base href>`, normalisation, de-duplication, the link cap) applies to both
  * and both give the same result for the same page.

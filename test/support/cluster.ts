@@ -1,5 +1,5 @@
 import { type RedisServer, startRedisServer } from './redis-server';
-import { killLeftovers, ROOT, type ServiceProcess, startService } from './service-process';
+import { ROOT, type ServiceProcess, startService } from './service-process';
 
 /**
  * A cluster for the e2e proofs: one real redis-server (AOF on, as the cluster mode's durability
@@ -116,8 +116,9 @@ export class Cluster {
     return at;
   }
 
+  /** Kills this cluster's instances (not other clusters' of the same file: they may run side by side) and its Redis. */
   async close(): Promise<void> {
-    await killLeftovers();
+    await Promise.all([...this.instances.values()].map((instance) => instance.stop('SIGKILL')));
     this.instances.clear();
     await this.redis.stop();
   }
