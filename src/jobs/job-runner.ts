@@ -15,6 +15,7 @@ import { isFinal } from './job.model';
 import { JobStore } from './job.store';
 import { type JobView, toView } from './job.view';
 import { HandedBack, TaskQueue } from './task-queue';
+import { TaskReads } from './task-reads';
 import { TaskRecorder } from './task-recorder';
 
 /** A job this instance coordinates. */
@@ -222,6 +223,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const stopped = this.capabilities.leaseMs !== null ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     // Reads and writes wait out a store outage: a kind never sees one, it only waits.
     const held = <T>(what: string, call: () => Promise<T>) => this.outages.run(what, call);
+    const reads = new TaskReads((indexes) => held('reading tasks', () => this.store.tasksAt(id, indexes)));
     return {
       job,
       threads,
@@ -231,7 +233,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       // Updates recorded here may still wait for their coalescing window: store them first.
       task: async (index) => {
         await this.recorder.flush(id);
-        return (await held('reading a task', () => this.store.tasks(id, index, 1)))[0];
+        return (await reads.get(index))!;
       },
       tasks: async (offset, limit) => {
         await this.recorder.flush(id);

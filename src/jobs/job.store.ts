@@ -57,6 +57,8 @@ export abstract class JobStore {
   abstract snapshot(id: string): Promise<JobSnapshotData | undefined>;
   /** Tasks `offset` .. `offset + limit - 1` (fewer past the end), with inputs, results and errors. */
   abstract tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]>;
+  /** The tasks at `indexes` (in that order; those past the end left out): one read for pages that ended together. */
+  abstract tasksAt(id: string, indexes: readonly number[]): Promise<TaskRecord[]>;
   /** Inputs of tasks `offset` .. `offset + limit - 1`. */
   abstract inputs(id: string, offset: number, limit: number): Promise<unknown[]>;
   /**

@@ -575,6 +575,13 @@ export function jobStoreContract(name: string, make: MakeStore, capabilities: Jo
           { index: 2, input: { n: 2 }, state: 'completed', result: [1, 2] },
         ]);
         expect(await store.tasks('j', 3, 10)).toEqual([]);
+        // By index, in the order asked, leaving out those past the end.
+        expect(await store.tasksAt('j', [2, 5, 0, -1])).toEqual([
+          { index: 2, input: { n: 2 }, state: 'completed', result: [1, 2] },
+          { index: 0, input: { n: 0 }, state: 'queued' },
+        ]);
+        expect(await store.tasksAt('j', [])).toEqual([]);
+        expect(await store.tasksAt('nope', [0])).toEqual([]);
         expect(await store.inputs('j', 0, 2)).toEqual([{ n: 0 }, { n: 1 }]);
         expect(await store.inputs('j', 2, 5)).toEqual([{ n: 2 }]);
         expect(await store.tasks('nope', 0, 10)).toEqual([]);

@@ -107,14 +107,14 @@ export class MemoryJobStore extends JobStore {
     if (!entry) return [];
     const records: TaskRecord[] = [];
     const end = Math.min(entry.header.total, offset + limit);
-    for (let index = Math.max(0, offset); index < end; index++) {
-      const record: TaskRecord = { index, input: entry.inputs[index], state: STATE_OF_CODE[entry.codes[index]] };
-      if (entry.results[index] !== undefined) record.result = entry.results[index];
-      const error = entry.errors.get(index);
-      if (error !== undefined) record.error = error;
-      records.push(record);
-    }
+    for (let index = Math.max(0, offset); index < end; index++) records.push(recordOf(entry, index));
     return records;
+  }
+
+  async tasksAt(id: string, indexes: readonly number[]): Promise<TaskRecord[]> {
+    const entry = this.jobs.get(id);
+    if (!entry) return [];
+    return indexes.filter((index) => Number.isInteger(index) && index >= 0 && index < entry.header.total).map((index) => recordOf(entry, index));
   }
 
   async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {
@@ -329,4 +329,12 @@ function applied(entry: Entry, changed: Applied['changed']): Applied {
   const header: Applied['header'] = { status, total, completed, failed, cancelled, resultBytes };
   if (summary) header.summary = { ...summary };
   return { seq: entry.header.seq, changed, header };
+}
+
+function recordOf(entry: Entry, index: number): TaskRecord {
+  const record: TaskRecord = { index, input: entry.inputs[index], state: STATE_OF_CODE[entry.codes[index]] };
+  if (entry.results[index] !== undefined) record.result = entry.results[index];
+  const error = entry.errors.get(index);
+  if (error !== undefined) record.error = error;
+  return record;
 }

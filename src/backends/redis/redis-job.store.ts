@@ -117,12 +117,15 @@ export class RedisJobStore extends JobStore {
     const reply = (await this.run('tasks', id, [offset, limit])) as [number, string[], string, (string | null)[], (string | null)[]] | [];
     if (reply.length === 0) return [];
     const [first, inputs, states, results, errors] = reply;
-    return inputs.map((input, i) => {
-      const record: TaskRecord = { index: first + i, input: JSON.parse(input), state: STATE_OF_CODE[states[i]] };
-      if (results[i] !== null) record.result = JSON.parse(results[i]);
-      if (errors[i] !== null) record.error = JSON.parse(errors[i]);
-      return record;
-    });
+    return inputs.map((input, i) => parseRecord(first + i, input, states[i], results[i], errors[i]));
+  }
+
+  async tasksAt(id: string, indexes: readonly number[]): Promise<TaskRecord[]> {
+    if (indexes.length === 0) return [];
+    const reply = (await this.run('tasksAt', id, [...indexes])) as [number[], string[], string[], (string | null)[], (string | null)[]] | [];
+    if (reply.length === 0) return [];
+    const [found, inputs, states, results, errors] = reply;
+    return found.map((index, i) => parseRecord(index, inputs[i], states[i], results[i], errors[i]));
   }
 
   async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {
@@ -256,4 +259,12 @@ function pairs(flat: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (let i = 0; i < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
   return map;
+}
+
+/** A task as the scripts return it: its input, state code, result and error as stored. */
+function parseRecord(index: number, input: string, state: string, result: string | null, error: string | null): TaskRecord {
+  const record: TaskRecord = { index, input: JSON.parse(input), state: STATE_OF_CODE[state] };
+  if (result !== null) record.result = JSON.parse(result);
+  if (error !== null) record.error = JSON.parse(error);
+  return record;
 }

@@ -219,4 +219,21 @@ end
 return {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last), readHash(key(ID, 'res')), readHash(key(ID, 'err'))}
 `);
 
-export const TASK_SCRIPTS = { apply, settle, appendTasks, markSeen, tasks } as const;
+/** ARGV: p, id, then task indexes. Each index's input, state code, result and error (none past the total). */
+const tasksAt = script(`
+local total = tonumber(redis.call('HGET', JK, 'total') or '0')
+local fields = {}
+for i = 3, #ARGV do
+  local index = tonumber(ARGV[i])
+  if index and index >= 0 and index < total then fields[#fields + 1] = index end
+end
+if #fields == 0 then return {} end
+local inputs, states = {}, {}
+for i, index in ipairs(fields) do
+  inputs[i] = redis.call('LINDEX', key(ID, 'in'), index)
+  states[i] = redis.call('GETRANGE', key(ID, 'st'), index, index)
+end
+return {fields, inputs, states, redis.call('HMGET', key(ID, 'res'), unpack(fields)), redis.call('HMGET', key(ID, 'err'), unpack(fields))}
+`);
+
+export const TASK_SCRIPTS = { apply, settle, appendTasks, markSeen, tasks, tasksAt } as const;
