@@ -30,7 +30,9 @@
  * figure), --sites generated,docs (both), --pages N (3000, generated site), --concurrency N (32),
  * --latency-ms N (50), --seed N (1), --scenarios MS,MS (added latencies on the generated site,
  * default 0 and --latency-ms), --cpu-prof (afterwards profiles the service, every thread, during one
- * more no-latency crawl of each site and prints where its time goes). Env: POOL_SIZE and
+ * more no-latency crawl of each site and prints where its time goes), --warm (each timed crawl, of
+ * every crawler, follows one untimed crawl of the same site in the same process: JIT warmed, like
+ * the floor; the service also starts with the host's pacing state learned; default cold). Env: POOL_SIZE and
  * CRAWL_TASKS_PER_WORKER reach the service; CRAWL_BENCH_HOST (127.0.0.3) is the loopback address
  * the sites listen on; CRAWL_BENCH_DOCS another folder of HTML to serve as the docs site (its
  * index.html the start); CRAWLEE_VERSION picks another Crawlee. Writes its section of
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     maxDepth: MAX_DEPTH,
     maxPages: Math.max(10_000, args.pages * 2),
     deadlineMs: CRAWL_DEADLINE_MS,
+    warm: args.warm,
   };
   const env = serviceEnv(args, threads);
   const measured = stamp(args.runs);
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
   const common =
     `concurrency ${args.concurrency} for all (service: ${threads} worker threads x ${tasksPerWorker} tasks; Crawlee ${crawlee.version}: CheerioCrawler, min = max concurrency, in-memory storage); ` +
     `${args.runs} run(s) per figure in rounds, each on a fresh server of the site and a fresh process; ` +
+    (args.warm ? 'warm: each timed crawl follows one untimed crawl of the same site in the same process (the service keeps the host pacing it learned); ' : 'cold: fresh process, no warm-up crawl; ') +
     'time = from the request (service: POST /crawl?wait= sent; Crawlee: the built crawler told to start) to the last result read, boot excluded for all; ' +
     'CPU = the crawling process tree (all threads, child processes included) over that window, from /proc; ' +
     `service at ${source}; Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`;
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
         concurrency: args.concurrency,
         retries: RETRIES,
         docsConcurrency: DOCS_TARGET_CONCURRENCY,
+        warm: args.warm,
       }),
       tables: [...tables, ...floors],
       notes: [...CRAWL_LEGEND, ...FLOOR_NOTES, ...notes],

@@ -15,14 +15,16 @@ export interface CrawlArgs {
   latencyMs: number;
   seed: number;
   cpuProf: boolean;
+  /** Each timed crawl follows one untimed crawl of the same site in the same process (both crawlers). */
+  warm: boolean;
   /** Added latency of each scenario on the generated site, in ms: 0 and --latency-ms unless --scenarios says otherwise. */
   scenarios?: number[];
 }
 
-const USAGE = 'known: --runs N --quick --sites generated,docs --pages N --concurrency N --latency-ms N --seed N --scenarios MS,MS --cpu-prof';
+const USAGE = 'known: --runs N --quick --sites generated,docs --pages N --concurrency N --latency-ms N --seed N --scenarios MS,MS --cpu-prof --warm';
 
 export function parseCrawlArgs(argv: string[]): CrawlArgs {
-  const args: CrawlArgs = { runs: 5, quick: false, sites: [...SITE_KEYS], pages: 3000, concurrency: 32, latencyMs: 50, seed: 1, cpuProf: false };
+  const args: CrawlArgs = { runs: 5, quick: false, sites: [...SITE_KEYS], pages: 3000, concurrency: 32, latencyMs: 50, seed: 1, cpuProf: false, warm: false };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
@@ -37,6 +39,7 @@ export function parseCrawlArgs(argv: string[]): CrawlArgs {
     else if (flag === '--latency-ms') args.latencyMs = value();
     else if (flag === '--seed') args.seed = value();
     else if (flag === '--cpu-prof') args.cpuProf = true;
+    else if (flag === '--warm') args.warm = true;
     else if (flag === '--scenarios') args.scenarios = text().split(',').map(Number);
     else throw new Error(`unknown option ${argv[i]} (${USAGE})`);
   }

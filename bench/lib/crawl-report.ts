@@ -147,7 +147,21 @@ export function printCrawlReport(
 }
 
 /** What docs/benchmarks.md says above the crawl tables: the sites, the crawlers, how it is measured, the targets. */
-export function crawlAbout({ sites, skipped, concurrency, retries, docsConcurrency }: { sites: string[]; skipped: string[]; concurrency: number; retries: number; docsConcurrency: number }): string[] {
+export function crawlAbout({
+  sites,
+  skipped,
+  concurrency,
+  retries,
+  docsConcurrency,
+  warm,
+}: {
+  sites: string[];
+  skipped: string[];
+  concurrency: number;
+  retries: number;
+  docsConcurrency: number;
+  warm: boolean;
+}): string[] {
   return [
     `Sites, each crawled whole from its start page, same-origin, concurrency ${concurrency}:`,
     ...sites.map((site) => `- ${site};`),
@@ -158,6 +172,9 @@ export function crawlAbout({ sites, skipped, concurrency, retries, docsConcurren
     `- Crawlee tuned: the same without the session pool and header generation, with the service's retries (${retries}).`,
     "Crawlee is installed by the benchmark into a temporary folder, not a project dependency; both Crawlee runs use in-memory storage, min = max concurrency, no robots.txt and the service's per-fetch timeout. " +
       'Scenarios on the generated site: no added latency (bound by parsing) and a fixed latency per response (bound by concurrency). Each crawl gets a fresh process and a fresh server of the site; runs go in rounds over the three crawlers. ' +
+      (warm
+        ? 'These runs are warm (--warm): each timed crawl follows one untimed crawl of the same site in the same process, so JIT warm-up is excluded as for the floor, and the service starts with the host pacing state it learned; the site counts only the timed crawl. '
+        : 'These runs are cold: each timed crawl is the first in a fresh process, JIT warm-up included (--warm excludes it). ') +
       'Time runs from the request to the last result read, boot excluded for all; CPU is that of the crawling process tree (every thread, any child process), read from /proc at both ends. ' +
       `Targets (issue 16): on the generated site >= 3x Crawlee's pages/s; on the docs site, at concurrency ${docsConcurrency}, >= 8x Crawlee and within 3x of the one-thread parsing floor measured in the same run.`,
     'The docs site needs `apt-get install -y nginx-light postgresql-doc-15`; without them the bench skips it and says why.',

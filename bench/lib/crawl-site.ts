@@ -310,11 +310,13 @@ export interface RunningSite {
   /** Server processes besides the bench's own (nginx): their CPU is the site's, not a neighbour's. */
   pids?: number[];
   stats(): SiteStats | Promise<SiteStats>;
+  /** Zeroes the counts (after a warm-up crawl), so stats() covers the timed crawl only. */
+  reset(): void | Promise<void>;
   close(): Promise<void>;
 }
 
 /** A site served by this process: its counts are at hand. */
-export type ServedSite = Omit<RunningSite, 'stats'> & { stats(): SiteStats };
+export type ServedSite = Omit<RunningSite, 'stats' | 'reset'> & { stats(): SiteStats; reset(): void };
 
 /**
  * Serves the site on `host` (a loopback address), a fresh server and port each call. Every
@@ -378,6 +380,11 @@ export function serveSite(site: Site, { host, latencyMs }: { host: string; laten
         origin: `http://${host}:${port}`,
         startUrl: `http://${host}:${port}/`,
         stats: () => ({ ...stats, meanInFlight: last > first ? area / (last - first) : 0 }),
+        reset: () => {
+          Object.assign(stats, { requests: 0, ok: 0, notFound: 0, bytes: 0, repeats: 0, peakInFlight: inFlight });
+          hits.clear();
+          first = last = area = 0;
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const socket of sockets) socket.destroy();

@@ -9,6 +9,9 @@
  * and reads this process's CPU time then). When the crawl is over it writes the results to
  * `outFile` and says `done`; the bench stops its clock once it has read them, then says `exit`.
  *
+ * With `warm`, a separate crawler (its own in-memory storage) crawls the site once, untimed and
+ * its results dropped, before `ready`.
+ *
  * Two configurations (`mode`):
  * - `defaults`: a CheerioCrawler as Crawlee ships it (session pool, cookies per session, browser-like
  *   generated headers, 3 retries), except what any fair run needs: in-memory storage never written
@@ -22,18 +25,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const { startUrl, concurrency, crawleeDir, timeoutSecs, retries, mode, outFile } = JSON.parse(process.argv[2]);
+const { startUrl, concurrency, crawleeDir, timeoutSecs, retries, mode, outFile, warm } = JSON.parse(process.argv[2]);
 const require = createRequire(join(crawleeDir, 'package.json'));
 const { CheerioCrawler, Configuration, log } = require('@crawlee/cheerio');
 const { MemoryStorage } = require('@crawlee/memory-storage');
 const version = JSON.parse(readFileSync(require.resolve('@crawlee/cheerio/package.json'), 'utf8')).version;
 
 log.setLevel(log.LEVELS.WARNING);
-const config = new Configuration({
-  persistStorage: false,
-  purgeOnStart: true,
-  storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }),
-});
+// A storage of its own per crawler: the timed crawl's request queue starts empty after a warm-up crawl.
+const freshConfig = () =>
+  new Configuration({
+    persistStorage: false,
+    purgeOnStart: true,
+    storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }),
+  });
 
 const tuned =
   mode === 'tuned'
@@ -50,36 +55,46 @@ const tuned =
       }
     : {};
 
-const ok = [];
-const failed = [];
+let ok = [];
+let failed = [];
 let enqueued = 0;
 /** A field of /proc/self/status in kB. */
 const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
-const crawler = new CheerioCrawler(
-  {
-    minConcurrency: concurrency,
-    maxConcurrency: concurrency,
-    maxRequestsPerCrawl: 10_000_000,
-    respectRobotsTxtFile: false,
-    navigationTimeoutSecs: timeoutSecs,
-    ...tuned,
-    async requestHandler({ request, response, enqueueLinks }) {
-      // A 4xx page reaches the handler in Crawlee (only 5xx and blocking codes throw): it is
-      // not a page fetched successfully.
-      if (response.statusCode >= 400) {
-        failed.push({ url: request.url, error: `HTTP ${response.statusCode}` });
-        return;
-      }
-      ok.push(request.loadedUrl ?? request.url);
-      const { processedRequests } = await enqueueLinks({ strategy: 'same-origin' });
-      enqueued += processedRequests.length;
+const build = () =>
+  new CheerioCrawler(
+    {
+      minConcurrency: concurrency,
+      maxConcurrency: concurrency,
+      maxRequestsPerCrawl: 10_000_000,
+      respectRobotsTxtFile: false,
+      navigationTimeoutSecs: timeoutSecs,
+      ...tuned,
+      async requestHandler({ request, response, enqueueLinks }) {
+        // A 4xx page reaches the handler in Crawlee (only 5xx and blocking codes throw): it is
+        // not a page fetched successfully.
+        if (response.statusCode >= 400) {
+          failed.push({ url: request.url, error: `HTTP ${response.statusCode}` });
+          return;
+        }
+        ok.push(request.loadedUrl ?? request.url);
+        const { processedRequests } = await enqueueLinks({ strategy: 'same-origin' });
+        enqueued += processedRequests.length;
+      },
+      failedRequestHandler({ request }, error) {
+        failed.push({ url: request.url, error: String(error?.message ?? error).slice(0, 200) });
+      },
     },
-    failedRequestHandler({ request }, error) {
-      failed.push({ url: request.url, error: String(error?.message ?? error).slice(0, 200) });
-    },
-  },
-  config,
-);
+    freshConfig(),
+  );
+
+// --warm: one complete untimed crawl by a crawler of its own first (JIT warmed), its results dropped.
+if (warm) {
+  await build().run([startUrl]);
+  ok = [];
+  failed = [];
+  enqueued = 0;
+}
+const crawler = build();
 
 const next = (expected) =>
   new Promise((resolve) =>

@@ -90,9 +90,9 @@ async function startOnce(root: string, host: string, bin: string, start: string,
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const before = await waitUntilAnswering(origin, child, () => output.join('') + readLog(dir));
+    let before = await waitUntilAnswering(origin, child, () => output.join('') + readLog(dir));
     const pids = [child.pid!, ...childPids(child.pid!)];
-    const cpuBefore = cpuOf(pids);
+    let cpuBefore = cpuOf(pids);
     return {
       origin,
       startUrl: `${origin}${start}`,
@@ -111,6 +111,10 @@ async function startOnce(root: string, host: string, bin: string, start: string,
           meanInFlight: 0,
           note: `nginx answered ${requests} requests using ${(cpuMs / 1000).toFixed(2)} s of CPU (pages, 404s and bytes not counted: access log off)`,
         };
+      },
+      reset: async () => {
+        before = await statusRequests(origin);
+        cpuBefore = cpuOf(pids);
       },
       close,
     };
