@@ -2,7 +2,7 @@
  * bench:crawl's one-thread link-parsing floor: what turning every page of a site into a title and
  * links costs on one thread with no fetching, no hand-off and no job state, measured in the bench
  * process in the same run as the crawls. It runs the service's own code as built in dist/ (the
- * PageParser a crawl worker feeds each body to: decode, DOM, link walk, URL normalisation), with
+ * PageParser a crawl worker feeds each body to: decode, the streaming parser a links-only page goes through (no DOM), URL normalisation), with
  * the service's default settings, so the floor moves with the parser. A crawl within a small
  * factor of it spends little on everything else.
  *
@@ -149,7 +149,7 @@ export function floorTables(sites: FloorSite[]): DocTable[] {
 }
 
 export const FLOOR_NOTES = [
-  "Floor: every page of the site turned into its title and links on one thread of the bench process by the service's own PageParser (dist/crawl/page-parser.js: decode, DOM, link walk, URL normalisation) with the default settings; no fetching, no worker hand-off, no job state.",
+  "Floor: every page of the site turned into its title and links on one thread of the bench process by the service's own PageParser (dist/crawl/page-parser.js: decode, the streaming parser a links-only page goes through (no DOM), URL normalisation) with the default settings; no fetching, no worker hand-off, no job state.",
   'Floor ms per page = a timed pass over the whole site ÷ its pages (one untimed warm-up pass first); Floor CPU per page = process CPU over a pass ÷ pages (this thread and V8 helpers such as the GC).',
   `Service time ÷ floor = the service's median crawl time (request to last result read) ÷ the floor's median time for the whole site; the issue's target (<= ${FLOOR_TARGET}x) is for the documentation site. CPU per page, service ÷ floor = the service's median CPU per page (every thread) ÷ the floor's.`,
 ];
