@@ -21,6 +21,7 @@ export class TaskReads {
       else this.waiting.set(index, [{ resolve, reject }]);
       if (!this.reading && !this.scheduled) {
         this.scheduled = true;
+        // next() never rejects: a failed read rejects its waiters instead.
         queueMicrotask(() => void this.next());
       }
     });
