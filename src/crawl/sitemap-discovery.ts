@@ -38,6 +38,8 @@ export class SitemapDiscovery {
   private readonly seedOrigins: Set<string>;
   private running = 0;
   private done = false;
+  /** The seed origins' /sitemap.xml, read on a guess (robots.txt did not list it). */
+  private readonly guessed = new Set<string>();
 
   constructor(
     readonly mode: SitemapMode,
@@ -65,13 +67,19 @@ export class SitemapDiscovery {
       const notes = await this.notes.readNotes(DONE_NOTE).catch(() => ({}) as Record<string, string>);
       if (notes[DONE_NOTE]) return void (this.done = true);
     }
-    for (const origin of this.seedOrigins) this.queue(`${origin}/sitemap.xml`);
+    for (const origin of this.seedOrigins) {
+      this.guessed.add(`${origin}/sitemap.xml`);
+      this.queue(`${origin}/sitemap.xml`);
+    }
   }
 
   /** An origin's robots.txt rules arrived: a seed origin's `Sitemap:` lines are queued. */
   rulesArrived(origin: string, rules: RobotsRules): void {
     if (!this.enabled || this.done || !this.seedOrigins.has(origin)) return;
-    for (const url of rules.sitemaps ?? []) this.queue(url);
+    for (const url of rules.sitemaps ?? []) {
+      this.guessed.delete(url); // listed: a 404 there is a broken sitemap
+      this.queue(url);
+    }
   }
 
   /** Reads one document the frontier handed out (its host's slot is released by the caller). */
@@ -85,7 +93,9 @@ export class SitemapDiscovery {
       let result: SitemapResult | undefined;
       await run('crawl', { sitemap: url, ...payload }, { signal, onUpdates: (updates) => (result = (updates.find((update) => update.result)?.result as SitemapResult | undefined) ?? result) });
       if (!result || result.error || !result.type) {
-        this.tally.sitemapsFailed++;
+        // Most sites have no /sitemap.xml: the guess answering 404 or 410 is no failure.
+        const absent = this.guessed.has(url) && (result?.status === 404 || result?.status === 410);
+        if (!absent) this.tally.sitemapsFailed++;
         return;
       }
       this.tally.sitemapsRead++;

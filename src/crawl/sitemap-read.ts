@@ -28,6 +28,8 @@ export interface SitemapResult {
   /** Reading stopped at maxBytes (of the download or of the gunzipped text), or at maxUrls. */
   truncatedBy?: 'maxBytes' | 'maxLinks';
   error?: CrawlError;
+  /** The HTTP status of a document that could not be read (404: there is none). */
+  status?: number;
 }
 
 const PIECE_BYTES = 64 * 1024;
@@ -60,7 +62,7 @@ export async function readSitemap(url: string, options: SitemapOptions, dispatch
     return { url, type: sitemap.type ?? null, urls: sitemap.urls, bytes, ...(truncatedBy ? { truncatedBy } : {}) };
   } catch (err) {
     if (!(err instanceof CrawlFailure)) throw err; // cancelled, or a bug
-    return { url, type: null, urls: [], bytes: 0, error: err.toJSON() };
+    return { url, type: null, urls: [], bytes: 0, error: err.toJSON(), ...(err.status !== undefined ? { status: err.status } : {}) };
   }
 }
 
