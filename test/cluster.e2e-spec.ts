@@ -213,6 +213,57 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     );
   }, 90_000);
 
+  /** A crawl of /long/<maxPages + 20>/4 with 8 fetches at once on the one host: pages start in groups. */
+  const groupedCrawl = (s: FixtureSite, maxPages: number) => ({ ...crawl(s, maxPages), concurrency: 8, perHostConcurrency: 8 });
+  const completedOf = async (via: Instance, id: string) => (await poolOf(via, id))?.completed as number;
+
+  it('pages started together travel as one queue task: fewer pool tasks than pages, each page fetched once, in the feed and the results once', async () => {
+    const s = await site(50);
+    const before = await Promise.all([completedOf(a, a.id), completedOf(a, b.id)]);
+    const watcher = await feed(b);
+    const job = await submit(a, '/crawl', groupedCrawl(s, 60));
+    watcher.subscribe(job.id);
+    const done = await cluster.waitForJob(b, job.id, undefined, 60_000);
+    expect(done).toMatchObject({ status: 'completed', total: 60, completed: 60, failed: 0 });
+    expect(fetchedTwice(s)).toEqual([]);
+    expect(pagesFetched(s)).toHaveLength(60);
+    expect(s.peakInFlight, 'requests to the site at once').toBeLessThanOrEqual(8);
+    const items = await allResults(b, job.id);
+    expect(new Set(items.map((item) => item.url)).size).toBe(60);
+    await watcher.waitFor(isFinalFor(job.id), 0, 10_000);
+    expectFeedExactlyOnce(watcher, job.id, 60);
+    // CLUSTER_PAGES_PER_TASK (4 by default): the 60 pages (and the sitemap read) took far fewer pool
+    // tasks than pages, on both instances. (Polled: B's figures on A come from its last heartbeat.)
+    const tasks = await waitUntil(
+      async () => {
+        const after = await Promise.all([completedOf(a, a.id), completedOf(a, b.id)]);
+        const ran = [after[0] - before[0], after[1] - before[1]];
+        return ran[0] > 0 && ran[1] > 0 && ran[0] + ran[1] >= 16 ? ran : undefined;
+      },
+      10_000,
+      'both instances to have run pool tasks of the crawl',
+    );
+    expect(tasks[0] + tasks[1], `pool tasks run by ${a.id} and ${b.id}: ${tasks.join(' and ')}`).toBeLessThanOrEqual(30);
+  }, 90_000);
+
+  it('kill -9 of an instance running a group of pages: the survivor runs the group again, every page in the results once', async () => {
+    const s = await site(200);
+    const job = await submit(a, '/crawl', groupedCrawl(s, 48));
+    // B holds a group (its pool has a task running) once a few pages are fetched.
+    await waitUntil(async () => (pagesFetched(s).length >= 9 && (await poolOf(b))!.running > 0 ? true : undefined), 20_000, `${b.id} to run a group of pages`);
+    const killedAt = await cluster.kill(b.id);
+    const done = await cluster.waitForJob(a, job.id, undefined, 60_000);
+    expect(done).toMatchObject({ status: 'completed', total: 48, completed: 48, failed: 0, cancelled: 0 });
+    expect(Date.parse(done.finishedAt!) - killedAt, 'finishedAt after the kill').toBeLessThan(RECOVERY_MS + 10_000);
+    const items = await allResults(a, job.id);
+    expect(items).toHaveLength(48);
+    expect(new Set(items.map((item) => item.url)).size).toBe(48);
+    expect(items.every((item) => item.state === 'completed' && item.status === 200)).toBe(true);
+    // At-least-once: only pages of the groups B held at the kill are fetched again.
+    const pagesTwice = fetchedTwice(s).filter((hit) => !hit.startsWith('/robots.txt '));
+    expect(pagesTwice.length, `${pagesTwice.join(', ')}; ${timeline(s, killedAt)}`).toBeLessThanOrEqual(8);
+  }, 120_000);
+
   it('kill -9 of the instance that accepted a job: the survivor finishes it, every task once, within 15 s', async () => {
     const numbers = range(MID_N, 24);
     const watcher = await feed(b);

@@ -109,6 +109,9 @@ export const configSchema = z.object({
   CLUSTER_LEASE_MS: int(1_000, 600_000, 5_000).describe(
     "Cluster mode: how long a dead instance's jobs and pool tasks stay with it before the others take them over (lease and BullMQ lock); shorter recovers faster, but a main thread blocked this long loses its work to another instance.",
   ),
+  CLUSTER_PAGES_PER_TASK: int(1, 32, 4).describe(
+    'Cluster mode: up to this many pages of one host that a crawl starts together travel as one queue task (each queue task costs a dozen Redis round trips); their slots free when the last of them ends. 1: a task per page, as in the embedded mode.',
+  ),
   INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })

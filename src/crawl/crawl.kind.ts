@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BACKEND, type Backend } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
+import { isFinished } from '../pool/task-protocol';
 import type { CounterBound, JobContext, JobKind, PoolRunner, PresentContext, ResultFormat } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
 import { TaskScheduler, type WorkerSpec } from '../pool/task-scheduler';
@@ -206,14 +207,21 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       }));
       const running = new Set<Promise<void>>();
 
+      /** Pages, sitemap documents and robots verdicts being worked on (at most `concurrency`). */
+      let inFlight = 0;
+      /** Pages taken from the frontier in this pass, by host and rules: sent as pool tasks when the pass ends. */
+      let starting: { host: string; rules: RobotsRules; indexes: number[] }[] = [];
+
       const readSitemap = (url: string, host: string, rules: RobotsRules) => {
         const payload = { ...sitemapPayload, robots: request.respectRobotsTxt ? rules : null };
         slots.take(host);
+        inFlight++;
         const task = sitemaps
           .read(url, rules, (worker, data, options) => this.scheduler.run(worker, data, options), payload, signal)
           .then(() => {
             frontier.release(host);
             slots.done(host, undefined, frontier.demand(host));
+            inFlight--;
             running.delete(task);
             wake();
           });
@@ -222,6 +230,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
 
       const start = (index: number, host: string, rules: RobotsRules) => {
         const page = pages.get(index)!;
+        inFlight++;
         if (!isAllowed(rules, page.url)) {
           const message = rules.unreachable ?? 'disallowed by robots.txt';
           const result: PageResult = { ...page, finalUrl: page.url, status: null, contentType: null, bytes: 0, ms: 0, title: null, links: [], error: { code: 'robots_disallowed', message } };
@@ -231,30 +240,63 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
             context.notify(PAGE_NOTICE, pageNotice(index, 'failed', result));
             frontier.release(host);
             pages.delete(index);
+            inFlight--;
             running.delete(task);
             wake();
           }, stopOn);
           running.add(task);
           return;
         }
-        const payload = { index, page, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
         slots.take(host);
+        const group = starting.find((group) => group.host === host && group.rules === rules);
+        if (group) group.indexes.push(index);
+        else starting.push({ host, rules, indexes: [index] });
+      };
+
+      /** One pool task for pages of one host; each page's slot is freed, and its links offered, once the task ended. */
+      const send = (host: string, rules: RobotsRules, indexes: number[]) => {
+        const entries = indexes.map((index) => ({ index, page: pages.get(index)! }));
+        const payload = { pages: entries, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
+        // A page's key is stable, so a takeover re-sending it joins the task still queued or running; a group's is not (see architecture.md).
+        const key = indexes.length === 1 ? `${job.id}:p${indexes[0]}` : `${job.id}:p${indexes[0]}+${indexes.length}`;
         const task = context
-          .runTask({ key: `${job.id}:p${index}`, worker: 'crawl', payload, indexes: [index], inputs: [page] })
-          .then(() => (signal.aborted ? undefined : context.task(index)))
-          .then(async (record) => {
-            // The verdict is stored before the page's links are offered: a takeover finds it.
-            const verdict = record ? await duplicates.judge(record) : undefined;
-            frontier.release(host);
-            slots.done(host, record?.result?.host, frontier.demand(host));
-            pages.delete(index);
-            if (record) this.afterPage(record, frontier, tally, context, request.sitemap !== 'only' && verdict?.by !== 'canonical');
+          .runTask({ key, worker: 'crawl', payload, indexes, inputs: entries.map((entry) => entry.page), splitOnCrash: indexes.length > 1 })
+          .then(() => (signal.aborted ? [] : Promise.all(indexes.map((index) => context.task(index)))))
+          .then(async (records) => {
+            for (const [i, index] of indexes.entries()) {
+              const record = records[i];
+              // Its group's thread died under it (see splitOnCrash): it goes again alone, its slot still held.
+              if (record && indexes.length > 1 && !isFinished(record.state)) {
+                send(host, rules, [index]);
+                continue;
+              }
+              // The verdict is stored before the page's links are offered: a takeover finds it.
+              const verdict = record ? await duplicates.judge(record) : undefined;
+              frontier.release(host);
+              slots.done(host, record?.result?.host, frontier.demand(host));
+              pages.delete(index);
+              inFlight--;
+              if (record) this.afterPage(record, frontier, tally, context, request.sitemap !== 'only' && verdict?.by !== 'canonical');
+            }
             if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
             running.delete(task);
             wake();
           })
           .catch(stopOn);
         running.add(task);
+      };
+
+      /** Sends this pass's pages, at most tasksPerSend to a pool task, in groups as even as can be. */
+      const sendStarting = () => {
+        for (const { host, rules, indexes } of starting) {
+          const groups = Math.ceil(indexes.length / context.tasksPerSend);
+          for (let g = 0, from = 0; g < groups; g++) {
+            const to = from + Math.ceil((indexes.length - from) / (groups - g));
+            send(host, rules, indexes.slice(from, to));
+            from = to;
+          }
+        }
+        starting = [];
       };
 
       while (!signal.aborted) {
@@ -273,7 +315,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
           }
         }
         let waitMs: number | undefined;
-        while (running.size < request.concurrency) {
+        while (inFlight < request.concurrency) {
           const next = frontier.next(Date.now());
           if ('sitemap' in next) readSitemap(next.sitemap, next.host, next.rules);
           else if ('index' in next) start(next.index, next.host, next.rules);
@@ -282,6 +324,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
             break;
           }
         }
+        sendStarting();
         await sitemaps.finishIfDone();
         await summary.write();
         // Before the end check: a page that ended during the await may have offered links.

@@ -119,6 +119,10 @@ export class TaskExecutor implements OnApplicationShutdown {
         throw controller.signal.reason;
       }
       const cancelled = controller.signal.aborted;
+      if (!cancelled && task.splitOnCrash && task.indexes.length > 1) {
+        this.logger.warn({ jobId: task.jobId, msg: `worker failed: ${err instanceof Error ? err.message : String(err)}; its unfinished tasks are sent again one by one`, tasks: task.indexes.length });
+        return; // what finished before is flushed below
+      }
       const error = cancelled ? undefined : `worker failed: ${err instanceof Error ? err.message : String(err)}`;
       if (error) this.logger.warn({ jobId: task.jobId, msg: error, tasks: task.indexes.length });
       // Tasks that finished before keep their result: the recorder and the store never replace a finished task.

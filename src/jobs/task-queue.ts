@@ -18,6 +18,12 @@ export interface PoolTask {
   inputs: unknown[];
   /** See RunOptions.stream. */
   stream?: boolean;
+  /**
+   * If its worker thread dies (twice: see PiscinaScheduler), its unfinished tasks are left as they
+   * were rather than failed, for the kind to send again one by one: a group of a crawl's pages,
+   * where one page that kills its thread must not fail the pages it travelled with.
+   */
+  splitOnCrash?: boolean;
 }
 
 /** Runs one pool task on this instance's pool (TaskExecutor.execute), for whichever queue took it. */

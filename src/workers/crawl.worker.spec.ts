@@ -19,8 +19,7 @@ function poolWith(allow: string[]): PiscinaScheduler {
 async function crawlOn(scheduler: PiscinaScheduler, url: string): Promise<PageResult> {
   const updates: TaskUpdate[] = [];
   const payload = {
-    index: 0,
-    page: { url, depth: 0, parent: null },
+    pages: [{ index: 0, page: { url, depth: 0, parent: null } }],
     options: { timeoutMs: 5_000, maxBytes: 65_536, maxRedirects: 0, retries: 0, userAgent: 'test', maxLinks: 10, parseBudgetMs: 100, domMaxBytes: 65_536 },
     // What a coordinator configured with a wide CRAWL_ALLOW_TARGETS used to send along.
     allow: ['127.0.0.0/8', '::1/128', '0.0.0.0/0', '::/0'],

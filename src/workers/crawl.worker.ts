@@ -14,11 +14,20 @@ import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
 import { UpdateReporter } from '../pool/update-reporter';
 import { workerSettings } from '../pool/worker-settings';
 
-export interface CrawlTask {
+/** One page of a crawl task: the job task it is, and what to fetch. */
+export interface PageEntry {
   index: number;
   page: PageInput;
+}
+
+export interface CrawlTask {
+  /**
+   * The pages to fetch, all of one origin: one in the embedded mode; in the cluster mode several
+   * pages started together travel as one queue task (each queue task costs store round trips).
+   */
+  pages: PageEntry[];
   options: PageOptions;
-  /** Rules of the page's origin's robots.txt, to check redirect hops; null when robots are ignored. */
+  /** Rules of the pages' origin's robots.txt, to check redirect hops; null when robots are ignored. */
   robots: RobotsRules | null;
   /** Who the crawl belongs to (API key owner id, '' when keys are off): the robots cache is per owner. */
   owner: string;
@@ -54,13 +63,21 @@ function sharedAgent(): Agent {
 
 export default async function crawlWorker(task: CrawlTask | SitemapTask): Promise<void> {
   if ('sitemap' in task) return sitemapWorker(task);
-  const { index, page, options, robots, owner, port } = task;
+  const { pages, options, robots, owner, port } = task;
   const reporter = new UpdateReporter(port, 0);
   try {
     const shared = sharedAgent();
-    const checkHop = robots === null ? undefined : robotsHopCheck(page.url, robots, robotsFor(owner, options, shared));
-    const result = await crawlPage(page, options, shared, reporter.signal, checkHop);
-    reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
+    const robotsOf = robots === null ? undefined : robotsFor(owner, options, shared);
+    // A one-page task shows as running when the pool takes it (TaskExecutor); pages of a group do here.
+    if (pages.length > 1) for (const { index } of pages) reporter.push({ index, state: 'running' });
+    // Pages of a group run side by side, each reported as soon as it ends.
+    await Promise.all(
+      pages.map(async ({ index, page }) => {
+        const checkHop = robotsOf && robots ? robotsHopCheck(page.url, robots, robotsOf) : undefined;
+        const result = await crawlPage(page, options, shared, reporter.signal, checkHop);
+        reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
+      }),
+    );
   } finally {
     reporter.end();
   }
