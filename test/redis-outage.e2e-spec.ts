@@ -36,6 +36,9 @@ describe.skipIf(!haveRedis('Redis outage under load'))('a Redis outage under a c
     return res.body;
   }
 
+  /** An instance's last log lines (warnings are JSON lines on stdout) and what it wrote to stderr. */
+  const logsOf = (instance: Instance) => `${instance.stdout().slice(-2_000)}\n${instance.stderr().slice(-1_500)}`;
+
   /** Waits for `min` tasks of the job done; a timeout says what the job, the instance and the shared host state looked like. */
   async function progressed(cluster: Cluster, via: Instance, id: string, min: number): Promise<void> {
     let last: unknown;
@@ -52,7 +55,9 @@ describe.skipIf(!haveRedis('Redis outage under load'))('a Redis outage under a c
         return (last as JobView).completed >= min ? true : undefined;
       },
       30_000,
-      () => `job ${id} to complete ${min} tasks: ${JSON.stringify(last)}\nhosts: ${hostState().join('\n')}\npool: ${JSON.stringify(pool)}\n${via.stderr().slice(-2_000)}`,
+      () =>
+        `job ${id} to complete ${min} tasks: ${JSON.stringify(last)}\nhosts: ${hostState().join('\n')}\npool: ${JSON.stringify(pool)}\n` +
+        [...cluster.instances.values()].map((instance) => `${instance.id}:\n${logsOf(instance)}`).join('\n'),
     );
   }
 
@@ -74,7 +79,7 @@ describe.skipIf(!haveRedis('Redis outage under load'))('a Redis outage under a c
     } finally {
       await cluster.redis.restart();
     }
-    const stderr = () => instances.map((instance) => `${instance.id} (exit ${instance.child.exitCode}, ${instance.child.signalCode}):\n${instance.stderr().slice(-1_500)}`).join('\n');
+    const stderr = () => instances.map((instance) => `${instance.id} (exit ${instance.child.exitCode}, ${instance.child.signalCode}):\n${logsOf(instance)}`).join('\n');
     const ended = (via: Instance, id: string) =>
       cluster.waitForJob(via, id, undefined, 90_000).catch((error: Error) => {
         throw new Error(`cycle ${cycle}: ${error.message}\n${stderr()}`);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BACKEND, type Backend } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TaskRecord } from '../jobs/job-data';
@@ -35,6 +35,8 @@ const BYTES_METRIC = 'crawl_bytes_total';
 const BACKOFF_METRIC = 'crawl_host_backoffs_total';
 /** Main-thread time spent considering discovered links (patterns, scope) before other work gets a turn. */
 const LINK_SLICE_MS = 10;
+/** Times a page whose pool task ended without recording it is sent again before it fails. */
+const MAX_RESENDS = 2;
 /** Pages read at once when a job is taken over. */
 const RESUME_BATCH = 500;
 
@@ -66,6 +68,7 @@ interface Tally {
 @Injectable()
 export class CrawlKind implements JobKind<PageInput, PageResult> {
   readonly name = 'crawl' as const;
+  private readonly logger = new Logger(CrawlKind.name);
   readonly workers: WorkerSpec[];
   /** CSV leaves the page content out (multi-line cells of 200,000 characters help no spreadsheet; NDJSON has it); select's fields are one JSON cell. */
   readonly exportColumns = ['index', 'url', 'depth', 'parent', 'state', 'status', 'finalUrl', 'contentType', 'title', 'bytes', 'ms', 'links', 'error', 'fields', 'truncatedBy'];
@@ -207,6 +210,8 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       }));
       const running = new Set<Promise<void>>();
 
+      /** Pages sent again because their pool task ended without recording them, and how often. */
+      const resent = new Map<number, number>();
       /** Pages, sitemap documents and robots verdicts being worked on (at most `concurrency`). */
       let inFlight = 0;
       /** Pages taken from the frontier in this pass, by host and rules: sent as pool tasks when the pass ends. */
@@ -264,11 +269,20 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
           .then(() => (signal.aborted ? [] : Promise.all(indexes.map((index) => context.task(index)))))
           .then(async (records) => {
             for (const [i, index] of indexes.entries()) {
-              const record = records[i];
-              // Its group's thread died under it (see splitOnCrash): it goes again alone, its slot still held.
-              if (record && indexes.length > 1 && !isFinished(record.state)) {
-                send(host, rules, [index]);
-                continue;
+              let record = records[i];
+              // Its pool task ended without recording it (its group's thread died: see splitOnCrash; or
+              // the task found no job to run for): it goes again alone, its slot still held, a few times.
+              if (record && !isFinished(record.state)) {
+                const tries = (resent.get(index) ?? 0) + 1;
+                resent.set(index, tries);
+                this.logger.warn({ jobId: job.id, msg: `page ${index} (${record.state}) came back unrecorded from its pool task of ${indexes.length}: sent again (${tries})` });
+                if (tries <= MAX_RESENDS) {
+                  send(host, rules, [index]);
+                  continue;
+                }
+                const error = `worker_failed: its pool task ended ${tries} times without recording it`;
+                await context.report([{ index, state: 'failed', error }], [record.input]);
+                record = { ...record, state: 'failed', error };
               }
               // The verdict is stored before the page's links are offered: a takeover finds it.
               const verdict = record ? await duplicates.judge(record) : undefined;

@@ -77,6 +77,7 @@ export class TaskExecutor implements OnApplicationShutdown {
     const now = Date.now();
     if ((this.liveUntil.get(jobId) ?? 0) > now) return 'run';
     const job = await this.outages.run("checking a task's job", () => this.store.get(jobId));
+    if (!job) this.logger.warn({ jobId, msg: 'a pool task of a job the store does not have: skipped' });
     if (!job || isFinal(job.status)) return 'gone';
     if (job.cancelRequested) return 'cancelled';
     if (this.liveUntil.size >= REMEMBERED_JOBS) for (const [id, until] of this.liveUntil) if (until <= now) this.liveUntil.delete(id);
