@@ -4,12 +4,15 @@ import { haveRedis } from './support/redis-server';
 
 /**
  * SIGTERM of the instance that coordinates a job: it hands the job's lease and its pool tasks back
- * on the way out, so another instance carries on at once. The lease here is a minute long, so
- * only the hand-back (not a lapse) can let the other instance finish the job within the test's
- * bounds.
+ * on the way out, so another instance carries on at once. The lease here is long: B finds the job
+ * on its next look for orphans (every quarter lease, 9 s), while a lapse would come no sooner
+ * than two thirds of a lease (24 s: A renews every third of one) after A stopped. So only the
+ * hand-back lets B finish the job within FINISH_MS.
  */
-const LEASE_MS = 60_000;
-const NUMBERS = Array.from({ length: 80 }, (_, i) => 2_000_000 + i);
+const LEASE_MS = 36_000;
+const FINISH_MS = 20_000;
+/** ~0.2 s each on one thread: the job is well under way, not over, when A gets SIGTERM. */
+const NUMBERS = Array.from({ length: 20 }, (_, i) => 2_000_000 + i);
 
 describe.skipIf(!haveRedis('lease hand-back on SIGTERM'))('SIGTERM of the coordinating instance', () => {
   let cluster: Cluster;
@@ -34,7 +37,7 @@ describe.skipIf(!haveRedis('lease hand-back on SIGTERM'))('SIGTERM of the coordi
     const exit = await cluster.stop('a', 'SIGTERM');
     expect(exit.code, 'a drained and exited cleanly').toBe(0);
     // Taken over at once (a lapse would take a minute), and finished by the instance left.
-    const done = await cluster.waitForJob(b, id, undefined, 30_000);
+    const done = await cluster.waitForJob(b, id, undefined, FINISH_MS);
     expect(done).toMatchObject({ status: 'completed', total: NUMBERS.length, completed: NUMBERS.length, failed: 0, cancelled: 0 });
     const items = await allResults(b, id);
     expect(items.map((item) => item.index)).toEqual(NUMBERS.map((_, i) => i));
