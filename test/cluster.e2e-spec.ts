@@ -264,6 +264,22 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(pagesTwice.length, `${pagesTwice.join(', ')}; ${timeline(s, killedAt)}`).toBeLessThanOrEqual(8);
   }, 120_000);
 
+  it('a burst of crawls submitted at once on one instance: each coordinated once (none ended early with pages cancelled)', async () => {
+    const s = await site(0);
+    // Many submissions at once stretch the time between a job's creation and its claim, so the
+    // instance's own sweep for orphaned jobs (every CLUSTER_LEASE_MS / 4) finds some unclaimed and
+    // wins their lease too: each must still get one coordinator.
+    const jobs: JobView[] = [];
+    for (let wave = 0; wave < 8; wave++)
+      jobs.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => submit(a, '/crawl', { urls: [`${s.url}/long/3/${wave * 8 + i}`], maxDepth: 1, maxPages: 4, concurrency: 2 })))));
+    const done = await Promise.all(jobs.map((job) => cluster.waitForJob(b, job.id, undefined, 60_000)));
+    const wrong = done.filter((job) => job.status !== 'completed' || job.completed !== 4 || job.cancelled !== 0);
+    expect(
+      wrong.map((job) => `${job.id}: ${job.status} ${job.completed}/${job.total} cancelled ${job.cancelled}`),
+      'crawls that did not complete their 4 pages',
+    ).toEqual([]);
+  }, 120_000);
+
   it('kill -9 of the instance that accepted a job: the survivor finishes it, every task once, within 15 s', async () => {
     const numbers = range(MID_N, 24);
     const watcher = await feed(b);

@@ -137,6 +137,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   private launch(id: string): void {
+    // Already coordinated here: begin() and the orphan sweep can both win the lease for this
+    // instance (a claim by the lease's own holder succeeds), and two runs of one job would each
+    // plan it (one crawl ended at once, its seed cancelled, by a run that found it already planned).
+    if (this.runs.has(id)) return;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const run: Run = { cancel: new AbortController(), stop: new AbortController(), halt: new AbortController(), done };
