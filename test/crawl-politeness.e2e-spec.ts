@@ -13,7 +13,12 @@ import { haveRedis } from './support/redis-server';
  */
 const CAP = 3;
 const KEYS = ['politeness-key-one-0001', 'politeness-key-two-0002'];
-const env = { CRAWL_ALLOW_TARGETS: '127.0.0.0/8', CRAWL_HOST_MAX_CONCURRENCY: String(CAP), API_KEYS: KEYS.join(',') };
+/**
+ * Back-off capped at the host's Retry-After (1 s): four throttling answers still halve the slots and
+ * space the starts (250, 500, 1000 ms), but the spacing winds down in seconds, not the ~15 s that
+ * 2 s of doubling pause takes to halve back, four good answers per halving.
+ */
+const env = { CRAWL_ALLOW_TARGETS: '127.0.0.0/8', CRAWL_HOST_MAX_CONCURRENCY: String(CAP), CRAWL_HOST_MAX_BACKOFF_MS: '1000', API_KEYS: KEYS.join(',') };
 const PAGES = 16;
 
 async function crawlTwice(instances: { url: string }[]): Promise<{ site: BusyHost; jobs: any[] }> {
