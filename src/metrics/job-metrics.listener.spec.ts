@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobKind } from '../jobs/job-kind';
 import { JobKinds } from '../jobs/job-kinds';
 import type { JobObserver } from '../jobs/job-observers';
@@ -28,6 +28,11 @@ function setup() {
 const view = (status: string, durationMs: number | null) => ({ id: 'a', kind: 'fibonacci', status, durationMs }) as unknown as JobView;
 
 describe('JobMetricsListener', () => {
+  // Test files share one process (isolate: false): a spy on Logger.prototype must not outlive its test.
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('counts finished tasks by kind and state, their compute time, and the job once at its end', async () => {
     const { observer, value } = setup();
     observer().taskFinished('fibonacci', 'completed', 2);
