@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.schema';
 import { startApp, type RunningApp } from './support/app';
 import { type BusyHost, startBusyHost } from './support/busy-host';
@@ -61,38 +61,40 @@ function expectPolite(site: BusyHost, jobs: any[]): void {
   expect(Math.max(...after.map((hit) => hit.concurrent)), `page requests at once after the errors: ${timeline}`).toBeLessThan(CAP);
 }
 
-describe('embedded: two crawls of two keys share one host budget', () => {
-  let svc: RunningApp | undefined;
-  afterEach(async () => {
-    await svc?.close();
-    svc = undefined;
+// The two modes side by side (each on its own host, app and budget): most of each run is the host's
+// pacing, not work, so this saves one run's wait.
+describe('one host budget shared by two crawls of two keys', { concurrent: true }, () => {
+  describe('embedded: two crawls of two keys share one host budget', () => {
+    it('never exceeds CRAWL_HOST_MAX_CONCURRENCY, backs off after 429/503 and slowness, and finishes both', { timeout: 120_000 }, async () => {
+      const svc: RunningApp = await startApp(env);
+      try {
+        const { site, jobs } = await crawlTwice([svc]);
+        await site.close();
+        expectPolite(site, jobs);
+      } finally {
+        await svc.close();
+      }
+    });
+
+    it('refuses a bad setting at boot, naming it', () => {
+      expect(() => loadConfig({ CRAWL_HOST_MAX_CONCURRENCY: '0' })).toThrow(/CRAWL_HOST_MAX_CONCURRENCY/);
+      expect(() => loadConfig({ CRAWL_HOST_MIN_DELAY_MS: 'soon' })).toThrow(/CRAWL_HOST_MIN_DELAY_MS/);
+      expect(() => loadConfig({ CRAWL_HOST_MAX_BACKOFF_MS: '-1' })).toThrow(/CRAWL_HOST_MAX_BACKOFF_MS/);
+    });
   });
 
-  it('never exceeds CRAWL_HOST_MAX_CONCURRENCY, backs off after 429/503 and slowness, and finishes both', { timeout: 120_000 }, async () => {
-    svc = await startApp(env);
-    const { site, jobs } = await crawlTwice([svc]);
-    await site.close();
-    expectPolite(site, jobs);
-  });
+  describe.skipIf(!haveRedis('crawl politeness cluster e2e'))('cluster: two crawls of two keys on two instances share one host budget in Redis', () => {
+    let cluster: Cluster | undefined;
+    afterAll(async () => {
+      await cluster?.close();
+    });
 
-  it('refuses a bad setting at boot, naming it', () => {
-    expect(() => loadConfig({ CRAWL_HOST_MAX_CONCURRENCY: '0' })).toThrow(/CRAWL_HOST_MAX_CONCURRENCY/);
-    expect(() => loadConfig({ CRAWL_HOST_MIN_DELAY_MS: 'soon' })).toThrow(/CRAWL_HOST_MIN_DELAY_MS/);
-    expect(() => loadConfig({ CRAWL_HOST_MAX_BACKOFF_MS: '-1' })).toThrow(/CRAWL_HOST_MAX_BACKOFF_MS/);
-  });
-});
-
-describe.skipIf(!haveRedis('crawl politeness cluster e2e'))('cluster: two crawls of two keys on two instances share one host budget in Redis', () => {
-  let cluster: Cluster | undefined;
-  afterAll(async () => {
-    await cluster?.close();
-  });
-
-  it('never exceeds CRAWL_HOST_MAX_CONCURRENCY across instances, backs off for both, and finishes both', { timeout: 180_000 }, async () => {
-    cluster = await Cluster.start({ env, poolSize: 1 });
-    const instances = await Promise.all([cluster.startInstance('polite-1'), cluster.startInstance('polite-2')]);
-    const { site, jobs } = await crawlTwice(instances);
-    await site.close();
-    expectPolite(site, jobs);
+    it('never exceeds CRAWL_HOST_MAX_CONCURRENCY across instances, backs off for both, and finishes both', { timeout: 180_000 }, async () => {
+      cluster = await Cluster.start({ env, poolSize: 1 });
+      const instances = await Promise.all([cluster.startInstance('polite-1'), cluster.startInstance('polite-2')]);
+      const { site, jobs } = await crawlTwice(instances);
+      await site.close();
+      expectPolite(site, jobs);
+    });
   });
 });

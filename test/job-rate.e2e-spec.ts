@@ -86,41 +86,45 @@ async function proveOneFailedPage(runner: Via, reader: Via): Promise<void> {
   expect(done.etaMs).toBe(0);
 }
 
-describe('rate and ETA, embedded mode', () => {
-  let app: RunningApp;
-  let site: FixtureSite;
-  beforeAll(async () => {
-    [app, site] = await Promise.all([startApp(ENV), startFixtureSite({ latencyMs: LATENCY_MS })]);
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), site?.close()]);
-  });
+// Both modes side by side, their jobs too (each its own site and app or cluster): the crawls wait
+// on the site's latency, and every bound here is an upper bound that load cannot break.
+describe('rate and ETA', { concurrent: true }, () => {
+  describe('rate and ETA, embedded mode', () => {
+    let app: RunningApp;
+    let site: FixtureSite;
+    beforeAll(async () => {
+      [app, site] = await Promise.all([startApp(ENV), startFixtureSite({ latencyMs: LATENCY_MS })]);
+    });
+    afterAll(async () => {
+      await Promise.all([app?.close(), site?.close()]);
+    });
 
-  it('a running crawl shows pages/s and an ETA on GET, WebSocket and SSE; the whole run at the end', async () => {
-    await proveRateAndEta(app, app, site);
-  }, 90_000);
+    it('a running crawl shows pages/s and an ETA on GET, WebSocket and SSE; the whole run at the end', async () => {
+      await proveRateAndEta(app, app, site);
+    }, 90_000);
 
-  it('a failed one-page job shows no absurd rate', async () => {
-    await proveOneFailedPage(app, app);
-  }, 30_000);
-});
-
-describe.skipIf(!haveRedis('rate e2e, cluster mode'))('rate and ETA, cluster mode: two instances on one Redis', () => {
-  let cluster: Cluster;
-  let site: FixtureSite;
-  beforeAll(async () => {
-    [cluster, site] = await Promise.all([Cluster.start({ env: ENV, poolSize: 1 }), startFixtureSite({ latencyMs: LATENCY_MS })]);
-    await Promise.all([cluster.startInstance('a'), cluster.startInstance('b')]);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all([cluster?.close(), site?.close()]);
+    it('a failed one-page job shows no absurd rate', async () => {
+      await proveOneFailedPage(app, app);
+    }, 30_000);
   });
 
-  it('B shows the rate and ETA of a crawl A runs, while it runs and at the end', async () => {
-    await proveRateAndEta(cluster.get('a'), cluster.get('b'), site);
-  }, 90_000);
+  describe.skipIf(!haveRedis('rate e2e, cluster mode'))('rate and ETA, cluster mode: two instances on one Redis', () => {
+    let cluster: Cluster;
+    let site: FixtureSite;
+    beforeAll(async () => {
+      [cluster, site] = await Promise.all([Cluster.start({ env: ENV, poolSize: 1 }), startFixtureSite({ latencyMs: LATENCY_MS })]);
+      await Promise.all([cluster.startInstance('a'), cluster.startInstance('b')]);
+    }, 90_000);
+    afterAll(async () => {
+      await Promise.all([cluster?.close(), site?.close()]);
+    });
 
-  it('a failed one-page job shows no absurd rate on the other instance', async () => {
-    await proveOneFailedPage(cluster.get('a'), cluster.get('b'));
-  }, 30_000);
+    it('B shows the rate and ETA of a crawl A runs, while it runs and at the end', async () => {
+      await proveRateAndEta(cluster.get('a'), cluster.get('b'), site);
+    }, 90_000);
+
+    it('a failed one-page job shows no absurd rate on the other instance', async () => {
+      await proveOneFailedPage(cluster.get('a'), cluster.get('b'));
+    }, 30_000);
+  });
 });
