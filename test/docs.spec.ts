@@ -75,7 +75,8 @@ describe('README.md', () => {
       for (const route of outside) {
         const [method, path] = route.split(' ');
         if (method === 'WS') {
-          if (!(await opens(`${svc.wsUrl}${path}`))) unserved.push(route);
+          const refused = await refusal(`${svc.wsUrl}${path}`);
+          if (refused) unserved.push(`${route} (${refused})`);
         } else if (method !== 'GET' || path.includes('{') || (await request(svc.url).get(path).redirects(1)).status !== 200) unserved.push(route);
       }
       expect(unserved, 'README rows that name no route of the app').toEqual([]);
@@ -107,13 +108,14 @@ describe('docs/benchmarks.md', () => {
   });
 });
 
-function opens(url: string): Promise<boolean> {
+/** Why a WebSocket to `url` does not open (undefined: it opens). */
+function refusal(url: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url);
     socket.once('open', () => {
       socket.close();
-      resolve(true);
+      resolve(undefined);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', (error) => resolve(error.message));
   });
 }
