@@ -12,9 +12,11 @@ export default defineConfig({
     fileParallelism: false,
     // One process runs every file in turn, its modules (Nest, BullMQ, the app) loaded once instead of
     // once per file (about 0.8 s each). A file must leave nothing behind: it closes what it starts and
-    // restores its spies; src keeps no state in modules (state lives behind ports).
+    // restores its spies; src keeps no state in modules (state lives behind ports); process.env is
+    // restored after each file.
     isolate: false,
-    // Every response of the service is checked against its OpenAPI document (test/support/conformance/).
-    setupFiles: ['test/support/conformance/setup.ts'],
+    // Every response of the service is checked against its OpenAPI document (test/support/conformance/);
+    // each file leaves process.env as it found it (test/support/file-env.ts).
+    setupFiles: ['test/support/conformance/setup.ts', 'test/support/file-env.ts'],
   },
 });
