@@ -4,10 +4,10 @@ import { haveRedis } from './support/redis-server';
 
 /**
  * SIGTERM of the instance that coordinates a job: it hands the job's lease and its pool tasks back
- * on the way out, so another instance carries on at once. The lease here is long: B finds the job
- * on its next look for orphans (every quarter lease, 9 s), while a lapse would come no sooner
- * than two thirds of a lease (24 s: A renews every third of one) after A stopped. So only the
- * hand-back lets B finish the job within FINISH_MS.
+ * on the way out and says so on the bus, so another instance carries on at once. The lease here is
+ * long: without that word B would find the job on its next look for orphans (every quarter lease,
+ * 9 s), and a lapse would come no sooner than two thirds of a lease (24 s: A renews every third of
+ * one) after A stopped. So only the hand-back lets B finish the job within FINISH_MS.
  */
 const LEASE_MS = 36_000;
 const FINISH_MS = 20_000;
@@ -41,6 +41,8 @@ describe.skipIf(!haveRedis('lease hand-back on SIGTERM'))('SIGTERM of the coordi
     expect(done).toMatchObject({ status: 'completed', total: NUMBERS.length, completed: NUMBERS.length, failed: 0, cancelled: 0 });
     const items = await allResults(b, id);
     expect(items.map((item) => item.index)).toEqual(NUMBERS.map((_, i) => i));
-    expect(b.stdout() + b.stderr()).toMatch(/taking over a job whose runner is gone/);
+    // Taken at A's word (its `released` signal), not found later by B's look for orphans.
+    expect(b.stdout() + b.stderr()).toMatch(/taking over a job its runner handed back/);
+    expect(b.stdout() + b.stderr()).not.toMatch(/taking over a job whose runner is gone/);
   }, 120_000);
 });

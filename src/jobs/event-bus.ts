@@ -20,12 +20,12 @@ export interface JobEvent {
 
 export type EventListener = (event: JobEvent) => void;
 
-/** Sent to every instance: a job was cancelled (stop its tasks wherever they run). */
-export interface ControlMessage {
-  type: 'cancel';
-  jobId: string;
-  reason: string;
-}
+/**
+ * Sent to every instance: a job was cancelled (stop its tasks wherever they run), or its
+ * coordinator gave its lease back while shutting down (another instance takes it over now,
+ * rather than at its next look for orphaned jobs).
+ */
+export type ControlMessage = { type: 'cancel'; jobId: string; reason: string } | { type: 'released'; jobId: string };
 
 /** Topic `*` receives the events of every job. */
 export const ALL_JOBS = '*';

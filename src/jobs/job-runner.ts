@@ -71,6 +71,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     this.leaseMs = this.capabilities.leaseMs ?? 24 * 3_600_000;
     this.unlisten = bus.onSignal((message) => {
       if (message.type === 'cancel') this.runs.get(message.jobId)?.cancel.abort(new Error(message.reason));
+      else if (message.type === 'released') void this.takeBack(message.jobId);
     });
   }
 
@@ -136,6 +137,20 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
+  /** A job another instance handed back on its way out: claimed now if nobody has it yet. */
+  private async takeBack(id: string): Promise<void> {
+    if (this.stopped || this.capabilities.leaseMs === null || this.runs.has(id)) return;
+    try {
+      if (await this.store.claim(id, this.instanceId, this.leaseMs)) {
+        this.logger.log({ jobId: id, msg: 'taking over a job its runner handed back' });
+        this.launch(id);
+      }
+    } catch (err) {
+      // The next look for orphaned jobs finds it.
+      this.logger.warn({ jobId: id, msg: `taking back a handed-back job failed: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
   private launch(id: string): void {
     // Already coordinated here: begin() and the orphan sweep can both win the lease for this
     // instance (a claim by the lease's own holder succeeds), and two runs of one job would each
@@ -194,7 +209,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       }
     } finally {
       clearInterval(renewal);
-      if (run.stop.signal.reason instanceof HandedBack) await this.store.release(id, this.instanceId).catch(() => {});
+      if (run.stop.signal.reason instanceof HandedBack) {
+        await this.store.release(id, this.instanceId).catch(() => {});
+        // Told, another instance takes it now; otherwise at its next look for orphans (a quarter lease).
+        await this.bus.signal({ type: 'released', jobId: id }).catch(() => {});
+      }
     }
   }
 
