@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, whenReady } from '../src/backends/redis/redis-connection';
 import { RedisEventBus } from '../src/backends/redis/redis-event-bus';
+import type { Redis } from 'ioredis';
 import { RedisJobStore } from '../src/backends/redis/redis-job.store';
 import type { JobEvent } from '../src/jobs/event-bus';
 import { StoreUnavailableError } from '../src/jobs/job.store';
@@ -264,6 +265,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     const client = connectRedis(server.url, { name: 'round-trips' });
     await whenReady(client);
     const store = new RedisJobStore(client, { prefix: 'trips', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
+    let monitor: Redis | undefined;
     try {
       const inputs = Array.from({ length: 10_000 }, (_, i) => i);
       const { version } = await store.admission('alice');
@@ -274,7 +276,11 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       await store.tasks('j', 0, 1);
 
       const sent: string[] = [];
-      const monitor = await server.client().monitor();
+      // The admin connection's ready check (INFO) must be over before MONITOR starts: ioredis fails
+      // with "Command queue state error" if a monitored line arrives with MONITOR's own reply.
+      const admin = server.client();
+      await whenReady(admin);
+      monitor = await admin.monitor();
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
         if (source !== 'lua') sent.push(args[0].toLowerCase() === 'echo' ? `echo ${args[1]}` : args[0].toLowerCase());
       });
@@ -292,8 +298,8 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       await mark('read');
       expect(between('start', 'applied')).toEqual(['evalsha']);
       expect(between('applied', 'read')).toEqual(['evalsha']);
-      monitor.disconnect();
     } finally {
+      monitor?.disconnect();
       client.disconnect();
     }
   });
