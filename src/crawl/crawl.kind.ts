@@ -270,7 +270,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
           .then(async (records) => {
             for (const [i, index] of indexes.entries()) {
               let record = records[i];
-              // Its pool task ended without recording it (its group's thread died: see splitOnCrash; or
+              // Its pool task ended without recording it (its group failed on its worker: see splitOnCrash; or
               // the task found no job to run for): it goes again alone, its slot still held, a few times.
               if (record && !isFinished(record.state)) {
                 const tries = (resent.get(index) ?? 0) + 1;

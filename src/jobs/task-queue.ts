@@ -19,9 +19,10 @@ export interface PoolTask {
   /** See RunOptions.stream. */
   stream?: boolean;
   /**
-   * If its worker thread dies (twice: see PiscinaScheduler), its unfinished tasks are left as they
-   * were rather than failed, for the kind to send again one by one: a group of a crawl's pages,
-   * where one page that kills its thread must not fail the pages it travelled with.
+   * If it fails on its worker (its thread died twice, see PiscinaScheduler, or it passed
+   * TASK_TIMEOUT_MS), its unfinished tasks are left as they were rather than failed, for the kind
+   * to send again one by one: a group of a crawl's pages, where one page that kills its thread or
+   * hangs must not fail the pages it travelled with.
    */
   splitOnCrash?: boolean;
 }
