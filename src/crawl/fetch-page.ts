@@ -8,10 +8,11 @@
  * The body is handed to a sink chunk by chunk as it arrives (a page's parser, robots.txt's
  * collector): maxBytes cuts it there (`cut`), and the sink may stop the reading early.
  */
-import type { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { CrawlFailure } from './crawl-errors';
+import { type BodySink, decodable, ExchangeError, exchange, type ResponsePlan } from './http-exchange';
+
+export type { BodySink } from './http-exchange';
 
 export interface FetchOptions {
   timeoutMs: number;
@@ -33,23 +34,13 @@ export interface FetchedPage {
   cut?: 'maxBytes';
 }
 
-/** Takes a response body as it arrives; resolves false to stop reading. */
-export interface BodySink {
-  write(chunk: Buffer): Promise<boolean>;
-}
-
 /** Makes the sink for the final response (one per attempt: a retried body starts over). */
 export type OpenSink = (response: { finalUrl: string; contentType: string | null }) => BodySink;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml)\b/i;
 const MAX_BACKOFF_MS = 30_000;
-const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
+const ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1';
 
 /** Told of every response the host gave (each attempt, each hop), for the shared per-host pacing. */
 export type ObserveAnswer = (answer: { status: number; latencyMs: number; retryAfterMs?: number }) => void;
@@ -128,97 +119,45 @@ class Retryable extends Error {
   }
 }
 
-async function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer: AbortSignal | undefined, openSink: OpenSink, observe?: ObserveAnswer): Promise<HopResult> {
+function fetchOnce(url: string, options: FetchOptions, dispatcher: Dispatcher, outer: AbortSignal | undefined, openSink: OpenSink, observe?: ObserveAnswer): Promise<HopResult> {
   const sent = performance.now();
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  const signal = outer ? AbortSignal.any([outer, deadline]) : deadline;
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await request(url, {
-      dispatcher,
-      signal,
-      headers: { 'user-agent': options.userAgent, accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.1', 'accept-encoding': 'gzip, deflate, br' },
-    });
-  } catch (err) {
-    throw classify(err, deadline, options, url, outer);
-  }
-  const { statusCode: status, headers, body } = response;
-  const header = (name: string) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  observe?.({ status, latencyMs: performance.now() - sent, retryAfterMs: retryAfterMs(header('retry-after')) });
-  if (REDIRECTS.has(status) && header('location')) {
-    discard(body);
-    return { status, location: header('location') };
-  }
-  if (status === 429 || status >= 500) {
-    discard(body);
-    throw new Retryable(new CrawlFailure('http_error', `HTTP ${status}`, { status }), retryAfterMs(header('retry-after')));
-  }
-  if (status >= 400) {
-    discard(body);
-    throw new CrawlFailure('http_error', `HTTP ${status}`, { status });
-  }
-  const contentType = header('content-type') ?? null;
-  if (options.accept !== 'any' && (!contentType || !HTML_TYPES.test(contentType))) {
-    discard(body); // never read what will not be parsed
-    throw new CrawlFailure('not_html', `not HTML: ${contentType ?? 'no content type'}`, { status, contentType });
-  }
-  try {
-    const stream = decoded(body, header('content-encoding'));
-    const { bytes, cut } = await pump(stream, body, openSink({ finalUrl: url, contentType }), options.maxBytes);
-    return { status, page: { finalUrl: url, status, contentType, bytes, ...(cut ? { cut } : {}) } };
-  } catch (err) {
-    discard(body);
-    if (err instanceof CrawlFailure) throw Object.assign(err, { status, contentType });
-    throw classify(err, deadline, options, url, outer);
-  }
+  let answered: { status: number; contentType: string | null } | undefined;
+  const request = { url, headers: { 'user-agent': options.userAgent, accept: ACCEPT, 'accept-encoding': 'gzip, deflate, br' }, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes };
+  return exchange<HopResult>(dispatcher, request, outer, (status, headers): ResponsePlan<HopResult> => {
+    const header = (name: string) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    observe?.({ status, latencyMs: performance.now() - sent, retryAfterMs: retryAfterMs(header('retry-after')) });
+    const location = header('location');
+    if (REDIRECTS.has(status) && location) return { settle: { status, location } };
+    if (status === 429 || status >= 500) return { fail: new Retryable(new CrawlFailure('http_error', `HTTP ${status}`, { status }), retryAfterMs(header('retry-after'))) };
+    if (status >= 400) return { fail: new CrawlFailure('http_error', `HTTP ${status}`, { status }) };
+    const contentType = header('content-type') ?? null;
+    answered = { status, contentType };
+    // Never read what will not be parsed.
+    if (options.accept !== 'any' && (!contentType || !HTML_TYPES.test(contentType)))
+      return { fail: new CrawlFailure('not_html', `not HTML: ${contentType ?? 'no content type'}`, { status, contentType }) };
+    const encoding = header('content-encoding');
+    if (!decodable(encoding)) return { fail: new CrawlFailure('network_error', `unsupported content-encoding: ${encoding?.trim().toLowerCase()}`, { status, contentType }) };
+    return {
+      sink: openSink({ finalUrl: url, contentType }),
+      encoding,
+      done: ({ bytes, cut }) => ({ status, page: { finalUrl: url, status, contentType, bytes, ...(cut ? { cut } : {}) } }),
+    };
+  }).catch((err: unknown) => {
+    // A failure while the body was read (the parser's, a cut connection) says what was answered.
+    if (err instanceof CrawlFailure && answered) Object.assign(err, answered);
+    throw classify(err, options, url, outer);
+  });
 }
 
-/** The body with its content-encoding undone. */
-function decoded(body: Readable, encoding: string | undefined): Readable {
-  const coding = encoding?.trim().toLowerCase();
-  if (!coding || coding === 'identity') return body;
-  const decoder = DECODERS[coding];
-  if (!decoder) throw new CrawlFailure('network_error', `unsupported content-encoding: ${coding}`);
-  const inflate = decoder() as unknown as Readable;
-  body.on('error', (err) => inflate.destroy(err));
-  return body.pipe(inflate as unknown as NodeJS.WritableStream) as unknown as Readable;
-}
-
-/** Hands the body to the sink up to maxBytes (the last chunk cut to fit); stops early when the sink says so. */
-async function pump(stream: Readable, body: Readable, sink: BodySink, maxBytes: number): Promise<{ bytes: number; cut?: 'maxBytes' }> {
-  let total = 0;
-  try {
-    for await (const chunk of stream) {
-      const room = maxBytes - total;
-      const piece = (chunk as Buffer).length > room ? (chunk as Buffer).subarray(0, room) : (chunk as Buffer);
-      total += piece.length;
-      const more = piece.length === 0 || (await sink.write(piece));
-      if (piece.length < (chunk as Buffer).length) return { bytes: total, cut: 'maxBytes' };
-      if (!more) return { bytes: total };
-    }
-    return { bytes: total };
-  } finally {
-    // Whatever was not read is never read: the connection is dropped rather than drained.
-    if (stream !== body) stream.destroy();
-    if (!body.readableEnded) discard(body);
-  }
-}
-
-/** Stops reading a body. The no-op listener matters: destroying emits 'error', which would crash the thread. */
-function discard(body: Readable): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-function classify(err: unknown, deadline: AbortSignal, options: FetchOptions, url: string, outer?: AbortSignal): Error {
+function classify(err: unknown, options: FetchOptions, url: string, outer?: AbortSignal): Error {
   if (err instanceof CrawlFailure || err instanceof Retryable) return err;
-  if (outer?.aborted) return outer.reason instanceof Error ? outer.reason : new Error('cancelled'); // not a page error
+  if (outer?.aborted || (err instanceof ExchangeError && err.reason === 'cancelled')) return outer?.reason instanceof Error ? outer.reason : new Error('cancelled'); // not a page error
   const blocked = findCause(err, (e) => (e as { code?: string }).code === 'blocked_address');
   if (blocked) return new CrawlFailure('blocked_address', (blocked as Error).message);
-  if (deadline.aborted) return new CrawlFailure('timeout', `no complete response within timeoutMs (${options.timeoutMs} ms)`);
+  if (err instanceof ExchangeError && err.reason === 'deadline') return new CrawlFailure('timeout', `no complete response within timeoutMs (${options.timeoutMs} ms)`);
   const message = (err as Error)?.message ?? String(err);
   const code = (findCause(err, (e) => typeof (e as { code?: unknown }).code === 'string') as { code?: string } | undefined)?.code;
   return new Retryable(new CrawlFailure('network_error', `${code ? `${code}: ` : ''}${message} (${new URL(url).host})`));

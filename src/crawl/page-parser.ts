@@ -46,8 +46,11 @@ export class PageParser {
     private readonly options: PageParseOptions,
   ) {}
 
-  /** Takes the next chunk of the decompressed body; false when no more is wanted (list cut). */
-  async write(chunk: Buffer): Promise<boolean> {
+  /**
+   * Takes the next chunk of the decompressed body; false when no more is wanted (list cut). A chunk
+   * that is only held answers at once, not with a promise: most pages are nothing but such chunks.
+   */
+  write(chunk: Buffer): boolean | Promise<boolean> {
     if (this.stream) return this.feed(chunk);
     this.held.push(chunk);
     this.heldBytes += chunk.length;
