@@ -73,6 +73,17 @@ describe('PiscinaScheduler with fixture workers', () => {
     expect(lengths).toEqual(new Array(12).fill(3_000));
   });
 
+  it('applies the updates a task ends with (TaskEnd) after every port message before them, its start first', async () => {
+    // 12 at once, each with batches on the port (1,000 an update message) and the rest on its result:
+    // the two travel apart, so a result applied too early would put its updates before a batch.
+    const runs = Array.from({ length: 12 }, async () => {
+      const seen: (number | 'start')[] = [];
+      await scheduler.run('echo' as never, { count: 3, burst: 2_500, finish: true }, { onStart: () => seen.push('start'), onUpdates: (batch) => seen.push(...batch.map((u) => u.index)) });
+      return seen;
+    });
+    for (const seen of await Promise.all(runs)) expect(seen).toEqual(['start', ...Array.from({ length: 2_503 }, (_, i) => i)]);
+  });
+
   it('rejects with the error a worker throws, and the pool runs the next task', async () => {
     await expect(run(scheduler, 'throw').done).rejects.toThrow('fixture worker threw on purpose');
     await expectHealthy(scheduler);

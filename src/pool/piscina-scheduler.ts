@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { MessageChannel } from 'node:worker_threads';
 import { TakingTurns } from './taking-turns';
-import type { PortMessage } from './task-protocol';
+import { isTaskEnd, type PortMessage } from './task-protocol';
 import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
 import type { WorkerCatalog } from './worker-catalog';
 import { workerExecArgv, workerFile } from './worker-files';
@@ -165,6 +165,9 @@ export class PiscinaScheduler extends TaskScheduler {
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
     const ended = new Promise<void>((resolve) => (endSeen = resolve));
+    // Port messages received, and how many a TaskEnd result says were sent before it.
+    let received = 0;
+    let expected = Number.POSITIVE_INFINITY;
     // CPU tasks stop through Piscina's abort: a queued task is dropped, a running one's thread is
     // terminated. Shared I/O tasks get no Piscina signal at all: Piscina runs a task that has one
     // alone on its thread, which would cap a crawl at one fetch per thread. They are told to stop
@@ -177,6 +180,7 @@ export class PiscinaScheduler extends TaskScheduler {
     const onAbort = () => stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     port1.on('message', (message: PortMessage) => {
+      received++;
       if ('started' in message) {
         thread = message.thread;
         this.running++;
@@ -190,16 +194,23 @@ export class PiscinaScheduler extends TaskScheduler {
         if (message.updates) onUpdates(message.updates);
         if (message.end) endSeen();
       }
+      if (received >= expected) endSeen();
     });
     const pool = alone ? this.rescuePool() : this.pool(profile);
     try {
       if (signal?.aborted) throw signal.reason;
-      await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
-      // Usually here already (it comes with the last updates); the timer is cleared so that pages
-      // ending by the thousand leave no thousands of pending timers behind.
+      const result: unknown = await pool.run({ ...payload, port: port2 }, { filename: this.fileOf(worker), transferList: [port2], signal: kill?.signal });
+      // The last updates ride on the result (TaskEnd) once the port's messages are all in, or on
+      // the port's last message (end marker), usually here already. The grace timer is cleared so
+      // that pages ending by the thousand leave no thousands of pending timers behind.
+      if (isTaskEnd(result)) {
+        expected = result.posted;
+        if (received >= expected) endSeen();
+      }
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([ended, new Promise<void>((resolve) => (grace = setTimeout(resolve, END_MARKER_GRACE_MS)))]);
       clearTimeout(grace);
+      if (isTaskEnd(result) && result.updates.length > 0) onUpdates(result.updates);
     } catch (err) {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
       if (!kill && !signal?.aborted && threadDied(pool, thread, err)) throw new SharedThreadDied(err);

@@ -27,10 +27,27 @@ export interface TaskUpdate<R = unknown> {
  * (the task timeout counts from then, not from time spent queued), with the worker's threadId
  * (so the main thread can tell a task that failed from one whose thread died). `end` is posted last: the task's return value travels on a
  * different channel than the port, so the main thread waits for `end` before it treats the
- * task as done, and so never loses the final updates.
+ * task as done, and so never loses the final updates. A task that returns a TaskEnd posts no end
+ * marker: its result says how many messages to wait for.
  */
 /** `end`: the task sent its last update (the end marker rides on the last batch: one message less per task). */
 export type PortMessage = { started: true; thread?: number } | { updates?: TaskUpdate[]; end?: true };
+
+/**
+ * What a worker returns to end its task with its last updates (UpdateReporter.finish()): they
+ * travel in the task's result instead of a last port message, one message less per task (a crawl
+ * page is a task). The result and the port are different channels, so `posted` says how many
+ * port messages came before: the main thread applies these updates only once it has them all.
+ */
+export interface TaskEnd {
+  taskEnd: true;
+  updates: TaskUpdate[];
+  posted: number;
+}
+
+export function isTaskEnd(value: unknown): value is TaskEnd {
+  return typeof value === 'object' && value !== null && (value as Partial<TaskEnd>).taskEnd === true;
+}
 
 /** The main thread asks a running I/O task to stop (its thread is shared, so it is not killed). */
 export type ControlMessage = { abort: true };

@@ -1,5 +1,5 @@
 import { type MessagePort, threadId } from 'node:worker_threads';
-import type { ControlMessage, PortMessage, TaskUpdate } from './task-protocol';
+import type { ControlMessage, PortMessage, TaskEnd, TaskUpdate } from './task-protocol';
 
 /**
  * Worker-side sender of task updates. It batches updates so that a chunk of thousands of
@@ -12,6 +12,8 @@ import type { ControlMessage, PortMessage, TaskUpdate } from './task-protocol';
 export class UpdateReporter {
   private buffer: TaskUpdate[] = [];
   private lastFlush = performance.now();
+  /** Messages posted on the port so far (TaskEnd.posted). */
+  private posted = 0;
   private readonly stopper = new AbortController();
   /** Aborted when the main thread asks this task to stop (cancel or timeout of an I/O task). */
   readonly signal = this.stopper.signal;
@@ -51,7 +53,20 @@ export class UpdateReporter {
     return undefined;
   }
 
+  /**
+   * Ends the task with what is left riding on its result, which the worker returns: one port
+   * message less than end(). Without a port it returns the updates, as end() does.
+   */
+  finish(): TaskEnd | TaskUpdate[] {
+    if (!this.port) return this.buffer;
+    const end: TaskEnd = { taskEnd: true, updates: this.buffer, posted: this.posted };
+    this.buffer = [];
+    this.port.removeAllListeners('message');
+    return end;
+  }
+
   private post(message: PortMessage): void {
     this.port!.postMessage(message);
+    this.posted++;
   }
 }

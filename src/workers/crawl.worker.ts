@@ -11,6 +11,7 @@ import { RobotsRulesCache } from '../crawl/robots-cache';
 import type { RobotsRules } from '../crawl/robots-rules';
 import { createSafeAgent } from '../crawl/safe-agent';
 import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
+import type { TaskEnd, TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
 import { workerSettings } from '../pool/worker-settings';
 
@@ -61,10 +62,11 @@ function sharedAgent(): Agent {
   return agent;
 }
 
-export default async function crawlWorker(task: CrawlTask | SitemapTask): Promise<void> {
+export default async function crawlWorker(task: CrawlTask | SitemapTask): Promise<TaskEnd | TaskUpdate[]> {
   if ('sitemap' in task) return sitemapWorker(task);
   const { pages, options, robots, owner, port } = task;
-  const reporter = new UpdateReporter(port, 0);
+  // Pages of a group are reported as each ends; a lone page's result rides on the task's return.
+  const reporter = new UpdateReporter(port, pages.length > 1 ? 0 : Number.POSITIVE_INFINITY);
   try {
     const shared = sharedAgent();
     const robotsOf = robots === null ? undefined : robotsFor(owner, options, shared);
@@ -78,19 +80,23 @@ export default async function crawlWorker(task: CrawlTask | SitemapTask): Promis
         reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
       }),
     );
-  } finally {
-    reporter.end();
+  } catch (err) {
+    reporter.end(); // what finished before the failure still reaches the main thread
+    throw err;
   }
+  return reporter.finish();
 }
 
-async function sitemapWorker({ sitemap, options, robots, owner, port }: SitemapTask): Promise<void> {
-  const reporter = new UpdateReporter(port, 0);
+async function sitemapWorker({ sitemap, options, robots, owner, port }: SitemapTask): Promise<TaskEnd | TaskUpdate[]> {
+  const reporter = new UpdateReporter(port, Number.POSITIVE_INFINITY);
   try {
     const shared = sharedAgent();
     const checkHop = robots === null ? undefined : robotsHopCheck(sitemap, robots, robotsFor(owner, options, shared));
     const result = await readSitemap(sitemap, options, shared, reporter.signal, checkHop);
     reporter.push({ index: 0, state: 'completed', result });
-  } finally {
+  } catch (err) {
     reporter.end();
+    throw err;
   }
+  return reporter.finish();
 }
