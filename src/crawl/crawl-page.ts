@@ -29,6 +29,8 @@ export interface PageInput {
 export interface CrawlWorkerSettings {
   /** CRAWL_ALLOW_TARGETS: CIDRs the agent may reach despite the default address policy. */
   allow: string[];
+  /** CRAWL_WARM_UP_PASSES: the thread parses a sample page this many times when it starts (warm-up.ts). */
+  warmUpPasses?: number;
 }
 
 export interface PageOptions extends FetchOptions {

@@ -99,7 +99,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     this.robotsAgent = createSafeAgent(parseCidrs(config.CRAWL_ALLOW_TARGETS), { connections: 4 });
     // The worker checks addresses against the CRAWL_ALLOW_TARGETS of the instance it runs on, given
     // to its threads at start: a page planned by another instance's coordinator does not carry them.
-    const settings: CrawlWorkerSettings = { allow: config.CRAWL_ALLOW_TARGETS };
+    const settings: CrawlWorkerSettings = { allow: config.CRAWL_ALLOW_TARGETS, warmUpPasses: config.CRAWL_WARM_UP_PASSES };
     this.workers = [{ name: 'crawl', file: workerFile('crawl'), profile: 'io', settings: { ...settings } }];
     this.counters = [
       {

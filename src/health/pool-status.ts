@@ -26,6 +26,7 @@ export class PoolStatusReader {
   async verdict(): Promise<string | undefined> {
     if (this.jobs.draining) return 'shutting down';
     if (this.scheduler.stats().maxThreads < 1) return 'no worker threads';
+    if (!this.scheduler.ready()) return 'worker threads starting';
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`no answer within ${STORE_PING_MS} ms`)), STORE_PING_MS)));
     try {

@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import { TakingTurns } from './taking-turns';
 import { isTaskEnd, type PortMessage } from './task-protocol';
 import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
@@ -25,6 +25,11 @@ export interface PiscinaSchedulerOptions {
 
 /** After a task returns, its last port messages are normally already queued; this is a backstop. */
 const END_MARKER_GRACE_MS = 5_000;
+/**
+ * What a Piscina thread posts once its worker module is loaded (piscina/dist/common.js READY,
+ * not exported). Piscina itself counts the threads it starts with as ready at once.
+ */
+const PISCINA_READY = '_WORKER_READY';
 /** Threads that re-ran a dead thread's tasks leave once idle this long: such deaths are rare. */
 const RESCUE_IDLE_MS = 5_000;
 
@@ -64,6 +69,8 @@ export class PiscinaScheduler extends TaskScheduler {
   private rescue?: Piscina;
   private readonly files = new Map<WorkerName, string>();
   private running = 0;
+  /** Threads started with the pools that have not yet loaded their worker module. */
+  private threadsLoading = 0;
   private retried = 0;
   /**
    * Presentation work (RunOptions.presentFor) goes through here: one piece in the pool at a time,
@@ -109,6 +116,7 @@ export class PiscinaScheduler extends TaskScheduler {
         resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
       }),
     };
+    for (const thread of [...this.pools.cpu.threads, ...this.pools.io.threads]) this.watchLoading(thread);
     this.rescue = new Piscina({
       ...common,
       filename: preload('io'),
@@ -118,6 +126,25 @@ export class PiscinaScheduler extends TaskScheduler {
       idleTimeout: RESCUE_IDLE_MS,
       resourceLimits: { ...common.resourceLimits, maxYoungGenerationSizeMb: 32 },
     });
+  }
+
+  override ready(): boolean {
+    return this.pools !== undefined && this.threadsLoading === 0;
+  }
+
+  /** Counts a starting thread until it says its module is loaded (or dies: Piscina replaces it, and readiness does not wait for that). */
+  private watchLoading(thread: Worker): void {
+    this.threadsLoading++;
+    const done = () => {
+      thread.off('message', onMessage);
+      thread.off('exit', done);
+      this.threadsLoading--;
+    };
+    const onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && PISCINA_READY in message) done();
+    };
+    thread.on('message', onMessage);
+    thread.once('exit', done);
   }
 
   private pool(profile: WorkerProfile): Piscina {

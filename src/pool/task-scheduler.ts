@@ -60,6 +60,14 @@ export interface PoolStats {
 export abstract class TaskScheduler {
   /** Starts the workers (once every kind registered its own); run() starts them too if needed. */
   start(): void {}
+  /**
+   * Every thread started at boot has loaded its worker module (a crawl thread: warmed up too) and
+   * takes tasks. Until then the instance is not ready: work sent to it would wait for its threads,
+   * and they compete for the cores with whatever it is sent.
+   */
+  ready(): boolean {
+    return true;
+  }
   abstract run(worker: WorkerName, payload: object, options: RunOptions): Promise<void>;
   abstract stats(): PoolStats;
   abstract close(): Promise<void>;

@@ -2,7 +2,7 @@
  * Pool entry point for crawl pages. Thread glue only: fetching and parsing are in src/crawl.
  * Runs many pages at once per thread (the I/O pool); one keep-alive agent per thread.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import type { Agent } from 'undici';
 import { parseCidrs } from '../crawl/address-policy';
 import { type CrawlWorkerSettings, crawlPage, type PageInput, type PageOptions } from '../crawl/crawl-page';
@@ -14,6 +14,7 @@ import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
 import type { TaskEnd, TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
 import { workerSettings } from '../pool/worker-settings';
+import { warmUpParsing } from '../crawl/warm-up';
 
 /** One page of a crawl task: the job task it is, and what to fetch. */
 export interface PageEntry {
@@ -56,6 +57,10 @@ export interface SitemapTask {
   owner: string;
   port: MessagePort;
 }
+
+// A pool thread loads this module when it starts (PiscinaScheduler.start, at boot) and takes
+// tasks once it is loaded: its JIT warm-up runs here, and the instance is ready only after it.
+if (!isMainThread) warmUpParsing(workerSettings<CrawlWorkerSettings>('crawl').warmUpPasses ?? 0);
 
 function sharedAgent(): Agent {
   agent ??= createSafeAgent(parseCidrs(workerSettings<CrawlWorkerSettings>('crawl').allow ?? []));

@@ -14,7 +14,9 @@ export interface RunningApp {
 
 /** The real application (real pool, real worker threads) on an ephemeral loopback port. */
 export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
-  const app = await createApp({ env: { NODE_ENV: 'test', POOL_SIZE: '2', ...env }, logger: false });
+  // No JIT warm-up of crawl threads (it changes timing only, and costs ~0.5 s of CPU per app on a
+  // 2-core machine); crawl-warm-up.e2e-spec turns it on, and the built service keeps its default.
+  const app = await createApp({ env: { NODE_ENV: 'test', POOL_SIZE: '2', CRAWL_WARM_UP_PASSES: '0', ...env }, logger: false });
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
