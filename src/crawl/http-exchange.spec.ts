@@ -15,6 +15,8 @@ let base: string;
 const agent = new Agent();
 /** Connections the server saw closed before their response ended. */
 let cutConnections = 0;
+/** Connections the server accepted. */
+let accepted = 0;
 
 function send(res: ServerResponse, body: Buffer, headers: Record<string, string>, pieceMs = 0): void {
   res.writeHead(200, { 'content-type': 'text/plain', ...headers });
@@ -39,10 +41,15 @@ beforeAll(async () => {
     if (req.url === '/slow') return send(res, Buffer.from(BODY), {}, 20);
     if (req.url === '/redirect') {
       res.writeHead(302, { location: '/plain' });
+      return void res.end('moved');
+    }
+    if (req.url === '/redirect-big') {
+      res.writeHead(302, { location: '/plain' });
       return void res.end(BODY);
     }
     res.writeHead(404).end();
   });
+  server.on('connection', () => accepted++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -106,6 +113,29 @@ describe('exchange: a response body handed to a sink', () => {
   it('settles on the headers without reading the body when the caller says so', async () => {
     const result = await read('/redirect', { write: () => expect.fail('a settled response has no sink') });
     expect(result).toEqual({ status: 302, location: '/plain' });
+  });
+
+  it('reads and drops the small body of a response it does not read, so the connection serves the next request; a big one drops it', async () => {
+    // One connection at a time, fresh: each exchange below must reuse it.
+    const single = new Agent({ connections: 1 });
+    const before = { accepted };
+    const readOn = (path: string) =>
+      exchange(single, { url: `${base}${path}`, headers: {}, timeoutMs: 10_000, maxBytes: 1e7 }, undefined, (status, headers) =>
+        status === 302
+          ? { settle: status }
+          : status === 404
+            ? { fail: new Error(`HTTP ${status}`) }
+            : { sink: { write: () => true }, encoding: headers['content-encoding'] as string | undefined, done: () => status },
+      );
+    expect(await readOn('/redirect')).toBe(302);
+    await expect(readOn('/nowhere')).rejects.toThrow('HTTP 404');
+    expect(await readOn('/plain')).toBe(200);
+    expect(accepted - before.accepted).toBe(1);
+    // A body past what is worth draining: the connection goes, the next exchange dials again.
+    expect(await readOn('/redirect-big')).toBe(302);
+    expect(await readOn('/plain')).toBe(200);
+    expect(accepted - before.accepted).toBe(2);
+    await single.close();
   });
 
   it('times out a body that trickles past the deadline, and stops at once when cancelled', async () => {

@@ -31,6 +31,13 @@ export interface ExchangeRequest {
 export type ResponsePlan<T> = { settle: T } | { fail: Error } | { sink: BodySink; encoding: string | undefined; done(read: { bytes: number; cut?: 'maxBytes' }): T };
 
 /** Why an exchange failed: `deadline` when timeoutMs ran out, `cancelled` when the caller's signal fired. */
+/**
+ * A response that is not read (a redirect, an error status, not HTML) still has its body read and
+ * dropped, up to this many bytes, after the exchange settled: the connection then serves the next
+ * request instead of being closed and dialled again. A bigger or slower body drops the connection.
+ */
+const DRAIN_MAX_BYTES = 64 * 1024;
+
 export class ExchangeError extends Error {
   constructor(
     readonly reason: 'deadline' | 'cancelled' | 'network',
@@ -72,7 +79,9 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
   private pending: Buffer[] = [];
   private busy = false;
   private ended = false;
-  private readonly onAbort = () => this.stop(new ExchangeError('cancelled', this.signal?.reason));
+  /** Bytes of an unread body dropped since the exchange settled at its headers (undefined: not draining). */
+  private drained?: number;
+  private readonly onAbort = () => (this.drained === undefined ? this.stop(new ExchangeError('cancelled', this.signal?.reason)) : this.release(true));
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -87,7 +96,7 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
     if (this.signal?.aborted) return this.reject(new ExchangeError('cancelled', this.signal.reason));
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     // The deadline covers the whole exchange, body included: a server trickling bytes still times out.
-    this.timer = setTimeout(() => this.stop(new ExchangeError('deadline', new Error('deadline'))), this.request.timeoutMs);
+    this.timer = setTimeout(() => (this.drained === undefined ? this.stop(new ExchangeError('deadline', new Error('deadline'))) : this.release(true)), this.request.timeoutMs);
     try {
       const url = new URL(this.request.url);
       this.dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: this.request.headers }, this);
@@ -111,8 +120,8 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
     } catch (err) {
       return this.stop(err);
     }
-    if ('settle' in plan) return this.finish(plan.settle);
-    if ('fail' in plan) return this.stop(plan.fail);
+    if ('settle' in plan) return this.dropBody(() => this.resolve(plan.settle));
+    if ('fail' in plan) return this.dropBody(() => this.reject(plan.fail));
     this.plan = plan;
     const coding = plan.encoding?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
@@ -126,19 +135,45 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.drained !== undefined) {
+      this.drained += chunk.length;
+      if (this.drained > DRAIN_MAX_BYTES) this.release(true);
+      return;
+    }
     if (this.settled || !this.plan) return;
     if (this.inflate) this.inflate.write(chunk);
     else this.take(chunk);
   }
 
   onResponseEnd(): void {
+    if (this.drained !== undefined) {
+      this.ended = true;
+      return this.release(false);
+    }
     if (this.settled || !this.plan) return;
     if (this.inflate) this.inflate.end();
     else this.sourceEnded();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.drained !== undefined) return this.release(false);
     this.stop(new ExchangeError('network', err));
+  }
+
+  /** Settles at the headers, then reads and drops the body (DRAIN_MAX_BYTES) so the connection can be reused. */
+  private dropBody(settle: () => void): void {
+    this.settled = true;
+    this.drained = 0;
+    settle();
+  }
+
+  /** The dropped body is over (or too big, too slow, cancelled: `abort` drops the connection). */
+  private release(abort: boolean): void {
+    if (this.drained === undefined) return;
+    this.drained = undefined;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (abort && this.controller && !this.controller.aborted) this.controller.abort(new Error('unread body dropped'));
   }
 
   /** A decoded chunk: to the sink now, or after the one it is busy with. */

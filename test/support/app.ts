@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/app.factory';
 import { APP_CONFIG } from '../../src/config/app-config';
 import type { AppConfig } from '../../src/config/config.schema';
+import { TaskScheduler } from '../../src/pool/task-scheduler';
 
 export interface RunningApp {
   app: INestApplication;
@@ -12,14 +13,22 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** The real application (real pool, real worker threads) on an ephemeral loopback port. */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * The real application (real pool, real worker threads) on an ephemeral loopback port, returned
+ * once its pool threads have loaded their workers (readiness waits for that too, as a load balancer
+ * would), unless `waitForThreads` is false.
+ */
+export async function startApp(env: Record<string, string> = {}, { waitForThreads = true } = {}): Promise<RunningApp> {
   // No JIT warm-up of crawl threads (it changes timing only, and costs ~0.5 s of CPU per app on a
   // 2-core machine); crawl-warm-up.e2e-spec turns it on, and the built service keeps its default.
   const app = await createApp({ env: { NODE_ENV: 'test', POOL_SIZE: '2', CRAWL_WARM_UP_PASSES: '0', ...env }, logger: false });
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  if (waitForThreads) {
+    const scheduler = app.get(TaskScheduler);
+    await eventually(async () => scheduler.ready() || undefined, 30_000, 'pool threads to load their workers');
+  }
   return { app, url, wsUrl: url.replace(/^http/, 'ws'), config, close: () => app.close() };
 }
 
