@@ -105,7 +105,12 @@ describe('exchange: a response body handed to a sink', () => {
 
   it('stops reading when the sink says so', async () => {
     let taken = 0;
-    const result = await read('/slow', { write: (chunk) => ((taken += chunk.length), Promise.resolve(taken < 10_000)) });
+    const result = await read('/slow', {
+      write: (chunk) => {
+        taken += chunk.length;
+        return Promise.resolve(taken < 10_000);
+      },
+    });
     expect(result.bytes).toBe(taken);
     expect(taken).toBeLessThan(Buffer.byteLength(BODY));
   });

@@ -111,7 +111,7 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new Error('exchange over'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (this.settled) return;
     if (status < 200) return; // 1xx: the real answer follows
     let plan: ResponsePlan<T>;
