@@ -19,7 +19,7 @@ describe('crawl threads warm up before the instance reports ready', () => {
   it('answers 503 "worker threads starting" meanwhile, then 200, and the warmed threads crawl', async () => {
     site = await startFixtureSite();
     // Enough passes to take seconds, so the first answers come while the threads are at it.
-    svc = await startApp({ CRAWL_WARM_UP_PASSES: '8000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, { waitForThreads: false });
+    svc = await startApp({ CRAWL_WARM_UP_PASSES: '8000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
     const loop = watchLoopDelay();
     const early = await request(svc.url).get('/health/ready');
     expect(early.status).toBe(503);

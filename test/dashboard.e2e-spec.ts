@@ -107,7 +107,10 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   beforeAll(async () => {
     // The browser first: without it (CI, no Chromium) nothing else is started and left behind.
     browser = await launchBrowser();
-    [app, site] = await Promise.all([startApp({ FIB_MAX_RESULT_BYTES: '200000000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_PARSE_BUDGET_MS: String(PARSE_BUDGET_MS) }), startFixtureSite()]);
+    [app, site] = await Promise.all([
+      startApp({ FIB_MAX_RESULT_BYTES: '200000000', CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_PARSE_BUDGET_MS: String(PARSE_BUDGET_MS) }, { waitForThreads: true }),
+      startFixtureSite(),
+    ]);
     page = await browser.page();
   });
 
@@ -765,7 +768,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   describe('with API keys', () => {
     let keyed: RunningApp;
     beforeAll(async () => {
-      keyed = await startApp({ API_KEYS: KEY });
+      keyed = await startApp({ API_KEYS: KEY }, { waitForThreads: true });
     });
     afterAll(async () => {
       await keyed?.close();

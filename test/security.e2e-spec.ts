@@ -45,7 +45,7 @@ describe('API keys', () => {
 
   beforeAll(async () => {
     // These tests send bad keys on purpose: more than the failed-auth limit would let through.
-    svc = await startApp({ API_KEYS: `${KEY_A},${KEY_B}`, AUTH_FAILURES_MAX: '1000' });
+    svc = await startApp({ API_KEYS: `${KEY_A},${KEY_B}`, AUTH_FAILURES_MAX: '1000' }, { waitForThreads: true });
   });
   afterAll(() => svc.close());
 
