@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BACKEND, type Backend, type BackendCapabilities } from '../backends/backend';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -159,6 +160,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const run: Run = { cancel: new AbortController(), stop: new AbortController(), halt: new AbortController(), done };
+    // Every task of the job in flight listens for its cancel (a crawl runs up to `concurrency` at
+    // once): more than Node's 10 is expected, not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(0, run.cancel.signal);
     const halt = () => run.halt.abort();
     run.cancel.signal.addEventListener('abort', halt, { once: true });
     run.stop.signal.addEventListener('abort', halt, { once: true });
