@@ -9,7 +9,8 @@
  * What to do with the response is the caller's (fetch-page.ts): `decide` looks at the status and
  * headers and either settles the exchange without reading the body, or names the sink and the
  * content-encoding to undo. Reading stops at `maxBytes` of decoded bytes (the last chunk cut to
- * fit) or when the sink says so; whatever is not read is never read: the connection is dropped.
+ * fit) or when the sink says so, and the connection is then dropped. A response settled at its
+ * headers has its body read and dropped, up to DRAIN_MAX_BYTES, so its connection can be reused.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
@@ -30,7 +31,6 @@ export interface ExchangeRequest {
 /** What to do with a response: settle now (the body is dropped), or read it into `sink`. */
 export type ResponsePlan<T> = { settle: T } | { fail: Error } | { sink: BodySink; encoding: string | undefined; done(read: { bytes: number; cut?: 'maxBytes' }): T };
 
-/** Why an exchange failed: `deadline` when timeoutMs ran out, `cancelled` when the caller's signal fired. */
 /**
  * A response that is not read (a redirect, an error status, not HTML) still has its body read and
  * dropped, up to this many bytes, after the exchange settled: the connection then serves the next
@@ -38,6 +38,7 @@ export type ResponsePlan<T> = { settle: T } | { fail: Error } | { sink: BodySink
  */
 const DRAIN_MAX_BYTES = 64 * 1024;
 
+/** Why an exchange failed: `deadline` when timeoutMs ran out, `cancelled` when the caller's signal fired, `network` otherwise (undici's error is the cause). */
 export class ExchangeError extends Error {
   constructor(
     readonly reason: 'deadline' | 'cancelled' | 'network',
