@@ -29,7 +29,7 @@ export interface PageInput {
 export interface CrawlWorkerSettings {
   /** CRAWL_ALLOW_TARGETS: CIDRs the agent may reach despite the default address policy. */
   allow: string[];
-  /** CRAWL_WARM_UP_PASSES: the thread parses a sample page this many times when it starts (warm-up.ts). */
+  /** CRAWL_WARM_UP_PASSES: the thread crawls this many pages of a sample site when it starts (warm-up.ts). */
   warmUpPasses?: number;
 }
 

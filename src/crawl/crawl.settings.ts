@@ -40,7 +40,7 @@ export const crawlSettings = {
     'Pages bigger than this (decoded) are parsed as a stream, never into a DOM (about 20x the page in heap); a page holds at most this much of its body.',
   ),
   CRAWL_WARM_UP_PASSES: int(0, 100_000, 500).describe(
-    'Passes over a built-in sample page each crawl thread parses when it starts, before it takes pages and before the instance reports ready: the JIT warm-up a fresh process would otherwise pay on its first crawl. About 0.2 s of one core per thread at 500; 0 turns it off.',
+    'Pages of a built-in sample site each crawl thread crawls when it starts (served by the thread itself on 127.0.0.1, through an agent that reaches only that), before it takes pages and before the instance reports ready: the JIT warm-up a fresh process would otherwise pay on its first crawl. About 1 s of one core per thread at 500; 0 turns it off.',
   ),
   CRAWL_MAX_CONTENT_CHARS: int(100, 100_000_000, 1_000_000).describe(
     "Upper bound of a crawl request's `maxContentChars`, the characters of each content format (text, markdown, html) kept per page (default 200000).",

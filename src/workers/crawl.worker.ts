@@ -10,11 +10,11 @@ import { loadRobots, robotsHopCheck } from '../crawl/robots';
 import { RobotsRulesCache } from '../crawl/robots-cache';
 import type { RobotsRules } from '../crawl/robots-rules';
 import { createSafeAgent } from '../crawl/safe-agent';
+import { warmUpCrawling } from '../crawl/warm-up';
 import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
 import type { TaskEnd, TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
 import { workerSettings } from '../pool/worker-settings';
-import { warmUpParsing } from '../crawl/warm-up';
 
 /** One page of a crawl task: the job task it is, and what to fetch. */
 export interface PageEntry {
@@ -58,16 +58,12 @@ export interface SitemapTask {
   port: MessagePort;
 }
 
-// A pool thread loads this module when it starts (PiscinaScheduler.start, at boot) and takes
-// tasks once it is loaded: its JIT warm-up runs here, and the instance is ready only after it.
-if (!isMainThread) warmUpParsing(workerSettings<CrawlWorkerSettings>('crawl').warmUpPasses ?? 0);
-
 function sharedAgent(): Agent {
   agent ??= createSafeAgent(parseCidrs(workerSettings<CrawlWorkerSettings>('crawl').allow ?? []));
   return agent;
 }
 
-export default async function crawlWorker(task: CrawlTask | SitemapTask): Promise<TaskEnd | TaskUpdate[]> {
+async function crawlWorker(task: CrawlTask | SitemapTask): Promise<TaskEnd | TaskUpdate[]> {
   if ('sitemap' in task) return sitemapWorker(task);
   const { pages, options, robots, owner, port } = task;
   // Pages of a group are reported as each ends; a lone page's result rides on the task's return.
@@ -105,3 +101,20 @@ async function sitemapWorker({ sitemap, options, robots, owner, port }: SitemapT
   }
   return reporter.finish();
 }
+
+/**
+ * A pool thread loads this module when it starts (PiscinaScheduler.start, at boot) and takes tasks
+ * once its handler is loaded: Piscina awaits a handler given as a promise, so the thread's JIT
+ * warm-up runs first, and the instance reports ready only after it. A warm-up that fails (no
+ * loopback in this container, a bug) leaves the thread cold, with a warning, never without a handler.
+ */
+async function warmedUp(): Promise<typeof crawlWorker> {
+  if (isMainThread) return crawlWorker;
+  try {
+    await warmUpCrawling(workerSettings<CrawlWorkerSettings>('crawl').warmUpPasses ?? 0);
+  } catch (err) {
+    process.emitWarning(`crawl warm-up failed, this thread starts cold: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return crawlWorker;
+}
+export default warmedUp();

@@ -30,7 +30,7 @@ export interface ServiceProcess {
 }
 
 export interface StartOptions {
-  /** Added to (and overriding) HOST=127.0.0.1, NODE_ENV=production and the free PORT. */
+  /** Added to (and overriding) HOST=127.0.0.1, NODE_ENV=production, CRAWL_WARM_UP_PASSES=0 and the free PORT. */
   env?: Record<string, string>;
   /** Folder holding dist/main.js; the repository root by default. */
   cwd?: string;
@@ -94,7 +94,9 @@ export async function startService({ env = {}, cwd = ROOT, readyTimeoutMs = 20_0
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const proc = launch(cwd, { HOST: '127.0.0.1', NODE_ENV: 'production', ...env, PORT: String(port) }, entry);
+    // No JIT warm-up of crawl threads (about 1 s of CPU per thread at boot, timing only) unless a
+    // test asks: crawl-warm-up.e2e-spec tests it, runtime-image boots with the shipped default.
+    const proc = launch(cwd, { HOST: '127.0.0.1', NODE_ENV: 'production', CRAWL_WARM_UP_PASSES: '0', ...env, PORT: String(port) }, entry);
     let exit: Omit<Exit, 'ms'> | undefined;
     void proc.exited.then((value) => (exit = value));
     const deadline = Date.now() + readyTimeoutMs;
