@@ -191,7 +191,13 @@ export class PiscinaScheduler extends TaskScheduler {
   private async attempt(worker: WorkerName, profile: WorkerProfile, payload: object, { signal, onUpdates, onStart }: RunOptions, alone: boolean): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     let endSeen!: () => void;
-    const ended = new Promise<void>((resolve) => (endSeen = resolve));
+    let endWasSeen = false;
+    const ended = new Promise<void>((resolve) => {
+      endSeen = () => {
+        endWasSeen = true;
+        resolve();
+      };
+    });
     // Port messages received, and how many a TaskEnd result says were sent before it.
     let received = 0;
     let expected = Number.POSITIVE_INFINITY;
@@ -234,9 +240,12 @@ export class PiscinaScheduler extends TaskScheduler {
         expected = result.posted;
         if (received >= expected) endSeen();
       }
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([ended, new Promise<void>((resolve) => (grace = setTimeout(resolve, END_MARKER_GRACE_MS)))]);
-      clearTimeout(grace);
+      // Most tasks have it all in by now: no grace timer to arm and clear for them.
+      if (!endWasSeen) {
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([ended, new Promise<void>((resolve) => (grace = setTimeout(resolve, END_MARKER_GRACE_MS)))]);
+        clearTimeout(grace);
+      }
       if (isTaskEnd(result) && result.updates.length > 0) onUpdates(result.updates);
     } catch (err) {
       if (timedOut && !signal?.aborted) throw new Error(`task exceeded TASK_TIMEOUT_MS (${this.options.taskTimeoutMs} ms)`);
