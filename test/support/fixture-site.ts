@@ -14,6 +14,7 @@
  *   /files/big.pdf, /files/big.json (8 MB each), /text.txt; /xhtml (application/xhtml+xml)
  *   /enc/cp1252.html (charset in Content-Type), /enc/euc-kr.html (<meta charset> only)
  *   /slow/hang (body never finishes), /slow/headers (never answers), /huge.html (50 MB, chunked),
+ *   /slow/once/<token> (body never finishes the first time, a plain page afterwards),
  *   /bomb.html (1 MB of gzip inflating to 1 GiB), /many-links.html (30,000 links)
  *   /trap/<n>[/<n+1>...] and /slowtrap/... (100 ms each): an infinite URL space
  *   /leaf/*, /many/*, /scope/*, /pair/*, /public/*, /private/*: plain leaf pages; /pair/ links to /pair/1 and /pair/2
@@ -239,6 +240,10 @@ export async function startFixtureSite(options: FixtureOptions = {}): Promise<Fi
     if (path === '/enc/euc-kr.html') return html(res, 200, eucKr(page(TITLES.eucKr, 'x').replace('utf-8', 'euc-kr')), { 'content-type': 'text/html' });
     if (path === '/slow/hang') return void res.writeHead(200, { 'content-type': 'text/html' }).write('<html><head><title>Hang');
     if (path === '/slow/headers') return;
+    if (/^\/slow\/once\/[\w-]+$/.test(path)) {
+      if (hits.get(raw) === 1) return void res.writeHead(200, { 'content-type': 'text/html' }).write('<html><head><title>Once');
+      return html(res, 200, page(TITLES.recovered, 'ok'));
+    }
     if (path === '/huge.html') return stream(res, path, HUGE_BYTES, { 'content-type': 'text/html' }, '<html><head><title>Huge</title></head><body>', '<p>filler</p>');
     if (path === '/bomb.html') return html(res, 200, gzipBomb(), { 'content-encoding': 'gzip' });
     if (path === '/many-links.html') {
