@@ -133,8 +133,8 @@ describe('PiscinaScheduler: an I/O thread dies under tasks it shares', () => {
     scheduler = new PiscinaScheduler({ ...base, threads: 1, ioTasksPerWorker: 4, profiles: { shared: 'io' } });
   });
   afterAll(() => shutdown(scheduler));
-  /** [runs, threadId of the first run] */
-  const counter = () => new Int32Array(new SharedArrayBuffer(8));
+  /** [runs, threadId of the first run, the first run's thread warms up (1) or not (2), the latest run's] */
+  const counter = () => new Int32Array(new SharedArrayBuffer(16));
   const runs = (counters: Int32Array[]) => counters.map((c) => Atomics.load(c, 0));
 
   it('runs the other tasks again, alone on a fresh thread; the culprit then fails by itself', async () => {
@@ -157,6 +157,12 @@ describe('PiscinaScheduler: an I/O thread dies under tasks it shares', () => {
     const firstThreads = counters.map((c) => Atomics.load(c, 1));
     expect(new Set(firstThreads).size).toBe(1);
     for (const thread of threads) expect(thread).not.toBe(firstThreads[0]);
+    // Pool threads warm up; the rescue threads that ran the second runs (one task each) do not.
+    expect(counters.map((c) => [Atomics.load(c, 2), Atomics.load(c, 3)])).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
     await until(() => scheduler.stats().threads === scheduler.stats().maxThreads);
     await expectHealthy(scheduler);
   });

@@ -119,6 +119,7 @@ export class PiscinaScheduler extends TaskScheduler {
     for (const thread of [...this.pools.cpu.threads, ...this.pools.io.threads]) this.watchLoading(thread);
     this.rescue = new Piscina({
       ...common,
+      workerData: { ...workerData, warmUp: false } satisfies PoolWorkerData,
       filename: preload('io'),
       minThreads: 0,
       maxThreads: this.options.ioTasksPerWorker ?? 16,

@@ -14,7 +14,7 @@ import { warmUpCrawling } from '../crawl/warm-up';
 import { readSitemap, type SitemapOptions } from '../crawl/sitemap-read';
 import type { TaskEnd, TaskUpdate } from '../pool/task-protocol';
 import { UpdateReporter } from '../pool/update-reporter';
-import { workerSettings } from '../pool/worker-settings';
+import { threadWarmsUp, workerSettings } from '../pool/worker-settings';
 
 /** One page of a crawl task: the job task it is, and what to fetch. */
 export interface PageEntry {
@@ -105,11 +105,12 @@ async function sitemapWorker({ sitemap, options, robots, owner, port }: SitemapT
 /**
  * A pool thread loads this module when it starts (PiscinaScheduler.start, at boot) and takes tasks
  * once its handler is loaded: Piscina awaits a handler given as a promise, so the thread's JIT
- * warm-up runs first, and the instance reports ready only after it. A warm-up that fails (no
+ * warm-up runs first, and the instance reports ready only after it (a rescue thread, which lives
+ * for one task, skips it). A warm-up that fails (no
  * loopback in this container, a bug) leaves the thread cold, with a warning, never without a handler.
  */
 async function warmedUp(): Promise<typeof crawlWorker> {
-  if (isMainThread) return crawlWorker;
+  if (isMainThread || !threadWarmsUp()) return crawlWorker;
   try {
     await warmUpCrawling(workerSettings<CrawlWorkerSettings>('crawl').warmUpPasses ?? 0);
   } catch (err) {
