@@ -61,7 +61,7 @@ const SAMPLE_VARIANTS: SampleVariant[] = [2, 12, 80].flatMap((sections) => [true
 const WARM_UP_CONCURRENCY = 16;
 
 /**
- * Crawls the sample page `passes` times the way a task crawls a page, fetch included: served by a
+ * Crawls `passes` pages of the sample site the way a task crawls a page, fetch included: served by a
  * server of this thread on 127.0.0.1 (a port of its own, closed afterwards), through an agent of
  * its own that may reach only that address (the thread's task agent never may unless
  * CRAWL_ALLOW_TARGETS says so), so undici's client and HTTP parser, the exchange, the parser and
