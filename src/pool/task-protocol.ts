@@ -23,14 +23,14 @@ export interface TaskUpdate<R = unknown> {
 }
 
 /**
- * Messages on the task's port. `started` is posted first, when a worker picks the task up
- * (the task timeout counts from then, not from time spent queued), with the worker's threadId
- * (so the main thread can tell a task that failed from one whose thread died). `end` is posted last: the task's return value travels on a
- * different channel than the port, so the main thread waits for `end` before it treats the
+ * Messages on the task's port. `started` is posted first, when a worker picks the task up (the
+ * task timeout counts from then, not from time spent queued), with the worker's threadId (so the
+ * main thread can tell a task that failed from one whose thread died). `end` marks the task's last
+ * update and rides on its last batch (one message less per task): the task's return value travels
+ * on a different channel than the port, so the main thread waits for `end` before it treats the
  * task as done, and so never loses the final updates. A task that returns a TaskEnd posts no end
  * marker: its result says how many messages to wait for.
  */
-/** `end`: the task sent its last update (the end marker rides on the last batch: one message less per task). */
 export type PortMessage = { started: true; thread?: number } | { updates?: TaskUpdate[]; end?: true };
 
 /**
