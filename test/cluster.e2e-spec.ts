@@ -232,8 +232,8 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(new Set(items.map((item) => item.url)).size).toBe(60);
     await watcher.waitFor(isFinalFor(job.id), 0, 10_000);
     expectFeedExactlyOnce(watcher, job.id, 60);
-    // CLUSTER_PAGES_PER_TASK (4 by default): the 60 pages (and the sitemap read) took far fewer pool
-    // tasks than pages, on both instances. (Polled: B's figures on A come from its last heartbeat.)
+    // CRAWL_PAGES_PER_TASK (8 by default, here at most concurrency 8 ÷ 2 threads = 4): the 60 pages (and
+    // the sitemap read) took far fewer pool tasks than pages, on both instances. (Polled: B's figures on A come from its last heartbeat.)
     const tasks = await waitUntil(
       async () => {
         const after = await Promise.all([completedOf(a, a.id), completedOf(a, b.id)]);

@@ -4,7 +4,7 @@ import { type FixtureSite, startFixtureSite } from './support/fixture-site';
 import { haveRedis } from './support/redis-server';
 
 /**
- * In the cluster mode a crawl sends its pages in groups (CLUSTER_PAGES_PER_TASK to a queue job).
+ * In the cluster mode a crawl sends its pages in groups (CRAWL_PAGES_PER_TASK to a queue job).
  * When a group's pool task fails on its worker (here: one page outlives TASK_TIMEOUT_MS), the pages
  * of the group that had not finished are sent again one by one (splitOnCrash), and only they: the
  * page that hung gets a task of its own (and this time answers), its neighbours keep their results
@@ -16,7 +16,7 @@ describe.skipIf(!haveRedis('crawl split on crash'))('cluster mode: a page group 
   beforeAll(async () => {
     site = await startFixtureSite();
     cluster = await Cluster.start({
-      env: { TASK_TIMEOUT_MS: '1500', CLUSTER_PAGES_PER_TASK: '4', CRAWL_ALLOW_TARGETS: '127.0.0.0/8', CRAWL_ALLOW_IGNORE_ROBOTS: 'true', MAX_WAIT_MS: '60000' },
+      env: { TASK_TIMEOUT_MS: '1500', CRAWL_PAGES_PER_TASK: '4', CRAWL_ALLOW_TARGETS: '127.0.0.0/8', CRAWL_ALLOW_IGNORE_ROBOTS: 'true', MAX_WAIT_MS: '60000' },
     });
   });
   afterAll(async () => {

@@ -69,6 +69,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
   });
 
+  it('refuses a renamed setting under its old name, naming the new one (it would otherwise be ignored without a word)', () => {
+    expect(() => loadConfig({ CLUSTER_PAGES_PER_TASK: '4' })).toThrow(/^Invalid configuration:\n {2}CLUSTER_PAGES_PER_TASK: renamed, set CRAWL_PAGES_PER_TASK/);
+    // Reported with the other problems, not instead of them.
+    expect(() => loadConfig({ CLUSTER_PAGES_PER_TASK: '4', PORT: 'abc' })).toThrow(/CLUSTER_PAGES_PER_TASK: renamed[^\n]*\n {2}PORT: /);
+    expect(loadConfig({ CRAWL_PAGES_PER_TASK: '4' }).CRAWL_PAGES_PER_TASK).toBe(4);
+    expect(loadConfig({}).CRAWL_PAGES_PER_TASK).toBe(8);
+  });
+
   it('names every bad variable at once', () => {
     let message = '';
     try {

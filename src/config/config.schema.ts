@@ -109,9 +109,6 @@ export const configSchema = z.object({
   CLUSTER_LEASE_MS: int(1_000, 600_000, 5_000).describe(
     "Cluster mode: how long a dead instance's jobs and pool tasks stay with it before the others take them over (lease and BullMQ lock); shorter recovers faster, but a main thread blocked this long loses its work to another instance.",
   ),
-  CLUSTER_PAGES_PER_TASK: int(1, 32, 4).describe(
-    'Cluster mode: up to this many pages of one host that a crawl starts together travel as one queue task (each queue task costs a dozen Redis round trips); their slots free when the last of them ends. 1: a task per page, as in the embedded mode.',
-  ),
   INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' })
@@ -130,12 +127,20 @@ export const configSchema = z.object({
 
 export type AppConfig = z.infer<typeof configSchema>;
 
+/** Settings that were renamed: one still set under its old name would otherwise be ignored without a word. */
+const RENAMED: Record<string, string> = {
+  CLUSTER_PAGES_PER_TASK: 'CRAWL_PAGES_PER_TASK (it now applies to the embedded mode too)',
+};
+
 /** Parses the environment; throws one message naming every bad variable and its rule. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   // An empty variable means "not set", as in most shells and compose files.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const renamed = Object.keys(RENAMED)
+    .filter((name) => name in given)
+    .map((name) => `${name}: renamed, set ${RENAMED[name]} instead`);
   const parsed = configSchema.safeParse(given);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (parsed.success && renamed.length === 0) return parsed.data;
+  const problems = [...renamed, ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))];
   throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }

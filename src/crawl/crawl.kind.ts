@@ -209,6 +209,12 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         ...Object.fromEntries(Object.entries(guards.skipped).map(([guard, count]) => [`skipped.${guard}`, (tally.skipped[guard] ?? 0) + count])),
       }));
       const running = new Set<Promise<void>>();
+      /**
+       * Pages started together share a pool task: a task's hand-off (Piscina's messages, a port, the
+       * clone of its payload; in the cluster mode a queue job's Redis round trips) costs more than a
+       * small page's fetch. Never so many that a thread is left without a share of the crawl.
+       */
+      const pagesPerTask = Math.max(1, Math.min(this.config.CRAWL_PAGES_PER_TASK, Math.ceil(request.concurrency / context.threads)));
 
       /** Pages sent again because their pool task ended without recording them, and how often. */
       const resent = new Map<number, number>();
@@ -300,10 +306,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         running.add(task);
       };
 
-      /** Sends this pass's pages, at most tasksPerSend to a pool task, in groups as even as can be. */
+      /** Sends this pass's pages, at most pagesPerTask to a pool task, in groups as even as can be. */
       const sendStarting = () => {
         for (const { host, rules, indexes } of starting) {
-          const groups = Math.ceil(indexes.length / context.tasksPerSend);
+          const groups = Math.ceil(indexes.length / pagesPerTask);
           for (let g = 0, from = 0; g < groups; g++) {
             const to = from + Math.ceil((indexes.length - from) / (groups - g));
             send(host, rules, indexes.slice(from, to));

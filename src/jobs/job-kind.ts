@@ -21,11 +21,6 @@ export interface JobContext<TInput, TResult> {
   readonly job: JobHeader;
   /** Worker threads the job's pool tasks can spread over (every instance's, in the cluster mode), when the runner took it. */
   readonly threads: number;
-  /**
-   * Small tasks (a crawl's pages) worth sending as one pool task: 1 where a pool task costs nothing
-   * to send (this process's pool), more where each is a queue job in the store (CLUSTER_PAGES_PER_TASK).
-   */
-  readonly tasksPerSend: number;
   /** Aborted when this runner stops coordinating: the job was cancelled, or it is handed to another instance. */
   readonly signal: AbortSignal;
   /** Every task's state now: a kind resuming a job skips what is finished. */

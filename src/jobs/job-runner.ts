@@ -254,7 +254,6 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     return {
       job,
       threads,
-      tasksPerSend: this.capabilities.remoteTasks ? this.config.CLUSTER_PAGES_PER_TASK : 1,
       signal,
       snapshot: async () => (await held('reading a job', () => this.store.snapshot(id)))!,
       inputs: (offset, limit) => held('reading a job', () => this.store.inputs(id, offset, limit)),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { PoolStats } from './task-scheduler';
+import { type PoolStats, WORKER_PROFILES } from './task-scheduler';
 
 /** One instance as the pool panel shows it: plain data, the same in memory and in Redis. */
 export interface InstanceInfo {
@@ -42,11 +42,15 @@ export abstract class InstanceRegistry {
   /** Every live instance, this one first (with its figures of now), then the others by id. */
   abstract list(): Promise<InstanceView[]>;
 
-  /** CPU worker threads over every live instance (at least this one's): how far a job's tasks can spread. */
+  /**
+   * Threads of one pool (CPU or I/O, both POOL_SIZE) over every live instance (at least this one's):
+   * how far a job's tasks can spread. maxThreads counts both pools of an instance.
+   */
   async threads(): Promise<number> {
-    const own = this.local.snapshot().stats.maxThreads;
+    const perPool = (stats: PoolStats) => Math.ceil(stats.maxThreads / WORKER_PROFILES.length);
+    const own = Math.max(1, perPool(this.local.snapshot().stats));
     try {
-      const all = (await this.list()).reduce((sum, instance) => sum + instance.stats.maxThreads, 0);
+      const all = (await this.list()).reduce((sum, instance) => sum + perPool(instance.stats), 0);
       return Math.max(own, all);
     } catch {
       return own;

@@ -5,6 +5,8 @@ export type WorkerName = string;
 
 /** cpu: one task per thread; io: many concurrent tasks per thread (they mostly wait). */
 export type WorkerProfile = 'cpu' | 'io';
+/** A pool per profile, each of POOL_SIZE threads. */
+export const WORKER_PROFILES: readonly WorkerProfile[] = ['cpu', 'io'];
 
 /** A worker entry point a job kind brings: a module whose default export runs one task. */
 export interface WorkerSpec {

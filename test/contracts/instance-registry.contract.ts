@@ -67,6 +67,20 @@ export function instanceRegistryContract(harness: InstanceRegistryHarness): void
         expect(ids(await a.list())).toEqual(['a', 'b', 'c'].map((id) => `contract-${round}-${id}`));
         expect(ids(await c.list())).toEqual(['c', 'a', 'b'].map((id) => `contract-${round}-${id}`));
       });
+
+      it("counts the threads of one pool over every live instance: how far a job's tasks spread", async () => {
+        const round = n++;
+        // maxThreads counts an instance's two pools (CPU and I/O), each of POOL_SIZE threads.
+        const a = await harness.registry(new LocalInstance(`contract-${round}-a`, () => idleStats({ maxThreads: 4 })));
+        await harness.registry(new LocalInstance(`contract-${round}-b`, () => idleStats({ maxThreads: 2 })));
+        await listUntil(a, (l) => l.length === 2);
+        expect(await a.threads()).toBe(2 + 1);
+      });
+    });
+
+    it('counts its own pool threads alone, POOL_SIZE (maxThreads covers both pools)', async () => {
+      const instances = await harness.registry(new LocalInstance(`contract-${n++}`, () => idleStats({ maxThreads: 6 })));
+      expect(await instances.threads()).toBe(3);
     });
   });
 }

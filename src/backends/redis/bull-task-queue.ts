@@ -3,7 +3,7 @@ import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Execute } from '../../jobs/task-queue';
 import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
-import type { WorkerProfile } from '../../pool/task-scheduler';
+import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
 import { connectRedis } from './redis-connection';
 import { TaskWaiters } from './task-waiters';
@@ -221,7 +221,7 @@ export class BullTaskQueue extends TaskQueue {
     await Promise.all([untilReady(this.producer), untilReady(this.consumer)]);
     if (this.leaving) return;
     const lanes = {} as Record<WorkerProfile, Lane>;
-    for (const profile of ['cpu', 'io'] as const) lanes[profile] = await this.lane(profile);
+    for (const profile of WORKER_PROFILES) lanes[profile] = await this.lane(profile);
     this.lanes = lanes;
     this.isStarted = true;
   }
