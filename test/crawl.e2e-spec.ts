@@ -107,7 +107,8 @@ describe('crawl jobs', () => {
     canary = await startCanary();
     peer = await startFixtureSite({ canaryPort: canary.port });
     site = await startFixtureSite({ canaryPort: canary.port, peer: peer.url });
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
+    // Groups for hosts within 60 ms a page: the fixture's pages take a few ms, more on a busy machine.
+    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true', CRAWL_GROUP_MAX_PAGE_MS: '60' });
   });
   afterAll(async () => {
     expect(canary.connections).toBe(0);
@@ -180,6 +181,22 @@ describe('crawl jobs', () => {
     const tasks = (await completedTasks()) - before;
     expect(tasks, `pool tasks for 41 pages: ${tasks}`).toBeGreaterThanOrEqual(12);
     expect(tasks, `pool tasks for 41 pages: ${tasks}`).toBeLessThanOrEqual(22);
+  });
+
+  it('sends the pages of a slow host one per task (over CRAWL_GROUP_MAX_PAGE_MS): a group would hold its slots for its slowest page', async () => {
+    const slow = await startFixtureSite({ latencyMs: 150 });
+    try {
+      const completedTasks = async () => (await api().get('/pool').expect(200)).body.completed as number;
+      const before = await completedTasks();
+      const { job } = await crawl({ urls: [`${slow.url}/long/40/4`], maxDepth: 1, maxPages: 41, concurrency: 8, perHostConcurrency: 8 });
+      expect(job).toMatchObject({ status: 'completed', total: 41, completed: 41, failed: 0 });
+      // The start page alone (not timed: it pays for the connection), the first 8 leaves in groups
+      // (the host not timed yet), then, the host timed at 150 ms a page, the other 32 one per task.
+      const tasks = (await completedTasks()) - before;
+      expect(tasks, `pool tasks for 41 pages: ${tasks}`).toBeGreaterThanOrEqual(30);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('stops at maxDepth and maxPages, and applies include/exclude', async () => {

@@ -39,6 +39,8 @@ const LINK_SLICE_MS = 10;
 const MAX_RESENDS = 2;
 /** Pages read at once when a job is taken over. */
 const RESUME_BATCH = 500;
+/** Weight of a page's time in its host's running mean (see CRAWL_GROUP_MAX_PAGE_MS). */
+const PAGE_MS_WEIGHT = 0.2;
 
 /** The webhook event of recorded pages (batched by the webhooks module). */
 const PAGE_NOTICE = 'crawl.page';
@@ -210,11 +212,22 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       }));
       const running = new Set<Promise<void>>();
       /**
-       * Pages started together share a pool task: a task's hand-off (Piscina's messages, a port, the
-       * clone of its payload; in the cluster mode a queue job's Redis round trips) costs more than a
-       * small page's fetch. Never so many that a thread is left without a share of the crawl.
+       * Pages of a quick host started together share a pool task: a task's hand-off (Piscina's
+       * messages, a port, the clone of its payload; in the cluster mode a queue job's Redis round
+       * trips) costs more than a small page's fetch. Never so many that a thread is left without a
+       * share of the crawl. A group holds its slots until its slowest page ends, which only pays
+       * where the crawl is bound by CPU: a host whose pages' running mean (fetch and parse) passes
+       * CRAWL_GROUP_MAX_PAGE_MS gets a task per page. A host counts as quick until timed, and its
+       * first page is not timed: it pays for the connection (TCP, TLS), which later pages reuse.
        */
       const pagesPerTask = Math.max(1, Math.min(this.config.CRAWL_PAGES_PER_TASK, Math.ceil(request.concurrency / context.threads)));
+      const pageMs = new Map<string, number | undefined>();
+      const groupSize = (host: string) => ((pageMs.get(host) ?? 0) <= this.config.CRAWL_GROUP_MAX_PAGE_MS ? pagesPerTask : 1);
+      const timed = (host: string, ms: number) => {
+        if (!pageMs.has(host)) return pageMs.set(host, undefined);
+        const mean = pageMs.get(host);
+        pageMs.set(host, mean === undefined ? ms : mean + PAGE_MS_WEIGHT * (ms - mean));
+      };
 
       /** Pages sent again because their pool task ended without recording them, and how often. */
       const resent = new Map<number, number>();
@@ -290,6 +303,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
                 await context.report([{ index, state: 'failed', error }], [record.input]);
                 record = { ...record, state: 'failed', error };
               }
+              if (record?.result) timed(host, record.result.ms);
               // The verdict is stored before the page's links are offered: a takeover finds it.
               const verdict = record ? await duplicates.judge(record) : undefined;
               frontier.release(host);
@@ -306,10 +320,10 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         running.add(task);
       };
 
-      /** Sends this pass's pages, at most pagesPerTask to a pool task, in groups as even as can be. */
+      /** Sends this pass's pages, at most groupSize(host) to a pool task, in groups as even as can be. */
       const sendStarting = () => {
         for (const { host, rules, indexes } of starting) {
-          const groups = Math.ceil(indexes.length / pagesPerTask);
+          const groups = Math.ceil(indexes.length / groupSize(host));
           for (let g = 0, from = 0; g < groups; g++) {
             const to = from + Math.ceil((indexes.length - from) / (groups - g));
             send(host, rules, indexes.slice(from, to));
