@@ -20,9 +20,6 @@ const ENV = {
   SHUTDOWN_GRACE_MS: '3000',
   RATE_LIMIT_MAX: '1000000',
   MAX_WAIT_MS: '60000',
-  // The sites here answer after 20-200 ms, so that pages are in flight when an instance dies: their
-  // pages still travel in groups (by default a host slower than 20 ms a page gets a task per page).
-  CRAWL_GROUP_MAX_PAGE_MS: '1000',
 };
 /** F(n) of these takes ~0.1 s each on a worker: a batch lasts long enough to kill an instance in the middle of it. */
 const MID_N = 2_000_000;

@@ -39,8 +39,16 @@ const LINK_SLICE_MS = 10;
 const MAX_RESENDS = 2;
 /** Pages read at once when a job is taken over. */
 const RESUME_BATCH = 500;
-/** Weight of a page's time in its host's running mean (see CRAWL_GROUP_MAX_PAGE_MS). */
-const PAGE_MS_WEIGHT = 0.2;
+/**
+ * A page of a group that ended before its group is settled this long after (with the others that
+ * ended meanwhile), or with its group if that ends first: a page does not hold its slot and its
+ * links for long behind a slow neighbour (a server that answers in seconds, a page that times
+ * out), while the groups of a crawl bound by CPU, whose pages end within tens of milliseconds of
+ * each other, are settled whole. (At 10 and 50 ms the PostgreSQL manual's first crawl was split
+ * into 900-1,000 and 400-500 pool tasks for 1,169 pages, and cost 17% more time at 10 ms than
+ * settling groups whole; at 250 ms, 232 tasks, within the noise of settling whole.)
+ */
+const EARLY_SETTLE_MS = 250;
 
 /** The webhook event of recorded pages (batched by the webhooks module). */
 const PAGE_NOTICE = 'crawl.page';
@@ -49,6 +57,13 @@ const PAGE_NOTICE = 'crawl.page';
 function pageNotice(index: number, state: string, result: PageResult) {
   const { url, finalUrl, depth, status, contentType, title, bytes, ms, links, error } = result;
   return { index, url, finalUrl, depth, state, status, contentType, title, bytes, ms, links: links.length, ...(error ? { error } : {}) };
+}
+
+/** Pages sent as one pool task: their host and its rules, and whether the task has ended. */
+interface Group {
+  host: string;
+  rules: RobotsRules;
+  ended: boolean;
 }
 
 /** A crawl's running figures (its summary). */
@@ -195,6 +210,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
     const duplicates = new Duplicates({ canonical: request.canonical, nearBits: request.nearDuplicateBits }, frontier, scope, context);
     /** Waiting and running pages by task index (the frontier orders indexes). */
     const pages = new Map<number, PageInput>();
+    let stopWatching = () => {};
     try {
       const tally = await this.resume(context, frontier, pages, duplicates);
       await sitemaps.start(tally.resumed);
@@ -212,21 +228,40 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       }));
       const running = new Set<Promise<void>>();
       /**
-       * Pages of a quick host started together share a pool task: a task's hand-off (Piscina's
-       * messages, a port, the clone of its payload; in the cluster mode a queue job's Redis round
-       * trips) costs more than a small page's fetch. Never so many that a thread is left without a
-       * share of the crawl. A group holds its slots until its slowest page ends, which only pays
-       * where the crawl is bound by CPU: a host whose pages' running mean (fetch and parse) passes
-       * CRAWL_GROUP_MAX_PAGE_MS gets a task per page. A host counts as quick until timed, and its
-       * first page is not timed: it pays for the connection (TCP, TLS), which later pages reuse.
+       * Pages started together share a pool task: a task's hand-off (Piscina's messages, a port, the
+       * clone of its payload; in the cluster mode a queue job's Redis round trips) costs more than a
+       * small page's fetch. Never so many that a thread is left without a share of the crawl.
        */
       const pagesPerTask = Math.max(1, Math.min(this.config.CRAWL_PAGES_PER_TASK, Math.ceil(request.concurrency / context.threads)));
-      const pageMs = new Map<string, number | undefined>();
-      const groupSize = (host: string) => ((pageMs.get(host) ?? 0) <= this.config.CRAWL_GROUP_MAX_PAGE_MS ? pagesPerTask : 1);
-      const timed = (host: string, ms: number) => {
-        if (!pageMs.has(host)) return pageMs.set(host, undefined);
-        const mean = pageMs.get(host);
-        pageMs.set(host, mean === undefined ? ms : mean + PAGE_MS_WEIGHT * (ms - mean));
+      /** Pages of groups not settled yet, with their group (whose `ended` says its pool task did). */
+      const grouped = new Map<number, Group>();
+      /** Pages of groups recorded finished on this instance, to settle before their group ends (see EARLY_SETTLE_MS). */
+      const ended = new Set<number>();
+      let settleTimer: NodeJS.Timeout | undefined;
+      const settleEnded = () => {
+        settleTimer = undefined;
+        const pages = [...ended].flatMap((index) => {
+          const group = grouped.get(index);
+          grouped.delete(index);
+          return group ? [{ index, group }] : [];
+        });
+        ended.clear();
+        if (pages.length === 0 || signal.aborted) return;
+        const task: Promise<void> = settle(pages)
+          .catch(stopOn)
+          .finally(() => {
+            running.delete(task);
+            wake();
+          });
+        running.add(task);
+      };
+      const unwatch = context.watchFinished((indexes) => {
+        for (const index of indexes) if (grouped.has(index)) ended.add(index);
+        if (ended.size > 0 && !settleTimer) settleTimer = setTimeout(settleEnded, EARLY_SETTLE_MS);
+      });
+      stopWatching = () => {
+        unwatch();
+        clearTimeout(settleTimer);
       };
 
       /** Pages sent again because their pool task ended without recording them, and how often. */
@@ -283,47 +318,65 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
         const payload = { pages: entries, options, robots: request.respectRobotsTxt ? rules : null, owner: job.owner ?? '' };
         // A page's key is stable, so a takeover re-sending it joins the task still queued or running; a group's is not (see architecture.md).
         const key = indexes.length === 1 ? `${job.id}:p${indexes[0]}` : `${job.id}:p${indexes[0]}+${indexes.length}`;
-        const task = context
+        const group: Group = { host, rules, ended: false };
+        if (indexes.length > 1) for (const index of indexes) grouped.set(index, group);
+        const task: Promise<void> = context
           .runTask({ key, worker: 'crawl', payload, indexes, inputs: entries.map((entry) => entry.page), splitOnCrash: indexes.length > 1 })
-          .then(() => (signal.aborted ? [] : Promise.all(indexes.map((index) => context.task(index)))))
-          .then(async (records) => {
-            for (const [i, index] of indexes.entries()) {
-              let record = records[i];
-              // Its pool task ended without recording it (its group failed on its worker: see splitOnCrash; or
-              // the task found no job to run for): it goes again alone, its slot still held, a few times.
-              if (record && !isFinished(record.state)) {
-                const tries = (resent.get(index) ?? 0) + 1;
-                resent.set(index, tries);
-                this.logger.warn({ jobId: job.id, msg: `page ${index} (${record.state}) came back unrecorded from its pool task of ${indexes.length}: sent again (${tries})` });
-                if (tries <= MAX_RESENDS) {
-                  send(host, rules, [index]);
-                  continue;
-                }
-                const error = `worker_failed: its pool task ended ${tries} times without recording it`;
-                await context.report([{ index, state: 'failed', error }], [record.input]);
-                record = { ...record, state: 'failed', error };
-              }
-              if (record?.result) timed(host, record.result.ms);
-              // The verdict is stored before the page's links are offered: a takeover finds it.
-              const verdict = record ? await duplicates.judge(record) : undefined;
-              frontier.release(host);
-              slots.done(host, record?.result?.host, frontier.demand(host));
-              pages.delete(index);
-              inFlight--;
-              if (record) this.afterPage(record, frontier, tally, context, request.sitemap !== 'only' && verdict?.by !== 'canonical');
-            }
-            if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
+          .then(() => {
+            group.ended = true;
+            // Those of its pages not settled already (see settleEnded), now.
+            return settle(indexes.filter((index) => indexes.length === 1 || grouped.delete(index)).map((index) => ({ index, group })));
+          })
+          .catch(stopOn)
+          .finally(() => {
             running.delete(task);
             wake();
-          })
-          .catch(stopOn);
+          });
         running.add(task);
       };
 
-      /** Sends this pass's pages, at most groupSize(host) to a pool task, in groups as even as can be. */
+      /**
+       * Pages whose pool task ended, or that were recorded finished before it did: each frees its
+       * slot and offers its links. One whose task ended without recording it (its group failed on
+       * its worker: see splitOnCrash; or the task found no job to run for) goes again alone, its
+       * slot still held, a few times.
+       */
+      const settle = async (settling: { index: number; group: Group }[]) => {
+        const records = signal.aborted ? [] : await Promise.all(settling.map(({ index }) => context.task(index)));
+        for (const [i, { index, group }] of settling.entries()) {
+          const { host, rules } = group;
+          let record = records[i];
+          if (record && !isFinished(record.state)) {
+            if (!group.ended) {
+              grouped.set(index, group); // not stored as finished after all: its group's end settles it
+              continue;
+            }
+            const tries = (resent.get(index) ?? 0) + 1;
+            resent.set(index, tries);
+            this.logger.warn({ jobId: job.id, msg: `page ${index} (${record.state}) came back unrecorded from its pool task: sent again (${tries})` });
+            if (tries <= MAX_RESENDS) {
+              send(host, rules, [index]);
+              continue;
+            }
+            const error = `worker_failed: its pool task ended ${tries} times without recording it`;
+            await context.report([{ index, state: 'failed', error }], [record.input]);
+            record = { ...record, state: 'failed', error };
+          }
+          // The verdict is stored before the page's links are offered: a takeover finds it.
+          const verdict = record ? await duplicates.judge(record) : undefined;
+          frontier.release(host);
+          slots.done(host, record?.result?.host, frontier.demand(host));
+          pages.delete(index);
+          inFlight--;
+          if (record) this.afterPage(record, frontier, tally, context, request.sitemap !== 'only' && verdict?.by !== 'canonical');
+        }
+        if (tally.resultBytes > this.config.CRAWL_MAX_RESULT_BYTES) frontier.closed = true;
+      };
+
+      /** Sends this pass's pages, at most pagesPerTask to a pool task, in groups as even as can be. */
       const sendStarting = () => {
         for (const { host, rules, indexes } of starting) {
-          const groups = Math.ceil(indexes.length / groupSize(host));
+          const groups = Math.ceil(indexes.length / pagesPerTask);
           for (let g = 0, from = 0; g < groups; g++) {
             const to = from + Math.ceil((indexes.length - from) / (groups - g));
             send(host, rules, indexes.slice(from, to));
@@ -383,6 +436,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       if (broken) throw broken;
       if (!signal.aborted) await summary.write(true);
     } finally {
+      stopWatching();
       await slots.close();
     }
   }

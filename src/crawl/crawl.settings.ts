@@ -22,10 +22,7 @@ export const crawlSettings = {
   CRAWL_MAX_PER_HOST: int(1, 256, 16).describe("Upper bound of a crawl request's `perHostConcurrency` (default 4)."),
   CRAWL_MAX_DELAY_MS: int(0, 600_000, 60_000).describe("Upper bound of a crawl request's `delayMs`, the pause between fetches to one host (default 0)."),
   CRAWL_PAGES_PER_TASK: int(1, 32, 8).describe(
-    "Up to this many pages of one host that a crawl starts together go to a worker thread as one pool task (cluster mode: one queue task, which costs a dozen Redis round trips), fetched side by side and each recorded as it ends; their slots free when the last of them ends. Never more than the crawl's `concurrency` ÷ the worker threads it spreads over, so every thread gets a share. 1: a pool task per page (costs about 15% more CPU per small page).",
-  ),
-  CRAWL_GROUP_MAX_PAGE_MS: int(0, 600_000, 20).describe(
-    'Pages of a host that take longer than this on average (fetch and parse, in ms) go to the pool one per task, not in groups of CRAWL_PAGES_PER_TASK: a group holds its slots until its slowest page ends, which pays only where a crawl is bound by CPU (the PostgreSQL manual over loopback: 5 ms a page on average), not where it waits on the network.',
+    "Up to this many pages of one host that a crawl starts together go to a worker thread as one pool task (cluster mode: one queue task, which costs a dozen Redis round trips), fetched side by side and each recorded as it ends; their slots free when the last of them ends, or 250 ms after their own end on the instance that ran them. Never more than the crawl's `concurrency` ÷ the worker threads it spreads over, so every thread gets a share. 1: a pool task per page (costs about 15% more CPU per small page).",
   ),
   CRAWL_HOST_MAX_CONCURRENCY: int(1, 1_024, 16).describe(
     "Fetches in flight to one host (origin) at any moment, whatever the number of crawls, keys and instances on it (shared in the store); a crawl's `perHostConcurrency` can only be stricter. Adaptive back-off lowers it for a host answering 429/503 or slowing down.",

@@ -26,6 +26,13 @@ export interface JobContext<TInput, TResult> {
   /** Every task's state now: a kind resuming a job skips what is finished. */
   snapshot(): Promise<JobSnapshotData>;
   inputs(offset: number, limit: number): Promise<TInput[]>;
+  /**
+   * Calls `watcher` with tasks of the job that a pool task running on this instance has recorded
+   * finished, as they are recorded, before that pool task ends (a crawl's pages of one pool task
+   * end one by one); read them with task(). Tasks that ran on another instance are not reported:
+   * their pool task's end is the sign. Returns the function that stops it.
+   */
+  watchFinished(watcher: (indexes: number[]) => void): () => void;
   /** One task with its result, once its pool task ended. */
   task(index: number): Promise<TaskRecord<TInput, TResult>>;
   /** Tasks `offset` .. `offset + limit - 1` with their results (a kind resuming a job). */

@@ -257,6 +257,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       signal,
       snapshot: async () => (await held('reading a job', () => this.store.snapshot(id)))!,
       inputs: (offset, limit) => held('reading a job', () => this.store.inputs(id, offset, limit)),
+      watchFinished: (watcher) => this.recorder.watchFinished(id, watcher),
       // Updates recorded here may still wait for their coalescing window: store them first.
       task: async (index) => {
         await this.recorder.flush(id);

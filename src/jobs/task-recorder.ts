@@ -40,6 +40,8 @@ interface Buffer {
 @Injectable()
 export class TaskRecorder {
   private readonly buffers = new Map<string, Buffer>();
+  /** Per job, who wants to hear of its tasks recorded finished here (see watchFinished). */
+  private readonly finishedWatchers = new Map<string, Set<(indexes: number[]) => void>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,9 +57,12 @@ export class TaskRecorder {
     let buffer = this.buffers.get(job.id);
     if (!buffer) this.buffers.set(job.id, (buffer = { job, updates: new Map(), inputs: new Map(), writing: Promise.resolve() }));
     const kind = this.kinds.get(job.kind);
+    const watchers = this.finishedWatchers.get(job.id);
+    let finished: number[] | undefined;
     for (const update of updates) {
       const held = buffer.updates.get(update.index);
       if (held && isFinished(held.state)) continue;
+      if (watchers && isFinished(update.state)) (finished ??= []).push(update.index);
       // A progress tick without a number adds nothing to a running task's update.
       if (held && update.state === 'running' && held.state === 'running' && update.progress === undefined) continue;
       // The update is ours (a worker's message, or built for this call): its size goes on it as is.
@@ -68,6 +73,23 @@ export class TaskRecorder {
     }
     if (buffer.updates.size >= MAX_BUFFERED_UPDATES) void this.flush(job.id).catch(() => {});
     else if (!buffer.timer) buffer.timer = setTimeout(() => void this.flush(job.id).catch(() => {}), this.config.PROGRESS_FLUSH_MS);
+    if (finished && watchers) for (const watcher of watchers) watcher(finished);
+  }
+
+  /**
+   * Calls `watcher` with the indexes of the job's tasks as updates recorded here finish them: the
+   * pool tasks this process runs, as their updates arrive, before the pool task ends (a group of a
+   * crawl's pages ends page by page). Updates recorded by another instance never reach it. Returns
+   * the function that stops it.
+   */
+  watchFinished(jobId: string, watcher: (indexes: number[]) => void): () => void {
+    let watchers = this.finishedWatchers.get(jobId);
+    if (!watchers) this.finishedWatchers.set(jobId, (watchers = new Set()));
+    watchers.add(watcher);
+    return () => {
+      watchers.delete(watcher);
+      if (watchers.size === 0 && this.finishedWatchers.get(jobId) === watchers) this.finishedWatchers.delete(jobId);
+    };
   }
 
   /**
