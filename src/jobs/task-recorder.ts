@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { addToKeyedSet } from '../common/keyed-sets';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
 import type { Announce, Applied, StoredUpdate } from './job-data';
@@ -83,13 +84,7 @@ export class TaskRecorder {
    * the function that stops it.
    */
   watchFinished(jobId: string, watcher: (indexes: number[]) => void): () => void {
-    let watchers = this.finishedWatchers.get(jobId);
-    if (!watchers) this.finishedWatchers.set(jobId, (watchers = new Set()));
-    watchers.add(watcher);
-    return () => {
-      watchers.delete(watcher);
-      if (watchers.size === 0 && this.finishedWatchers.get(jobId) === watchers) this.finishedWatchers.delete(jobId);
-    };
+    return addToKeyedSet(this.finishedWatchers, jobId, watcher);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { addToKeyedSet } from '../../common/keyed-sets';
 import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../../jobs/event-bus';
 
 /** The embedded mode's bus: every subscriber is in this process. */
@@ -10,13 +11,7 @@ export class MemoryEventBus extends EventBus {
   }
 
   async subscribe(topic: string, listener: EventListener): Promise<() => void> {
-    let listeners = this.topics.get(topic);
-    if (!listeners) this.topics.set(topic, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.topics.get(topic) === listeners) this.topics.delete(topic);
-    };
+    return addToKeyedSet(this.topics, topic, listener);
   }
 
   mayHaveSubscribers(jobId: string): boolean {
