@@ -224,6 +224,7 @@ export class PiscinaScheduler extends TaskScheduler {
           timedOut = true;
           stop();
         }, this.options.taskTimeoutMs);
+        if (message.updates) onUpdates(message.updates);
       } else {
         if (message.updates) onUpdates(message.updates);
         if (message.end) endSeen();

@@ -25,13 +25,14 @@ export interface TaskUpdate<R = unknown> {
 /**
  * Messages on the task's port. `started` is posted first, when a worker picks the task up (the
  * task timeout counts from then, not from time spent queued), with the worker's threadId (so the
- * main thread can tell a task that failed from one whose thread died). `end` marks the task's last
+ * main thread can tell a task that failed from one whose thread died), and the updates the task
+ * has at its start, if any (a crawl group's pages running). `end` marks the task's last
  * update and rides on its last batch (one message less per task): the task's return value travels
  * on a different channel than the port, so the main thread waits for `end` before it treats the
  * task as done, and so never loses the final updates. A task that returns a TaskEnd posts no end
  * marker: its result says how many messages to wait for.
  */
-export type PortMessage = { started: true; thread?: number } | { updates?: TaskUpdate[]; end?: true };
+export type PortMessage = { started: true; thread?: number; updates?: TaskUpdate[] } | { updates?: TaskUpdate[]; end?: true };
 
 /**
  * What a worker returns to end its task with its last updates (UpdateReporter.finish()): they

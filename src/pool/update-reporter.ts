@@ -18,16 +18,21 @@ export class UpdateReporter {
   /** Aborted when the main thread asks this task to stop (cancel or timeout of an I/O task). */
   readonly signal = this.stopper.signal;
 
+  /** `first`: updates known when the task starts (the pages of a group running), sent with `started`. */
   constructor(
     private readonly port: MessagePort | undefined,
     private readonly flushMs = 20,
     private readonly maxBatch = 1000,
+    first: TaskUpdate[] = [],
   ) {
-    if (!port) return;
+    if (!port) {
+      this.buffer.push(...first);
+      return;
+    }
     port.on('message', (message: ControlMessage) => {
       if (message.abort) this.stopper.abort(new Error('task stopped by the main thread'));
     });
-    this.post({ started: true, thread: threadId });
+    this.post(first.length > 0 ? { started: true, thread: threadId, updates: first } : { started: true, thread: threadId });
   }
 
   push(update: TaskUpdate): void {
@@ -35,6 +40,11 @@ export class UpdateReporter {
     if (this.port && (this.buffer.length >= this.maxBatch || performance.now() - this.lastFlush >= this.flushMs)) {
       this.flush();
     }
+  }
+
+  /** Buffers an update without posting it: the task's last, which rides on finish() or end(). */
+  hold(update: TaskUpdate): void {
+    this.buffer.push(update);
   }
 
   flush(): void {

@@ -66,19 +66,23 @@ function sharedAgent(): Agent {
 async function crawlWorker(task: CrawlTask | SitemapTask): Promise<TaskEnd | TaskUpdate[]> {
   if ('sitemap' in task) return sitemapWorker(task);
   const { pages, options, robots, owner, port } = task;
-  // Pages of a group are reported as each ends; a lone page's result rides on the task's return.
-  const reporter = new UpdateReporter(port, pages.length > 1 ? 0 : Number.POSITIVE_INFINITY);
+  // A one-page task shows as running when the pool takes it (TaskExecutor); pages of a group do
+  // here, all in the message that says the task started.
+  const running: TaskUpdate[] = pages.length > 1 ? pages.map(({ index }) => ({ index, state: 'running' })) : [];
+  // Pages of a group are reported as each ends, but the last: like a lone page's result, it rides on the task's return.
+  const reporter = new UpdateReporter(port, pages.length > 1 ? 0 : Number.POSITIVE_INFINITY, undefined, running);
+  let unfinished = pages.length;
   try {
     const shared = sharedAgent();
     const robotsOf = robots === null ? undefined : robotsFor(owner, options, shared);
-    // A one-page task shows as running when the pool takes it (TaskExecutor); pages of a group do here.
-    if (pages.length > 1) for (const { index } of pages) reporter.push({ index, state: 'running' });
-    // Pages of a group run side by side, each reported as soon as it ends.
+    // Pages of a group run side by side.
     await Promise.all(
       pages.map(async ({ index, page }) => {
         const checkHop = robotsOf && robots ? robotsHopCheck(page.url, robots, robotsOf) : undefined;
         const result = await crawlPage(page, options, shared, reporter.signal, checkHop);
-        reporter.push(result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result });
+        const update: TaskUpdate = result.error ? { index, state: 'failed', result, error: `${result.error.code}: ${result.error.message}` } : { index, state: 'completed', result };
+        if (--unfinished === 0) reporter.hold(update);
+        else reporter.push(update);
       }),
     );
   } catch (err) {
