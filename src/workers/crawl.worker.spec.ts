@@ -72,3 +72,35 @@ describe('the crawl worker enforces its own instance CRAWL_ALLOW_TARGETS, not th
     }
   });
 });
+
+describe('a group of pages in one pool task', () => {
+  let server: Server;
+  let origin: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<title>${req.url}</title>`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('says its pages run in the message that starts it, then reports each page once as it ends', async () => {
+    const scheduler = poolWith(['127.0.0.1/32']);
+    const batches: TaskUpdate[][] = [];
+    try {
+      const pages = ['/a', '/b', '/c'].map((path, index) => ({ index, page: { url: `${origin}${path}`, depth: 0, parent: null } }));
+      const options = { timeoutMs: 5_000, maxBytes: 65_536, maxRedirects: 0, retries: 0, userAgent: 'test', maxLinks: 10, parseBudgetMs: 100, domMaxBytes: 65_536 };
+      await scheduler.run('crawl', { pages, options, robots: null, owner: '' }, { onUpdates: (batch) => batches.push(batch) });
+    } finally {
+      await scheduler.close();
+    }
+    // One batch per port message (plus the task's return): the three running together, then one per page.
+    expect(batches[0]).toEqual([0, 1, 2].map((index) => ({ index, state: 'running' })));
+    expect(batches.slice(1).map((batch) => batch.length)).toEqual([1, 1, 1]);
+    const finished = batches.slice(1).flat();
+    expect(finished.map((update) => update.index).sort()).toEqual([0, 1, 2]);
+    for (const update of finished) expect(update).toMatchObject({ state: 'completed', result: { status: 200, title: ['/a', '/b', '/c'][update.index] } });
+  });
+});
