@@ -582,6 +582,16 @@ export function jobStoreContract(name: string, make: MakeStore, capabilities: Jo
         ]);
         expect(await store.tasksAt('j', [])).toEqual([]);
         expect(await store.tasksAt('nope', [0])).toEqual([]);
+        // Results and errors stay with their own tasks when indexes past the end come in between.
+        await store.apply('j', [{ index: 1, state: 'failed', error: 'boom' }]);
+        expect(await store.tasksAt('j', [7, 1, 9, 2])).toEqual([
+          { index: 1, input: { n: 1 }, state: 'failed', error: 'boom' },
+          { index: 2, input: { n: 2 }, state: 'completed', result: [1, 2] },
+        ]);
+        expect(await store.tasks('j', 0, 2)).toEqual([
+          { index: 0, input: { n: 0 }, state: 'queued' },
+          { index: 1, input: { n: 1 }, state: 'failed', error: 'boom' },
+        ]);
         expect(await store.inputs('j', 0, 2)).toEqual([{ n: 0 }, { n: 1 }]);
         expect(await store.inputs('j', 2, 5)).toEqual([{ n: 2 }]);
         expect(await store.tasks('nope', 0, 10)).toEqual([]);

@@ -114,18 +114,46 @@ export class RedisJobStore extends JobStore {
 
   async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
     if (limit <= 0) return [];
-    const reply = (await this.run('tasks', id, [offset, limit])) as [number, string[], string, (string | null)[], (string | null)[]] | [];
+    // The indexes the script reads (it clips them to the total).
+    const first = Math.max(0, offset);
+    const fields = Array.from({ length: limit }, (_, i) => first + i);
+    const [reply, results, errors] = await this.withValues('tasks', id, [offset, limit], fields);
     if (reply.length === 0) return [];
-    const [first, inputs, states, results, errors] = reply;
-    return inputs.map((input, i) => parseRecord(first + i, input, states[i], results[i], errors[i]));
+    const [start, inputs, states] = reply as [number, string[], string];
+    return inputs.map((input, i) => parseRecord(start + i, input, states[i], results[i], errors[i]));
   }
 
   async tasksAt(id: string, indexes: readonly number[]): Promise<TaskRecord[]> {
-    if (indexes.length === 0) return [];
-    const reply = (await this.run('tasksAt', id, [...indexes])) as [number[], string[], string[], (string | null)[], (string | null)[]] | [];
+    const wanted = indexes.filter((index) => Number.isInteger(index) && index >= 0);
+    if (wanted.length === 0) return [];
+    const [reply, results, errors] = await this.withValues('tasksAt', id, wanted, wanted);
     if (reply.length === 0) return [];
-    const [found, inputs, states, results, errors] = reply;
-    return found.map((index, i) => parseRecord(index, inputs[i], states[i], results[i], errors[i]));
+    const [found, inputs, states] = reply as [number[], string[], string[]];
+    // The script drops the indexes past the total, keeping the order: `found` is a subsequence of `wanted`.
+    const records: TaskRecord[] = [];
+    for (let i = 0, w = 0; i < found.length; i++, w++) {
+      while (wanted[w] !== found[i]) w++;
+      records.push(parseRecord(found[i], inputs[i], states[i], results[w], errors[w]));
+    }
+    return records;
+  }
+
+  /**
+   * Runs a task-reading script and HMGETs of the tasks' results and errors in one MULTI (one
+   * atomic step, so they agree with the states read): values this big are read in plain
+   * commands, not copied through Lua.
+   */
+  private async withValues(name: 'tasks' | 'tasksAt', id: string, args: number[], fields: number[]): Promise<[unknown[], (string | null)[], (string | null)[]]> {
+    const multi = this.redis.multi();
+    (multi as unknown as Record<string, (args: (string | number)[]) => unknown>)[commandName(name)].call(multi, [this.prefix, id, ...args]);
+    // One array argument each (ioredis flattens it), as in run().
+    const names = fields.map(String) as unknown as string;
+    multi.hmget(this.key(id, 'res'), names);
+    multi.hmget(this.key(id, 'err'), names);
+    const replies = await this.guard(multi.exec());
+    if (!replies) throw new Error(`RedisJobStore.${name}: the transaction was aborted`);
+    for (const [error] of replies) if (error) throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
+    return replies.map(([, value]) => value) as [unknown[], (string | null)[], (string | null)[]];
   }
 
   async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {

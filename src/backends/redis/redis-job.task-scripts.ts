@@ -198,28 +198,20 @@ if not isFinal(status) and #ARGV > 2 then each('SADD', key(ID, 'seen'), ARGV, 3,
 return redis.call('SCARD', key(ID, 'seen'))
 `);
 
-/** ARGV: p, id, offset, limit. Returns {first index, inputs, states, results, errors} or {}. */
+/**
+ * ARGV: p, id, offset, limit. Returns {first index, inputs, states} or {}. The results and errors
+ * are read by HMGETs in the same MULTI (see RedisJobStore.tasks): a value copied through Lua costs
+ * about ten times a plain read (20 MB of results: 310 ms against 17-40 ms).
+ */
 const tasks = script(`
 local total = tonumber(redis.call('HGET', JK, 'total') or '0')
 local first = math.max(0, tonumber(ARGV[3]))
 local last = math.min(total, first + tonumber(ARGV[4])) - 1
 if last < first then return {} end
-local fields = {}
-for i = first, last do fields[#fields + 1] = i end
-local function readHash(k)
-  local values = {}
-  local i = 1
-  while i <= #fields do
-    local j = math.min(i + 999, #fields)
-    for _, v in ipairs(redis.call('HMGET', k, unpack(fields, i, j))) do values[#values + 1] = v end
-    i = j + 1
-  end
-  return values
-end
-return {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last), readHash(key(ID, 'res')), readHash(key(ID, 'err'))}
+return {first, redis.call('LRANGE', key(ID, 'in'), first, last), redis.call('GETRANGE', key(ID, 'st'), first, last)}
 `);
 
-/** ARGV: p, id, then task indexes. Each index's input, state code, result and error (none past the total). */
+/** ARGV: p, id, then task indexes. Each index's input and state code (none past the total); results and errors as for `tasks`. */
 const tasksAt = script(`
 local total = tonumber(redis.call('HGET', JK, 'total') or '0')
 local fields = {}
@@ -233,7 +225,7 @@ for i, index in ipairs(fields) do
   inputs[i] = redis.call('LINDEX', key(ID, 'in'), index)
   states[i] = redis.call('GETRANGE', key(ID, 'st'), index, index)
 end
-return {fields, inputs, states, redis.call('HMGET', key(ID, 'res'), unpack(fields)), redis.call('HMGET', key(ID, 'err'), unpack(fields))}
+return {fields, inputs, states}
 `);
 
 export const TASK_SCRIPTS = { apply, settle, appendTasks, markSeen, tasks, tasksAt } as const;
