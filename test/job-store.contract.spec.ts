@@ -267,7 +267,7 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
     const store = new RedisJobStore(client, { prefix: 'trips', retention: { maxAgeMs: 60_000, maxCount: 10, maxBytes: 1 << 30 } });
     let monitor: Redis | undefined;
     try {
-      const inputs = Array.from({ length: 10_000 }, (_, i) => i);
+      const inputs = Array.from({ length: 10_010 }, (_, i) => i);
       const { version } = await store.admission('alice');
       const reservation = { tasks: inputs.length, resultBytes: 0 };
       await store.create({ id: 'j', kind: 'fibonacci', callerId: 'alice', reservation, createdAt: Date.now() }, inputs, version);
@@ -298,6 +298,11 @@ describe.skipIf(!haveRedis('RedisJobStore contract'))('RedisJobStore', () => {
       await mark('read');
       expect(between('start', 'applied')).toEqual(['evalsha']);
       expect(between('applied', 'read')).toEqual(['multi', 'evalsha', 'hmget', 'hmget', 'exec']);
+      // More than one MULTI reads (10,000 tasks each): every task once, in order, with its result.
+      const all = await store.tasks('j', 0, 20_000);
+      expect(all.map((record) => record.index)).toEqual(inputs);
+      expect(all[4_999]).toMatchObject({ state: 'completed', result: 'r4999' });
+      expect(all[10_009]).toMatchObject({ input: 10_009, state: 'queued' });
     } finally {
       monitor?.disconnect();
       client.disconnect();

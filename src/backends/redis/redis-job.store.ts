@@ -113,14 +113,19 @@ export class RedisJobStore extends JobStore {
   }
 
   async tasks(id: string, offset: number, limit: number): Promise<TaskRecord[]> {
-    if (limit <= 0) return [];
-    // The indexes the script reads (it clips them to the total).
-    const first = Math.max(0, offset);
-    const fields = Array.from({ length: limit }, (_, i) => first + i);
-    const [reply, results, errors] = await this.withValues('tasks', id, [offset, limit], fields);
-    if (reply.length === 0) return [];
-    const [start, inputs, states] = reply as [number, string[], string];
-    return inputs.map((input, i) => parseRecord(start + i, input, states[i], results[i], errors[i]));
+    // In slices, each one atomic read: the HMGETs name every index asked for.
+    const records: TaskRecord[] = [];
+    for (let first = Math.max(0, offset), left = limit; left > 0; ) {
+      const count = Math.min(left, TASKS_PER_READ);
+      const fields = Array.from({ length: count }, (_, i) => first + i);
+      const [reply, results, errors] = await this.withValues('tasks', id, [first, count], fields);
+      const [start, inputs, states] = (reply.length > 0 ? reply : [first, [], '']) as [number, string[], string];
+      for (const [i, input] of inputs.entries()) records.push(parseRecord(start + i, input, states[i], results[i], errors[i]));
+      if (inputs.length < count) break;
+      first += count;
+      left -= count;
+    }
+    return records;
   }
 
   async tasksAt(id: string, indexes: readonly number[]): Promise<TaskRecord[]> {
@@ -270,6 +275,9 @@ export class RedisJobStore extends JobStore {
     }
   }
 }
+
+/** Tasks read in one MULTI at most (a results page reads far fewer). */
+const TASKS_PER_READ = 10_000;
 
 function commandName(name: JobStoreScript): string {
   return `jobStore_${name}`;
