@@ -137,7 +137,7 @@ export class RedisJobStore extends JobStore {
     // The script drops the indexes past the total, keeping the order: `found` is a subsequence of `wanted`.
     const records: TaskRecord[] = [];
     for (let i = 0, w = 0; i < found.length; i++, w++) {
-      while (wanted[w] !== found[i]) w++;
+      while (w < wanted.length && wanted[w] !== found[i]) w++;
       records.push(parseRecord(found[i], inputs[i], states[i], results[w], errors[w]));
     }
     return records;
