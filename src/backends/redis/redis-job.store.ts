@@ -1,4 +1,4 @@
-import { type Redis, ReplyError } from 'ioredis';
+import { type ChainableCommander, type Redis, ReplyError } from 'ioredis';
 import {
   type AdmissionFigures,
   type Announce,
@@ -150,15 +150,17 @@ export class RedisJobStore extends JobStore {
    */
   private async withValues(name: 'tasks' | 'tasksAt', id: string, args: number[], fields: number[]): Promise<[unknown[], (string | null)[], (string | null)[]]> {
     const multi = this.redis.multi();
-    (multi as unknown as Record<string, (args: (string | number)[]) => unknown>)[commandName(name)].call(multi, [this.prefix, id, ...args]);
-    // One array argument each (ioredis flattens it), as in run().
+    this.script(multi, name, id, args);
+    // One array argument each (ioredis flattens it), as in script().
     const names = fields.map(String) as unknown as string;
     multi.hmget(this.key(id, 'res'), names);
     multi.hmget(this.key(id, 'err'), names);
-    const replies = await this.guard(multi.exec());
-    if (!replies) throw new Error(`RedisJobStore.${name}: the transaction was aborted`);
-    for (const [error] of replies) if (error) throw isUnavailable(error) ? new StoreUnavailableError(error) : error;
-    return replies.map(([, value]) => value) as [unknown[], (string | null)[], (string | null)[]];
+    const values = multi.exec().then((replies) => {
+      if (!replies) throw new Error(`RedisJobStore.${name}: the transaction was aborted`);
+      for (const [error] of replies) if (error) throw error;
+      return replies.map(([, value]) => value);
+    });
+    return (await this.guard(values)) as [unknown[], (string | null)[], (string | null)[]];
   }
 
   async inputs(id: string, offset: number, limit: number): Promise<unknown[]> {
@@ -261,9 +263,14 @@ export class RedisJobStore extends JobStore {
 
   /** Runs one of the store's scripts with the prefix and the id (or caller) as its first arguments. */
   private run(name: JobStoreScript, id: string, args: (string | number)[] = []): Promise<unknown> {
-    const command = (this.redis as unknown as Record<string, (args: (string | number)[]) => Promise<unknown>>)[commandName(name)];
+    return this.guard(this.script(this.redis, name, id, args) as Promise<unknown>);
+  }
+
+  /** Calls one of the store's scripts on the connection or on a MULTI being built. */
+  private script(on: Redis | ChainableCommander, name: JobStoreScript, id: string, args: (string | number)[]): unknown {
+    const command = (on as unknown as Record<string, (args: (string | number)[]) => unknown>)[commandName(name)];
     // One array argument (ioredis flattens it): a 100k-input create would overflow a spread call.
-    return this.guard(command.call(this.redis, [this.prefix, id, ...args]));
+    return command.call(on, [this.prefix, id, ...args]);
   }
 
   /** Connection trouble becomes StoreUnavailableError (503, retry later); a script bug stays what it is. */
