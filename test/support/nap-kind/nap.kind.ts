@@ -47,11 +47,11 @@ export class NapKind implements JobKind<number, Nap> {
   }
 
   summarize(ms: number, result: Nap | undefined): Record<string, unknown> {
-    return result ? { ms, slept: result.slept } : { ms };
+    return result ? { ms, slept: result.slept, thread: result.thread } : { ms };
   }
 
   present(ms: number, result: Nap): Record<string, unknown> {
-    return { ms, slept: result.slept };
+    return { ms, slept: result.slept, thread: result.thread };
   }
 
   presentError(ms: number, message: string): Record<string, unknown> {

@@ -17,7 +17,14 @@ export const napRequestSchema = z.strictObject({
     .min(1, { error: 'needs at least one nap' })
     .max(100, { error: 'at most 100 naps' }),
 });
-const napResultSchema = z.object({ index: z.int(), state: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']), ms: z.int(), slept: z.int().optional(), error: z.string().optional() });
+const napResultSchema = z.object({
+  index: z.int(),
+  state: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+  ms: z.int(),
+  slept: z.int().optional(),
+  thread: z.int().optional(),
+  error: z.string().optional(),
+});
 
 @Controller('nap')
 class NapController {

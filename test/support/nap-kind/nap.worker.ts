@@ -2,7 +2,7 @@
  * The nap kind's worker: sleeps each item's `ms` in 10 ms steps, reporting progress, on a real
  * worker thread. Thread glue over the pure pool protocol (no Nest), like src/workers/.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, threadId } from 'node:worker_threads';
 import type { TaskUpdate } from '../../../src/pool/task-protocol';
 import { UpdateReporter } from '../../../src/pool/update-reporter';
 
@@ -15,6 +15,8 @@ export interface Nap {
   ms: number;
   /** Milliseconds actually slept. */
   slept: number;
+  /** The thread that slept (0 is a process's main thread): proof the nap ran on a pool worker. */
+  thread: number;
 }
 
 const STEP_MS = 10;
@@ -31,7 +33,7 @@ export default async function napWorker({ items, port }: { items: NapItem[]; por
       await new Promise((wake) => setTimeout(wake, Math.min(STEP_MS, ms - done)));
       reporter.push({ index, state: 'running', progress: Math.min(1, (done + STEP_MS) / ms) });
     }
-    const result: Nap = { ms, slept: Math.round(performance.now() - started) };
+    const result: Nap = { ms, slept: Math.round(performance.now() - started), thread: threadId };
     reporter.push({ index, state: 'completed', result });
   }
   return reporter.end();
