@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullTaskQueue, bullJobId } from '../src/backends/redis/bull-task-queue';
 import { memoryBackend } from '../src/backends/memory/memory-backend';
@@ -110,6 +111,29 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     await Promise.all(runs);
     expect(await queue.counts()).toEqual({ waiting: 0, active: 0 });
     await queue.close();
+  });
+
+  it("reads the queues' event streams only while a run on this instance waits", async () => {
+    prefix = `reads${++round}`;
+    const admin = redis.client();
+    const xreads = async () => Number(/cmdstat_xread:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    let executed = 0;
+    const worker = await bull(async () => void executed++, 2);
+    // Tasks queued by someone else: this instance runs them and waits for none, so it reads no event.
+    const producer = new Queue('tasks-cpu', { connection: admin, prefix });
+    try {
+      const before = await xreads();
+      const queued = Array.from({ length: 20 }, () => task());
+      await producer.addBulk(queued.map((t) => ({ name: t.worker, data: t, opts: { jobId: bullJobId(t.key), removeOnComplete: true } })));
+      await until(() => executed === 20, 10_000);
+      expect(await xreads(), 'reads by an instance that waited for nothing').toBe(before);
+      // Its own runs: it reads while they wait.
+      await Promise.all(Array.from({ length: 5 }, () => worker.run(task(), new AbortController().signal)));
+      expect(await xreads()).toBeGreaterThan(before);
+    } finally {
+      await producer.close();
+      await worker.close();
+    }
   });
 
   it('rejects run at once while Redis is down, and runs tasks again once it is back', async () => {

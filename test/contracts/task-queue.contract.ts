@@ -333,6 +333,36 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
         expect(ranBy.map(({ key }) => key).sort()).toEqual(tasks.map((t) => t.key).sort());
       });
 
+      it('rejects run on this instance when execute keeps failing on the other one', async () => {
+        const held = gate();
+        let holding = false;
+        const busy = await instance(
+          async () => {
+            holding = true;
+            await held.opened;
+          },
+          { concurrency: 1 },
+        );
+        // The busy instance's one slot is taken before the other exists: the failing task can only run there.
+        const hold = busy.run(task('hold'), new AbortController().signal);
+        await until(() => holding, 10_000);
+        let attempts = 0;
+        await instance(
+          async () => {
+            attempts++;
+            throw new Error('the other pool is broken');
+          },
+          { concurrency: 1 },
+        );
+        try {
+          await expect(busy.run(task('fail'), new AbortController().signal)).rejects.toThrow(/the other pool is broken/);
+          expect(attempts).toBeGreaterThan(0);
+        } finally {
+          held.open();
+          await hold;
+        }
+      });
+
       it('attaches a second run of the same key, from any instance, to the task already queued', async () => {
         const held = gate();
         const t = task();

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
+import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Execute } from '../../jobs/task-queue';
 import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
 import { connectRedis } from './redis-connection';
+import { TaskEndReader } from './task-end-reader';
 import { TaskWaiters } from './task-waiters';
 
 export interface BullTaskQueueOptions {
@@ -20,12 +21,13 @@ export interface BullTaskQueueOptions {
   instanceId?: string;
 }
 
-/** One BullMQ queue with this instance's worker on it and a reader of its events. */
+/** One BullMQ queue with this instance's worker on it, and the runs waiting for its jobs. */
 interface Lane {
   queue: Queue;
   worker: Worker;
-  events: QueueEvents;
   waiters: TaskWaiters;
+  /** Where reading its event stream starts: its end before this instance added anything. */
+  eventsFrom: string;
 }
 
 const QUEUE_NAMES: Record<WorkerProfile, string> = { cpu: 'tasks-cpu', io: 'tasks-io' };
@@ -39,14 +41,20 @@ const QUEUE_NAMES: Record<WorkerProfile, string> = { cpu: 'tasks-cpu', io: 'task
  * chunk) is the same BullMQ job and runs once; finished jobs are removed at once (the store
  * keeps the results), which also lets a later `run` of the key run it again.
  *
+ * A run learns that its job ended from this instance's worker when the job ran here, and from
+ * the queues' event streams otherwise (TaskEndReader, which reads only while runs wait).
+ *
  * Connections: the producer (Queue) uses a fail-fast connection, so `run` rejects at once while
- * Redis is down; the workers and event readers use blocking ones, which wait for Redis and
+ * Redis is down; the workers and the event reader use blocking ones, which wait for Redis and
  * carry on when it is back. All are opened here and closed by close().
  */
 export class BullTaskQueue extends TaskQueue {
   private readonly logger = new Logger(BullTaskQueue.name);
   private readonly producer: Redis;
   private readonly consumer: Redis;
+  /** The event reader's own connection: its XREAD blocks. */
+  private readonly eventsConnection: Redis;
+  private ends?: TaskEndReader;
   private lanes = {} as Record<WorkerProfile, Lane>;
   /** This instance's running tasks, so close() can hand them back. */
   private readonly running = new Set<AbortController>();
@@ -65,6 +73,7 @@ export class BullTaskQueue extends TaskQueue {
     super();
     this.producer = connectRedis(options.url, { name: 'tasks-producer' });
     this.consumer = connectRedis(options.url, { blocking: true, name: 'tasks-consumer' });
+    this.eventsConnection = connectRedis(options.url, { blocking: true, name: 'tasks-events' });
     this.started = this.start();
     this.started.catch(() => {});
     // Completion events can be missed (a stream trimmed while a reader lagged far behind): every
@@ -98,6 +107,7 @@ export class BullTaskQueue extends TaskQueue {
     const id = bullJobId(task.key);
     // Waiting before adding: the job may end before add() returns.
     const waiter = lane.waiters.wait(id);
+    this.ends?.wake();
     const onAbort = () => {
       waiter.cancel();
       // Removes it if no worker holds it yet; a running task is stopped by the job's cancel signal.
@@ -153,10 +163,12 @@ export class BullTaskQueue extends TaskQueue {
     await within(Promise.allSettled(this.handedBack.splice(0).map(({ job, token }) => job.moveToWait(token))), reachable() ? 2_000 : 0);
     // Runs started here wait for tasks that now belong to others: this instance's runner is leaving too.
     for (const lane of lanes) lane.waiters.rejectAll(() => new HandedBack());
-    const rest = Promise.allSettled(lanes.flatMap((lane) => [lane.events.close(), lane.queue.close()]));
+    this.ends?.close();
+    const rest = Promise.allSettled(lanes.map((lane) => lane.queue.close()));
     await within(rest, reachable() ? 2_000 : 0);
     this.producer.disconnect();
     this.consumer.disconnect();
+    this.eventsConnection.disconnect();
     await within(Promise.all([workersClosed, rest]), 2_000);
   }
 
@@ -165,11 +177,7 @@ export class BullTaskQueue extends TaskQueue {
     const { prefix, instanceId } = this.options;
     const waiters = new TaskWaiters();
     // Reading from the stream's current end, fixed before this instance adds any job: nothing is missed.
-    const last = await this.consumer.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
-    const events = new QueueEvents(name, { connection: this.consumer, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
-    events.on('error', () => {});
-    events.on('completed', ({ jobId }) => waiters.completed(jobId));
-    events.on('failed', ({ jobId, failedReason }) => waiters.failed(jobId, failedReason));
+    const last = await this.consumer.xrevrange(eventsKey(prefix, name), '+', '-', 'COUNT', 1);
     const queue = new Queue(name, {
       connection: this.producer,
       prefix,
@@ -188,10 +196,16 @@ export class BullTaskQueue extends TaskQueue {
       ...leaseSettings(this.options.leaseMs),
     });
     worker.on('error', () => {});
+    // A job this worker ended settles this instance's runs at once (the event stream, read for
+    // jobs run elsewhere, says the same thing later).
+    worker.on('completed', (job) => job.id && waiters.completed(job.id));
     worker.on('failed', (job, error) => {
-      if (job && !(error instanceof WaitingError)) this.logger.warn(`task ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`);
+      if (!job || error instanceof WaitingError) return;
+      this.logger.warn(`task ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`);
+      // Only the last attempt ends the job (an earlier one is tried again).
+      if (job.id && job.finishedOn) waiters.failed(job.id, job.failedReason ?? error.message);
     });
-    return { queue, worker, events, waiters };
+    return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0' };
   }
 
   private async process(job: Job<PoolTask>, token: string | undefined): Promise<void> {
@@ -223,6 +237,12 @@ export class BullTaskQueue extends TaskQueue {
     const lanes = {} as Record<WorkerProfile, Lane>;
     for (const profile of WORKER_PROFILES) lanes[profile] = await this.lane(profile);
     this.lanes = lanes;
+    const all = Object.values(lanes);
+    this.ends = new TaskEndReader(
+      this.eventsConnection,
+      all.map((lane) => ({ key: eventsKey(this.options.prefix, lane.queue.name), waiters: lane.waiters })),
+      all.map((lane) => lane.eventsFrom),
+    );
     this.isStarted = true;
   }
 
@@ -239,6 +259,11 @@ export class BullTaskQueue extends TaskQueue {
       });
     }
   }
+}
+
+/** The event stream BullMQ writes for a queue. */
+function eventsKey(prefix: string, queueName: string): string {
+  return `${prefix}:${queueName}:events`;
 }
 
 /** BullMQ job ids may not contain ':' nor be integers; this keeps keys readable and distinct. */

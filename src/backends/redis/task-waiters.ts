@@ -6,14 +6,18 @@ interface Waiter {
 }
 
 /**
- * The local `run` calls waiting for BullMQ jobs to end, by job id. Fed by one QueueEvents
- * reader per queue (completed and failed are written to the queue's event stream in the same
- * Lua script that ends the job, so an instance that dies right after ending a task still
- * reports it). Several runs of one task (a second `run` of a key that exists attaches to the
- * same BullMQ job) all settle together.
+ * The local `run` calls waiting for BullMQ jobs to end, by job id. Settled by this instance's
+ * worker when it ends a job itself, and by the TaskEndReader from the queue's event stream for
+ * jobs run elsewhere. Several runs of one task (a second `run` of a key that exists attaches to
+ * the same BullMQ job) all settle together.
  */
 export class TaskWaiters {
   private readonly byId = new Map<string, Set<Waiter>>();
+
+  /** Jobs waited for. */
+  get size(): number {
+    return this.byId.size;
+  }
 
   /** Registers a waiter; `cancel` forgets it and resolves it (the caller stopped waiting). */
   wait(id: string): { done: Promise<void>; cancel: () => void } {
