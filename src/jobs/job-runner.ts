@@ -260,6 +260,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       watchFinished: (watcher) => this.recorder.watchFinished(id, watcher),
       // Updates recorded here may still wait for their coalescing window: store them first.
       task: async (index) => {
+        // What this instance stored itself is not read back; the rest is read once stored.
+        const stored = this.recorder.takeStored(id, index);
+        if (stored) return stored;
         await this.recorder.flush(id);
         return (await reads.get(index))!;
       },

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { addToKeyedSet } from '../common/keyed-sets';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isFinished, type TaskUpdate } from '../pool/task-protocol';
-import type { Announce, Applied, StoredUpdate } from './job-data';
+import type { Announce, Applied, StoredUpdate, TaskRecord } from './job-data';
 import type { JobKind } from './job-kind';
 import { JobKinds } from './job-kinds';
 import { JobObservers } from './job-observers';
@@ -43,6 +43,11 @@ export class TaskRecorder {
   private readonly buffers = new Map<string, Buffer>();
   /** Per job, who wants to hear of its tasks recorded finished here (see watchFinished). */
   private readonly finishedWatchers = new Map<string, Set<(indexes: number[]) => void>>();
+  /**
+   * Per watched job, the finished records this process stored (its write took effect, so they are
+   * what the store holds: a finished task never changes), until taken (see takeStored).
+   */
+  private readonly storedFinished = new Map<string, Map<number, TaskRecord>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -84,7 +89,24 @@ export class TaskRecorder {
    * the function that stops it.
    */
   watchFinished(jobId: string, watcher: (indexes: number[]) => void): () => void {
-    return addToKeyedSet(this.finishedWatchers, jobId, watcher);
+    if (!this.storedFinished.has(jobId)) this.storedFinished.set(jobId, new Map());
+    const unwatch = addToKeyedSet(this.finishedWatchers, jobId, watcher);
+    return () => {
+      unwatch();
+      if (!this.finishedWatchers.has(jobId)) this.storedFinished.delete(jobId);
+    };
+  }
+
+  /**
+   * The record of a watched job's finished task as this process stored it, if it did, taken (each
+   * is handed out once). Saves the watcher reading back what it just wrote: in the cluster mode a
+   * store round trip carrying the result.
+   */
+  takeStored(jobId: string, index: number): TaskRecord | undefined {
+    const stored = this.storedFinished.get(jobId);
+    const record = stored?.get(index);
+    if (record) stored!.delete(index);
+    return record;
   }
 
   /**
@@ -135,8 +157,21 @@ export class TaskRecorder {
       for (const [index, input] of inputs) if (!buffer.inputs.has(index)) buffer.inputs.set(index, input);
       throw err;
     }
+    this.keepFinished(job.id, applied, inputs);
     await this.publish(job, applied, (index) => inputs.get(index));
     this.forgetIfIdle(buffer);
+  }
+
+  private keepFinished(jobId: string, applied: Applied, inputs: Map<number, unknown>): void {
+    const stored = this.storedFinished.get(jobId);
+    if (!stored) return;
+    for (const { index, state, result, error, input } of applied.changed) {
+      if (!isFinished(state)) continue;
+      const record: TaskRecord = { index, input: input !== undefined ? input : inputs.get(index), state };
+      if (result !== undefined) record.result = result;
+      if (error !== undefined) record.error = error;
+      stored.set(index, record);
+    }
   }
 
   private announce(job: JobRef, updates: StoredUpdate[], inputs: Map<number, unknown>): Announce {
