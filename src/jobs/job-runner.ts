@@ -258,13 +258,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       snapshot: async () => (await held('reading a job', () => this.store.snapshot(id)))!,
       inputs: (offset, limit) => held('reading a job', () => this.store.inputs(id, offset, limit)),
       watchFinished: (watcher) => this.recorder.watchFinished(id, watcher),
-      // Updates recorded here may still wait for their coalescing window: store them first.
+      // Updates recorded here may still wait for their coalescing window: store them first. What
+      // this instance stored finished is not read back; the rest is read from the store.
       task: async (index) => {
-        // What this instance stored itself is not read back; the rest is read once stored.
-        const stored = this.recorder.takeStored(id, index);
-        if (stored) return stored;
         await this.recorder.flush(id);
-        return (await reads.get(index))!;
+        return this.recorder.takeStored(id, index) ?? (await reads.get(index))!;
       },
       tasks: async (offset, limit) => {
         await this.recorder.flush(id);
