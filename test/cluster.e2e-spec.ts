@@ -232,7 +232,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(new Set(items.map((item) => item.url)).size).toBe(60);
     await watcher.waitFor(isFinalFor(job.id), 0, 10_000);
     expectFeedExactlyOnce(watcher, job.id, 60);
-    // CRAWL_PAGES_PER_TASK (8 by default, here at most concurrency 8 ÷ 2 threads = 4): the 60 pages (and
+    // CRAWL_PAGES_PER_TASK (16 by default, here at most concurrency 8 ÷ 2 threads = 4): the 60 pages (and
     // the sitemap read) took far fewer pool tasks than pages, on both instances. (Polled: B's figures on A come from its last heartbeat.)
     const tasks = await waitUntil(
       async () => {

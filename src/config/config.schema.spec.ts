@@ -74,7 +74,7 @@ describe('loadConfig', () => {
     // Reported with the other problems, not instead of them.
     expect(() => loadConfig({ CLUSTER_PAGES_PER_TASK: '4', PORT: 'abc' })).toThrow(/CLUSTER_PAGES_PER_TASK: renamed[^\n]*\n {2}PORT: /);
     expect(loadConfig({ CRAWL_PAGES_PER_TASK: '4' }).CRAWL_PAGES_PER_TASK).toBe(4);
-    expect(loadConfig({}).CRAWL_PAGES_PER_TASK).toBe(8);
+    expect(loadConfig({}).CRAWL_PAGES_PER_TASK).toBe(16);
   });
 
   it('names every bad variable at once', () => {
