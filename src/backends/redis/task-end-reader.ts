@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { TaskWaiters } from './task-waiters';
 
@@ -27,6 +28,7 @@ const RETRY_MS = 200;
  * also settled at once from its own worker (see BullTaskQueue), the stream covers the others.
  */
 export class TaskEndReader {
+  private readonly logger = new Logger(TaskEndReader.name);
   private reading = false;
   private closed = false;
 
@@ -41,11 +43,21 @@ export class TaskEndReader {
   wake(): void {
     if (this.reading || this.closed) return;
     this.reading = true;
-    this.read().finally(() => {
-      this.reading = false;
-      // A waiter registered after the last check of the loop, before `reading` was cleared.
-      if (this.waiting()) this.wake();
-    });
+    // read() handles Redis errors itself; anything else is a bug, logged rather than left unhandled,
+    // and reading resumes after a pause (never a tight loop).
+    let failed = false;
+    void this.read()
+      .catch((error: unknown) => {
+        failed = true;
+        this.logger.error(`reading task ends: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        this.reading = false;
+        // A waiter registered after the last check of the loop, before `reading` was cleared.
+        if (!this.waiting()) return;
+        if (failed) setTimeout(() => this.wake(), RETRY_MS).unref();
+        else this.wake();
+      });
   }
 
   close(): void {
