@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullTaskQueue, bullJobId } from '../src/backends/redis/bull-task-queue';
 import { memoryBackend } from '../src/backends/memory/memory-backend';
@@ -118,7 +118,10 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     const admin = redis.client();
     const xreads = async () => Number(/cmdstat_xread:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
     let executed = 0;
-    const worker = await bull(async () => void executed++, 2);
+    const worker = await bull(async (t) => {
+      executed++;
+      if (t.key.includes('slow')) await new Promise((wake) => setTimeout(wake, 800));
+    }, 2);
     // Tasks queued by someone else: this instance runs them and waits for none, so it reads no event.
     const producer = new Queue('tasks-cpu', { connection: admin, prefix });
     try {
@@ -127,12 +130,40 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
       await producer.addBulk(queued.map((t) => ({ name: t.worker, data: t, opts: { jobId: bullJobId(t.key), removeOnComplete: true } })));
       await until(() => executed === 20, 10_000);
       expect(await xreads(), 'reads by an instance that waited for nothing').toBe(before);
-      // Its own runs: it reads while they wait.
-      await Promise.all(Array.from({ length: 5 }, () => worker.run(task(), new AbortController().signal)));
+      // A run of its own that waits (here 800 ms): it reads the streams meanwhile (every 250 ms).
+      await worker.run(task('slow'), new AbortController().signal);
       expect(await xreads()).toBeGreaterThan(before);
     } finally {
       await producer.close();
       await worker.close();
+    }
+  });
+
+  it('settles a run whose job another worker ended without announcing it, from the event stream', async () => {
+    prefix = `unannounced${++round}`;
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    let holding = false;
+    const queue = await bull(async () => {
+      holding = true;
+      await held;
+    }, 1);
+    // A bare BullMQ worker (no BullTaskQueue: it announces nothing) takes what the busy instance cannot.
+    const { hostname, port } = new URL(redis.url);
+    const bare = new Worker('tasks-cpu', async () => {}, { connection: { host: hostname, port: Number(port), maxRetriesPerRequest: null }, prefix });
+    try {
+      const hold = queue.run(task('hold'), new AbortController().signal);
+      await until(() => holding, 10_000);
+      const since = Date.now();
+      await queue.run(task('bare'), new AbortController().signal);
+      // From the stream (read every 250 ms), not from the sweep for vanished jobs (a lease, 5 s, at least).
+      expect(Date.now() - since).toBeLessThan(LEASE_MS / 2);
+      release();
+      await hold;
+    } finally {
+      release();
+      await bare.close();
+      await queue.close();
     }
   });
 

@@ -41,8 +41,10 @@ const QUEUE_NAMES: Record<WorkerProfile, string> = { cpu: 'tasks-cpu', io: 'task
  * chunk) is the same BullMQ job and runs once; finished jobs are removed at once (the store
  * keeps the results), which also lets a later `run` of the key run it again.
  *
- * A run learns that its job ended from this instance's worker when the job ran here, and from
- * the queues' event streams otherwise (TaskEndReader, which reads only while runs wait).
+ * A run learns that its job ended from this instance's worker when the job ran here, from the
+ * instance that ran it otherwise (one PUBLISH per job, to all), and, should that word be lost or
+ * never said (a job failed by the stall check), from the queues' event streams (TaskEndReader,
+ * which reads them only while runs wait).
  *
  * Connections: the producer (Queue) uses a fail-fast connection, so `run` rejects at once while
  * Redis is down; the workers and the event reader use blocking ones, which wait for Redis and
@@ -52,8 +54,11 @@ export class BullTaskQueue extends TaskQueue {
   private readonly logger = new Logger(BullTaskQueue.name);
   private readonly producer: Redis;
   private readonly consumer: Redis;
-  /** The event reader's own connection: its XREAD blocks. */
+  /** The event reader's connection (its reads wait for Redis, like the workers'). */
   private readonly eventsConnection: Redis;
+  /** Subscribed to the ends other instances announce. */
+  private readonly announcements: Redis;
+  private readonly endedChannel: string;
   private ends?: TaskEndReader;
   private lanes = {} as Record<WorkerProfile, Lane>;
   /** This instance's running tasks, so close() can hand them back. */
@@ -74,6 +79,9 @@ export class BullTaskQueue extends TaskQueue {
     this.producer = connectRedis(options.url, { name: 'tasks-producer' });
     this.consumer = connectRedis(options.url, { blocking: true, name: 'tasks-consumer' });
     this.eventsConnection = connectRedis(options.url, { blocking: true, name: 'tasks-events' });
+    this.announcements = connectRedis(options.url, { blocking: true, name: 'tasks-ended' });
+    this.endedChannel = `${options.prefix}:tasks-ended`;
+    this.announcements.on('message', (_channel: string, message: string) => this.heard(message));
     this.started = this.start();
     this.started.catch(() => {});
     // Completion events can be missed (a stream trimmed while a reader lagged far behind): every
@@ -169,6 +177,7 @@ export class BullTaskQueue extends TaskQueue {
     this.producer.disconnect();
     this.consumer.disconnect();
     this.eventsConnection.disconnect();
+    this.announcements.disconnect();
     await within(Promise.all([workersClosed, rest]), 2_000);
   }
 
@@ -196,16 +205,44 @@ export class BullTaskQueue extends TaskQueue {
       ...leaseSettings(this.options.leaseMs),
     });
     worker.on('error', () => {});
-    // A job this worker ended settles this instance's runs at once (the event stream, read for
-    // jobs run elsewhere, says the same thing later).
-    worker.on('completed', (job) => job.id && waiters.completed(job.id));
+    // A job this worker ended settles the runs waiting here at once; runs waiting elsewhere hear
+    // of it by an announcement (the event stream says the same thing later: see TaskEndReader).
+    worker.on('completed', (job) => {
+      if (job.id && !waiters.completed(job.id)) this.announce(name, job.id);
+    });
     worker.on('failed', (job, error) => {
       if (!job || error instanceof WaitingError) return;
       this.logger.warn(`task ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`);
       // Only the last attempt ends the job (an earlier one is tried again).
-      if (job.id && job.finishedOn) waiters.failed(job.id, job.failedReason ?? error.message);
+      const reason = job.failedReason ?? error.message;
+      if (job.id && job.finishedOn && !waiters.failed(job.id, reason)) this.announce(name, job.id, reason);
     });
     return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0' };
+  }
+
+  /**
+   * Tells every instance that a job ended here: one PUBLISH by the instance that ran it, instead of
+   * every waiting instance reading the queue's events as they come. Skipped when a run here waited
+   * for it (the usual case for the job's coordinator); another instance waiting on the same job
+   * then learns it from the event stream. A lost announcement is found there too.
+   */
+  private announce(queueName: string, jobId: string, failedReason?: string): void {
+    const message = JSON.stringify(failedReason === undefined ? [queueName, jobId] : [queueName, jobId, failedReason]);
+    this.producer.publish(this.endedChannel, message).catch(() => {});
+  }
+
+  private heard(message: string): void {
+    let ended: unknown;
+    try {
+      ended = JSON.parse(message);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(ended) || typeof ended[0] !== 'string' || typeof ended[1] !== 'string') return;
+    const lane = Object.values(this.lanes).find((candidate) => candidate.queue.name === ended[0]);
+    if (!lane) return;
+    if (typeof ended[2] === 'string') lane.waiters.failed(ended[1], ended[2]);
+    else lane.waiters.completed(ended[1]);
   }
 
   private async process(job: Job<PoolTask>, token: string | undefined): Promise<void> {
@@ -233,6 +270,9 @@ export class BullTaskQueue extends TaskQueue {
    */
   private async start(): Promise<void> {
     await Promise.all([untilReady(this.producer), untilReady(this.consumer)]);
+    if (this.leaving) return;
+    // Before any job is added here: no announcement of its end can come before the subscription.
+    await this.announcements.subscribe(this.endedChannel);
     if (this.leaving) return;
     const lanes = {} as Record<WorkerProfile, Lane>;
     for (const profile of WORKER_PROFILES) lanes[profile] = await this.lane(profile);

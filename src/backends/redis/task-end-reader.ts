@@ -8,24 +8,28 @@ export interface EndStream {
   waiters: TaskWaiters;
 }
 
-/** How long one read blocks; it is also how long the reader lingers once nothing waits. */
-const BLOCK_MS = 1_000;
+/**
+ * Pause between two reads while runs wait: how late an end that no instance announced (a task
+ * failed by BullMQ's stall check, an announcement lost in an outage) is seen at worst.
+ */
+const EVERY_MS = 250;
 /** Events per stream per read: a reader that lagged catches up in a few reads. */
 const READ_COUNT = 1_000;
 /** Pause after a failed read (Redis down: the connection queues the next one until it is back). */
 const RETRY_MS = 200;
 
 /**
- * Reads the ends of BullMQ jobs (`completed`, `failed`: written to the queue's event stream by the
- * same Lua script that ends the job, so an instance that dies right after ending a task still
- * reports it) for the runs waiting on this instance, from both queues' streams in one blocking
- * XREAD on its own connection.
+ * The durable record of BullMQ jobs' ends, for the runs waiting on this instance: `completed` and
+ * `failed` are written to the queue's event stream by the same Lua script that ends the job, so
+ * a job that ends unannounced (failed by the stall check, its instance killed right after) or
+ * whose announcement was lost (pub/sub during an outage) is still seen here. Both queues' streams
+ * are read in one XREAD, every EVERY_MS while a run waits and not at all otherwise; reads resume
+ * from the last event seen, so nothing between two waits is missed.
  *
- * It reads only while a run waits. BullMQ's QueueEvents read every event of the queue on every
- * instance: on a crawl of small pages that was one XREAD per job or two on each instance, most
- * of them on instances that waited for nothing (they only run tasks). Reads resume from the last
- * event seen, so nothing between two waits is missed; ends of tasks run on this instance are
- * also settled at once from its own worker (see BullTaskQueue), the stream covers the others.
+ * The fast paths are elsewhere (BullTaskQueue): a job that ended here settles its runs at once,
+ * and one that ended on another instance is announced to all. BullMQ's QueueEvents instead read
+ * every event on every instance as it came: on a crawl of small pages, one XREAD per job or two
+ * on each instance, most of them on instances that waited for nothing.
  */
 export class TaskEndReader {
   private readonly logger = new Logger(TaskEndReader.name);
@@ -70,10 +74,15 @@ export class TaskEndReader {
 
   private async read(): Promise<void> {
     const keys = this.streams.map((stream) => stream.key);
+    let behind = false;
     while (this.waiting()) {
+      // A read that came back full is followed at once: the reader never falls behind the streams.
+      if (!behind) await new Promise((wake) => setTimeout(wake, EVERY_MS));
+      behind = false;
+      if (!this.waiting()) return;
       let reply: [string, [string, string[]][]][] | null;
       try {
-        reply = (await this.redis.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...this.from)) as typeof reply;
+        reply = (await this.redis.xread('COUNT', READ_COUNT, 'STREAMS', ...keys, ...this.from)) as typeof reply;
       } catch {
         if (this.closed) return;
         await new Promise((wake) => setTimeout(wake, RETRY_MS));
@@ -82,6 +91,7 @@ export class TaskEndReader {
       for (const [key, entries] of reply ?? []) {
         const at = keys.indexOf(key);
         if (at < 0) continue;
+        if (entries.length >= READ_COUNT) behind = true;
         for (const [id, fields] of entries) {
           this.from[at] = id;
           settle(this.streams[at].waiters, fields);

@@ -7,8 +7,8 @@ interface Waiter {
 
 /**
  * The local `run` calls waiting for BullMQ jobs to end, by job id. Settled by this instance's
- * worker when it ends a job itself, and by the TaskEndReader from the queue's event stream for
- * jobs run elsewhere. Several runs of one task (a second `run` of a key that exists attaches to
+ * worker when it ends a job itself, by another instance's word (pub/sub) when that one ended it,
+ * and by the TaskEndReader from the queue's event stream when that word was lost. Several runs of one task (a second `run` of a key that exists attaches to
  * the same BullMQ job) all settle together.
  */
 export class TaskWaiters {
@@ -35,12 +35,14 @@ export class TaskWaiters {
     return { done, cancel };
   }
 
-  completed(id: string): void {
-    this.settle(id, (waiter) => waiter.resolve());
+  /** Settles the runs waiting for `id`; false if none did. */
+  completed(id: string): boolean {
+    return this.settle(id, (waiter) => waiter.resolve());
   }
 
-  failed(id: string, reason: string): void {
-    this.settle(id, (waiter) => waiter.reject(new Error(`task ${id} failed: ${reason}`)));
+  /** Rejects the runs waiting for `id`; false if none did. */
+  failed(id: string, reason: string): boolean {
+    return this.settle(id, (waiter) => waiter.reject(new Error(`task ${id} failed: ${reason}`)));
   }
 
   /** Ids whose oldest waiter has waited longer than `ms`: candidates for a check that they still exist. */
@@ -63,10 +65,11 @@ export class TaskWaiters {
     for (const id of [...this.byId.keys()]) this.settle(id, (waiter) => waiter.reject(error()));
   }
 
-  private settle(id: string, how: (waiter: Waiter) => void): void {
+  private settle(id: string, how: (waiter: Waiter) => void): boolean {
     const waiters = this.byId.get(id);
-    if (!waiters) return;
+    if (!waiters) return false;
     this.byId.delete(id);
     for (const waiter of waiters) how(waiter);
+    return true;
   }
 }
