@@ -113,6 +113,17 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     await queue.close();
   });
 
+  it('is subscribed to the announcements of ends once ready, on every instance', async () => {
+    prefix = `subscribed${++round}`;
+    // Several at once, as instances of a cluster start: each one's subscription must be in place.
+    const queues = await Promise.all(Array.from({ length: 4 }, () => bull(async () => {}, 1)));
+    try {
+      expect(await redis.client().call('pubsub', 'numsub', `${prefix}:tasks-ended`)).toEqual([`${prefix}:tasks-ended`, 4]);
+    } finally {
+      await Promise.all(queues.map((queue) => queue.close()));
+    }
+  });
+
   it("reads the queues' event streams only while a run on this instance waits", async () => {
     prefix = `reads${++round}`;
     const admin = redis.client();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type MessagePort, threadId } from 'node:worker_threads';
 import type { ControlMessage, PortMessage, TaskEnd, TaskUpdate } from './task-protocol';
 
@@ -25,6 +26,9 @@ export class UpdateReporter {
     private readonly maxBatch = 1000,
     first: TaskUpdate[] = [],
   ) {
+    // Every page of a crawl group (up to 32) and each of their fetches listen to it while they
+    // run: more than Node's default of 10, which only prints a leak warning; the signal dies with the task.
+    setMaxListeners(0, this.signal);
     if (!port) {
       this.buffer.push(...first);
       return;

@@ -5,7 +5,7 @@ import type { Execute } from '../../jobs/task-queue';
 import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
-import { connectRedis } from './redis-connection';
+import { connectRedis, subscribeSafely } from './redis-connection';
 import { TaskEndReader } from './task-end-reader';
 import { TaskWaiters } from './task-waiters';
 
@@ -272,7 +272,7 @@ export class BullTaskQueue extends TaskQueue {
     await Promise.all([untilReady(this.producer), untilReady(this.consumer)]);
     if (this.leaving) return;
     // Before any job is added here: no announcement of its end can come before the subscription.
-    await this.announcements.subscribe(this.endedChannel);
+    await subscribeSafely(this.announcements, () => this.announcements.subscribe(this.endedChannel));
     if (this.leaving) return;
     const lanes = {} as Record<WorkerProfile, Lane>;
     for (const profile of WORKER_PROFILES) lanes[profile] = await this.lane(profile);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../../jobs/event-bus';
-import { connectRedis, whenReady } from './redis-connection';
+import { connectRedis, subscribeSafely, whenReady } from './redis-connection';
 
 /** One Redis subscription shared by this instance's local listeners of a topic. */
 interface Topic {
@@ -66,7 +66,7 @@ export class RedisEventBus extends EventBus {
       if (pattern === this.allPattern) this.deliver(ALL_JOBS, message);
     });
     publisher.on('ready', () => (this.outage = false));
-    this.controlSubscribed = subscriber.subscribe(this.controlChannel);
+    this.controlSubscribed = subscribeSafely(subscriber, () => subscriber.subscribe(this.controlChannel));
     // A failure here shows again in signal(); an unawaited rejection must not crash the process.
     this.controlSubscribed.catch(() => {});
   }
@@ -78,7 +78,7 @@ export class RedisEventBus extends EventBus {
   async subscribe(topic: string, listener: EventListener): Promise<() => void> {
     let entry = this.topics.get(topic);
     if (!entry) {
-      const subscribed = topic === ALL_JOBS ? this.subscriber.psubscribe(this.allPattern) : this.subscriber.subscribe(this.jobChannel(topic));
+      const subscribed = subscribeSafely(this.subscriber, () => (topic === ALL_JOBS ? this.subscriber.psubscribe(this.allPattern) : this.subscriber.subscribe(this.jobChannel(topic))));
       entry = { listeners: new Set(), subscribed };
       this.topics.set(topic, entry);
     }
