@@ -189,6 +189,18 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(waited.body.results.items[300]).toMatchObject({ index: 300, n: 300, value: fib(300).toString() });
   }, 90_000);
 
+  it("?wait on B listens for the job's end alone: subscribed to its end channel, not to its every event", async () => {
+    const admin = cluster.redis.client();
+    const waited = call(b, 'POST', '/fibonacci?wait=30000', { numbers: [...range(MID_N, 8)] });
+    const channel = await waitUntil(async () => ((await admin.call('pubsub', 'channels', `${PREFIX}:end:*`)) as string[])[0], 20_000, 'the ?wait subscription');
+    const id = channel.slice(`${PREFIX}:end:`.length);
+    // The job's task.progress events go to nobody (no feed watches it).
+    expect(await admin.call('pubsub', 'numsub', `${PREFIX}:ev:${id}`)).toEqual([`${PREFIX}:ev:${id}`, 0]);
+    const res = await waited;
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+    expect(res.body).toMatchObject({ id, status: 'completed', completed: 8 });
+  }, 60_000);
+
   it('a crawl spread over two instances fetches no page twice and keeps maxPages and per-host concurrency 1', async () => {
     const s = await site(20);
     const before = await Promise.all([poolOf(a), poolOf(b)]);

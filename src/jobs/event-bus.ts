@@ -7,6 +7,9 @@
 export const EVENT_NAMES = ['job.created', 'job.started', 'job.snapshot', 'task.progress', 'job.completed', 'job.failed', 'job.cancelled'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
+/** The events that end a job's stream; one of them is published when a job ends. */
+export const FINAL_EVENTS: ReadonlySet<string> = new Set<EventName>(['job.completed', 'job.failed', 'job.cancelled']);
+
 /** What goes on the wire: `{"event": ..., "seq": ..., "data": ...}`, over WebSocket and SSE alike. */
 export interface JobEvent {
   event: EventName;
@@ -39,6 +42,12 @@ export abstract class EventBus {
   abstract publish(event: JobEvent): Promise<void>;
   /** Resolves once subscribed: every event published after that reaches `listener`. Returns the unsubscribe. */
   abstract subscribe(topic: string, listener: EventListener): Promise<() => void>;
+  /**
+   * Like subscribe to the job's topic, for its final event only (FINAL_EVENTS): a caller that only
+   * waits for a job's end (`?wait`) is not sent every task.progress of a big job on the way. It
+   * does not count as a subscriber for mayHaveSubscribers.
+   */
+  abstract subscribeEnd(jobId: string, listener: EventListener): Promise<() => void>;
   /** False only when nobody anywhere can receive the job's events (so building them can be skipped). */
   abstract mayHaveSubscribers(jobId: string): boolean;
   /** Sends a control message to every instance, this one included. */

@@ -5,8 +5,6 @@ import { isFinal } from './job.model';
 import { JobStore } from './job.store';
 import { toSnapshot, toView } from './job.view';
 
-const FINAL_EVENTS: ReadonlySet<string> = new Set(['job.completed', 'job.failed', 'job.cancelled']);
-
 /**
  * Watching jobs, from any instance: a snapshot read from the store, then the events published
  * after it, through the bus. Subscribing comes first and the snapshot second; events the snapshot
@@ -84,7 +82,7 @@ export class JobFeeds {
   async waitFor(jobId: string, ms: number): Promise<boolean> {
     let finished!: () => void;
     const final = new Promise<true>((resolve) => (finished = () => resolve(true)));
-    const stop = await this.bus.subscribe(jobId, (event) => FINAL_EVENTS.has(event.event) && finished());
+    const stop = await this.bus.subscribeEnd(jobId, () => finished());
     const timers: NodeJS.Timeout[] = [];
     try {
       const check = async () => {

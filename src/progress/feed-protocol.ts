@@ -26,7 +26,8 @@ export interface WireMessage {
   data: unknown;
 }
 
-export const FINAL_EVENTS = new Set(['job.completed', 'job.failed', 'job.cancelled']);
+/** The events that end a feed of one job (defined with the bus's events). */
+export { FINAL_EVENTS } from '../jobs/event-bus';
 
 export function toWire(event: JobEvent): WireMessage {
   return { event: event.event, seq: event.seq, data: event.data };

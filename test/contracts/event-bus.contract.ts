@@ -61,6 +61,28 @@ function busCases(pair: () => Promise<[EventBus, EventBus]>): void {
     expect(forOther.events).toEqual([]);
   });
 
+  it("sends an end subscriber the job's final event only, once, and not other jobs' ends", async () => {
+    const ends = recorder();
+    const all = recorder();
+    await b.subscribeEnd('job-1', ends.listener);
+    await b.subscribe('job-1', all.listener);
+    const end: JobEvent = { event: 'job.completed', jobId: 'job-1', owner: 'key-1', seq: 3, data: { status: 'completed' } };
+    a.publish(event('job-1', 1));
+    a.publish({ ...end, jobId: 'job-2' });
+    a.publish(event('job-1', 2));
+    a.publish(end);
+    // The job's own subscriber got everything, the final event last: the end subscriber's is on its way too.
+    await until(() => all.events.length === 3 && ends.events.length === 1);
+    expect(all.events.map((e) => e.event)).toEqual(['task.progress', 'task.progress', 'job.completed']);
+    expect(ends.events).toEqual([end]);
+  });
+
+  it('does not count an end subscriber as a subscriber of the job (its progress need not be built)', async () => {
+    const memoryOnly = b.mayHaveSubscribers('job-9');
+    await b.subscribeEnd('job-9', () => {});
+    expect(b.mayHaveSubscribers('job-9')).toBe(memoryOnly);
+  });
+
   it("keeps one publisher's events in order", async () => {
     const forJob = recorder();
     const forAll = recorder();

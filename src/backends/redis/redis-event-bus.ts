@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, type JobEvent } from '../../jobs/event-bus';
+import { ALL_JOBS, type ControlMessage, EventBus, type EventListener, FINAL_EVENTS, type JobEvent } from '../../jobs/event-bus';
 import { connectRedis, subscribeSafely, whenReady } from './redis-connection';
 
 /** One Redis subscription shared by this instance's local listeners of a topic. */
@@ -32,6 +32,9 @@ export function jobEventChannel(prefix: string, jobId: string): string {
 export function wireEvent(event: JobEvent): string {
   return JSON.stringify({ event: event.event, jobId: event.jobId, owner: event.owner, seq: event.seq, data: event.data });
 }
+
+/** Local topic of a job's end channel (job ids never contain a space). */
+const END_TOPIC = 'end ';
 
 export class RedisEventBus extends EventBus {
   private readonly logger = new Logger(RedisEventBus.name);
@@ -72,13 +75,35 @@ export class RedisEventBus extends EventBus {
   }
 
   async publish(event: JobEvent): Promise<void> {
-    await this.publisher.publish(this.jobChannel(event.jobId), wireEvent(event)).catch((error: Error) => this.reportOutage(error));
+    const message = wireEvent(event);
+    if (!FINAL_EVENTS.has(event.event)) {
+      await this.publisher.publish(this.jobChannel(event.jobId), message).catch((error: Error) => this.reportOutage(error));
+      return;
+    }
+    // A job's end also goes to its end channel, for those who wait for nothing else (subscribeEnd).
+    const sent = await this.publisher
+      .pipeline()
+      .publish(this.jobChannel(event.jobId), message)
+      .publish(this.endChannel(event.jobId), message)
+      .exec()
+      .catch((error: Error) => [[error, null]] as [Error | null, unknown][]);
+    const failed = sent?.find(([error]) => error)?.[0];
+    if (failed) this.reportOutage(failed);
   }
 
-  async subscribe(topic: string, listener: EventListener): Promise<() => void> {
+  subscribe(topic: string, listener: EventListener): Promise<() => void> {
+    return this.listen(topic, listener);
+  }
+
+  subscribeEnd(jobId: string, listener: EventListener): Promise<() => void> {
+    return this.listen(`${END_TOPIC}${jobId}`, listener);
+  }
+
+  /** Topics: a job id, `*`, or END_TOPIC + a job id (its end channel). */
+  private async listen(topic: string, listener: EventListener): Promise<() => void> {
     let entry = this.topics.get(topic);
     if (!entry) {
-      const subscribed = subscribeSafely(this.subscriber, () => (topic === ALL_JOBS ? this.subscriber.psubscribe(this.allPattern) : this.subscriber.subscribe(this.jobChannel(topic))));
+      const subscribed = subscribeSafely(this.subscriber, () => (topic === ALL_JOBS ? this.subscriber.psubscribe(this.allPattern) : this.subscriber.subscribe(this.channelOf(topic))));
       entry = { listeners: new Set(), subscribed };
       this.topics.set(topic, entry);
     }
@@ -120,7 +145,7 @@ export class RedisEventBus extends EventBus {
     if (entry.listeners.size > 0 || this.topics.get(topic) !== entry) return;
     this.topics.delete(topic);
     // Commands on one connection run in order: a later SUBSCRIBE of the same topic lands after this.
-    const done = topic === ALL_JOBS ? this.subscriber.punsubscribe(this.allPattern) : this.subscriber.unsubscribe(this.jobChannel(topic));
+    const done = topic === ALL_JOBS ? this.subscriber.punsubscribe(this.allPattern) : this.subscriber.unsubscribe(this.channelOf(topic));
     done.catch(() => {});
   }
 
@@ -130,8 +155,9 @@ export class RedisEventBus extends EventBus {
       if (control) this.received(control);
       return;
     }
-    const jobId = channel.slice(this.prefix.length + ':ev:'.length);
-    this.deliver(jobId, message);
+    const endPrefix = `${this.prefix}:end:`;
+    if (channel.startsWith(endPrefix)) this.deliver(`${END_TOPIC}${channel.slice(endPrefix.length)}`, message);
+    else this.deliver(channel.slice(this.prefix.length + ':ev:'.length), message);
   }
 
   private deliver(topic: string, message: string): void {
@@ -151,6 +177,15 @@ export class RedisEventBus extends EventBus {
 
   private jobChannel(jobId: string): string {
     return jobEventChannel(this.prefix, jobId);
+  }
+
+  /** `{p}:end:{id}` carries only the job's final event; `{p}:ev:*` does not match it. */
+  private endChannel(jobId: string): string {
+    return `${this.prefix}:end:${jobId}`;
+  }
+
+  private channelOf(topic: string): string {
+    return topic.startsWith(END_TOPIC) ? this.endChannel(topic.slice(END_TOPIC.length)) : this.jobChannel(topic);
   }
 }
 
