@@ -5,7 +5,7 @@ import type { Execute } from '../../jobs/task-queue';
 import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
-import { connectRedis, subscribeSafely } from './redis-connection';
+import { connectRedis, subscribeSafely, untilReady } from './redis-connection';
 import { TaskEndReader } from './task-end-reader';
 import { TaskWaiters } from './task-waiters';
 
@@ -309,12 +309,6 @@ function eventsKey(prefix: string, queueName: string): string {
 /** BullMQ job ids may not contain ':' nor be integers; this keeps keys readable and distinct. */
 export function bullJobId(key: string): string {
   return `t.${key.replace(/%/g, '%25').replace(/:/g, '%3A')}`;
-}
-
-/** Waits for as long as it takes: the connection reconnects by itself. */
-function untilReady(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => redis.once('ready', () => resolve()));
 }
 
 /** Waits for `promise`, but no longer than `ms`. */

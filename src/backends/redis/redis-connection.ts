@@ -38,24 +38,20 @@ export async function whenReady(redis: Redis, ms = 5_000): Promise<void> {
   });
 }
 
+/** Waits for as long as it takes: the connection reconnects by itself. */
+export function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => redis.once('ready', () => resolve()));
+}
+
 /**
  * Runs a SUBSCRIBE or PSUBSCRIBE on `redis` so that it takes effect. ioredis loses one issued while
  * the connection is between its TCP connect and ready (the handshake): the promise resolves and
- * nothing is subscribed (test/redis-subscribe.spec.ts shows it). Issued then, it waits for ready
- * (or the connection's close, after which the command waits in the offline queue for the next
- * ready, which works); at any other moment it goes at once.
+ * nothing is subscribed (test/redis-subscribe.spec.ts shows it). Issued then, it waits for ready;
+ * at any other moment it goes at once (before connect, or while reconnecting, ioredis queues it
+ * and sends it once ready, which works).
  */
 export async function subscribeSafely<T>(redis: Redis, subscribe: () => Promise<T>): Promise<T> {
-  if (redis.status === 'connect') {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        redis.off('ready', done);
-        redis.off('close', done);
-        resolve();
-      };
-      redis.once('ready', done);
-      redis.once('close', done);
-    });
-  }
+  if (redis.status === 'connect') await untilReady(redis);
   return subscribe();
 }

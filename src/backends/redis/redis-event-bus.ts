@@ -41,6 +41,8 @@ export class RedisEventBus extends EventBus {
   private readonly topics = new Map<string, Topic>();
   private readonly controlChannel: string;
   private readonly allPattern: string;
+  /** Of the channels that carry one job's final event only: `{p}:end:{id}`. */
+  private readonly endPrefix: string;
   private readonly controlSubscribed: Promise<unknown>;
   private outage = false;
 
@@ -64,6 +66,7 @@ export class RedisEventBus extends EventBus {
     super();
     this.controlChannel = `${prefix}:control`;
     this.allPattern = `${escapeGlob(prefix)}:ev:*`;
+    this.endPrefix = `${prefix}:end:`;
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     subscriber.on('pmessage', (pattern: string, _channel: string, message: string) => {
       if (pattern === this.allPattern) this.deliver(ALL_JOBS, message);
@@ -76,19 +79,9 @@ export class RedisEventBus extends EventBus {
 
   async publish(event: JobEvent): Promise<void> {
     const message = wireEvent(event);
-    if (!FINAL_EVENTS.has(event.event)) {
-      await this.publisher.publish(this.jobChannel(event.jobId), message).catch((error: Error) => this.reportOutage(error));
-      return;
-    }
     // A job's end also goes to its end channel, for those who wait for nothing else (subscribeEnd).
-    const sent = await this.publisher
-      .pipeline()
-      .publish(this.jobChannel(event.jobId), message)
-      .publish(this.endChannel(event.jobId), message)
-      .exec()
-      .catch((error: Error) => [[error, null]] as [Error | null, unknown][]);
-    const failed = sent?.find(([error]) => error)?.[0];
-    if (failed) this.reportOutage(failed);
+    const channels = FINAL_EVENTS.has(event.event) ? [this.jobChannel(event.jobId), this.endChannel(event.jobId)] : [this.jobChannel(event.jobId)];
+    await Promise.all(channels.map((channel) => this.publisher.publish(channel, message))).catch((error: Error) => this.reportOutage(error));
   }
 
   subscribe(topic: string, listener: EventListener): Promise<() => void> {
@@ -155,8 +148,7 @@ export class RedisEventBus extends EventBus {
       if (control) this.received(control);
       return;
     }
-    const endPrefix = `${this.prefix}:end:`;
-    if (channel.startsWith(endPrefix)) this.deliver(`${END_TOPIC}${channel.slice(endPrefix.length)}`, message);
+    if (channel.startsWith(this.endPrefix)) this.deliver(`${END_TOPIC}${channel.slice(this.endPrefix.length)}`, message);
     else this.deliver(channel.slice(this.prefix.length + ':ev:'.length), message);
   }
 
@@ -181,7 +173,7 @@ export class RedisEventBus extends EventBus {
 
   /** `{p}:end:{id}` carries only the job's final event; `{p}:ev:*` does not match it. */
   private endChannel(jobId: string): string {
-    return `${this.prefix}:end:${jobId}`;
+    return `${this.endPrefix}${jobId}`;
   }
 
   private channelOf(topic: string): string {

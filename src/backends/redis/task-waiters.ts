@@ -8,8 +8,9 @@ interface Waiter {
 /**
  * The local `run` calls waiting for BullMQ jobs to end, by job id. Settled by this instance's
  * worker when it ends a job itself, by another instance's word (pub/sub) when that one ended it,
- * and by the TaskEndReader from the queue's event stream when that word was lost. Several runs of one task (a second `run` of a key that exists attaches to
- * the same BullMQ job) all settle together.
+ * and by the TaskEndReader from the queue's event stream when that word was lost. Several runs
+ * of one task (a second `run` of a key that exists attaches to the same BullMQ job) all settle
+ * together.
  */
 export class TaskWaiters {
   private readonly byId = new Map<string, Set<Waiter>>();
