@@ -248,6 +248,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const ref = { id, kind: job.kind, owner: job.owner };
     // Only shared jobs are handed over: there a task's wait ends when this runner stops.
     const stopped = this.capabilities.leaseMs !== null ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
+    // This instance's share of the job's tasks (its threads over all) runs here without the queue.
+    const share = Math.min(1, this.config.POOL_SIZE / threads);
+    let credit = 0;
     // Reads and writes wait out a store outage: a kind never sees one, it only waits.
     const held = <T>(what: string, call: () => Promise<T>) => this.outages.run(what, call);
     const reads = new TaskReads((indexes) => held('reading tasks', () => this.store.tasksAt(id, indexes)));
@@ -274,7 +277,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           const task = { ...request, profile: this.workers.profileOf(request.worker), jobId: id, kind: job.kind, owner: job.owner };
           // A queue that cannot take the task now (its backend is down) is asked again once it can:
           // an outage never fails a task. The same key joins the same task, so this runs it once.
-          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal), signal);
+          credit += share;
+          const here = credit >= 1;
+          if (here) credit -= 1;
+          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal, { here }), signal);
           await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;

@@ -2,9 +2,10 @@ import { Logger } from '@nestjs/common';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Execute } from '../../jobs/task-queue';
-import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
+import { HandedBack, type Placement, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
+import { LaneSlots } from './lane-slots';
 import { connectRedis, subscribeSafely, untilReady } from './redis-connection';
 import { TaskEndReader } from './task-end-reader';
 import { TaskWaiters } from './task-waiters';
@@ -28,6 +29,8 @@ interface Lane {
   waiters: TaskWaiters;
   /** Where reading its event stream starts: its end before this instance added anything. */
   eventsFrom: string;
+  /** Its slots on this instance, for tasks taken from the queue and tasks run here directly. */
+  slots: LaneSlots;
 }
 
 const QUEUE_NAMES: Record<WorkerProfile, string> = { cpu: 'tasks-cpu', io: 'tasks-io' };
@@ -63,6 +66,8 @@ export class BullTaskQueue extends TaskQueue {
   private lanes = {} as Record<WorkerProfile, Lane>;
   /** This instance's running tasks, so close() can hand them back. */
   private readonly running = new Set<AbortController>();
+  /** Tasks run here directly (see Placement), until settled, for close() to wait for. */
+  private readonly runningHere = new Set<Promise<unknown>>();
   /** Tasks this instance gave up while leaving, to put back to waiting once its workers stopped. */
   private readonly handedBack: { job: Job<PoolTask>; token: string | undefined }[] = [];
   private readonly started: Promise<void>;
@@ -102,7 +107,7 @@ export class BullTaskQueue extends TaskQueue {
     await Promise.all(Object.values(this.lanes).map((lane) => lane.worker.waitUntilReady()));
   }
 
-  async run(task: PoolTask, signal: AbortSignal): Promise<void> {
+  async run(task: PoolTask, signal: AbortSignal, placement?: Placement): Promise<void> {
     if (this.leaving) throw new HandedBack();
     if (signal.aborted) return;
     if (!this.isStarted) {
@@ -112,6 +117,13 @@ export class BullTaskQueue extends TaskQueue {
       if (signal.aborted) return;
     }
     const lane = this.lanes[task.profile] ?? this.lanes.cpu;
+    if (placement?.here && lane.slots.tryTakeHere()) {
+      const here = this.runHere(task, lane, signal);
+      const settled = here.catch(() => {});
+      this.runningHere.add(settled);
+      settled.finally(() => this.runningHere.delete(settled));
+      if (await here) return;
+    }
     const id = bullJobId(task.key);
     // Waiting before adding: the job may end before add() returns.
     const waiter = lane.waiters.wait(id);
@@ -133,6 +145,32 @@ export class BullTaskQueue extends TaskQueue {
       await waiter.done;
     } finally {
       signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Runs a task on this instance's pool without the queue, in the slot taken for it: true once it ended here (cancelled
+   * included), false if it failed here, for the queue to run it (with its retries) like any other.
+   * Throws HandedBack if this instance is leaving: its runner is too, and its successor sends the
+   * task again.
+   */
+  private async runHere(task: PoolTask, lane: Lane, signal: AbortSignal): Promise<boolean> {
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    this.running.add(controller);
+    try {
+      await this.execute(task, controller.signal);
+      return true;
+    } catch (error) {
+      if (error instanceof HandedBack || controller.signal.reason instanceof HandedBack) throw new HandedBack();
+      if (controller.signal.aborted) return true;
+      this.logger.warn(`task ${task.key} failed here (${error instanceof Error ? error.message : String(error)}): sent to the queue`);
+      return false;
+    } finally {
+      signal.removeEventListener('abort', forward);
+      this.running.delete(controller);
+      lane.slots.releaseHere();
     }
   }
 
@@ -166,7 +204,7 @@ export class BullTaskQueue extends TaskQueue {
     // Bounded: with Redis down BullMQ's close waits for Redis (the stall check frees the tasks then).
     // Half a lease, so that the locks of the tasks handed back are still ours to release.
     const reachable = () => this.consumer.status === 'ready' && this.producer.status === 'ready';
-    await within(workersClosed, reachable() ? this.options.leaseMs / 2 : 0);
+    await within(Promise.all([workersClosed, ...this.runningHere]), reachable() ? this.options.leaseMs / 2 : 0);
     // At the head of the queue, not counted as an attempt or a stall.
     await within(Promise.allSettled(this.handedBack.splice(0).map(({ job, token }) => job.moveToWait(token))), reachable() ? 2_000 : 0);
     // Runs started here wait for tasks that now belong to others: this instance's runner is leaving too.
@@ -185,6 +223,8 @@ export class BullTaskQueue extends TaskQueue {
     const name = QUEUE_NAMES[profile];
     const { prefix, instanceId } = this.options;
     const waiters = new TaskWaiters();
+    // The worker's concurrency follows the slots that direct runs leave it.
+    const slots = new LaneSlots(this.options.concurrency[profile], (count) => (worker.concurrency = count));
     // Reading from the stream's current end, fixed before this instance adds any job: nothing is missed.
     const last = await this.consumer.xrevrange(eventsKey(prefix, name), '+', '-', 'COUNT', 1);
     const queue = new Queue(name, {
@@ -197,7 +237,7 @@ export class BullTaskQueue extends TaskQueue {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 500 } },
     });
     queue.on('error', () => {});
-    const worker = new Worker(name, (job: Job<PoolTask>, token?: string) => this.process(job, token), {
+    const worker = new Worker(name, (job: Job<PoolTask>, token?: string) => this.process(job, token, slots), {
       connection: this.consumer,
       prefix,
       name: instanceId,
@@ -217,7 +257,7 @@ export class BullTaskQueue extends TaskQueue {
       const reason = job.failedReason ?? error.message;
       if (job.id && job.finishedOn && !waiters.failed(job.id, reason)) this.announce(name, job.id, reason);
     });
-    return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0' };
+    return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0', slots };
   }
 
   /**
@@ -245,13 +285,19 @@ export class BullTaskQueue extends TaskQueue {
     else lane.waiters.completed(ended[1]);
   }
 
-  private async process(job: Job<PoolTask>, token: string | undefined): Promise<void> {
+  private async process(job: Job<PoolTask>, token: string | undefined, slots: LaneSlots): Promise<void> {
     const controller = new AbortController();
     if (this.leaving) controller.abort(new HandedBack());
     this.running.add(controller);
     try {
-      // A task that ended despite the hand-back is done: only one that gave up goes back.
-      if (!controller.signal.aborted) return await this.execute(job.data, controller.signal);
+      // A task that ended despite the hand-back is done: only one that gave up (or never got a slot) goes back.
+      if (await slots.take(controller.signal)) {
+        try {
+          return await this.execute(job.data, controller.signal);
+        } finally {
+          slots.release();
+        }
+      }
     } catch (error) {
       if (!(error instanceof HandedBack || controller.signal.reason instanceof HandedBack)) throw error;
     } finally {
