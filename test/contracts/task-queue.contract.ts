@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Execute } from '../../src/jobs/task-queue';
-import { HandedBack, type PoolTask, type TaskQueue } from '../../src/jobs/task-queue';
+import { HandedBack, type Placement, type PoolTask, type TaskQueue } from '../../src/jobs/task-queue';
 import { describeCapability, needs } from './capabilities';
 import { until } from './event-bus.contract';
 
@@ -105,6 +105,30 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
     const { execute, abortAll } = executor(body);
     return harness.queue(execute, abortAll, { concurrency: options.concurrency ?? 2 });
   };
+
+  /**
+   * Runs a task that waits for its abort and aborts run's signal once it started: whether run
+   * settled, the task saw that abort, and had ended when run resolved.
+   */
+  async function abortWhileRunning(placement?: Placement) {
+    const started = gate();
+    const stop = new Error('cancelled');
+    let seen: unknown;
+    let ended = false;
+    const queue = await instance(async (_t, signal) => {
+      started.open();
+      await untilAborted(signal).catch((why: unknown) => (seen = why));
+      await new Promise((wake) => setImmediate(wake));
+      ended = true;
+    });
+    const controller = new AbortController();
+    let endedFirst: boolean | undefined;
+    const resolved = queue.run(task(), controller.signal, placement).then(() => (endedFirst = ended));
+    await started.opened;
+    controller.abort(stop);
+    const settled = await settlesWithin(resolved, 10_000);
+    return { settled, sawTheAbort: seen === stop, endedFirst };
+  }
 
   describe(`TaskQueue contract: ${name}`, () => {
     afterEach(() => harness.cleanup());
@@ -226,46 +250,12 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
     });
 
     it("passes the abort of run's signal to a task placed here, and resolves run once it has ended", async () => {
-      const started = gate();
-      const stop = new Error('cancelled');
-      let seen: unknown;
-      let ended = false;
-      const queue = await instance(async (_t, signal) => {
-        started.open();
-        await untilAborted(signal).catch((why: unknown) => (seen = why));
-        await new Promise((wake) => setImmediate(wake));
-        ended = true;
-      });
-      const controller = new AbortController();
-      const run = queue.run(task(), controller.signal, { here: true });
-      await started.opened;
-      controller.abort(stop);
-      expect(await settlesWithin(run, 10_000)).toBe(true);
-      expect(seen).toBe(stop);
-      expect(ended).toBe(true);
+      expect(await abortWhileRunning({ here: true })).toEqual({ settled: true, sawTheAbort: true, endedFirst: true });
     });
 
     describeCapability(name, 'abortsRunningTask', capabilities.abortsRunningTask, () => {
       it("passes the abort of run's signal to the running task, and resolves run once the task has ended", async () => {
-        const started = gate();
-        const stop = new Error('cancelled');
-        let seen: unknown;
-        let ended = false;
-        const queue = await instance(async (_t, signal) => {
-          started.open();
-          await untilAborted(signal).catch((reason: unknown) => (seen = reason));
-          await new Promise((wake) => setImmediate(wake));
-          ended = true;
-        });
-        const controller = new AbortController();
-        const run = queue.run(task(), controller.signal);
-        let endedFirst: boolean | undefined;
-        const resolved = run.then(() => (endedFirst = ended));
-        await started.opened;
-        controller.abort(stop);
-        expect(await settlesWithin(resolved, 10_000)).toBe(true);
-        expect(seen).toBe(stop);
-        expect(endedFirst).toBe(true);
+        expect(await abortWhileRunning()).toEqual({ settled: true, sawTheAbort: true, endedFirst: true });
       });
     });
 
