@@ -421,7 +421,7 @@ describe.skipIf(!haveRedis('cluster e2e'))('cluster mode: N instances on one Red
     expect(pagesTwice.length, `${pagesTwice.join(', ')}; ${timeline(s, killedAt)}`).toBeLessThanOrEqual(1);
     // Robots decisions are data in the store (issue 9, section 1): the takeover does not read robots.txt again.
     expect(s.hit('/robots.txt'), `robots.txt read again after the takeover: ${timeline(s, killedAt)}`).toBe(1);
-    expect(s.peakInFlight).toBe(1);
+    expect(s.peakInFlight, `requests, ms from the kill: ${s.requests.map((r) => `${r.path} ${r.at - killedAt}`).join(', ')}`).toBe(1);
     const items = await allResults(fresh, pages.id);
     expect(new Set(items.map((item) => item.url)).size).toBe(40);
   }, 180_000);

@@ -160,9 +160,10 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const run: Run = { cancel: new AbortController(), stop: new AbortController(), halt: new AbortController(), done };
-    // Every task of the job in flight listens for its cancel (a crawl runs up to `concurrency` at
-    // once): more than Node's 10 is expected, not a leak, so no MaxListenersExceededWarning.
-    setMaxListeners(0, run.cancel.signal);
+    // Every task of the job in flight listens for its cancel, and those placed here for its stop (a
+    // crawl runs up to `concurrency` at once): more than Node's 10 is expected, not a leak, so no
+    // MaxListenersExceededWarning.
+    setMaxListeners(0, run.cancel.signal, run.stop.signal);
     const halt = () => run.halt.abort();
     run.cancel.signal.addEventListener('abort', halt, { once: true });
     run.stop.signal.addEventListener('abort', halt, { once: true });
@@ -281,7 +282,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           credit += Math.min(1, this.config.POOL_SIZE / (await this.threads()));
           const here = credit >= 1;
           if (here) credit -= 1;
-          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal, { here }), signal);
+          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal, { here, stop: run.stop.signal }), signal);
           await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;

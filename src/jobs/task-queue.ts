@@ -36,6 +36,12 @@ export interface Placement {
    * needs none of the queue's durability, nor its round trips.
    */
   here?: boolean;
+  /**
+   * The runner's own stop (it hands the job over, or lost its lease): a task placed here stops
+   * with it, as if this instance were leaving (run rejects with HandedBack), since the runner
+   * that takes over sends it again.
+   */
+  stop?: AbortSignal;
 }
 
 /** Runs one pool task on this instance's pool (TaskExecutor.execute), for whichever queue took it. */

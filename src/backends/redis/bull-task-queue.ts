@@ -117,14 +117,16 @@ export class BullTaskQueue extends TaskQueue {
       if (signal.aborted) return;
     }
     const lane = this.lanes[task.profile] ?? this.lanes.cpu;
-    if (placement?.here && lane.slots.tryTakeHere()) {
-      const here = this.runHere(task, lane, signal);
+    const id = bullJobId(task.key);
+    // A task of this key still in the queue (sent before a takeover: waiting, or held by a dead
+    // instance until the stall check frees it) is joined below, never run here beside it.
+    if (placement?.here && !(await this.inQueue(lane, id)) && lane.slots.tryTakeHere()) {
+      const here = this.runHere(task, lane, signal, placement.stop);
       const settled = here.catch(() => {});
       this.runningHere.add(settled);
       settled.finally(() => this.runningHere.delete(settled));
       if (await here) return;
     }
-    const id = bullJobId(task.key);
     // Waiting before adding: the job may end before add() returns.
     const waiter = lane.waiters.wait(id);
     this.ends?.wake();
@@ -151,13 +153,16 @@ export class BullTaskQueue extends TaskQueue {
   /**
    * Runs a task on this instance's pool without the queue, in the slot taken for it: true once it ended here (cancelled
    * included), false if it failed here, for the queue to run it (with its retries) like any other.
-   * Throws HandedBack if this instance is leaving: its runner is too, and its successor sends the
-   * task again.
+   * Throws HandedBack if this instance is leaving, or the runner that placed it stopped: its
+   * successor sends the task again.
    */
-  private async runHere(task: PoolTask, lane: Lane, signal: AbortSignal): Promise<boolean> {
+  private async runHere(task: PoolTask, lane: Lane, signal: AbortSignal, stop?: AbortSignal): Promise<boolean> {
     const controller = new AbortController();
     const forward = () => controller.abort(signal.reason);
+    const handBack = () => controller.abort(new HandedBack());
     signal.addEventListener('abort', forward, { once: true });
+    stop?.addEventListener('abort', handBack, { once: true });
+    if (stop?.aborted) handBack();
     this.running.add(controller);
     try {
       await this.execute(task, controller.signal);
@@ -169,9 +174,19 @@ export class BullTaskQueue extends TaskQueue {
       return false;
     } finally {
       signal.removeEventListener('abort', forward);
+      stop?.removeEventListener('abort', handBack);
       this.running.delete(controller);
       lane.slots.releaseHere();
     }
+  }
+
+  /** BullMQ's hash of a job: there from its add until it ends (finished jobs are removed at once). */
+  private jobKey(lane: Lane, id: string): string {
+    return `${this.options.prefix}:${lane.queue.name}:${id}`;
+  }
+
+  private async inQueue(lane: Lane, id: string): Promise<boolean> {
+    return (await this.producer.exists(this.jobKey(lane, id))) === 1;
   }
 
   /** Tasks waiting for a worker and running, over the cluster. */
@@ -337,7 +352,7 @@ export class BullTaskQueue extends TaskQueue {
       const ids = lane.waiters.waitingLongerThan(this.options.leaseMs);
       if (ids.length === 0) continue;
       const pipeline = this.producer.pipeline();
-      for (const id of ids) pipeline.exists(`${this.options.prefix}:${lane.queue.name}:${id}`);
+      for (const id of ids) pipeline.exists(this.jobKey(lane, id));
       const results = (await pipeline.exec()) ?? [];
       results.forEach(([error, exists], i) => {
         // Gone: it ended (finished jobs are removed) and its event was missed.
