@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   process.once('exit', () => t.killNow());
   try {
     console.log(`embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (${redisMode(args)})`);
-    console.log("every request goes to A, which runs its share of each job's tasks on its own pool; B takes its tasks from the BullMQ queue only\n");
+    console.log('every request goes to A: B takes its tasks from the BullMQ queue only\n');
     await warmUp(t);
     const measured = stamp(args.runs);
 
@@ -265,7 +265,7 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
   const note = [
     `min / median / max of ${args.runs} run(s) per figure after a warm-up, embedded and cluster runs alternating; the ratio is of the medians.`,
     'Time: from the POST (?wait=, held until the job ends) to the last results page parsed, as in bench:fib and bench:crawl.',
-    "Every request goes to instance A, which runs its share of each job's pool tasks (its threads over the cluster's) on its own pool; the rest go through the BullMQ queue, where B takes them (A too, when it has room). All three processes stay up throughout; the idle ones wait on Redis.",
+    'Every request goes to instance A; B gets its share of the tasks only through the BullMQ queue (all three processes stay up throughout; the idle ones wait on Redis).',
     `Redis: one local redis-server, ${redisMode(args)}; CLUSTER_LEASE_MS=${t.leaseMs}. Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`,
     "Recovery: the heavy batch submitted to A, B killed -9 once 40% of its tasks were done. \"Kill to job done\" runs to the job's finishedAt and includes waiting out the lease of the task B was running; the added time is the disturbed job's durationMs minus the undisturbed median (the cluster heavy runs' durationMs): A runs the rest on one thread, so about half the remaining work plus the lease is expected.",
   ].join('\n');
@@ -278,7 +278,7 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       command: 'npm run bench:cluster',
       about: [
         `One embedded instance (\`POOL_SIZE=2\`) against two instances sharing one local \`redis-server\` (\`POOL_SIZE=1\` each: the same total worker threads), on one machine, all three alive for the whole run. ` +
-          "Every request goes to instance A, which runs its share of each job's pool tasks on its own pool: B gets its share by taking pool tasks from the BullMQ queue. Workloads as in bench:fib and bench:crawl; then the recovery: `kill -9` of B in the middle of the heavy batch.",
+          'Every request goes to instance A: B gets its share only by taking pool tasks from the BullMQ queue. Workloads as in bench:fib and bench:crawl; then the recovery: `kill -9` of B in the middle of the heavy batch.',
         "On one small machine the cluster pays for Redis (storing and serving every result), a second main thread and BullMQ's scripts per task out of the same cores the workers use; on separate machines only the Redis round trips and Redis's own CPU remain.",
       ],
       tables: [{ header, rows: [...rows, ...recoveryRows] }],

@@ -4,9 +4,10 @@ import { type FixtureSite, startFixtureSite } from './support/fixture-site';
 import { haveRedis } from './support/redis-server';
 
 /**
- * Scaling out while a job runs: a coordinator runs its share of the job's tasks (its threads over
- * the cluster's) on its own pool and queues the rest. Alone, that share is everything; an instance
- * that joins mid-job must still get work, so the share follows the instances as they come.
+ * Scaling out while a job runs: an instance started during a crawl must get a share of its pages
+ * (through the shared queue), not wait for the next job. Guards any scheme that keeps a job's
+ * tasks on its coordinator (one tried on 2026-12-07 ran every page of a crawl begun on a lone
+ * instance there, and the instance that joined got none).
  */
 const ENV = { CRAWL_ALLOW_TARGETS: '127.0.0.0/8', RATE_LIMIT_MAX: '1000000', SHUTDOWN_GRACE_MS: '3000' };
 const PAGES = 120;

@@ -7,7 +7,7 @@ import { memoryBackend } from '../src/backends/memory/memory-backend';
 import type { Execute } from '../src/jobs/task-queue';
 import { HandedBack, type PoolTask, type TaskQueue } from '../src/jobs/task-queue';
 import { until } from './contracts/event-bus.contract';
-import { gate, task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';
+import { task, taskQueueContract, untilAborted } from './contracts/task-queue.contract';
 import { freePort } from './support/service-process';
 import { haveRedis, type RedisServer, startRedisServer } from './support/redis-server';
 
@@ -111,59 +111,6 @@ describe.skipIf(!haveRedis('BullTaskQueue'))('BullTaskQueue', () => {
     await Promise.all(runs);
     expect(await queue.counts()).toEqual({ waiting: 0, active: 0 });
     await queue.close();
-  });
-
-  it("stops a task placed here when its runner stops (placement's stop), as if handed back; the queue goes on", async () => {
-    prefix = `stop${++round}`;
-    let reason: unknown;
-    let started = false;
-    const queue = await bull(async (t, signal) => {
-      if (t.key.includes('witness')) return;
-      started = true;
-      await untilAborted(signal).catch((why: unknown) => {
-        reason = why;
-        throw why;
-      });
-    }, 2);
-    try {
-      const runnerStop = new AbortController();
-      const run = queue.run(task('placed'), new AbortController().signal, { here: true, stop: runnerStop.signal });
-      run.catch(() => {});
-      await until(() => started);
-      runnerStop.abort();
-      await expect(run).rejects.toBeInstanceOf(HandedBack);
-      expect(reason).toBeInstanceOf(HandedBack);
-      // Its slot is free again, and the queue is not leaving: a task placed here after it runs.
-      await queue.run(task('witness'), new AbortController().signal, { here: true });
-    } finally {
-      await queue.close();
-    }
-  });
-
-  it('joins a task of the same key still in the queue instead of running it here beside it (a takeover re-sending a page)', async () => {
-    prefix = `join${++round}`;
-    const held = gate();
-    const ranBy: string[] = [];
-    const first = await bull(async () => {
-      ranBy.push('first');
-      await held.opened;
-    }, 1);
-    const second = await bull(async () => void ranBy.push('second'), 2);
-    try {
-      const t = task('page');
-      const queued = first.run(t, new AbortController().signal);
-      await until(() => ranBy.length === 1);
-      // As a new coordinator would: the same key, placed here, while the first instance still runs it.
-      let joinedEnded = false;
-      const joined = second.run({ ...t }, new AbortController().signal, { here: true }).then(() => (joinedEnded = true));
-      await new Promise((wake) => setTimeout(wake, 300));
-      expect(joinedEnded).toBe(false);
-      held.open();
-      await Promise.all([queued, joined]);
-      expect(ranBy).toEqual(['first']);
-    } finally {
-      await Promise.all([first.close(), second.close()]);
-    }
   });
 
   it('is subscribed to the announcements of ends once ready, on every instance', async () => {

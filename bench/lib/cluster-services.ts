@@ -4,8 +4,7 @@
  * - embedded: one instance, no REDIS_URL, POOL_SIZE=2;
  * - cluster: instances A and B sharing one redis-server (AOF on, fsync every second, by default: the
  *   durability the cluster mode promises), POOL_SIZE=1 each: the same total worker threads.
- * Work always goes to A, which runs its share of each job's tasks itself; B gets its share only by
- * taking tasks from the BullMQ queue.
+ * Work always goes to A; B gets its share only by taking tasks from the BullMQ queue.
  */
 import { type RedisServer, startRedisServer } from '../../test/support/redis-server';
 import { Service } from './service';

@@ -49,7 +49,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private sweeper?: NodeJS.Timeout;
   private readonly unlisten: () => void;
   private stopped = false;
-  private threadCount?: { at: number; value: Promise<number> };
+  private threadCount?: { at: number; value: number };
   private readonly capabilities: BackendCapabilities;
 
   constructor(
@@ -160,10 +160,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const run: Run = { cancel: new AbortController(), stop: new AbortController(), halt: new AbortController(), done };
-    // Every task of the job in flight listens for its cancel, and those placed here for its stop (a
-    // crawl runs up to `concurrency` at once): more than Node's 10 is expected, not a leak, so no
-    // MaxListenersExceededWarning.
-    setMaxListeners(0, run.cancel.signal, run.stop.signal);
+    // Every task of the job in flight listens for its cancel (a crawl runs up to `concurrency` at
+    // once): more than Node's 10 is expected, not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(0, run.cancel.signal);
     const halt = () => run.halt.abort();
     run.cancel.signal.addEventListener('abort', halt, { once: true });
     run.stop.signal.addEventListener('abort', halt, { once: true });
@@ -224,13 +223,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /**
    * Worker threads a job can spread over: this instance's pool, or every live instance's when
-   * figures are shared (read from the registry at most once a second: a store read and pool figures;
-   * the read itself is shared, so the many tasks a job sends at once make one).
+   * figures are shared (read from the registry at most once a second: a store read and pool figures).
    */
-  private threads(): Promise<number> {
-    if (!this.capabilities.sharedFigures) return Promise.resolve(this.config.POOL_SIZE);
+  private async threads(): Promise<number> {
+    if (!this.capabilities.sharedFigures) return this.config.POOL_SIZE;
     const now = Date.now();
-    if (!this.threadCount || this.threadCount.at + 1_000 < now) this.threadCount = { at: now, value: this.instances.threads() };
+    if (!this.threadCount || this.threadCount.at + 1_000 < now) this.threadCount = { at: now, value: await this.instances.threads() };
     return this.threadCount.value;
   }
 
@@ -250,9 +248,6 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     const ref = { id, kind: job.kind, owner: job.owner };
     // Only shared jobs are handed over: there a task's wait ends when this runner stops.
     const stopped = this.capabilities.leaseMs !== null ? new Promise<void>((resolve) => run.stop.signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
-    // This instance's share of the job's tasks (its threads over the cluster's, read again as
-    // instances come and go) runs here without the queue.
-    let credit = 0;
     // Reads and writes wait out a store outage: a kind never sees one, it only waits.
     const held = <T>(what: string, call: () => Promise<T>) => this.outages.run(what, call);
     const reads = new TaskReads((indexes) => held('reading tasks', () => this.store.tasksAt(id, indexes)));
@@ -279,10 +274,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
           const task = { ...request, profile: this.workers.profileOf(request.worker), jobId: id, kind: job.kind, owner: job.owner };
           // A queue that cannot take the task now (its backend is down) is asked again once it can:
           // an outage never fails a task. The same key joins the same task, so this runs it once.
-          credit += Math.min(1, this.config.POOL_SIZE / (await this.threads()));
-          const here = credit >= 1;
-          if (here) credit -= 1;
-          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal, { here, stop: run.stop.signal }), signal);
+          const ran = this.outages.run('queueing a task', () => this.queue.run(task, run.cancel.signal), signal);
           await (stopped ? Promise.race([ran, stopped]) : ran);
         } catch (err) {
           if (signal.aborted) return;

@@ -27,23 +27,6 @@ export interface PoolTask {
   splitOnCrash?: boolean;
 }
 
-/** Where the caller would like a task to run. */
-export interface Placement {
-  /**
-   * On this instance's pool, without going through the shared queue, if it has room (the
-   * runner asks this for its instance's share of a job's tasks). Such a task dies with the
-   * runner's instance, whose successor sends the job's unfinished tasks again anyway, so it
-   * needs none of the queue's durability, nor its round trips.
-   */
-  here?: boolean;
-  /**
-   * The runner's own stop (it hands the job over, or lost its lease): a task placed here stops
-   * with it, as if this instance were leaving (run rejects with HandedBack), since the runner
-   * that takes over sends it again.
-   */
-  stop?: AbortSignal;
-}
-
 /** Runs one pool task on this instance's pool (TaskExecutor.execute), for whichever queue took it. */
 export type Execute = (task: PoolTask, signal: AbortSignal) => Promise<void>;
 
@@ -68,7 +51,7 @@ export abstract class TaskQueue {
    * queued task and ends the wait; a running task stops on its job's cancel signal (embedded:
    * also on this signal).
    */
-  abstract run(task: PoolTask, signal: AbortSignal, placement?: Placement): Promise<void>;
+  abstract run(task: PoolTask, signal: AbortSignal): Promise<void>;
   /** Stops taking tasks; unfinished ones are handed back to other instances (cluster) or cancelled (embedded). */
   abstract close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Execute } from '../../src/jobs/task-queue';
-import { HandedBack, type Placement, type PoolTask, type TaskQueue } from '../../src/jobs/task-queue';
+import { HandedBack, type PoolTask, type TaskQueue } from '../../src/jobs/task-queue';
 import { describeCapability, needs } from './capabilities';
 import { until } from './event-bus.contract';
 
@@ -106,30 +106,6 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
     return harness.queue(execute, abortAll, { concurrency: options.concurrency ?? 2 });
   };
 
-  /**
-   * Runs a task that waits for its abort and aborts run's signal once it started: whether run
-   * settled, the task saw that abort, and had ended when run resolved.
-   */
-  async function abortWhileRunning(placement?: Placement) {
-    const started = gate();
-    const stop = new Error('cancelled');
-    let seen: unknown;
-    let ended = false;
-    const queue = await instance(async (_t, signal) => {
-      started.open();
-      await untilAborted(signal).catch((why: unknown) => (seen = why));
-      await new Promise((wake) => setImmediate(wake));
-      ended = true;
-    });
-    const controller = new AbortController();
-    let endedFirst: boolean | undefined;
-    const resolved = queue.run(task(), controller.signal, placement).then(() => (endedFirst = ended));
-    await started.opened;
-    controller.abort(stop);
-    const settled = await settlesWithin(resolved, 10_000);
-    return { settled, sawTheAbort: seen === stop, endedFirst };
-  }
-
   describe(`TaskQueue contract: ${name}`, () => {
     afterEach(() => harness.cleanup());
 
@@ -231,31 +207,27 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
       }
     });
 
-    it('runs a task placed here on this instance; close hands it back like any running task', async () => {
-      const started = gate();
-      let reason: unknown;
-      const queue = await instance(async (_t, signal) => {
-        started.open();
-        await untilAborted(signal).catch((why: unknown) => {
-          reason = why;
-          throw why;
-        });
-      });
-      const run = queue.run(task(), new AbortController().signal, { here: true });
-      run.catch(() => {});
-      await started.opened;
-      expect(await settlesWithin(queue.close(), 10_000)).toBe(true);
-      expect(reason).toBeInstanceOf(HandedBack);
-      await expect(run).rejects.toBeInstanceOf(HandedBack);
-    });
-
-    it("passes the abort of run's signal to a task placed here, and resolves run once it has ended", async () => {
-      expect(await abortWhileRunning({ here: true })).toEqual({ settled: true, sawTheAbort: true, endedFirst: true });
-    });
-
     describeCapability(name, 'abortsRunningTask', capabilities.abortsRunningTask, () => {
       it("passes the abort of run's signal to the running task, and resolves run once the task has ended", async () => {
-        expect(await abortWhileRunning()).toEqual({ settled: true, sawTheAbort: true, endedFirst: true });
+        const started = gate();
+        const stop = new Error('cancelled');
+        let seen: unknown;
+        let ended = false;
+        const queue = await instance(async (_t, signal) => {
+          started.open();
+          await untilAborted(signal).catch((reason: unknown) => (seen = reason));
+          await new Promise((wake) => setImmediate(wake));
+          ended = true;
+        });
+        const controller = new AbortController();
+        const run = queue.run(task(), controller.signal);
+        let endedFirst: boolean | undefined;
+        const resolved = run.then(() => (endedFirst = ended));
+        await started.opened;
+        controller.abort(stop);
+        expect(await settlesWithin(resolved, 10_000)).toBe(true);
+        expect(seen).toBe(stop);
+        expect(endedFirst).toBe(true);
       });
     });
 
@@ -389,46 +361,6 @@ export function taskQueueContract(harness: TaskQueueHarness): void {
           held.open();
           await hold;
         }
-      });
-
-      it('runs a task placed here on this instance while another one is idle, and no more than `concurrency` at once', async () => {
-        const held = gate();
-        const ranBy: { who: string; key: string }[] = [];
-        const figures = { active: 0, max: 0 };
-        const here = await instance(
-          async (t) => {
-            ranBy.push({ who: 'here', key: t.key });
-            figures.max = Math.max(figures.max, ++figures.active);
-            await held.opened;
-            figures.active--;
-          },
-          { concurrency: 2 },
-        );
-        await instance(async (t) => void ranBy.push({ who: 'other', key: t.key }), { concurrency: 4 });
-        const placed = [task('placed'), task('placed')];
-        const runs = placed.map((t) => here.run(t, new AbortController().signal, { here: true }));
-        await until(() => ranBy.length === 2);
-        expect(ranBy).toEqual(placed.map((t) => ({ who: 'here', key: t.key })));
-        // This instance is full: one more placed here goes to the queue. The idle instance runs it,
-        // or this one holds it until a slot is free (its worker may fetch one task beyond).
-        const overflow = task('overflow');
-        const more = here.run(overflow, new AbortController().signal, { here: true });
-        await until(() => ranBy.length === 3, 1_000).catch(() => {});
-        held.open();
-        await Promise.all([...runs, more]);
-        expect(ranBy.filter(({ key }) => key === overflow.key)).toHaveLength(1);
-        expect(figures.max).toBe(2);
-      });
-
-      it('sends a task placed here that failed here through the queue, which runs it again', async () => {
-        const attempts: string[] = [];
-        const queue = await instance(async (t) => {
-          attempts.push(t.key);
-          if (attempts.length === 1) throw new Error('the thread died');
-        });
-        const t = task('placed');
-        await queue.run(t, new AbortController().signal, { here: true });
-        expect(attempts).toEqual([t.key, t.key]);
       });
 
       it('attaches a second run of the same key, from any instance, to the task already queued', async () => {

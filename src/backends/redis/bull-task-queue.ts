@@ -2,10 +2,9 @@ import { Logger } from '@nestjs/common';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Execute } from '../../jobs/task-queue';
-import { HandedBack, type Placement, type PoolTask, TaskQueue } from '../../jobs/task-queue';
+import { HandedBack, type PoolTask, TaskQueue } from '../../jobs/task-queue';
 import { WORKER_PROFILES, type WorkerProfile } from '../../pool/task-scheduler';
 import { leaseSettings } from './bull-lease';
-import { LaneSlots } from './lane-slots';
 import { connectRedis, subscribeSafely, untilReady } from './redis-connection';
 import { TaskEndReader } from './task-end-reader';
 import { TaskWaiters } from './task-waiters';
@@ -29,8 +28,6 @@ interface Lane {
   waiters: TaskWaiters;
   /** Where reading its event stream starts: its end before this instance added anything. */
   eventsFrom: string;
-  /** Its slots on this instance, for tasks taken from the queue and tasks run here directly. */
-  slots: LaneSlots;
 }
 
 const QUEUE_NAMES: Record<WorkerProfile, string> = { cpu: 'tasks-cpu', io: 'tasks-io' };
@@ -66,8 +63,6 @@ export class BullTaskQueue extends TaskQueue {
   private lanes = {} as Record<WorkerProfile, Lane>;
   /** This instance's running tasks, so close() can hand them back. */
   private readonly running = new Set<AbortController>();
-  /** Tasks run here directly (see Placement), until settled, for close() to wait for. */
-  private readonly runningHere = new Set<Promise<unknown>>();
   /** Tasks this instance gave up while leaving, to put back to waiting once its workers stopped. */
   private readonly handedBack: { job: Job<PoolTask>; token: string | undefined }[] = [];
   private readonly started: Promise<void>;
@@ -107,7 +102,7 @@ export class BullTaskQueue extends TaskQueue {
     await Promise.all(Object.values(this.lanes).map((lane) => lane.worker.waitUntilReady()));
   }
 
-  async run(task: PoolTask, signal: AbortSignal, placement?: Placement): Promise<void> {
+  async run(task: PoolTask, signal: AbortSignal): Promise<void> {
     if (this.leaving) throw new HandedBack();
     if (signal.aborted) return;
     if (!this.isStarted) {
@@ -118,15 +113,6 @@ export class BullTaskQueue extends TaskQueue {
     }
     const lane = this.lanes[task.profile] ?? this.lanes.cpu;
     const id = bullJobId(task.key);
-    // A task of this key still in the queue (sent before a takeover: waiting, or held by a dead
-    // instance until the stall check frees it) is joined below, never run here beside it.
-    if (placement?.here && !(await this.inQueue(lane, id)) && lane.slots.tryTakeHere()) {
-      const here = this.runHere(task, lane, signal, placement.stop);
-      const settled = here.catch(() => {});
-      this.runningHere.add(settled);
-      settled.finally(() => this.runningHere.delete(settled));
-      if (await here) return;
-    }
     // Waiting before adding: the job may end before add() returns.
     const waiter = lane.waiters.wait(id);
     this.ends?.wake();
@@ -148,45 +134,6 @@ export class BullTaskQueue extends TaskQueue {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  /**
-   * Runs a task on this instance's pool without the queue, in the slot taken for it: true once it ended here (cancelled
-   * included), false if it failed here, for the queue to run it (with its retries) like any other.
-   * Throws HandedBack if this instance is leaving, or the runner that placed it stopped: its
-   * successor sends the task again.
-   */
-  private async runHere(task: PoolTask, lane: Lane, signal: AbortSignal, stop?: AbortSignal): Promise<boolean> {
-    const controller = new AbortController();
-    const forward = () => controller.abort(signal.reason);
-    const handBack = () => controller.abort(new HandedBack());
-    signal.addEventListener('abort', forward, { once: true });
-    stop?.addEventListener('abort', handBack, { once: true });
-    if (stop?.aborted) handBack();
-    this.running.add(controller);
-    try {
-      await this.execute(task, controller.signal);
-      return true;
-    } catch (error) {
-      if (error instanceof HandedBack || controller.signal.reason instanceof HandedBack) throw new HandedBack();
-      if (controller.signal.aborted) return true;
-      this.logger.warn(`task ${task.key} failed here (${error instanceof Error ? error.message : String(error)}): sent to the queue`);
-      return false;
-    } finally {
-      signal.removeEventListener('abort', forward);
-      stop?.removeEventListener('abort', handBack);
-      this.running.delete(controller);
-      lane.slots.releaseHere();
-    }
-  }
-
-  /** BullMQ's hash of a job: there from its add until it ends (finished jobs are removed at once). */
-  private jobKey(lane: Lane, id: string): string {
-    return `${this.options.prefix}:${lane.queue.name}:${id}`;
-  }
-
-  private async inQueue(lane: Lane, id: string): Promise<boolean> {
-    return (await this.producer.exists(this.jobKey(lane, id))) === 1;
   }
 
   /** Tasks waiting for a worker and running, over the cluster. */
@@ -219,7 +166,7 @@ export class BullTaskQueue extends TaskQueue {
     // Bounded: with Redis down BullMQ's close waits for Redis (the stall check frees the tasks then).
     // Half a lease, so that the locks of the tasks handed back are still ours to release.
     const reachable = () => this.consumer.status === 'ready' && this.producer.status === 'ready';
-    await within(Promise.all([workersClosed, ...this.runningHere]), reachable() ? this.options.leaseMs / 2 : 0);
+    await within(workersClosed, reachable() ? this.options.leaseMs / 2 : 0);
     // At the head of the queue, not counted as an attempt or a stall.
     await within(Promise.allSettled(this.handedBack.splice(0).map(({ job, token }) => job.moveToWait(token))), reachable() ? 2_000 : 0);
     // Runs started here wait for tasks that now belong to others: this instance's runner is leaving too.
@@ -238,8 +185,6 @@ export class BullTaskQueue extends TaskQueue {
     const name = QUEUE_NAMES[profile];
     const { prefix, instanceId } = this.options;
     const waiters = new TaskWaiters();
-    // The worker's concurrency follows the slots that direct runs leave it.
-    const slots = new LaneSlots(this.options.concurrency[profile], (count) => (worker.concurrency = count));
     // Reading from the stream's current end, fixed before this instance adds any job: nothing is missed.
     const last = await this.consumer.xrevrange(eventsKey(prefix, name), '+', '-', 'COUNT', 1);
     const queue = new Queue(name, {
@@ -252,7 +197,7 @@ export class BullTaskQueue extends TaskQueue {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 500 } },
     });
     queue.on('error', () => {});
-    const worker = new Worker(name, (job: Job<PoolTask>, token?: string) => this.process(job, token, slots), {
+    const worker = new Worker(name, (job: Job<PoolTask>, token?: string) => this.process(job, token), {
       connection: this.consumer,
       prefix,
       name: instanceId,
@@ -272,7 +217,7 @@ export class BullTaskQueue extends TaskQueue {
       const reason = job.failedReason ?? error.message;
       if (job.id && job.finishedOn && !waiters.failed(job.id, reason)) this.announce(name, job.id, reason);
     });
-    return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0', slots };
+    return { queue, worker, waiters, eventsFrom: last[0]?.[0] ?? '0-0' };
   }
 
   /**
@@ -300,19 +245,13 @@ export class BullTaskQueue extends TaskQueue {
     else lane.waiters.completed(ended[1]);
   }
 
-  private async process(job: Job<PoolTask>, token: string | undefined, slots: LaneSlots): Promise<void> {
+  private async process(job: Job<PoolTask>, token: string | undefined): Promise<void> {
     const controller = new AbortController();
     if (this.leaving) controller.abort(new HandedBack());
     this.running.add(controller);
     try {
-      // A task that ended despite the hand-back is done: only one that gave up (or never got a slot) goes back.
-      if (await slots.take(controller.signal)) {
-        try {
-          return await this.execute(job.data, controller.signal);
-        } finally {
-          slots.release();
-        }
-      }
+      // A task that ended despite the hand-back is done: only one that gave up goes back.
+      if (!controller.signal.aborted) return await this.execute(job.data, controller.signal);
     } catch (error) {
       if (!(error instanceof HandedBack || controller.signal.reason instanceof HandedBack)) throw error;
     } finally {
@@ -352,7 +291,7 @@ export class BullTaskQueue extends TaskQueue {
       const ids = lane.waiters.waitingLongerThan(this.options.leaseMs);
       if (ids.length === 0) continue;
       const pipeline = this.producer.pipeline();
-      for (const id of ids) pipeline.exists(this.jobKey(lane, id));
+      for (const id of ids) pipeline.exists(`${this.options.prefix}:${lane.queue.name}:${id}`);
       const results = (await pipeline.exec()) ?? [];
       results.forEach(([error, exists], i) => {
         // Gone: it ended (finished jobs are removed) and its event was missed.
