@@ -11,8 +11,8 @@ import { MetricsService } from './metrics/metrics.service';
 export async function serve(options: Omit<AppOptions, 'env'> = {}): Promise<void> {
   const app = await (async () => {
     try {
-      // @nestjs/config validates inside an async forRoot(), whose error would surface as an
-      // unhandled rejection with a stack trace: validate first for a one-line message.
+      // The app validates its settings while Nest builds it, whose error would come with Nest's
+      // log lines and a stack trace: validate first for a one-line message.
       loadConfig(process.env);
       return await createApp(options);
     } catch (err) {

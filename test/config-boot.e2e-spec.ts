@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { startApp } from './support/app';
 import { distMain, killLeftovers, runToExit } from './support/service-process';
 
 /**
@@ -47,4 +48,26 @@ describe('booting dist/main.js with an invalid setting', () => {
     },
     30_000,
   );
+});
+
+describe('apps made in one process', () => {
+  it('read only the settings they are given and write none into process.env', async () => {
+    const before = { ...process.env };
+    const keyed = await startApp({ API_KEYS: 'first-app-key-0123456789', REDIS_PREFIX: 'first' });
+    try {
+      expect(process.env).toEqual(before);
+      expect((await fetch(`${keyed.url}/jobs`)).status).toBe(401);
+    } finally {
+      await keyed.close();
+    }
+    // Given neither, the next app has no keys and its own defaults, not the first app's.
+    const open = await startApp({});
+    try {
+      expect(open.config.API_KEYS).toEqual([]);
+      expect(open.config.REDIS_PREFIX).not.toBe('first');
+      expect((await fetch(`${open.url}/jobs`)).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
 });

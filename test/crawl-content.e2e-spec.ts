@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { allResults, call, Cluster, type Instance } from './support/cluster';
 import { type FixtureSite, startFixtureSite } from './support/fixture-site';
 import { watchLoopDelay } from './support/loop-delay';
@@ -152,23 +153,22 @@ describe('crawl content, embedded', () => {
   });
 });
 
-describe('crawl content, hostile pages (embedded, default parse budget)', () => {
-  let svc: RunningApp;
+// A pool task per page, so that the instances share the hostile pages (grouped, the three go to one).
+describeBothModesInProcess('crawl content, hostile pages (default parse budget)', { ...BASE_ENV, CRAWL_DOM_MAX_BYTES: String(4 * 1024 ** 2), CRAWL_PAGES_PER_TASK: '1' }, (service) => {
+  // The DOM path for the 1.6 MB page of 400,000 elements (streamed pages make content of their first CRAWL_DOM_MAX_BYTES only).
   let site: FixtureSite;
   beforeAll(async () => {
     site = await startFixtureSite();
-    // The DOM path for the 1.6 MB page of 400,000 elements (streamed pages make content of their first CRAWL_DOM_MAX_BYTES only).
-    svc = await startApp({ ...BASE_ENV, CRAWL_DOM_MAX_BYTES: String(4 * 1024 ** 2) });
-    await crawl(svc, { urls: [`${site.url}/docs/`], maxDepth: 0, formats: ['markdown'] }); // warm: threads up, code compiled
+    await crawl(await service.ready, { urls: [`${site.url}/docs/`], maxDepth: 0, formats: ['markdown'] }); // warm: threads up, code compiled
     for (const name of HOSTILE) await (await fetch(`${site.url}/content/${name}.html`)).arrayBuffer(); // the fixture builds its pages: not measured
   });
   afterAll(async () => {
-    await Promise.all([svc?.close(), site?.close()]);
+    await site?.close();
   });
 
   it('stay within the content bounds; the main thread never stalls', async () => {
     const delay = watchLoopDelay();
-    const { items } = await crawl(svc, {
+    const { items } = await crawl(service(), {
       urls: HOSTILE.map((name) => `${site.url}/content/${name}.html`),
       maxDepth: 0,
       formats: ['links', 'markdown', 'text', 'html'],

@@ -3,15 +3,23 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ROBOTS_BYTES } from '../src/crawl/robots';
 import { type RunningApp, startApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { type FixtureSite, startFixtureSite } from './support/fixture-site';
 
 /**
  * Crawl input the main thread must survive: a caller's include/exclude patterns and a site's
  * robots.txt both run on the main thread (the app runs in this process, so its event-loop delay
- * is measured here). Plus the robots.txt rules that had no test: unreachable, 4xx, oversized.
+ * is measured here). Plus the robots.txt rules that had no test: unreachable, 4xx, oversized. In
+ * both modes: in the cluster mode the patterns and robots.txt run on the coordinator (A) and the
+ * pages on either instance, the compiled rules travelling with every queued group; both instances
+ * run in this process, so the event-loop delay measured here is theirs.
  */
-describe('crawl: hostile patterns and robots.txt leave the main thread responsive', () => {
-  let svc: RunningApp;
+describeBothModesInProcess('crawl: hostile patterns and robots.txt leave the main thread responsive', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', MAX_WAIT_MS: '60000' }, (service) => {
+  const svc = {
+    get url() {
+      return service().url;
+    },
+  };
   const sites: FixtureSite[] = [];
   const site = async (robots?: { status?: number; body?: string; drop?: boolean }) => {
     const started = await startFixtureSite({ robots });
@@ -52,13 +60,13 @@ describe('crawl: hostile patterns and robots.txt leave the main thread responsiv
   }
 
   beforeAll(async () => {
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', MAX_WAIT_MS: '60000' });
+    await service.ready;
     // Warm up (worker threads started, code compiled), so the measurements below see the hostile input, not a cold start.
     const warm = await site();
     await crawl({ urls: [`${warm.url}/tree/`], maxDepth: 1, include: ['/tree/'], exclude: ['\\.pdf$'] });
   });
   afterAll(async () => {
-    await Promise.all([svc?.close(), ...sites.map((s) => s.close())]);
+    await Promise.all(sites.map((s) => s.close()));
   });
 
   it('runs a catastrophic-backtracking pattern in linear time: the seed is checked at once, the job ends normally', async () => {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { startCanary, type Canary } from './support/canary';
 import { gzipBomb, MANY_LINKS, startFixtureSite, type FixtureSite } from './support/fixture-site';
 
@@ -8,10 +8,15 @@ import { gzipBomb, MANY_LINKS, startFixtureSite, type FixtureSite } from './supp
  * The crawler must never connect to an address outside CRAWL_ALLOW_TARGETS (here only 127.0.0.2/32):
  * not as a seed, not as a redirect target, not for robots.txt. Everything here stays on loopback:
  * the non-loopback cases (10.0.0.1, 169.254.169.254) run only after the canary has proved that
- * blocking happens before connecting, and with short timeouts.
+ * blocking happens before connecting, and with short timeouts. In both modes: in the cluster mode
+ * a page runs on whichever instance takes it, each applying its own address policy.
  */
-describe('crawl safety: blocked addresses are never connected', () => {
-  let svc: RunningApp;
+describeBothModesInProcess('crawl safety: blocked addresses are never connected', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }, (service) => {
+  const svc = {
+    get url() {
+      return service().url;
+    },
+  };
   let site: FixtureSite;
   let canary: Canary;
   /** Set once 127.0.0.1 has been shown blocked (seed and redirect) with zero canary connections. */
@@ -34,11 +39,10 @@ describe('crawl safety: blocked addresses are never connected', () => {
   beforeAll(async () => {
     canary = await startCanary();
     site = await startFixtureSite({ canaryPort: canary.port });
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32' });
   });
   afterAll(async () => {
     expect(canary.connections, JSON.stringify(canary.log)).toBe(0);
-    await Promise.all([svc?.close(), site.close(), canary.close()]);
+    await Promise.all([site.close(), canary.close()]);
   });
 
   it('blocks 127.0.0.1 as a seed and as a redirect target, in the default scope and in "any"; the canary sees nothing', async () => {

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { FeedProcess } from './support/feed-process';
 import { watchLoopDelay } from './support/loop-delay';
 import { FeedClient } from './support/ws-client';
@@ -102,23 +103,6 @@ describe('API keys', () => {
     expect(metrics.body.message).toMatch(/METRICS_TOKEN/);
   });
 
-  it("hides one key's jobs from another (404) on REST and SSE", async () => {
-    const { body: job } = await as(KEY_A)(
-      request(svc.url)
-        .post('/fibonacci?wait=5000')
-        .send({ numbers: [5] }),
-    ).expect(200);
-    await as(KEY_A)(request(svc.url).get(`/jobs/${job.id}`)).expect(200);
-    for (const path of [`/jobs/${job.id}`, `/jobs/${job.id}/results`, `/jobs/${job.id}/events`]) {
-      await as(KEY_B)(request(svc.url).get(path)).expect(404);
-    }
-    await as(KEY_B)(request(svc.url).delete(`/jobs/${job.id}`)).expect(404);
-    const { body: listB } = await as(KEY_B)(request(svc.url).get('/jobs')).expect(200);
-    expect(listB.items.map((j: { id: string }) => j.id)).not.toContain(job.id);
-    const { body: listA } = await as(KEY_A)(request(svc.url).get('/jobs')).expect(200);
-    expect(listA.items.map((j: { id: string }) => j.id)).toContain(job.id);
-  });
-
   it('refuses the WebSocket upgrade without a key and takes it as header or subprotocol', async () => {
     expect((await upgrade(svc.wsUrl)).status).toBe(401);
     expect((await upgrade(svc.wsUrl, { headers: { Authorization: 'Bearer wrong-key-0000000000' } })).status).toBe(401);
@@ -131,17 +115,48 @@ describe('API keys', () => {
     expect(byProtocol.socket!.protocol).toBe('bearer');
     byProtocol.socket!.close();
   });
+});
 
-  it("never shows one key's job events to another key's feed, by id or by '*'", async () => {
-    const a = await FeedClient.connect(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_A}` } });
-    const b = await FeedClient.connect(svc.wsUrl, { headers: { Authorization: `Bearer ${KEY_B}` } });
+/**
+ * One key never reaches another key's jobs, in both modes. In the cluster mode the job is made on
+ * A and looked for on B too, and the feeds listen on B: events cross instances through Redis, and
+ * the '*' feed must filter them there.
+ */
+describeBothModesInProcess('tenant isolation', { API_KEYS: `${KEY_A},${KEY_B}`, AUTH_FAILURES_MAX: '1000' }, (service) => {
+  const as = (key?: string) => (req: request.Test) => (key ? req.set('Authorization', `Bearer ${key}`) : req);
+  const urls = () => service().apps.map((app) => app.url);
+
+  it("hides one key's jobs from another (404) on REST and SSE, on every instance", async () => {
+    const { body: job } = await as(KEY_A)(
+      request(service().url)
+        .post('/fibonacci?wait=5000')
+        .send({ numbers: [5] }),
+    ).expect(200);
+    for (const url of urls()) {
+      await as(KEY_A)(request(url).get(`/jobs/${job.id}`)).expect(200);
+      for (const path of [`/jobs/${job.id}`, `/jobs/${job.id}/results`, `/jobs/${job.id}/events`]) {
+        await as(KEY_B)(request(url).get(path)).expect(404);
+      }
+      await as(KEY_B)(request(url).get(`/jobs/${job.id}/results`).set('Accept', 'application/x-ndjson')).expect(404);
+      await as(KEY_B)(request(url).delete(`/jobs/${job.id}`)).expect(404);
+      const { body: listB } = await as(KEY_B)(request(url).get('/jobs')).expect(200);
+      expect(listB.items.map((j: { id: string }) => j.id)).not.toContain(job.id);
+      const { body: listA } = await as(KEY_A)(request(url).get('/jobs')).expect(200);
+      expect(listA.items.map((j: { id: string }) => j.id)).toContain(job.id);
+    }
+  });
+
+  it("never shows one key's job events to another key's feed, by id or by '*', on every instance", async () => {
+    const feedsUrl = service().apps.at(-1)!.wsUrl;
+    const a = await FeedClient.connect(feedsUrl, { headers: { Authorization: `Bearer ${KEY_A}` } });
+    const b = await FeedClient.connect(feedsUrl, { headers: { Authorization: `Bearer ${KEY_B}` } });
     a.subscribe('*');
     b.subscribe('*');
     await Promise.all([a.barrier(), b.barrier()]);
-    // Each key creates a job; each '*' feed must see its own key's job and nothing of the other's.
+    // Each key creates a job (on the first instance); each '*' feed must see its own key's job and nothing of the other's.
     const post = (key: string) =>
       as(key)(
-        request(svc.url)
+        request(service().url)
           .post('/fibonacci')
           .send({ range: { from: 0, to: 500 } }),
       ).expect(202);

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { statusKb, treeCpuMs } from '../bench/lib/proc-stats';
 import { startService, type ServiceProcess } from './support/service-process';
 import { answer, type Behaviour, newSecret, type Receiver, startReceiver } from './support/webhook-receiver';
@@ -98,31 +99,37 @@ describe('hostile webhook receivers (embedded mode, loopback allowed)', () => {
   });
 });
 
-describe('webhook receivers at forbidden addresses (embedded mode, default policy)', () => {
-  let running: RunningApp;
-  beforeAll(async () => {
-    running = await startApp({ WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_BACKOFF_MS: '60000' });
-  });
-  afterAll(() => running?.close());
+/** In both modes: in the cluster mode any instance may send a delivery, each under its own policy. */
+describeBothModesInProcess(
+  'webhook receivers at forbidden addresses (default policy)',
+  { WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_BACKOFF_MS: '60000' },
+  (service) => {
+    const running = {
+      get url() {
+        return service().url;
+      },
+    };
 
-  it('a name that resolves to loopback is refused at connect time: blocked_address recorded, nothing connected', async () => {
-    const local = await receiver();
-    const job = (await submit(running.url, local.url.replace('127.0.0.1', 'localhost'))).body;
-    const item = await attempted(running.url, job.id);
-    expect(item).toMatchObject({ state: 'pending', attempts: 1, lastStatus: 'blocked_address' });
-    expect(local.connections).toBe(0);
-    expect(local.received).toHaveLength(0);
-  });
+    it('a name that resolves to loopback is refused at connect time: blocked_address recorded, nothing connected', async () => {
+      const local = await receiver();
+      const job = (await submit(running.url, local.url.replace('127.0.0.1', 'localhost'))).body;
+      const item = await attempted(running.url, job.id);
+      expect(item).toMatchObject({ state: 'pending', attempts: 1, lastStatus: 'blocked_address' });
+      expect(local.connections).toBe(0);
+      expect(local.received).toHaveLength(0);
+    });
 
-  it.each(['http://127.0.0.1:9/hook', 'http://[::1]:9/', 'http://[::ffff:127.0.0.1]:9/', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data/', 'http://0.0.0.0:9/'])(
-    'an address the policy forbids is 400 naming webhook.url at submission: %s',
-    async (url) => {
-      const res = await submit(running.url, url);
-      expect(res.status).toBe(400);
-      expect(res.body.issues).toEqual([expect.objectContaining({ field: 'webhook.url', rule: 'blocked_address' })]);
-    },
-  );
-});
+    it.each(['http://127.0.0.1:9/hook', 'http://[::1]:9/', 'http://[::ffff:127.0.0.1]:9/', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data/', 'http://0.0.0.0:9/'])(
+      'an address the policy forbids is 400 naming webhook.url at submission: %s',
+      async (url) => {
+        const res = await submit(running.url, url);
+        expect(res.status).toBe(400);
+        expect(res.body.issues).toEqual([expect.objectContaining({ field: 'webhook.url', rule: 'blocked_address' })]);
+      },
+    );
+  },
+  { tasksOnBoth: false },
+);
 
 describe('a real embedded process (debug logs)', () => {
   let service: ServiceProcess;

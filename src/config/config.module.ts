@@ -1,14 +1,16 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule, ConfigService } from '@nestjs/config';
 import { APP_CONFIG } from './app-config';
-import { configSchema, loadConfig, type AppConfig } from './config.schema';
+import { type AppConfig, loadConfig } from './config.schema';
 
 export type Env = Record<string, string | undefined>;
 
 /**
- * Validates the environment once at boot through @nestjs/config (a bad value stops startup
- * with a message naming the variable and its rule) and makes the typed result injectable
- * everywhere as APP_CONFIG.
+ * Validates the environment once at boot (a bad value stops startup with a message naming the
+ * variable and its rule) and makes the typed result injectable everywhere as APP_CONFIG. An app
+ * reads only the environment it is given and writes nothing back: @nestjs/config, used here
+ * before, copied every validated setting into process.env and read process.env for any setting an
+ * app was not given, so an embedded app made after a cluster app in the same process (a test file
+ * running both modes) took the first one's REDIS_URL and answered 503 once that Redis was gone.
  */
 @Global()
 @Module({})
@@ -17,21 +19,7 @@ export class ConfigModule {
   static forRoot(env?: Env): DynamicModule {
     return {
       module: ConfigModule,
-      imports: [
-        NestConfigModule.forRoot({
-          ignoreEnvFile: true,
-          ignoreEnvVars: env !== undefined,
-          cache: true,
-          validate: (given) => loadConfig({ ...given, ...env }),
-        }),
-      ],
-      providers: [
-        {
-          provide: APP_CONFIG,
-          inject: [ConfigService],
-          useFactory: (service: ConfigService): AppConfig => Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, service.get(key)])) as AppConfig,
-        },
-      ],
+      providers: [{ provide: APP_CONFIG, useFactory: (): AppConfig => loadConfig(env ?? process.env) }],
       exports: [APP_CONFIG],
     };
   }

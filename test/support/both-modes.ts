@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskScheduler } from '../../src/pool/task-scheduler';
 import { type RunningApp, startApp } from './app';
 import { Cluster, type Instance } from './cluster';
-import { haveRedis } from './redis-server';
+import { haveRedis, type RedisServer, startRedisServer } from './redis-server';
 
 /**
  * The same scenarios in both modes: one embedded app (`first` and `second` are the same URL), and
@@ -35,4 +36,88 @@ export function describeBothModes(what: string, env: Record<string, string>, sce
       () => b.url,
     );
   });
+}
+
+/** The service as a scenario of describeBothModesInProcess sees it. */
+export interface ModeUnderTest {
+  mode: 'embedded' | 'cluster';
+  /** Where requests go: the embedded app, or instance A. */
+  url: string;
+  /** Every app of the mode (one, or A and B). */
+  apps: RunningApp[];
+}
+
+/** What a scenario gets: the service once started (in tests), and a promise of it (for its own beforeAll, which may run beside the one starting it). */
+export interface ServiceUnderTest {
+  (): ModeUnderTest;
+  ready: Promise<ModeUnderTest>;
+}
+
+/**
+ * The same scenarios in both modes, every app in this process (so that a test can watch this
+ * process's event loop and memory while the service handles hostile input, whichever instance
+ * runs it): one embedded app, or two instances (POOL_SIZE=1 each) on one real Redis, requests sent
+ * to A, whose tasks the queue spreads over both; then a check that both ran some (unless told not to).
+ */
+export function describeBothModesInProcess(
+  what: string,
+  env: Record<string, string>,
+  scenarios: (service: ServiceUnderTest) => void,
+  /** false where the scenarios run no pool task (webhooks of tiny jobs, computed on the main thread). */
+  { tasksOnBoth = true } = {},
+): void {
+  describe(`${what} (embedded)`, () => {
+    const { service, start } = serviceUnderTest(async () => {
+      const app = await startApp(env);
+      return { mode: 'embedded', url: app.url, apps: [app] };
+    });
+    beforeAll(start);
+    afterAll(() => service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))));
+    scenarios(service);
+  });
+
+  describe.skipIf(!haveRedis(`${what} on two instances`))(`${what} (two instances of one Redis)`, () => {
+    let redis: RedisServer | undefined;
+    const { service, start } = serviceUnderTest(async () => {
+      redis = await startRedisServer({ appendonly: true });
+      const shared = { REDIS_URL: redis.url, REDIS_PREFIX: 'modes', POOL_SIZE: '1', CLUSTER_LEASE_MS: '3000', ...env };
+      const a = await startApp({ ...shared, INSTANCE_ID: 'a' });
+      const b = await startApp({ ...shared, INSTANCE_ID: 'b' });
+      return { mode: 'cluster', url: a.url, apps: [a, b] };
+    });
+    beforeAll(start, 60_000);
+    afterAll(async () => {
+      await service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))).catch(() => {});
+      await redis?.stop();
+    });
+    scenarios(service);
+
+    // Otherwise the scenarios above could all have run on A, and proved nothing about B.
+    if (tasksOnBoth)
+      it('ran the scenarios on both instances', () => {
+        const completed = service().apps.map((app) => app.app.get(TaskScheduler).stats().completed);
+        expect(
+          completed.every((count) => count > 0),
+          `pool tasks completed by A and B: ${completed.join(', ')}`,
+        ).toBe(true);
+      });
+  });
+}
+
+function serviceUnderTest(make: () => Promise<ModeUnderTest>): { service: ServiceUnderTest; start: () => Promise<void> } {
+  let current: ModeUnderTest | undefined;
+  let settle!: { resolve: (service: ModeUnderTest) => void; reject: (error: unknown) => void };
+  const ready = new Promise<ModeUnderTest>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => {}); // a failed start fails the beforeAll that made it
+  const service = Object.assign(() => current ?? expect.fail('the service has not started'), { ready });
+  const start = async () => {
+    try {
+      current = await make();
+      settle.resolve(current);
+    } catch (error) {
+      settle.reject(error);
+      throw error;
+    }
+  };
+  return { service, start };
 }
