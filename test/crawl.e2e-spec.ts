@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startApp, type RunningApp } from './support/app';
+import { describeBothModesInProcess } from './support/both-modes';
 import { BIG_BLOCKS, type BigPagesSite, LINKS_PER_BLOCK, startBigPages } from './support/big-pages';
 import { startCanary, type Canary } from './support/canary';
 import { BIG_FILE_BYTES, gzipBomb, MANY_LINKS, startFixtureSite, TITLES, type FixtureSite } from './support/fixture-site';
@@ -81,8 +82,22 @@ describe('fixture site (self-test, no crawler involved)', () => {
   });
 });
 
-describe('crawl jobs', () => {
-  let svc: RunningApp;
+/**
+ * In both modes. In the cluster mode the jobs go to A and their pages to either instance, the
+ * feeds listen on B; what holds in one mode only is said where it is registered.
+ */
+describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, (service, mode) => {
+  const svc = {
+    get url() {
+      return service().url;
+    },
+    get wsUrl() {
+      return service().apps.at(-1)!.wsUrl;
+    },
+    get config() {
+      return service().apps[0].config;
+    },
+  };
   let site: FixtureSite;
   let peer: FixtureSite;
   let canary: Canary;
@@ -107,11 +122,10 @@ describe('crawl jobs', () => {
     canary = await startCanary();
     peer = await startFixtureSite({ canaryPort: canary.port });
     site = await startFixtureSite({ canaryPort: canary.port, peer: peer.url });
-    svc = await startApp({ CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' });
   });
   afterAll(async () => {
     expect(canary.connections).toBe(0);
-    await Promise.all([svc?.close(), site.close(), peer.close(), canary.close()]);
+    await Promise.all([site.close(), peer.close(), canary.close()]);
   });
 
   it('crawls exactly the pages within maxDepth, once each, breadth first, with parents and link sets', async () => {
@@ -171,7 +185,11 @@ describe('crawl jobs', () => {
     // A host of its own: the shared one's budget may have been lowered by slow answers earlier in
     // this file (adaptive back-off, remembered for minutes), which would split the groups.
     const own = await startFixtureSite({ canaryPort: canary.port });
-    const completedTasks = async () => (await api().get('/pool').expect(200)).body.completed as number;
+    // Every instance's pool: in the cluster mode the groups run on both.
+    const completedTasks = async () => {
+      const pools = await Promise.all(service().apps.map((app) => request(app.url).get('/pool').expect(200)));
+      return pools.reduce((sum, pool) => sum + (pool.body.completed as number), 0);
+    };
     const before = await completedTasks();
     // A page linking to 40 leaves, 8 fetches at once over 2 threads: groups of up to 8 / 2 = 4 pages.
     const { job, items } = await crawl({ urls: [`${own.url}/long/40/4`], maxDepth: 1, maxPages: 41, concurrency: 8, perHostConcurrency: 8 }).finally(() => own.close());

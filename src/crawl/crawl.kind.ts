@@ -235,7 +235,7 @@ export class CrawlKind implements JobKind<PageInput, PageResult> {
       const pagesPerTask = Math.max(1, Math.min(this.config.CRAWL_PAGES_PER_TASK, Math.ceil(request.concurrency / context.threads)));
       /** Pages of groups not settled yet, with their group (whose `ended` says its pool task did). */
       const grouped = new Map<number, Group>();
-      /** Pages of groups recorded finished on this instance, to settle before their group ends (see EARLY_SETTLE_MS). */
+      /** Pages of groups recorded finished (on any instance: see watchFinished), to settle before their group ends (see EARLY_SETTLE_MS). */
       const ended = new Set<number>();
       let settleTimer: NodeJS.Timeout | undefined;
       const settleEnded = () => {

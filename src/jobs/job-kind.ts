@@ -27,10 +27,12 @@ export interface JobContext<TInput, TResult> {
   snapshot(): Promise<JobSnapshotData>;
   inputs(offset: number, limit: number): Promise<TInput[]>;
   /**
-   * Calls `watcher` with tasks of the job that a pool task running on this instance has recorded
-   * finished, as they are recorded, before that pool task ends (a crawl's pages of one pool task
-   * end one by one); read them with task(). Tasks that ran on another instance are not reported:
-   * their pool task's end is the sign. Returns the function that stops it.
+   * Calls `watcher` with tasks of the job that a pool task has recorded finished, as they are
+   * stored, before that pool task ends (a crawl's pages of one pool task end one by one); read them
+   * with task(). Tasks of pool tasks on this instance come from its recorder; in the cluster mode,
+   * those stored by another instance come from the job's task.progress events (one lost costs only
+   * time: the pool task's end is still the sign). A task may be reported more than once. Returns the
+   * function that stops it.
    */
   watchFinished(watcher: (indexes: number[]) => void): () => void;
   /** One task with its result, once its pool task ended. */

@@ -8,6 +8,7 @@ import type { JobHeader } from './job-data';
 import type { JobContext } from './job-kind';
 import { JobKinds } from './job-kinds';
 import { InstanceRegistry } from '../pool/instance-registry';
+import { isFinished, type TaskState } from '../pool/task-protocol';
 import { WorkerCatalog } from '../pool/worker-catalog';
 import { JobLifecycle, type LifecycleEvent } from './job-lifecycle';
 import { JobObservers } from './job-observers';
@@ -243,6 +244,36 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
+  /**
+   * The job's tasks recorded finished: here, by the recorder as it stores them; with remote tasks,
+   * also on other instances, by the task.progress events their writes publish (atomically with the
+   * write, so such a task is in the store when its event arrives). A lost event costs only time:
+   * the pool task's end still settles its tasks. A task may be reported twice (here and by its event).
+   */
+  private watchFinished(id: string, watcher: (indexes: number[]) => void): () => void {
+    const unwatchHere = this.recorder.watchFinished(id, watcher);
+    if (!this.capabilities.remoteTasks) return unwatchHere;
+    let unsubscribe: (() => void) | undefined;
+    let stopped = false;
+    this.bus
+      .subscribe(id, (event) => {
+        if (stopped || event.event !== 'task.progress') return;
+        const updates = (event.data as { updates?: { index?: unknown; state?: unknown }[] }).updates ?? [];
+        const finished = updates.filter((update) => typeof update.index === 'number' && isFinished(update.state as TaskState)).map((update) => update.index as number);
+        if (finished.length > 0) watcher(finished);
+      })
+      .then(
+        (stop) => (stopped ? stop() : (unsubscribe = stop)),
+        // Not subscribed (the bus is down): the pool tasks' ends still settle every task.
+        () => {},
+      );
+    return () => {
+      stopped = true;
+      unwatchHere();
+      unsubscribe?.();
+    };
+  }
+
   private context(job: JobHeader, run: Run, signal: AbortSignal, threads: number): JobContext<any, any> {
     const { id } = job;
     const ref = { id, kind: job.kind, owner: job.owner };
@@ -257,7 +288,7 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
       signal,
       snapshot: async () => (await held('reading a job', () => this.store.snapshot(id)))!,
       inputs: (offset, limit) => held('reading a job', () => this.store.inputs(id, offset, limit)),
-      watchFinished: (watcher) => this.recorder.watchFinished(id, watcher),
+      watchFinished: (watcher) => this.watchFinished(id, watcher),
       // Updates recorded here may still wait for their coalescing window: store them first. What
       // this instance stored finished is not read back; the rest is read from the store.
       task: async (index) => {

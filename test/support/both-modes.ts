@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskScheduler } from '../../src/pool/task-scheduler';
-import { type RunningApp, startApp } from './app';
+import { InstanceRegistry } from '../../src/pool/instance-registry';
+import { eventually, type RunningApp, startApp } from './app';
 import { Cluster, type Instance } from './cluster';
 import { haveRedis, type RedisServer, startRedisServer } from './redis-server';
 
@@ -62,7 +63,7 @@ export interface ServiceUnderTest {
 export function describeBothModesInProcess(
   what: string,
   env: Record<string, string>,
-  scenarios: (service: ServiceUnderTest) => void,
+  scenarios: (service: ServiceUnderTest, mode: ModeUnderTest['mode']) => void,
   /** false where the scenarios run no pool task (webhooks of tiny jobs, computed on the main thread). */
   { tasksOnBoth = true } = {},
 ): void {
@@ -73,7 +74,7 @@ export function describeBothModesInProcess(
     });
     beforeAll(start);
     afterAll(() => service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))));
-    scenarios(service);
+    scenarios(service, 'embedded');
   });
 
   describe.skipIf(!haveRedis(`${what} on two instances`))(`${what} (two instances of one Redis)`, () => {
@@ -81,8 +82,16 @@ export function describeBothModesInProcess(
     const { service, start } = serviceUnderTest(async () => {
       redis = await startRedisServer({ appendonly: true });
       const shared = { REDIS_URL: redis.url, REDIS_PREFIX: 'modes', POOL_SIZE: '1', CLUSTER_LEASE_MS: '3000', ...env };
-      const a = await startApp({ ...shared, INSTANCE_ID: 'a' });
-      const b = await startApp({ ...shared, INSTANCE_ID: 'b' });
+      const a = await startApp({ ...shared, INSTANCE_ID: 'a' }, { waitForThreads: true });
+      const b = await startApp({ ...shared, INSTANCE_ID: 'b' }, { waitForThreads: true });
+      // Ready as a deployment is: each instance's threads up and announced to the other (a job
+      // spreads its tasks by the threads the registry lists).
+      const registry = a.app.get(InstanceRegistry);
+      await eventually(
+        async () => ((await registry.list()).filter((instance) => instance.stats.maxThreads > 0).length === 2 ? true : undefined),
+        10_000,
+        'both instances registered with their threads',
+      );
       return { mode: 'cluster', url: a.url, apps: [a, b] };
     });
     beforeAll(start, 60_000);
@@ -90,7 +99,7 @@ export function describeBothModesInProcess(
       await service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))).catch(() => {});
       await redis?.stop();
     });
-    scenarios(service);
+    scenarios(service, 'cluster');
 
     // Otherwise the scenarios above could all have run on A, and proved nothing about B.
     if (tasksOnBoth)
