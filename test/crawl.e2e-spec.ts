@@ -82,11 +82,8 @@ describe('fixture site (self-test, no crawler involved)', () => {
   });
 });
 
-/**
- * In both modes. In the cluster mode the jobs go to A and their pages to either instance, the
- * feeds listen on B; what holds in one mode only is said where it is registered.
- */
-describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, (service, mode) => {
+/** In both modes: in the cluster mode the jobs go to A, their pages to either instance, and the feeds listen on B. */
+describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, (service) => {
   const svc = {
     get url() {
       return service().url;
