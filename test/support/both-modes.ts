@@ -63,7 +63,7 @@ export interface ServiceUnderTest {
 export function describeBothModesInProcess(
   what: string,
   env: Record<string, string>,
-  scenarios: (service: ServiceUnderTest, mode: ModeUnderTest['mode']) => void,
+  scenarios: (service: ServiceUnderTest) => void,
   /** false where the scenarios run no pool task (webhooks of tiny jobs, computed on the main thread). */
   { tasksOnBoth = true } = {},
 ): void {
@@ -74,7 +74,7 @@ export function describeBothModesInProcess(
     });
     beforeAll(start);
     afterAll(() => service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))));
-    scenarios(service, 'embedded');
+    scenarios(service);
   });
 
   describe.skipIf(!haveRedis(`${what} on two instances`))(`${what} (two instances of one Redis)`, () => {
@@ -99,7 +99,7 @@ export function describeBothModesInProcess(
       await service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))).catch(() => {});
       await redis?.stop();
     });
-    scenarios(service, 'cluster');
+    scenarios(service);
 
     // Otherwise the scenarios above could all have run on A, and proved nothing about B.
     if (tasksOnBoth)
