@@ -42,6 +42,19 @@ async function expectHealthy(scheduler: PiscinaScheduler): Promise<void> {
   }
 }
 
+describe('PiscinaScheduler before start()', () => {
+  it('reports the threads it is configured for, none running yet (what the instance registry announces at bootstrap)', async () => {
+    const scheduler = new PiscinaScheduler({ ...base, threads: 3 });
+    try {
+      expect(scheduler.stats()).toMatchObject({ threads: 0, maxThreads: 6 });
+      scheduler.start();
+      expect(scheduler.stats().maxThreads).toBe(6);
+    } finally {
+      await scheduler.close();
+    }
+  });
+});
+
 describe('PiscinaScheduler with fixture workers', () => {
   let scheduler: PiscinaScheduler;
   beforeAll(() => {

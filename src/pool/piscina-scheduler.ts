@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { TakingTurns } from './taking-turns';
 import { isTaskEnd, type PortMessage } from './task-protocol';
-import { TaskScheduler, type PoolStats, type RunOptions, type WorkerName, type WorkerProfile } from './task-scheduler';
+import { TaskScheduler, type PoolStats, type RunOptions, WORKER_PROFILES, type WorkerName, type WorkerProfile } from './task-scheduler';
 import type { WorkerCatalog } from './worker-catalog';
 import { workerExecArgv, workerFile } from './worker-files';
 import type { PoolWorkerData } from './worker-settings';
@@ -278,7 +278,10 @@ export class PiscinaScheduler extends TaskScheduler {
     const threads = pools.reduce((n, pool) => n + pool.threads.length, 0);
     return {
       threads,
-      maxThreads: pools.reduce((n, pool) => n + pool.maxThreads, 0),
+      // What the pools are configured for, also before they start: the instance registry's first
+      // heartbeat (written at bootstrap, maybe before start()) tells other instances' jobs how far
+      // their tasks can spread, and 0 there made them size groups for fewer threads for a second.
+      maxThreads: this.pools ? pools.reduce((n, pool) => n + pool.maxThreads, 0) : this.options.threads * WORKER_PROFILES.length,
       running: this.running,
       queued: all.reduce((n, pool) => n + pool.queueSize, this.presenting.queued),
       // Weighted by threads, so idle empty pools do not dilute the figure.
