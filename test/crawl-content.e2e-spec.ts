@@ -153,9 +153,10 @@ describe('crawl content, embedded', () => {
   });
 });
 
-// A pool task per page, so that the instances share the hostile pages (grouped, the three go to one).
+// CRAWL_DOM_MAX_BYTES: the DOM path for the 1.6 MB page of 400,000 elements (streamed pages make content of
+// their first CRAWL_DOM_MAX_BYTES only). A pool task per page, so that the instances share the hostile pages
+// (grouped, the three go to one).
 describeBothModesInProcess('crawl content, hostile pages (default parse budget)', { ...BASE_ENV, CRAWL_DOM_MAX_BYTES: String(4 * 1024 ** 2), CRAWL_PAGES_PER_TASK: '1' }, (service) => {
-  // The DOM path for the 1.6 MB page of 400,000 elements (streamed pages make content of their first CRAWL_DOM_MAX_BYTES only).
   let site: FixtureSite;
   beforeAll(async () => {
     site = await startFixtureSite();
@@ -168,7 +169,7 @@ describeBothModesInProcess('crawl content, hostile pages (default parse budget)'
 
   it('stay within the content bounds; the main thread never stalls', async () => {
     const delay = watchLoopDelay();
-    const { items } = await crawl(service(), {
+    const { items } = await crawl(service, {
       urls: HOSTILE.map((name) => `${site.url}/content/${name}.html`),
       maxDepth: 0,
       formats: ['links', 'markdown', 'text', 'html'],

@@ -14,12 +14,7 @@ import { type FixtureSite, startFixtureSite } from './support/fixture-site';
  * pages on either instance, the compiled rules travelling with every queued group; both instances
  * run in this process, so the event-loop delay measured here is theirs.
  */
-describeBothModesInProcess('crawl: hostile patterns and robots.txt leave the main thread responsive', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', MAX_WAIT_MS: '60000' }, (service) => {
-  const svc = {
-    get url() {
-      return service().url;
-    },
-  };
+describeBothModesInProcess('crawl: hostile patterns and robots.txt leave the main thread responsive', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', MAX_WAIT_MS: '60000' }, (svc) => {
   const sites: FixtureSite[] = [];
   const site = async (robots?: { status?: number; body?: string; drop?: boolean }) => {
     const started = await startFixtureSite({ robots });
@@ -60,7 +55,7 @@ describeBothModesInProcess('crawl: hostile patterns and robots.txt leave the mai
   }
 
   beforeAll(async () => {
-    await service.ready;
+    await svc.ready;
     // Warm up (worker threads started, code compiled), so the measurements below see the hostile input, not a cold start.
     const warm = await site();
     await crawl({ urls: [`${warm.url}/tree/`], maxDepth: 1, include: ['/tree/'], exclude: ['\\.pdf$'] });

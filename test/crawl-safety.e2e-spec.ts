@@ -11,12 +11,7 @@ import { gzipBomb, MANY_LINKS, startFixtureSite, type FixtureSite } from './supp
  * blocking happens before connecting, and with short timeouts. In both modes: in the cluster mode
  * a page runs on whichever instance takes it, each applying its own address policy.
  */
-describeBothModesInProcess('crawl safety: blocked addresses are never connected', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }, (service) => {
-  const svc = {
-    get url() {
-      return service().url;
-    },
-  };
+describeBothModesInProcess('crawl safety: blocked addresses are never connected', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32' }, (svc) => {
   let site: FixtureSite;
   let canary: Canary;
   /** Set once 127.0.0.1 has been shown blocked (seed and redirect) with zero canary connections. */

@@ -83,18 +83,7 @@ describe('fixture site (self-test, no crawler involved)', () => {
 });
 
 /** In both modes: in the cluster mode the jobs go to A, their pages to either instance, and the feeds listen on B. */
-describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, (service) => {
-  const svc = {
-    get url() {
-      return service().url;
-    },
-    get wsUrl() {
-      return service().apps.at(-1)!.wsUrl;
-    },
-    get config() {
-      return service().apps[0].config;
-    },
-  };
+describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', CRAWL_ALLOW_IGNORE_ROBOTS: 'true' }, (svc) => {
   let site: FixtureSite;
   let peer: FixtureSite;
   let canary: Canary;
@@ -184,7 +173,7 @@ describeBothModesInProcess('crawl jobs', { CRAWL_ALLOW_TARGETS: '127.0.0.2/32', 
     const own = await startFixtureSite({ canaryPort: canary.port });
     // Every instance's pool: in the cluster mode the groups run on both.
     const completedTasks = async () => {
-      const pools = await Promise.all(service().apps.map((app) => request(app.url).get('/pool').expect(200)));
+      const pools = await Promise.all(svc.apps.map((app) => request(app.url).get('/pool').expect(200)));
       return pools.reduce((sum, pool) => sum + (pool.body.completed as number), 0);
     };
     const before = await completedTasks();

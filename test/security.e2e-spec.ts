@@ -124,11 +124,11 @@ describe('API keys', () => {
  */
 describeBothModesInProcess('tenant isolation', { API_KEYS: `${KEY_A},${KEY_B}`, AUTH_FAILURES_MAX: '1000' }, (service) => {
   const as = (key?: string) => (req: request.Test) => (key ? req.set('Authorization', `Bearer ${key}`) : req);
-  const urls = () => service().apps.map((app) => app.url);
+  const urls = () => service.apps.map((app) => app.url);
 
   it("hides one key's jobs from another (404) on REST and SSE, on every instance", async () => {
     const { body: job } = await as(KEY_A)(
-      request(service().url)
+      request(service.url)
         .post('/fibonacci?wait=5000')
         .send({ numbers: [5] }),
     ).expect(200);
@@ -147,7 +147,7 @@ describeBothModesInProcess('tenant isolation', { API_KEYS: `${KEY_A},${KEY_B}`, 
   });
 
   it("never shows one key's job events to another key's feed, by id or by '*', on every instance", async () => {
-    const feedsUrl = service().apps.at(-1)!.wsUrl;
+    const feedsUrl = service.wsUrl;
     const a = await FeedClient.connect(feedsUrl, { headers: { Authorization: `Bearer ${KEY_A}` } });
     const b = await FeedClient.connect(feedsUrl, { headers: { Authorization: `Bearer ${KEY_B}` } });
     a.subscribe('*');
@@ -156,7 +156,7 @@ describeBothModesInProcess('tenant isolation', { API_KEYS: `${KEY_A},${KEY_B}`, 
     // Each key creates a job (on the first instance); each '*' feed must see its own key's job and nothing of the other's.
     const post = (key: string) =>
       as(key)(
-        request(service().url)
+        request(service.url)
           .post('/fibonacci')
           .send({ range: { from: 0, to: 500 } }),
       ).expect(202);

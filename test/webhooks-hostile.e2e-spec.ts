@@ -103,13 +103,7 @@ describe('hostile webhook receivers (embedded mode, loopback allowed)', () => {
 describeBothModesInProcess(
   'webhook receivers at forbidden addresses (default policy)',
   { WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_BACKOFF_MS: '60000' },
-  (service) => {
-    const running = {
-      get url() {
-        return service().url;
-      },
-    };
-
+  (running) => {
     it('a name that resolves to loopback is refused at connect time: blocked_address recorded, nothing connected', async () => {
       const local = await receiver();
       const job = (await submit(running.url, local.url.replace('127.0.0.1', 'localhost'))).body;

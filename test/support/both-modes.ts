@@ -39,19 +39,25 @@ export function describeBothModes(what: string, env: Record<string, string>, sce
   });
 }
 
-/** The service as a scenario of describeBothModesInProcess sees it. */
-export interface ModeUnderTest {
-  mode: 'embedded' | 'cluster';
-  /** Where requests go: the embedded app, or instance A. */
-  url: string;
-  /** Every app of the mode (one, or A and B). */
+/** The apps of one mode: one embedded app, or instances A and B. */
+interface ModeApps {
   apps: RunningApp[];
 }
 
-/** What a scenario gets: the service once started (in tests), and a promise of it (for its own beforeAll, which may run beside the one starting it). */
+/**
+ * The service as a scenario of describeBothModesInProcess sees it: read in tests (its own
+ * beforeAll may run beside the one starting it, and awaits `ready` first).
+ */
 export interface ServiceUnderTest {
-  (): ModeUnderTest;
-  ready: Promise<ModeUnderTest>;
+  /** Where requests go: the embedded app, or instance A. */
+  readonly url: string;
+  /** Where feeds connect: the embedded app, or instance B (events cross instances). */
+  readonly wsUrl: string;
+  /** A's settings. */
+  readonly config: RunningApp['config'];
+  /** Every app of the mode (one, or A and B). */
+  readonly apps: RunningApp[];
+  readonly ready: Promise<ServiceUnderTest>;
 }
 
 /**
@@ -68,10 +74,7 @@ export function describeBothModesInProcess(
   { tasksOnBoth = true } = {},
 ): void {
   describe(`${what} (embedded)`, () => {
-    const { service, start } = serviceUnderTest(async () => {
-      const app = await startApp(env);
-      return { mode: 'embedded', url: app.url, apps: [app] };
-    });
+    const { service, start } = serviceUnderTest(async () => ({ apps: [await startApp(env)] }));
     beforeAll(start);
     afterAll(() => service.ready.then(({ apps }) => Promise.all(apps.map((app) => app.close()))));
     scenarios(service);
@@ -92,7 +95,7 @@ export function describeBothModesInProcess(
         10_000,
         'both instances registered with their threads',
       );
-      return { mode: 'cluster', url: a.url, apps: [a, b] };
+      return { apps: [a, b] };
     });
     beforeAll(start, 60_000);
     afterAll(async () => {
@@ -104,7 +107,7 @@ export function describeBothModesInProcess(
     // Otherwise the scenarios above could all have run on A, and proved nothing about B.
     if (tasksOnBoth)
       it('ran the scenarios on both instances', () => {
-        const completed = service().apps.map((app) => app.app.get(TaskScheduler).stats().completed);
+        const completed = service.apps.map((app) => app.app.get(TaskScheduler).stats().completed);
         expect(
           completed.every((count) => count > 0),
           `pool tasks completed by A and B: ${completed.join(', ')}`,
@@ -113,16 +116,32 @@ export function describeBothModesInProcess(
   });
 }
 
-function serviceUnderTest(make: () => Promise<ModeUnderTest>): { service: ServiceUnderTest; start: () => Promise<void> } {
-  let current: ModeUnderTest | undefined;
-  let settle!: { resolve: (service: ModeUnderTest) => void; reject: (error: unknown) => void };
-  const ready = new Promise<ModeUnderTest>((resolve, reject) => (settle = { resolve, reject }));
-  ready.catch(() => {}); // a failed start fails the beforeAll that made it
-  const service = Object.assign(() => current ?? expect.fail('the service has not started'), { ready });
+function serviceUnderTest(make: () => Promise<ModeApps>): { service: ServiceUnderTest; start: () => Promise<void> } {
+  let current: ModeApps | undefined;
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const started = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  started.catch(() => {}); // a failed start fails the beforeAll that made it
+  const apps = () => current?.apps ?? expect.fail('the service has not started');
+  const service: ServiceUnderTest = {
+    get url() {
+      return apps()[0].url;
+    },
+    get wsUrl() {
+      return apps().at(-1)!.wsUrl;
+    },
+    get config() {
+      return apps()[0].config;
+    },
+    get apps() {
+      return apps();
+    },
+    ready: started.then(() => service),
+  };
+  service.ready.catch(() => {});
   const start = async () => {
     try {
       current = await make();
-      settle.resolve(current);
+      settle.resolve();
     } catch (error) {
       settle.reject(error);
       throw error;
