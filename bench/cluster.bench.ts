@@ -1,13 +1,15 @@
 /**
  * Cluster benchmark: two instances sharing one Redis (POOL_SIZE=1 each) against one embedded
- * instance (POOL_SIZE=2): the same total worker threads, on the same machine, in the same run.
+ * instance (POOL_SIZE=2): the same total worker threads, on the same machine, in the same run. A
+ * third reference, one instance sized as a member (POOL_SIZE=1) and alone, says what the second
+ * member adds: the cluster is worth its cost only where it beats one of its members by itself.
  * Run with `npm run bench:cluster` (`-- --quick` for a cheap check of the script).
  *
  * Workloads, as bench:fib and bench:crawl define them: the heavy Fibonacci batch (200 n in
  * 100,000..1,000,000), the 100k small-number batch (n in 1..1,000) and the 3,000-page crawl of the
  * generated site. Every request goes to one instance (A): the other (B) takes its share of the tasks
  * from the BullMQ queue, which is what the cluster mode must make cheap. Runs alternate between the
- * topologies (rounds), so a busy neighbour slows both alike. Then the recovery: kill -9 of B in the
+ * topologies (rounds), so a busy neighbour slows them alike. Then the recovery: kill -9 of B in the
  * middle of the heavy batch, timed from the kill to the job's end.
  *
  * Options (after `--`): --runs N (3), --quick (300 pages, 1 run), --pages N (3000),
@@ -98,6 +100,7 @@ interface Line {
   workload: string;
   embedded: Sample<unknown>;
   cluster: Sample<unknown>;
+  alone: Sample<unknown>;
   maxRatio?: number;
 }
 
@@ -105,14 +108,17 @@ async function main(): Promise<void> {
   const started = performance.now();
   const args = parseArgs(process.argv.slice(2));
   buildIfStale();
-  const t = await startTopologies(serviceEnv(args), args.leaseMs, args.aof);
+  const t = await startTopologies(serviceEnv(args), args.leaseMs, args.aof, true);
+  const alone = t.alone!;
   process.once('SIGINT', () => {
     t.killNow();
     process.exit(130);
   });
   process.once('exit', () => t.killNow());
   try {
-    console.log(`embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (${redisMode(args)})`);
+    console.log(
+      `embedded: ${t.embedded.baseUrl}, POOL_SIZE=2; cluster: A ${t.a.baseUrl} and B ${t.b.baseUrl}, POOL_SIZE=1 each, redis-server at ${t.redis.url} (${redisMode(args)}); one member alone: ${alone.baseUrl}, POOL_SIZE=1, no Redis`,
+    );
     console.log('every request goes to A: B takes its tasks from the BullMQ queue only\n');
     await warmUp(t);
     const measured = stamp(args.runs);
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
       assertSameResults(`heavy batch, ${what}`, heavy, run.items, heavyReference);
       return { ms: run.ms, value: run.jobMs };
     };
-    const h = await measureRounds({ embedded: heavyRun(t.embedded.baseUrl, 'embedded'), cluster: heavyRun(t.a.baseUrl, 'cluster') }, args.runs);
+    const h = await measureRounds({ embedded: heavyRun(t.embedded.baseUrl, 'embedded'), cluster: heavyRun(t.a.baseUrl, 'cluster'), alone: heavyRun(alone.baseUrl, 'one member alone') }, args.runs);
     lines.push({ workload: `heavy batch: ${HEAVY.count} n in ${HEAVY.from.toLocaleString('en-US')}..${HEAVY.to.toLocaleString('en-US')}`, ...h, maxRatio: HEAVY.maxRatio });
     report(lines.at(-1)!);
 
@@ -140,13 +146,16 @@ async function main(): Promise<void> {
       assertSameResults(`small numbers, ${what}`, small, run.items, smallExpected);
       return { ms: run.ms, value: run.jobMs };
     };
-    const s = await measureRounds({ embedded: smallRun(t.embedded.baseUrl, 'embedded'), cluster: smallRun(t.a.baseUrl, 'cluster') }, args.runs);
+    const s = await measureRounds({ embedded: smallRun(t.embedded.baseUrl, 'embedded'), cluster: smallRun(t.a.baseUrl, 'cluster'), alone: smallRun(alone.baseUrl, 'one member alone') }, args.runs);
     lines.push({ workload: `small numbers: ${SMALL.count.toLocaleString('en-US')} n in ${SMALL.from}..${SMALL.to}`, ...s });
     report(lines.at(-1)!);
 
     const site = generateSite({ pages: args.pages, seed: 1 });
     const settings: CrawlSettings = { concurrency: args.concurrency, retries: 2, timeoutMs: 10_000, maxDepth: MAX_DEPTH, maxPages: Math.max(10_000, args.pages * 2), deadlineMs: 240_000 };
-    const c = await measureRounds({ embedded: () => crawlOnce(t.embedded.baseUrl, site, settings), cluster: () => crawlOnce(t.a.baseUrl, site, settings) }, args.runs);
+    const c = await measureRounds(
+      { embedded: () => crawlOnce(t.embedded.baseUrl, site, settings), cluster: () => crawlOnce(t.a.baseUrl, site, settings), alone: () => crawlOnce(alone.baseUrl, site, settings) },
+      args.runs,
+    );
     lines.push({ workload: `crawl: ${site.paths.length} pages, concurrency ${args.concurrency}`, ...c, maxRatio: CRAWL_MAX_RATIO });
     report(lines.at(-1)!);
 
@@ -177,7 +186,7 @@ async function warmUp(t: Topologies): Promise<void> {
   const small = randomInts(5_000, 1, 1_000, 99);
   const big = randomInts(32, 20_000, 40_000, 98);
   for (let i = 0; i < 2; i++) {
-    for (const baseUrl of [t.embedded.baseUrl, t.a.baseUrl]) {
+    for (const baseUrl of [t.embedded.baseUrl, t.a.baseUrl, ...(t.alone ? [t.alone.baseUrl] : [])]) {
       await computeViaApi(baseUrl, small);
       await computeViaApi(baseUrl, big);
     }
@@ -220,11 +229,13 @@ const fmtSignedMs = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`
 const values = (items: readonly ResultItem[]) => items.map((item) => item.value ?? '');
 
 function report(line: Line): void {
-  console.log(`${line.workload}: embedded ${fmtSpread(line.embedded.runs, fmtMs)}, cluster ${fmtSpread(line.cluster.runs, fmtMs)}, cluster/embedded ${fmtRatio(line.cluster.ms / line.embedded.ms)}`);
+  console.log(
+    `${line.workload}: embedded ${fmtSpread(line.embedded.runs, fmtMs)}, cluster ${fmtSpread(line.cluster.runs, fmtMs)}, one member alone ${fmtSpread(line.alone.runs, fmtMs)}; cluster/embedded ${fmtRatio(line.cluster.ms / line.embedded.ms)}, alone/embedded ${fmtRatio(line.alone.ms / line.embedded.ms)}`,
+  );
 }
 
 function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<number>, args: Args, t: Topologies, measured: Stamp): void {
-  const header: Row = ['Workload', 'Embedded, 1 x POOL_SIZE=2', 'Cluster, 2 x POOL_SIZE=1', 'Cluster / embedded', 'Target', 'Met'];
+  const header: Row = ['Workload', 'Embedded, 1 x POOL_SIZE=2', 'Cluster, 2 x POOL_SIZE=1', 'Cluster / embedded', 'Target', 'Met', 'One member alone, 1 x POOL_SIZE=1', 'Alone / embedded'];
   const rows: Row[] = lines.map((line) => {
     const ratio = line.cluster.ms / line.embedded.ms;
     return [
@@ -234,6 +245,8 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       fmtRatio(ratio),
       line.maxRatio ? `<= ${line.maxRatio}x` : '-',
       line.maxRatio ? (ratio <= line.maxRatio ? 'yes' : 'NO') : '-',
+      fmtSpread(line.alone.runs, fmtMs),
+      fmtRatio(line.alone.ms / line.embedded.ms),
     ];
   });
   // The cluster heavy runs' median job duration: the same job, undisturbed.
@@ -249,6 +262,8 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       '-',
       '<= 15,000 ms',
       recoveries.every((r) => r.killToDoneMs <= 15_000) ? 'yes' : 'NO',
+      '-',
+      '-',
     ],
     [
       `  job time added by the kill: its durationMs minus the undisturbed median (${fmtMs(undisturbed)}); lease ${fmtMs(t.leaseMs)}`,
@@ -260,12 +275,15 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       '-',
       '-',
       '-',
+      '-',
+      '-',
     ],
   ];
   const note = [
-    `min / median / max of ${args.runs} run(s) per figure after a warm-up, embedded and cluster runs alternating; the ratio is of the medians.`,
+    `min / median / max of ${args.runs} run(s) per figure after a warm-up, the three alternating (embedded, cluster, one member alone); ratios are of the medians.`,
     'Time: from the POST (?wait=, held until the job ends) to the last results page parsed, as in bench:fib and bench:crawl.',
-    'Every request goes to instance A; B gets its share of the tasks only through the BullMQ queue (all three processes stay up throughout; the idle ones wait on Redis).',
+    'Every request goes to instance A; B gets its share of the tasks only through the BullMQ queue (all four processes stay up throughout; the idle ones wait on Redis or for requests).',
+    "One member alone: an instance with one member's threads (POOL_SIZE=1) and no Redis, measured in the same rounds. Where the cluster is slower than it, the second member cost more than it added on this machine.",
     `Redis: one local redis-server, ${redisMode(args)}; CLUSTER_LEASE_MS=${t.leaseMs}. Node ${process.version}, ${availableParallelism()} cores, NODE_ENV=production.`,
     "Recovery: the heavy batch submitted to A, B killed -9 once 40% of its tasks were done. \"Kill to job done\" runs to the job's finishedAt and includes waiting out the lease of the task B was running; the added time is the disturbed job's durationMs minus the undisturbed median (the cluster heavy runs' durationMs): A runs the rest on one thread, so about half the remaining work plus the lease is expected.",
   ].join('\n');
@@ -278,7 +296,8 @@ function print(lines: Line[], recoveries: Recovery[], heavyCluster: Sample<numbe
       command: 'npm run bench:cluster',
       about: [
         `One embedded instance (\`POOL_SIZE=2\`) against two instances sharing one local \`redis-server\` (\`POOL_SIZE=1\` each: the same total worker threads), on one machine, all three alive for the whole run. ` +
-          'Every request goes to instance A: B gets its share only by taking pool tasks from the BullMQ queue. Workloads as in bench:fib and bench:crawl; then the recovery: `kill -9` of B in the middle of the heavy batch.',
+          'Every request goes to instance A: B gets its share only by taking pool tasks from the BullMQ queue. Workloads as in bench:fib and bench:crawl; then the recovery: `kill -9` of B in the middle of the heavy batch. ' +
+          'For reference, one instance sized as a cluster member (`POOL_SIZE=1`), alone and without Redis: the figure the second member has to beat.',
         "On one small machine the cluster pays for Redis (storing and serving every result), a second main thread and BullMQ's scripts per task out of the same cores the workers use; on separate machines only the Redis round trips and Redis's own CPU remain.",
       ],
       tables: [{ header, rows: [...rows, ...recoveryRows] }],
