@@ -40,9 +40,21 @@ function getFrom(localAddress: string, url: string, key?: string): Promise<numbe
   });
 }
 
+/** Sends `req` with `key` as its bearer key (none: without one). */
+const as = (key?: string) => (req: request.Test) => (key ? req.set('Authorization', `Bearer ${key}`) : req);
+
+/** A one-number batch made by `key` on `url`, waited for: the finished job. */
+async function finishedJobOf(key: string, url: string): Promise<{ id: string }> {
+  const { body } = await as(key)(
+    request(url)
+      .post('/fibonacci?wait=5000')
+      .send({ numbers: [5] }),
+  ).expect(200);
+  return body;
+}
+
 describe('API keys', () => {
   let svc: RunningApp;
-  const as = (key?: string) => (req: request.Test) => (key ? req.set('Authorization', `Bearer ${key}`) : req);
 
   beforeAll(async () => {
     // These tests send bad keys on purpose: more than the failed-auth limit would let through.
@@ -73,11 +85,7 @@ describe('API keys', () => {
   });
 
   it('opens exactly the probes, the API document and the dashboard without a key, and the probes show no figures', async () => {
-    const { body: job } = await as(KEY_A)(
-      request(svc.url)
-        .post('/fibonacci?wait=5000')
-        .send({ numbers: [5] }),
-    ).expect(200);
+    const job = await finishedJobOf(KEY_A, svc.url);
     await request(svc.url).get('/health/live').expect(200);
     const ready = await request(svc.url).get('/health/ready').expect(200);
     expect(ready.body.status).toBe('ok');
@@ -123,15 +131,10 @@ describe('API keys', () => {
  * the '*' feed must filter them there.
  */
 describeBothModesInProcess('tenant isolation', { API_KEYS: `${KEY_A},${KEY_B}`, AUTH_FAILURES_MAX: '1000' }, (service) => {
-  const as = (key?: string) => (req: request.Test) => (key ? req.set('Authorization', `Bearer ${key}`) : req);
   const urls = () => service.apps.map((app) => app.url);
 
   it("hides one key's jobs from another (404) on REST and SSE, on every instance", async () => {
-    const { body: job } = await as(KEY_A)(
-      request(service.url)
-        .post('/fibonacci?wait=5000')
-        .send({ numbers: [5] }),
-    ).expect(200);
+    const job = await finishedJobOf(KEY_A, service.url);
     for (const url of urls()) {
       await as(KEY_A)(request(url).get(`/jobs/${job.id}`)).expect(200);
       for (const path of [`/jobs/${job.id}`, `/jobs/${job.id}/results`, `/jobs/${job.id}/events`]) {
